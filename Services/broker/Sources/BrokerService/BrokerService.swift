@@ -1,0 +1,64 @@
+import Foundation
+import VigilBus
+import VigilLog
+import VigilService
+import VigilWire
+
+/// The broker process: binds the three bus endpoints and forwards. It owns no store.
+public enum BrokerService {
+    public static func main() -> Never {
+        ShutdownSignal.install()
+        let config: RuntimeConfig
+        do {
+            config = try RuntimeConfig.load(service: "broker")
+        } catch {
+            FileHandle.standardError.write(Data("vigil-broker: \(error)\n".utf8))
+            exit(2)
+        }
+        if config.settings["print-config"] != nil { print(config.json()); exit(0) }
+        let logger = Logger(label: "broker", level: config.logLevel)
+        do {
+            try FileManager.default.createDirectory(atPath: config.dataDirectory + "/run", withIntermediateDirectories: true)
+            // A stale ipc socket file from a killed broker would make bind fail.
+            for ep in [config.endpoints.publish, config.endpoints.subscribe, config.endpoints.rpc] where ep.hasPrefix("ipc://") {
+                try? FileManager.default.removeItem(atPath: String(ep.dropFirst(6)))
+            }
+            let context = ZContext()
+            var opts = Broker.Options(endpoints: config.endpoints)
+            opts.limits = config.limits
+            let broker = try Broker(context: context, options: opts, logger: logger)
+            let started = Clock.nowMs()
+            broker.localHandler = { [unowned broker] req in
+                switch req.method {
+                case "sys.health":
+                    var h = HealthResponse()
+                    h.service = "broker"; h.instance = "broker"; h.status = "ok"
+                    h.startedTimeMs = started; h.pid = UInt32(getpid()); h.version = "0.1.0"
+                    h.detail = broker.liveWorkers.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                    return .ok(h)
+                case "sys.metrics":
+                    var m = MetricsResponse()
+                    m.service = "broker"; m.instance = "broker"
+                    let s = broker.stats
+                    m.counters = ["published": s.published, "subscriptions": s.subscriptions, "requests": s.requests,
+                                  "replies": s.replies, "no_service": s.noService, "malformed": s.malformed,
+                                  "workers_expired": s.workersExpired]
+                    return .ok(m)
+                default:
+                    return .failure(.unknownMethod, "broker answers sys.health and sys.metrics; got '\(req.method)'")
+                }
+            }
+            logger.info("started", ["pid": String(getpid()), "publish": config.endpoints.publish,
+                                    "subscribe": config.endpoints.subscribe, "rpc": config.endpoints.rpc])
+            broker.run { ShutdownSignal.requested }
+            let s = broker.stats
+            logger.info("stopping", ["published": String(s.published), "requests": String(s.requests), "malformed": String(s.malformed)])
+            broker.close()
+            context.terminate()
+            exit(0)
+        } catch {
+            logger.error("fatal startup error", ["error": "\(error)"])
+            exit(1)
+        }
+    }
+}

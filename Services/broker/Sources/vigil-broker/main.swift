@@ -1,0 +1,2 @@
+import BrokerService
+BrokerService.main()

@@ -1,0 +1,2 @@
+import DetectionService
+DetectionService.main()

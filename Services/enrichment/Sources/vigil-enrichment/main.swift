@@ -1,0 +1,2 @@
+import EnrichmentService
+EnrichmentService.main()

@@ -1,0 +1,231 @@
+import Foundation
+import VigilBus
+import VigilLog
+import VigilService
+import VigilStore
+import VigilWire
+
+/// Ingest: accepts lines (syslog UDP/TCP) and event batches (RPC `ingest.submit`), parses
+/// them, and appends each event to its partition's stream `events.parsed.<p>` in the outbox.
+/// A line no parser understands becomes an *unparsed* event with its raw bytes and reason.
+public final class IngestService {
+    public static let keys: [(String, String)] = [
+        ("syslog.udp", "syslog UDP listen address host:port or off (default 127.0.0.1:5514)"),
+        ("syslog.tcp", "syslog TCP listen address host:port or off (default 127.0.0.1:5514)"),
+        ("max-line-bytes", "longest accepted line; longer lines are cut (default 262144)"),
+        ("batch-size", "events per SQLite transaction (default 5000)"),
+        ("outbox.max-rows", "unacknowledged events kept before refusing input (default 2000000)"),
+    ]
+    public static let defaults: [String: String] = [
+        "syslog.udp": "127.0.0.1:5514", "syslog.tcp": "127.0.0.1:5514", "max-line-bytes": "262144",
+        "batch-size": "5000", "outbox.max-rows": "2000000",
+    ]
+
+    static let migrations: [Migration] = [
+        Migration(1, "batches", """
+        CREATE TABLE agent_batches(batch_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, accepted INTEGER NOT NULL,
+            unparsed INTEGER NOT NULL, time_ms INTEGER NOT NULL);
+        CREATE TABLE source_counters(source TEXT PRIMARY KEY, accepted INTEGER NOT NULL, unparsed INTEGER NOT NULL,
+            last_seen_ms INTEGER NOT NULL);
+        """),
+    ]
+
+    let runtime: ServiceRuntime
+    let producer: StreamProducer
+    let lines: ZSocket
+    let listeners: SyslogListeners
+    let batchSize: Int
+    var ids = EventIdGenerator()
+    var sourceCounts: [String: (accepted: Int64, unparsed: Int64)] = [:]
+
+    public init(runtime: ServiceRuntime) throws {
+        self.runtime = runtime
+        let cfg = runtime.config
+        try runtime.db.migrate(component: "ingest", Self.migrations)
+        producer = try runtime.enableProducer(maxOutboxRows: try cfg.int("outbox.max-rows", default: 2_000_000))
+        batchSize = try cfg.int("batch-size", default: 5000)
+        lines = try ZSocket(runtime.context, .pull)
+        try lines.setHighWaterMarks(send: 1_000_000, receive: 1_000_000)
+        try lines.bind(SyslogListeners.inprocEndpoint)
+        listeners = SyslogListeners(context: runtime.context, logger: runtime.logger,
+                                    maxLineBytes: try cfg.int("max-line-bytes", default: 262_144))
+        if let udp = try NetworkAddress.parse(cfg.string("syslog.udp", default: "127.0.0.1:5514"), key: "syslog.udp") {
+            try listeners.startUDP(udp)
+        }
+        if let tcp = try NetworkAddress.parse(cfg.string("syslog.tcp", default: "127.0.0.1:5514"), key: "syslog.tcp") {
+            try listeners.startTCP(tcp)
+        }
+        runtime.add(socket: lines) { [unowned self] in self.drainLines() }
+        runtime.worker.handle("ingest.submit") { [unowned self] req in self.submit(req) }
+        runtime.every(ms: 2000) { [unowned self] in self.flushSourceCounters() }
+    }
+
+    public func shutdown() {
+        listeners.stop()
+        drainLines()
+        flushSourceCounters()
+        lines.close()
+    }
+
+    /// Builds the normalized event for one raw line.
+    func makeEvent(raw: [UInt8], source: String, sender: String, now: Int64) -> Event {
+        var e = Event()
+        e.id = ids.next(now: now)
+        e.receivedTimeMs = now
+        e.eventTimeMs = now
+        e.source = source
+        e.sender = sender
+        e.raw = raw
+        switch ThinParser.parse(raw) {
+        case .success(let p):
+            e.parseStatus = .parsed
+            e.format = p.format
+            e.fields = p.fields
+            if let t = p.timeMs { e.eventTimeMs = t }
+        case .failure(let f):
+            e.parseStatus = .unparsed
+            e.parseError = f.reason
+        }
+        return e
+    }
+
+    func partition(for e: inout Event) {
+        let key = e.fields["host.name"] ?? e.fields["source.ip"] ?? String(e.sender.split(separator: ":").first ?? "")
+        e.partitionKey = key
+        e.partition = Partitioner.partition(of: key, count: runtime.config.partitions)
+    }
+
+    /// Appends events in the open transaction.
+    func append(_ events: [Event]) throws {
+        for var e in events {
+            if e.partitionKey.isEmpty { partition(for: &e) }
+            let stream = "events.parsed.\(e.partition)"
+            try producer.append(stream: stream, topic: stream, payloadType: Event.typeName, payload: e.encoded(),
+                                now: e.receivedTimeMs)
+            var c = sourceCounts[e.source] ?? (0, 0)
+            c.accepted += 1
+            if e.parseStatus == .unparsed { c.unparsed += 1 }
+            sourceCounts[e.source] = c
+        }
+    }
+
+    func drainLines() {
+        while true {
+            var batch: [Event] = []
+            let now = Clock.nowMs()
+            while batch.count < batchSize, let f = (try? lines.receive(dontWait: true)) ?? nil {
+                guard f.count == 3 else { runtime.count("malformed"); continue }
+                batch.append(makeEvent(raw: f[2], source: f[0].utf8String, sender: f[1].utf8String, now: now))
+            }
+            if batch.isEmpty { return }
+            runtime.count("received", UInt64(batch.count))
+            do {
+                try runtime.db.transaction { try append(batch) }
+                producer.publishCommitted()
+                runtime.count("accepted", UInt64(batch.count))
+                runtime.count("unparsed", UInt64(batch.filter { $0.parseStatus == .unparsed }.count))
+            } catch {
+                producer.discardUncommitted()
+                runtime.count("rejected", UInt64(batch.count))
+                runtime.logger.error("could not store received lines; they are not acknowledged", ["error": "\(error)", "lines": String(batch.count)])
+                return
+            }
+        }
+    }
+
+    /// RPC `ingest.submit`: an EventBatch, acknowledged only after it is committed; a batch id
+    /// seen before is acknowledged again without storing twice.
+    func submit(_ req: RpcRequest) -> RpcResponse {
+        let batch: EventBatch
+        do { batch = try EventBatch(decoding: req.payload) } catch {
+            runtime.count("malformed")
+            return .failure(.badRequest, "\(error)")
+        }
+        guard !batch.batchId.isEmpty else { return .failure(.badRequest, "EventBatch.batch_id is required (it makes resends safe)") }
+        do {
+            if let row = try runtime.db.query("SELECT accepted, unparsed FROM agent_batches WHERE batch_id = ?", [.text(batch.batchId)]).first {
+                var ack = EventBatchAck()
+                ack.batchId = batch.batchId; ack.accepted = UInt32(row.int(0)); ack.unparsed = UInt32(row.int(1)); ack.duplicate = true
+                runtime.count("duplicate_batches")
+                return .ok(ack)
+            }
+            let now = Clock.nowMs()
+            let source = batch.agentId.isEmpty ? "rpc" : "agent:\(batch.agentId)"
+            var events: [Event] = []
+            for var e in batch.events {
+                // An event that carries only raw bytes is parsed here, like a line.
+                if e.parseStatus == .unspecified && e.fields.isEmpty {
+                    let parsed = makeEvent(raw: e.raw, source: e.source.isEmpty ? source : e.source, sender: e.sender, now: now)
+                    if !e.id.isEmpty { e = { var p = parsed; p.id = e.id; return p }() } else { e = parsed }
+                } else {
+                    if e.id.isEmpty { e.id = ids.next(now: now) }
+                    if e.receivedTimeMs == 0 { e.receivedTimeMs = now }
+                    if e.eventTimeMs == 0 { e.eventTimeMs = now }
+                    if e.source.isEmpty { e.source = source }
+                    if e.parseStatus == .unspecified { e.parseStatus = .parsed }
+                }
+                events.append(e)
+            }
+            let unparsed = events.filter { $0.parseStatus == .unparsed }.count
+            try runtime.db.transaction {
+                try append(events)
+                try runtime.db.run("INSERT INTO agent_batches(batch_id, agent_id, accepted, unparsed, time_ms) VALUES(?,?,?,?,?)",
+                                   [.text(batch.batchId), .text(batch.agentId), .integer(Int64(events.count)), .integer(Int64(unparsed)), .integer(now)])
+            }
+            producer.publishCommitted()
+            runtime.count("received", UInt64(events.count))
+            runtime.count("accepted", UInt64(events.count))
+            runtime.count("unparsed", UInt64(unparsed))
+            var ack = EventBatchAck()
+            ack.batchId = batch.batchId; ack.accepted = UInt32(events.count); ack.unparsed = UInt32(unparsed)
+            return .ok(ack)
+        } catch let e as StreamError where e.code == .outboxFull {
+            producer.discardUncommitted()
+            runtime.count("rejected", UInt64(batch.events.count))
+            return .failure(.resourceExhausted, e.message)
+        } catch {
+            producer.discardUncommitted()
+            runtime.count("errors")
+            return .failure(.internal, "batch not stored: \(error)")
+        }
+    }
+
+    func flushSourceCounters() {
+        guard !sourceCounts.isEmpty else { return }
+        let now = Clock.nowMs()
+        do {
+            try runtime.db.transaction {
+                for (src, c) in sourceCounts {
+                    try runtime.db.run("""
+                        INSERT INTO source_counters(source, accepted, unparsed, last_seen_ms) VALUES(?,?,?,?)
+                        ON CONFLICT(source) DO UPDATE SET accepted = accepted + excluded.accepted,
+                            unparsed = unparsed + excluded.unparsed, last_seen_ms = excluded.last_seen_ms
+                        """, [.text(src), .integer(c.accepted), .integer(c.unparsed), .integer(now)])
+                }
+            }
+            sourceCounts.removeAll()
+        } catch {
+            runtime.logger.warning("source counters not saved", ["error": "\(error)"])
+        }
+    }
+
+    public static func main() -> Never {
+        ServiceMain.run(service: "ingest", keys: keys, defaults: defaults) { runtime in
+            let s = try IngestService(runtime: runtime)
+            return { s.shutdown() }
+        }
+    }
+}
+
+/// Time-ordered unique ids: 12 hex digits of milliseconds then 20 random hex digits.
+struct EventIdGenerator {
+    var rng = SystemRandomNumberGenerator()
+    mutating func next(now: Int64) -> String {
+        let t = String(UInt64(now), radix: 16)
+        let a = String(rng.next() & 0xFFFF_FFFF_FFFF_FFFF, radix: 16)
+        let b = String(UInt16(truncatingIfNeeded: rng.next()), radix: 16)
+        return String(repeating: "0", count: max(0, 12 - t.count)) + t
+            + String(repeating: "0", count: 16 - a.count) + a
+            + String(repeating: "0", count: 4 - b.count) + b
+    }
+}

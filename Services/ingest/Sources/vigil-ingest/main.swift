@@ -1,0 +1,2 @@
+import IngestService
+IngestService.main()

@@ -1,0 +1,204 @@
+import VigilLog
+import VigilWire
+
+/// The broker: an XSUB/XPUB proxy for topics and a Majordomo-style router for requests to
+/// named services. Workers announce their services with every heartbeat, so a restarted
+/// broker relearns them within one interval, and a worker that misses `heartbeatLiveness`
+/// intervals is dropped so requests go to live instances only.
+public final class Broker {
+    public struct Options: Sendable {
+        public var endpoints: BusEndpoints
+        public var limits = BusLimits()
+        public var heartbeatIntervalMs: Int64 = 1000
+        public var heartbeatLiveness: Int64 = 3
+        public init(endpoints: BusEndpoints) { self.endpoints = endpoints }
+    }
+
+    public struct Stats: Sendable {
+        public var published: UInt64 = 0
+        public var subscriptions: UInt64 = 0
+        public var requests: UInt64 = 0
+        public var replies: UInt64 = 0
+        public var noService: UInt64 = 0
+        public var malformed: UInt64 = 0
+        public var workersExpired: UInt64 = 0
+    }
+
+    struct Worker {
+        var identity: Frame
+        var services: [String]
+        var expiresAt: Int64
+    }
+
+    let options: Options
+    let logger: Logger
+    let xsub: ZSocket
+    let xpub: ZSocket
+    let router: ZSocket
+    public private(set) var stats = Stats()
+    private var workers: [Frame: Worker] = [:]
+    /// Round-robin order per service.
+    private var services: [String: [Frame]] = [:]
+    private var nextIndex: [String: Int] = [:]
+    private var lastHeartbeat: Int64 = 0
+    /// Answers requests addressed to the service name "broker" (health, metrics).
+    public var localHandler: ((RpcRequest) -> RpcResponse)?
+
+    public init(context: ZContext, options: Options, logger: Logger) throws {
+        self.options = options
+        self.logger = logger
+        xsub = try ZSocket(context, .xsub)
+        xpub = try ZSocket(context, .xpub)
+        router = try ZSocket(context, .router)
+        for s in [xsub, xpub, router] {
+            try s.setHighWaterMarks(send: options.limits.highWaterMark, receive: options.limits.highWaterMark)
+            try s.setMaxMessageSize(options.limits.maxMessageBytes)
+        }
+        try router.setRouterMandatory(false)
+        try xsub.bind(options.endpoints.publish)
+        try xpub.bind(options.endpoints.subscribe)
+        try router.bind(options.endpoints.rpc)
+    }
+
+    public func close() {
+        xsub.close(); xpub.close(); router.close()
+    }
+
+    public var liveWorkers: [String: Int] { services.mapValues { $0.count } }
+
+    /// Serves until `shouldStop` returns true (checked at least every 100 ms).
+    public func run(shouldStop: () -> Bool) {
+        while !shouldStop() {
+            pollOnce(timeoutMs: 100)
+        }
+    }
+
+    public func pollOnce(timeoutMs: Int) {
+        let ready = zpoll([xsub, xpub, router], timeoutMs: timeoutMs)
+        // Drain in bounded bursts so one busy socket cannot starve the others.
+        if ready[0] { forward(from: xsub, to: xpub, isPublish: true) }
+        if ready[1] { forward(from: xpub, to: xsub, isPublish: false) }
+        if ready[2] {
+            for _ in 0..<10_000 {
+                guard let frames = try? router.receive(dontWait: true) else { break }
+                handleRouter(frames)
+            }
+        }
+        let now = Clock.monotonicMs()
+        if now - lastHeartbeat >= options.heartbeatIntervalMs {
+            lastHeartbeat = now
+            heartbeatWorkers(now: now)
+        }
+    }
+
+    private func forward(from: ZSocket, to: ZSocket, isPublish: Bool) {
+        for _ in 0..<10_000 {
+            guard let frames = try? from.receive(dontWait: true) else { return }
+            if isPublish { stats.published += 1 } else { stats.subscriptions += 1 }
+            // XPUB drops for a slow subscriber at its HWM (reliable streams replay); never block here.
+            _ = try? to.send(frames, dontWait: true)
+        }
+    }
+
+    private func handleRouter(_ frames: [Frame]) {
+        guard frames.count >= 2 else { return malformed(frames, "fewer than 2 frames") }
+        let sender = frames[0]
+        if frames[1] == RpcProtocol.client {
+            // [sender, VC01, service, requestId, body]
+            guard frames.count == 5 else { return malformed(frames, "client message needs 5 frames, got \(frames.count)") }
+            stats.requests += 1
+            let service = frames[2].utf8String
+            if service == "broker", let local = localHandler {
+                let resp: RpcResponse
+                if let req = try? RpcRequest(decoding: frames[4]) {
+                    var r = local(req)
+                    r.requestId = req.requestId
+                    resp = r
+                } else {
+                    stats.malformed += 1
+                    resp = RpcResponse(requestId: frames[3].utf8String, errorCode: .badRequest, errorMessage: "request is not a valid vigil.v1.RpcRequest")
+                }
+                _ = try? router.send([sender, RpcProtocol.client, frames[3], RpcProtocol.ok, resp.encoded()], dontWait: true)
+            } else if let worker = pickWorker(service) {
+                _ = try? router.send([worker, RpcProtocol.worker, RpcProtocol.request, sender, frames[3], frames[4]], dontWait: true)
+            } else {
+                stats.noService += 1
+                _ = try? router.send([sender, RpcProtocol.client, frames[3], RpcProtocol.noService, []], dontWait: true)
+            }
+        } else if frames[1] == RpcProtocol.worker {
+            guard frames.count >= 3 else { return malformed(frames, "worker message needs a command frame") }
+            let now = Clock.monotonicMs()
+            let command = frames[2]
+            if command == RpcProtocol.reply {
+                // [sender, VW01, REP, client, requestId, body]
+                guard frames.count == 6 else { return malformed(frames, "worker reply needs 6 frames, got \(frames.count)") }
+                stats.replies += 1
+                touch(sender, now: now)
+                _ = try? router.send([frames[3], RpcProtocol.client, frames[4], RpcProtocol.ok, frames[5]], dontWait: true)
+            } else if command == RpcProtocol.ready || command == RpcProtocol.heartbeat {
+                let names = frames.dropFirst(3).map { $0.utf8String }.filter { !$0.isEmpty }
+                register(sender, services: names, now: now)
+            } else if command == RpcProtocol.bye {
+                remove(sender)
+            } else {
+                malformed(frames, "unknown worker command '\(command.utf8String)'")
+            }
+        } else {
+            malformed(frames, "unknown protocol marker '\(Array(frames[1].prefix(8)).utf8String)'")
+        }
+    }
+
+    private func malformed(_ frames: [Frame], _ why: String) {
+        stats.malformed += 1
+        logger.warning("malformed rpc message", ["sender": frames.first?.hexPrefix ?? "?", "reason": why])
+    }
+
+    private func register(_ identity: Frame, services names: [String], now: Int64) {
+        let expires = now + options.heartbeatIntervalMs * options.heartbeatLiveness
+        if var w = workers[identity] {
+            w.expiresAt = expires
+            if Set(w.services) != Set(names) && !names.isEmpty {
+                remove(identity)
+                workers[identity] = Worker(identity: identity, services: names, expiresAt: expires)
+                for n in names { services[n, default: []].append(identity) }
+            } else {
+                workers[identity] = w
+            }
+            return
+        }
+        guard !names.isEmpty else { return }
+        workers[identity] = Worker(identity: identity, services: names, expiresAt: expires)
+        for n in names { services[n, default: []].append(identity) }
+        logger.info("worker ready", ["worker": identity.hexPrefix, "services": names.joined(separator: ",")])
+    }
+
+    private func touch(_ identity: Frame, now: Int64) {
+        workers[identity]?.expiresAt = now + options.heartbeatIntervalMs * options.heartbeatLiveness
+    }
+
+    private func remove(_ identity: Frame) {
+        guard let w = workers.removeValue(forKey: identity) else { return }
+        for n in w.services {
+            services[n]?.removeAll { $0 == identity }
+            if services[n]?.isEmpty == true { services[n] = nil }
+        }
+    }
+
+    private func pickWorker(_ service: String) -> Frame? {
+        guard let list = services[service], !list.isEmpty else { return nil }
+        let i = (nextIndex[service] ?? 0) % list.count
+        nextIndex[service] = i + 1
+        return list[i]
+    }
+
+    private func heartbeatWorkers(now: Int64) {
+        for (id, w) in workers where w.expiresAt < now {
+            logger.warning("worker expired: no heartbeat", ["worker": id.hexPrefix, "services": w.services.joined(separator: ",")])
+            stats.workersExpired += 1
+            remove(id)
+        }
+        for id in workers.keys {
+            _ = try? router.send([id, RpcProtocol.worker, RpcProtocol.heartbeat], dontWait: true)
+        }
+    }
+}

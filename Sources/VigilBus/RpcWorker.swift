@@ -1,0 +1,103 @@
+import VigilLog
+import VigilWire
+
+/// The service side of request/reply: one DEALER connected to the broker, announcing the
+/// services it answers with every heartbeat. Owned by the service loop thread.
+public final class RpcWorker {
+    public typealias Handler = (RpcRequest) -> RpcResponse
+
+    public let socket: ZSocket
+    public let instance: String
+    private var services: [String]
+    private var handlers: [String: Handler] = [:]
+    private let logger: Logger
+    private var lastHeartbeat: Int64 = 0
+    public var heartbeatIntervalMs: Int64 = 1000
+    public private(set) var handled: UInt64 = 0
+    public private(set) var malformed: UInt64 = 0
+
+    public init(context: ZContext, endpoint: String, services: [String], instance: String,
+                limits: BusLimits = BusLimits(), logger: Logger) throws {
+        socket = try ZSocket(context, .dealer)
+        try socket.setHighWaterMarks(send: limits.highWaterMark, receive: limits.highWaterMark)
+        try socket.setMaxMessageSize(limits.maxMessageBytes)
+        try socket.setReconnectInterval(ms: 100, maxMs: 1000)
+        try socket.connect(endpoint)
+        self.services = services
+        self.instance = instance
+        self.logger = logger
+        heartbeat(force: true)
+    }
+
+    public func handle(_ method: String, _ handler: @escaping Handler) {
+        handlers[method] = handler
+    }
+
+    public var methods: [String] { handlers.keys.sorted() }
+
+    /// Sends a heartbeat (with the service names) when one is due.
+    public func heartbeat(force: Bool = false) {
+        let now = Clock.monotonicMs()
+        guard force || now - lastHeartbeat >= heartbeatIntervalMs else { return }
+        lastHeartbeat = now
+        let frames: [Frame] = [RpcProtocol.worker, RpcProtocol.heartbeat] + services.map { Array($0.utf8) }
+        _ = try? socket.send(frames, dontWait: true)
+    }
+
+    public func close() {
+        _ = try? socket.send([RpcProtocol.worker, RpcProtocol.bye], dontWait: true)
+        socket.close()
+    }
+
+    /// Handles every queued request (call when the socket is readable).
+    public func processAvailable(limit: Int = 1000) {
+        for _ in 0..<limit {
+            guard let frames = (try? socket.receive(dontWait: true)) ?? nil else { return }
+            process(frames)
+        }
+    }
+
+    private func process(_ frames: [Frame]) {
+        // From broker: [VW01, REQ, client, requestId, body] or [VW01, HB]
+        guard frames.count >= 2, frames[0] == RpcProtocol.worker else {
+            malformed += 1
+            logger.warning("malformed frame from broker", ["frames": String(frames.count)])
+            return
+        }
+        if frames[1] == RpcProtocol.heartbeat { return }
+        guard frames[1] == RpcProtocol.request, frames.count == 5 else {
+            malformed += 1
+            logger.warning("malformed request from broker", ["frames": String(frames.count)])
+            return
+        }
+        let client = frames[2], requestIdFrame = frames[3]
+        var response: RpcResponse
+        do {
+            let request = try RpcRequest(decoding: frames[4])
+            if let h = handlers[request.method] {
+                response = h(request)
+            } else {
+                response = RpcResponse(errorCode: .unknownMethod,
+                                       errorMessage: "unknown method '\(request.method)'; this service answers: \(methods.joined(separator: ", "))")
+            }
+            response.requestId = request.requestId
+        } catch {
+            malformed += 1
+            logger.warning("undecodable rpc request", ["error": "\(error)", "bytes": String(frames[4].count)])
+            response = RpcResponse(requestId: requestIdFrame.utf8String, errorCode: .badRequest,
+                                   errorMessage: "request is not a valid vigil.v1.RpcRequest: \(error)")
+        }
+        response.instance = instance
+        handled += 1
+        _ = try? socket.send([RpcProtocol.worker, RpcProtocol.reply, client, requestIdFrame, response.encoded()], dontWait: true)
+    }
+}
+
+extension RpcResponse {
+    public static func ok<M: WireMessage>(_ message: M) -> RpcResponse {
+        RpcResponse(errorCode: .ok, payload: message.encoded())
+    }
+    public static func failure(_ code: ErrorCode, _ message: String) -> RpcResponse {
+        RpcResponse(errorCode: code, errorMessage: message)
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import VigilBus
+import VigilLog
+
+public struct ConfigError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable { case unknownKey, badValue, missingValue, badFile }
+    public var code: Code
+    public var key: String
+    public var message: String
+    public init(code: Code, key: String, message: String) { self.code = code; self.key = key; self.message = message }
+    public var description: String { "configuration error (\(code.rawValue)) for '\(key)': \(message)" }
+}
+
+/// A service's effective configuration: documented defaults, overridden by a JSON file
+/// (`--config FILE` or VIGIL_CONFIG), then environment variables (VIGIL_<KEY>, dots and dashes
+/// as underscores), then command-line flags (`--key value` or `--key=value`).
+public struct RuntimeConfig: Sendable {
+    public var service: String
+    /// Unique per running instance; also the producer id of its streams and an RPC service name.
+    public var instance: String
+    public var dataDirectory: String = "./vigil-data"
+    public var endpoints: BusEndpoints
+    /// Event streams are split into this many partitions (stable hash of the entity key).
+    public var partitions: Int = 16
+    /// This instance owns partitions p with p % instanceCount == instanceIndex.
+    public var instanceIndex: Int = 0
+    public var instanceCount: Int = 1
+    public var logLevel: Logger.Level = .info
+    public var limits = BusLimits()
+    /// Every key given, including service-specific ones (see each service's settings).
+    public var settings: [String: String] = [:]
+
+    public var storePath: String { "\(dataDirectory)/\(instance).db" }
+
+    public func owns(partition: Int) -> Bool { partition % max(1, instanceCount) == instanceIndex }
+
+    public func string(_ key: String, default d: String) -> String { settings[key] ?? d }
+    public func int(_ key: String, default d: Int) throws -> Int {
+        guard let v = settings[key] else { return d }
+        guard let i = Int(v) else { throw ConfigError(code: .badValue, key: key, message: "expected an integer, got '\(v)'") }
+        return i
+    }
+
+    public static let commonKeys: [(String, String)] = [
+        ("config", "JSON file with any of these keys"),
+        ("data", "data directory (default ./vigil-data)"),
+        ("instance", "instance id (default <service>-<index>)"),
+        ("index", "instance index for partition ownership (default 0)"),
+        ("count", "number of instances sharing the partitions (default 1)"),
+        ("partitions", "number of stream partitions (default 16)"),
+        ("log-level", "debug, info, warning, error (default info)"),
+        ("endpoint.publish", "broker XSUB endpoint (default ipc://<data>/run/bus-pub.sock)"),
+        ("endpoint.subscribe", "broker XPUB endpoint (default ipc://<data>/run/bus-sub.sock)"),
+        ("endpoint.rpc", "broker ROUTER endpoint (default ipc://<data>/run/bus-rpc.sock)"),
+        ("max-message-bytes", "largest accepted message (default 16777216)"),
+        ("hwm", "ZeroMQ high-water mark per peer (default 200000)"),
+        ("print-config", "print the effective configuration as JSON and exit"),
+    ]
+
+    /// Loads the configuration for `service`. `serviceKeys` are the service's own settings.
+    public static func load(service: String, serviceKeys: [(String, String)] = [],
+                            arguments: [String] = Array(CommandLine.arguments.dropFirst()),
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> RuntimeConfig {
+        let known = Set((commonKeys + serviceKeys).map { $0.0 })
+        var values: [String: String] = [:]
+
+        // Flags first parsed so --config is known; applied last.
+        var flags: [String: String] = [:]
+        var i = 0
+        while i < arguments.count {
+            let a = arguments[i]
+            guard a.hasPrefix("--") else {
+                throw ConfigError(code: .unknownKey, key: a, message: "unexpected argument; flags look like --key value")
+            }
+            var key = String(a.dropFirst(2))
+            var value: String
+            if let eq = key.firstIndex(of: "=") {
+                value = String(key[key.index(after: eq)...])
+                key = String(key[..<eq])
+            } else if key == "print-config" || key == "help" {
+                value = "true"
+            } else {
+                guard i + 1 < arguments.count else {
+                    throw ConfigError(code: .missingValue, key: key, message: "flag --\(key) needs a value")
+                }
+                i += 1
+                value = arguments[i]
+            }
+            if key == "help" { flags["help"] = "true"; i += 1; continue }
+            guard known.contains(key) else {
+                let near = known.sorted().filter { $0.hasPrefix(String(key.prefix(3))) }
+                throw ConfigError(code: .unknownKey, key: key,
+                                  message: "unknown flag --\(key)" + (near.isEmpty ? "" : "; did you mean \(near.map { "--" + $0 }.joined(separator: ", "))?"))
+            }
+            flags[key] = value
+            i += 1
+        }
+
+        var envValues: [String: String] = [:]
+        for k in known {
+            let envName = "VIGIL_" + k.uppercased().replacingOccurrences(of: ".", with: "_").replacingOccurrences(of: "-", with: "_")
+            if let v = environment[envName] { envValues[k] = v }
+        }
+
+        if let file = flags["config"] ?? envValues["config"] {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw ConfigError(code: .badFile, key: "config", message: "cannot read \(file)")
+            }
+            guard let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+                throw ConfigError(code: .badFile, key: "config", message: "\(file) is not a JSON object of key: value")
+            }
+            for (k, v) in obj {
+                guard known.contains(k) else {
+                    throw ConfigError(code: .unknownKey, key: k, message: "unknown key in \(file)")
+                }
+                values[k] = "\(v)"
+            }
+        }
+        values.merge(envValues) { $1 }
+        values.merge(flags) { $1 }
+
+        let data = values["data"] ?? "./vigil-data"
+        let absData = data.hasPrefix("/") ? data : FileManager.default.currentDirectoryPath + "/" + data
+        let local = BusEndpoints.local(runDirectory: standardize(absData) + "/run")
+        var cfg = RuntimeConfig(service: service, instance: "",
+                                dataDirectory: standardize(absData),
+                                endpoints: BusEndpoints(publish: values["endpoint.publish"] ?? local.publish,
+                                                        subscribe: values["endpoint.subscribe"] ?? local.subscribe,
+                                                        rpc: values["endpoint.rpc"] ?? local.rpc))
+        cfg.settings = values
+        cfg.instanceIndex = try cfg.int("index", default: 0)
+        cfg.instanceCount = try cfg.int("count", default: 1)
+        cfg.partitions = try cfg.int("partitions", default: 16)
+        guard cfg.instanceCount >= 1, cfg.instanceIndex >= 0, cfg.instanceIndex < cfg.instanceCount else {
+            throw ConfigError(code: .badValue, key: "index", message: "index must be in 0..<count (index \(cfg.instanceIndex), count \(cfg.instanceCount))")
+        }
+        guard (1...4096).contains(cfg.partitions) else {
+            throw ConfigError(code: .badValue, key: "partitions", message: "must be 1…4096, got \(cfg.partitions)")
+        }
+        cfg.instance = values["instance"] ?? "\(service)-\(cfg.instanceIndex)"
+        if let l = values["log-level"] {
+            guard let lvl = Logger.Level(name: l) else {
+                throw ConfigError(code: .badValue, key: "log-level", message: "expected debug, info, warning or error; got '\(l)'")
+            }
+            cfg.logLevel = lvl
+        }
+        cfg.limits.maxMessageBytes = Int64(try cfg.int("max-message-bytes", default: Int(cfg.limits.maxMessageBytes)))
+        cfg.limits.highWaterMark = Int32(try cfg.int("hwm", default: Int(cfg.limits.highWaterMark)))
+        return cfg
+    }
+
+    static func standardize(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+
+    /// The effective configuration as JSON (for `--print-config` and the compose check).
+    public func json(serviceDefaults: [String: String] = [:]) -> String {
+        var obj: [String: Any] = [
+            "service": service, "instance": instance, "data": dataDirectory,
+            "endpoint.publish": endpoints.publish, "endpoint.subscribe": endpoints.subscribe,
+            "endpoint.rpc": endpoints.rpc, "partitions": partitions, "index": instanceIndex,
+            "count": instanceCount, "log-level": logLevel.name, "store": storePath,
+        ]
+        for (k, v) in serviceDefaults { obj[k] = settings[k] ?? v }
+        let data = (try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .prettyPrinted])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,259 @@
+import Foundation
+import VigilBus
+import VigilLog
+import VigilStore
+import VigilWire
+
+/// What every service has: one ZeroMQ context, its SQLite store, an RPC worker (answering
+/// `sys.health`, `sys.metrics` and the service's own methods), an RPC client, a publisher,
+/// counters, and one loop thread that owns all of them. SIGTERM/SIGINT stop the loop after
+/// the current batch; `close` releases sockets and terminates the context explicitly.
+public final class ServiceRuntime {
+    public let config: RuntimeConfig
+    public let logger: Logger
+    public let context: ZContext
+    public let db: Database
+    public let worker: RpcWorker
+    public let client: RpcClient
+    public let publisher: Publisher
+    public let startedAtMs = Clock.nowMs()
+    public var counters: [String: UInt64] = [:]
+    public var status = "starting"
+    public var version = "0.1.0"
+
+    public private(set) var producer: StreamProducer?
+    public private(set) var consumer: StreamConsumer?
+
+    private struct Source { var socket: ZSocket; var handler: () -> Void }
+    private struct Timer { var intervalMs: Int64; var next: Int64; var handler: () -> Void }
+    private var sources: [Source] = []
+    private var timers: [Timer] = []
+    private var stopping = false
+
+    public init(config: RuntimeConfig, logger: Logger? = nil) throws {
+        self.config = config
+        self.logger = logger ?? Logger(label: config.service, level: config.logLevel).with("instance", config.instance)
+        try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: config.dataDirectory + "/run", withIntermediateDirectories: true)
+        context = ZContext()
+        db = try Database(path: config.storePath)
+        worker = try RpcWorker(context: context, endpoint: config.endpoints.rpc,
+                               services: [config.service, config.instance], instance: config.instance,
+                               limits: config.limits, logger: self.logger)
+        client = try RpcClient(context: context, endpoint: config.endpoints.rpc,
+                               caller: Identity(name: config.instance, role: "service"), limits: config.limits)
+        publisher = try Publisher(context: context, endpoint: config.endpoints.publish, limits: config.limits)
+        add(socket: worker.socket) { [unowned self] in self.worker.processAvailable() }
+        add(socket: client.socket) { [unowned self] in self.client.processAvailable() }
+        every(ms: 250) { [unowned self] in
+            self.worker.heartbeat()
+            self.client.expire()
+        }
+        installStandardHandlers()
+    }
+
+    public func count(_ name: String, _ n: UInt64 = 1) { counters[name, default: 0] &+= n }
+
+    /// Enables the producer side of reliable streams: answers `stream.replay` and `stream.ack`.
+    @discardableResult
+    public func enableProducer(maxOutboxRows: Int? = nil) throws -> StreamProducer {
+        var opts = StreamProducer.Options(producerId: config.instance)
+        if let m = maxOutboxRows { opts.maxOutboxRows = m }
+        let p = try StreamProducer(db: db, publisher: publisher, options: opts, logger: logger)
+        producer = p
+        worker.handle("stream.replay") { req in
+            do {
+                return .ok(try p.replay(try ReplayRequest(decoding: req.payload)))
+            } catch let e as WireError {
+                return .failure(.badRequest, e.description)
+            } catch {
+                return .failure(.internal, "\(error)")
+            }
+        }
+        worker.handle("stream.ack") { req in
+            do {
+                try p.acknowledge(try AckRequest(decoding: req.payload))
+                return RpcResponse()
+            } catch let e as WireError {
+                return .failure(.badRequest, e.description)
+            } catch {
+                return .failure(.internal, "\(error)")
+            }
+        }
+        every(ms: 200) { p.announceHeads() }
+        every(ms: 5000) { [unowned self] in
+            do { try p.truncateAcknowledged() } catch { self.logger.error("outbox truncation failed", ["error": "\(error)"]) }
+        }
+        return p
+    }
+
+    /// Enables the consumer side; `process` gets in-order messages and runs inside the
+    /// transaction that also records the stream positions (and any produced messages).
+    @discardableResult
+    public func enableConsumer(topicPrefixes: [String], batchSize: Int = 5000,
+                               process: @escaping ([StreamEnvelope]) throws -> Void) throws -> StreamConsumer {
+        var opts = StreamConsumer.Options(consumerId: config.instance, topicPrefixes: topicPrefixes)
+        let cfg = config
+        opts.accepts = { stream in
+            // "<prefix>.<partition>" streams are owned by one instance; others by all.
+            guard let dot = stream.lastIndex(of: "."), let p = Int(stream[stream.index(after: dot)...]) else { return true }
+            return cfg.owns(partition: p)
+        }
+        let c = try StreamConsumer(context: context, endpoints: config.endpoints, db: db, rpc: client,
+                                   options: opts, limits: config.limits, logger: logger)
+        consumer = c
+        add(socket: c.socket) { [unowned self] in
+            c.receiveAvailable()
+            self.drain(c, batchSize: batchSize, process: process)
+        }
+        every(ms: 100) { [unowned self] in
+            c.sendAcks()
+            self.drain(c, batchSize: batchSize, process: process)
+        }
+        return c
+    }
+
+    private func drain(_ c: StreamConsumer, batchSize: Int, process: ([StreamEnvelope]) throws -> Void) {
+        while c.hasReady {
+            let batch = c.takeReady(max: batchSize)
+            do {
+                try db.transaction {
+                    try process(batch)
+                    try c.commitPositions(batch)
+                }
+                c.didCommit()
+                producer?.publishCommitted()
+                count("processed", UInt64(batch.count))
+            } catch {
+                c.didRollback()
+                producer?.discardUncommitted()
+                count("errors")
+                logger.error("batch failed; will replay", ["error": "\(error)", "size": String(batch.count)])
+                return
+            }
+        }
+    }
+
+    /// Calls `handler` whenever `socket` is readable.
+    public func add(socket: ZSocket, handler: @escaping () -> Void) {
+        sources.append(Source(socket: socket, handler: handler))
+    }
+
+    public func every(ms: Int64, _ handler: @escaping () -> Void) {
+        timers.append(Timer(intervalMs: ms, next: Clock.monotonicMs() + ms, handler: handler))
+    }
+
+    private func installStandardHandlers() {
+        worker.handle("sys.health") { [unowned self] _ in
+            var h = HealthResponse()
+            h.service = config.service
+            h.instance = config.instance
+            h.status = status
+            h.startedTimeMs = startedAtMs
+            h.pid = UInt32(ProcessInfo.processInfo.processIdentifier)
+            h.version = version
+            return .ok(h)
+        }
+        worker.handle("sys.metrics") { [unowned self] _ in .ok(metrics()) }
+    }
+
+    public func metrics() -> MetricsResponse {
+        var m = MetricsResponse()
+        m.service = config.service
+        m.instance = config.instance
+        m.counters = counters
+        m.counters["rpc.handled"] = worker.handled
+        m.counters["rpc.malformed"] = worker.malformed
+        if let p = producer {
+            m.counters["out.published"] = p.published
+            m.counters["out.replayed"] = p.replayed
+            m.counters["out.outbox_rows"] = UInt64(max(0, p.outboxRows))
+            m.counters["out.truncated"] = p.truncated
+            m.counters["out.dropped"] = publisher.dropped
+        }
+        if let c = consumer {
+            let k = c.counters
+            m.counters["in.received"] = k.received
+            m.counters["in.duplicates"] = k.duplicates
+            m.counters["in.gaps"] = k.gaps
+            m.counters["in.replay_requests"] = k.replayRequests
+            m.counters["in.replayed"] = k.replayed
+            m.counters["in.malformed"] = k.malformed
+            m.counters["in.truncated_skipped"] = k.truncatedSkipped
+            m.lags = c.lags
+        }
+        return m
+    }
+
+    /// Runs the loop until SIGTERM/SIGINT (or `stop()`), then lets the service finish.
+    public func run(onStop: () -> Void = {}) {
+        status = "ok"
+        logger.info("started", ["pid": String(ProcessInfo.processInfo.processIdentifier), "store": config.storePath, "rpc": config.endpoints.rpc])
+        while !stopping && !ShutdownSignal.requested {
+            runOnce(timeoutMs: 50)
+        }
+        status = "stopping"
+        logger.info("stopping: finishing the current batch")
+        onStop()
+    }
+
+    public func runOnce(timeoutMs: Int) {
+        let ready = zpoll(sources.map { $0.socket }, timeoutMs: timeoutMs)
+        for (i, r) in ready.enumerated() where r { sources[i].handler() }
+        let now = Clock.monotonicMs()
+        for i in timers.indices where timers[i].next <= now {
+            timers[i].next = now + timers[i].intervalMs
+            timers[i].handler()
+        }
+    }
+
+    public func stop() { stopping = true }
+
+    /// Releases everything in order: sockets (with linger), the store, then the context.
+    public func close() {
+        consumer?.sendAcks(force: true)
+        consumer?.close()
+        worker.close()
+        client.close()
+        publisher.close()
+        db.close()
+        context.terminate()
+        logger.info("stopped")
+    }
+}
+
+/// Entry point shared by the service executables: load config, handle `--print-config`
+/// and `--help`, run, exit 0 on a graceful stop and 2 on a configuration error.
+public enum ServiceMain {
+    public static func run(service: String, keys: [(String, String)] = [], defaults: [String: String] = [:],
+                           start: (ServiceRuntime) throws -> (() -> Void)) -> Never {
+        ShutdownSignal.install()
+        let config: RuntimeConfig
+        do {
+            config = try RuntimeConfig.load(service: service, serviceKeys: keys)
+        } catch {
+            FileHandle.standardError.write(Data("vigil-\(service): \(error)\n".utf8))
+            exit(2)
+        }
+        if config.settings["help"] != nil || CommandLine.arguments.contains("--help") {
+            var s = "usage: vigil-\(service) [--key value]…\n\n"
+            for (k, d) in RuntimeConfig.commonKeys + keys { s += "  --\(k.padding(toLength: 22, withPad: " ", startingAt: 0)) \(d)\n" }
+            print(s)
+            exit(0)
+        }
+        if config.settings["print-config"] != nil {
+            print(config.json(serviceDefaults: defaults))
+            exit(0)
+        }
+        do {
+            let runtime = try ServiceRuntime(config: config)
+            let onStop = try start(runtime)
+            runtime.run(onStop: onStop)
+            runtime.close()
+            exit(0)
+        } catch {
+            Logger(label: service).error("fatal startup error", ["error": "\(error)"])
+            exit(1)
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import CSQLite
+
+/// Options for opening a service's store. Defaults suit one service process owning its file.
+public struct StoreOptions: Sendable {
+    /// Wait this long for a lock held by another connection before failing with `busy`.
+    public var busyTimeoutMs: Int32 = 5_000
+    /// WAL + NORMAL survives process kills (SIGKILL) without losing committed transactions;
+    /// `full` also survives power loss at the cost of an fsync per commit.
+    public var synchronousFull: Bool = false
+    public var readOnly: Bool = false
+    public init() {}
+}
+
+/// One SQLite connection. Not thread-safe: owned by the thread (or loop) that uses it.
+public final class Database {
+    let handle: OpaquePointer
+    public let path: String
+    private var cache: [String: Statement] = [:]
+    private var transactionDepth = 0
+
+    public init(path: String, options: StoreOptions = StoreOptions()) throws {
+        var db: OpaquePointer?
+        let flags = options.readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
+        guard rc == SQLITE_OK, let db else {
+            let msg = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            if let db { sqlite3_close_v2(db) }
+            throw StoreError(code: .open, sqliteCode: rc, message: "\(msg) (\(path))")
+        }
+        self.handle = db
+        self.path = path
+        sqlite3_busy_timeout(db, options.busyTimeoutMs)
+        if !options.readOnly {
+            try execute("PRAGMA journal_mode=WAL")
+            try execute(options.synchronousFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
+        }
+        try execute("PRAGMA foreign_keys=ON")
+    }
+
+    deinit {
+        cache.removeAll()
+        sqlite3_close_v2(handle)
+    }
+
+    /// Closes statements and the connection now (deinit may run late or, for globals, never).
+    public func close() {
+        cache.removeAll()
+    }
+
+    func error(_ code: StoreError.Code, _ rc: Int32, sql: String?) -> StoreError {
+        let msg = String(cString: sqlite3_errmsg(handle))
+        let primary = rc & 0xff
+        let c: StoreError.Code = primary == SQLITE_BUSY || primary == SQLITE_LOCKED ? .busy
+            : primary == SQLITE_CONSTRAINT ? .constraint
+            : primary == SQLITE_FULL ? .full : code
+        return StoreError(code: c, sqliteCode: rc, message: msg, sql: sql)
+    }
+
+    /// Runs one or more statements without parameters (schema, pragmas).
+    public func execute(_ sql: String) throws {
+        var err: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &err)
+        if rc != SQLITE_OK {
+            let msg = err.map { String(cString: $0) } ?? "error"
+            sqlite3_free(err)
+            throw StoreError(code: .step, sqliteCode: rc, message: msg, sql: sql)
+        }
+    }
+
+    /// A prepared statement, cached by its SQL text so hot paths prepare once.
+    public func statement(_ sql: String) throws -> Statement {
+        if let s = cache[sql] { s.reset(); return s }
+        let s = try Statement(db: self, sql: sql)
+        cache[sql] = s
+        return s
+    }
+
+    /// Runs a statement with bound values; returns the number of rows changed.
+    @discardableResult
+    public func run(_ sql: String, _ values: [SQLValue] = []) throws -> Int {
+        let s = try statement(sql)
+        try s.bind(values)
+        while try s.step() {}
+        s.reset()
+        return Int(sqlite3_changes(handle))
+    }
+
+    /// All rows of a query.
+    public func query(_ sql: String, _ values: [SQLValue] = []) throws -> [Row] {
+        let s = try statement(sql)
+        try s.bind(values)
+        var rows: [Row] = []
+        while try s.step() { rows.append(s.row()) }
+        s.reset()
+        return rows
+    }
+
+    /// The first column of the first row, if any.
+    public func scalar(_ sql: String, _ values: [SQLValue] = []) throws -> SQLValue? {
+        try query(sql, values).first?.values.first
+    }
+
+    public var lastInsertRowId: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// Runs `body` in one transaction (BEGIN IMMEDIATE, so writers queue instead of failing
+    /// mid-way). Nested calls join the outer transaction.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        if transactionDepth > 0 {
+            transactionDepth += 1
+            defer { transactionDepth -= 1 }
+            return try body()
+        }
+        try execute("BEGIN IMMEDIATE")
+        transactionDepth = 1
+        do {
+            let result = try body()
+            transactionDepth = 0
+            try execute("COMMIT")
+            return result
+        } catch {
+            transactionDepth = 0
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    public var inTransaction: Bool { transactionDepth > 0 }
+}
+
+/// One result row, copied out of SQLite.
+public struct Row: Sendable {
+    public var values: [SQLValue]
+    public subscript(i: Int) -> SQLValue { i < values.count ? values[i] : .null }
+    public func int(_ i: Int) -> Int64 { self[i].int64 ?? 0 }
+    public func string(_ i: Int) -> String { self[i].string ?? "" }
+    public func blob(_ i: Int) -> [UInt8] {
+        switch self[i] {
+        case .blob(let b): return b
+        case .text(let s): return Array(s.utf8)
+        default: return []
+        }
+    }
+}
