@@ -1,1 +1,2 @@
-print("todo")
+import Foundation
+exit(CLI.run(Array(CommandLine.arguments.dropFirst())))
