@@ -126,8 +126,10 @@ public final class RpcClient {
     }
 
     public func call<Req: WireMessage, Resp: WireMessage>(service: String, method: String, _ request: Req,
-                                                          as: Resp.Type, timeoutMs: Int64 = 5000) throws -> Resp {
-        let r = try call(service: service, method: method, payload: request.encoded(), timeoutMs: timeoutMs)
+                                                          as: Resp.Type, timeoutMs: Int64 = 5000,
+                                                          attemptTimeoutMs: Int64? = nil) throws -> Resp {
+        let r = try call(service: service, method: method, payload: request.encoded(), timeoutMs: timeoutMs,
+                         attemptTimeoutMs: attemptTimeoutMs ?? min(timeoutMs, 5000))
         do { return try Resp(decoding: r.payload) } catch {
             throw RpcError(code: .internal, message: "reply from \(service) is not a valid \(Resp.typeName): \(error)")
         }

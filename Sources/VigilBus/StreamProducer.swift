@@ -46,6 +46,8 @@ public final class StreamProducer {
     public private(set) var published: UInt64 = 0
     public private(set) var replayed: UInt64 = 0
     public private(set) var truncated: UInt64 = 0
+    /// Tests simulate pub/sub loss with this; never set in production.
+    var dropForTesting: ((StreamEnvelope) -> Bool)?
 
     public init(db: Database, publisher: Publisher, options: Options, logger: Logger) throws {
         self.db = db
@@ -93,7 +95,7 @@ public final class StreamProducer {
 
     /// After the caller's transaction commits: publish what was appended.
     public func publishCommitted() {
-        for env in pending { publisher.publish(topic: env.topic, body: env.encoded()) }
+        for env in pending where dropForTesting?(env) != true { publisher.publish(topic: env.topic, body: env.encoded()) }
         published += UInt64(pending.count)
         pending.removeAll(keepingCapacity: true)
     }

@@ -104,6 +104,7 @@ public final class Database {
 
     /// Runs `body` in one transaction (BEGIN IMMEDIATE, so writers queue instead of failing
     /// mid-way). Nested calls join the outer transaction.
+    @discardableResult
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         if transactionDepth > 0 {
             transactionDepth += 1

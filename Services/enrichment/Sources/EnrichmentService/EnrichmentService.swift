@@ -96,13 +96,15 @@ public final class EnrichmentService {
                 continue
             }
             enrich(&e)
-            try runtime.db.run("""
+            let inserted = try runtime.db.run("""
                 INSERT OR IGNORE INTO events(id, time_ms, received_ms, source, format, status, parse_error, raw, fields, original, enriched, partition)
                 VALUES(?,?,?,?,?,?,?,?,?,?,?,?)
                 """, [.text(e.id), .integer(e.eventTimeMs), .integer(e.receivedTimeMs), .text(e.source), .text(e.format),
                       .integer(Int64(e.parseStatus.rawValue)), .text(e.parseError), .blob(e.raw),
                       .text(JSONText.object(e.fields)), .text(JSONText.object(e.original)), .text(JSONText.object(e.enriched)),
                       .integer(Int64(e.partition))])
+            // Reliable streams should make this impossible; counted so a test or an operator would see it.
+            if inserted == 0 { runtime.count("events.duplicate_ignored"); continue }
             let stream = "events.enriched.\(e.partition)"
             try producer.append(stream: stream, topic: stream, payloadType: Event.typeName, payload: e.encoded())
         }

@@ -1,0 +1,177 @@
+import Foundation
+import XCTest
+import VigilBus
+import VigilLog
+import VigilWire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Starts real Vigil processes (from the build directory) on ipc endpoints in a private temp
+/// dir and free loopback ports; stops every one of them by pid.
+final class TestStack {
+    let dir: String
+    let binDir: String
+    let endpoints: BusEndpoints
+    let context = ZContext()
+    private(set) var processes: [String: Process] = [:]
+    let syslogPort: UInt16
+
+    init(file: StaticString = #filePath) throws {
+        dir = "/tmp/vit-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir + "/logs", withIntermediateDirectories: true)
+        endpoints = BusEndpoints.local(runDirectory: dir + "/run")
+        binDir = TestStack.buildDirectory()
+        syslogPort = TestStack.freePort()
+    }
+
+    /// The directory of the running test binary holds the product executables too.
+    static func buildDirectory() -> String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+        var url = URL(fileURLWithPath: exe).deletingLastPathComponent()
+        while !url.path.isEmpty && url.path != "/" {
+            if FileManager.default.fileExists(atPath: url.path + "/vigil-broker") { return url.path }
+            url = url.deletingLastPathComponent()
+        }
+        return FileManager.default.currentDirectoryPath + "/.build/debug"
+    }
+
+    /// A port that was free a moment ago on 127.0.0.1 for both TCP and UDP.
+    static func freePort() -> UInt16 {
+        for _ in 0..<50 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var sa = sockaddr_in()
+            sa.sin_family = sa_family_t(AF_INET)
+            sa.sin_port = 0
+            inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr)
+            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+            _ = withUnsafeMutablePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+            close(fd)
+            let port = UInt16(bigEndian: sa.sin_port)
+            let u = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            var su = sa
+            let ok = withUnsafePointer(to: &su) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(u, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+            close(u)
+            if ok && port > 1024 { return port }
+        }
+        return 0
+    }
+
+    @discardableResult
+    func start(_ binary: String, name: String? = nil, _ args: [String] = []) throws -> Process {
+        let name = name ?? binary
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "\(binDir)/\(binary)")
+        var full = ["--data", dir]
+        if binary == "vigil-ingest" && !args.contains("--syslog.udp") {
+            full += ["--syslog.udp", "127.0.0.1:\(syslogPort)", "--syslog.tcp", "127.0.0.1:\(syslogPort)"]
+        }
+        p.arguments = full + args
+        let log = FileHandle(forWritingAtPath: "\(dir)/logs/\(name).log") ?? {
+            _ = FileManager.default.createFile(atPath: "\(dir)/logs/\(name).log", contents: nil)
+            return FileHandle(forWritingAtPath: "\(dir)/logs/\(name).log")!
+        }()
+        log.seekToEndOfFile()
+        p.standardOutput = log
+        p.standardError = log
+        try p.run()
+        processes[name] = p
+        return p
+    }
+
+    func startCore(ingestArgs: [String] = []) throws {
+        try start("vigil-broker", name: "broker")
+        try start("vigil-ingest", name: "ingest", ingestArgs)
+        try start("vigil-enrichment", name: "enrichment")
+        try start("vigil-detection", name: "detection")
+        try waitHealthy(["ingest", "enrichment", "detection"])
+    }
+
+    func client() throws -> RpcClient {
+        try RpcClient(context: context, endpoint: endpoints.rpc, caller: Identity(name: "test", role: "admin"))
+    }
+
+    func waitHealthy(_ services: [String], timeoutMs: Int64 = 20_000) throws {
+        let c = try client()
+        defer { c.close() }
+        for s in services {
+            _ = try c.call(service: s, method: "sys.health", timeoutMs: timeoutMs)
+        }
+    }
+
+    func metrics(_ service: String) throws -> MetricsResponse {
+        let c = try client()
+        defer { c.close() }
+        return try c.call(service: service, method: "sys.metrics", MetricsResponse(), as: MetricsResponse.self, timeoutMs: 5000)
+    }
+
+    func kill(_ name: String, signal sig: Int32 = SIGKILL) {
+        guard let p = processes[name] else { return }
+        Glibc.kill(p.processIdentifier, sig)
+        p.waitUntilExit()
+        processes[name] = nil
+    }
+
+    /// Stops everything: SIGTERM, then SIGKILL after 10 s.
+    func stopAll() {
+        for (_, p) in processes where p.isRunning { Glibc.kill(p.processIdentifier, SIGTERM) }
+        let deadline = Date().addingTimeInterval(10)
+        for (_, p) in processes {
+            while p.isRunning && Date() < deadline { usleep(20_000) }
+            if p.isRunning { Glibc.kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        }
+        processes.removeAll()
+    }
+
+    func log(_ name: String) -> String {
+        (try? String(contentsOfFile: "\(dir)/logs/\(name).log", encoding: .utf8)) ?? ""
+    }
+
+    func cleanup() {
+        stopAll()
+        context.terminate()
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    func sendSyslog(_ lines: [String], tcp: Bool) throws {
+        var sa = sockaddr_in()
+        sa.sin_family = sa_family_t(AF_INET)
+        sa.sin_port = syslogPort.bigEndian
+        inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr)
+        let fd = socket(AF_INET, Int32(tcp ? SOCK_STREAM.rawValue : SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        let rc = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard rc == 0 else { throw XCTSkip("cannot connect to ingest") }
+        for l in lines {
+            let b = Array((tcp ? l + "\n" : l).utf8)
+            _ = b.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        }
+    }
+
+    func sendRaw(_ bytes: [UInt8], tcp: Bool) {
+        var sa = sockaddr_in()
+        sa.sin_family = sa_family_t(AF_INET)
+        sa.sin_port = syslogPort.bigEndian
+        inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr)
+        let fd = socket(AF_INET, Int32(tcp ? SOCK_STREAM.rawValue : SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        _ = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+    }
+
+    /// Polls `condition` every 100 ms until it holds or the timeout passes.
+    func eventually(timeoutMs: Int64 = 20_000, _ what: String, _ condition: () throws -> Bool) throws {
+        let deadline = Clock.monotonicMs() + timeoutMs
+        while Clock.monotonicMs() < deadline {
+            if (try? condition()) == true { return }
+            usleep(100_000)
+        }
+        throw TimedOut(what: what)
+    }
+}
+
+struct TimedOut: Error, CustomStringConvertible {
+    var what: String
+    var description: String { "timed out waiting for: \(what)" }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import XCTest
+@testable import VigilBus
+import VigilLog
+import VigilWire
+
+/// Runs an RpcWorker on its own thread answering `echo` with its instance name.
+final class WorkerThread: @unchecked Sendable {
+    private let stop = Flag()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(context: ZContext, endpoint: String, service: String, instance: String) {
+        let ready = DispatchSemaphore(value: 0)
+        let stop = stop, done = done
+        Thread.detachNewThread {
+            let w = try! RpcWorker(context: context, endpoint: endpoint, services: [service, instance], instance: instance,
+                                   logger: Logger(label: instance, level: .error))
+            w.heartbeatIntervalMs = 200
+            w.handle("echo") { req in RpcResponse(payload: req.payload + Array(instance.utf8)) }
+            ready.signal()
+            while !stop.isSet {
+                if zpoll([w.socket], timeoutMs: 50)[0] { w.processAvailable() }
+                w.heartbeat()
+            }
+            // No goodbye: the socket just goes away, like a process killed with SIGKILL.
+            w.socket.close()
+            done.signal()
+        }
+        ready.wait()
+    }
+
+    /// Stops without saying goodbye, like a killed process.
+    func kill() { stop.set(); done.wait() }
+}
+
+final class RpcTests: XCTestCase {
+    var broker: InProcessBroker!
+
+    override func setUpWithError() throws { broker = try InProcessBroker() }
+    override func tearDown() { broker.shutdown() }
+
+    func testRequestReplyAndUnknownMethod() throws {
+        let w = WorkerThread(context: broker.context, endpoint: broker.endpoints.rpc, service: "svc", instance: "svc-a")
+        defer { w.kill() }
+        let client = try RpcClient(context: broker.context, endpoint: broker.endpoints.rpc)
+        defer { client.close() }
+        let r = try client.call(service: "svc", method: "echo", payload: Array("hi-".utf8), timeoutMs: 5000)
+        XCTAssertEqual(r.payload.utf8String, "hi-svc-a")
+        XCTAssertEqual(r.instance, "svc-a")
+        XCTAssertThrowsError(try client.call(service: "svc", method: "nope", timeoutMs: 2000)) { e in
+            XCTAssertEqual((e as? RpcError)?.code, .unknownMethod)
+            XCTAssertTrue("\(e)".contains("echo"), "error should list the known methods: \(e)")
+        }
+    }
+
+    func testMissingServiceTimesOutAsUnavailable() throws {
+        let client = try RpcClient(context: broker.context, endpoint: broker.endpoints.rpc)
+        defer { client.close() }
+        let t0 = Clock.monotonicMs()
+        XCTAssertThrowsError(try client.call(service: "ghost", method: "echo", timeoutMs: 600)) { e in
+            XCTAssertEqual((e as? RpcError)?.code, .unavailable)
+        }
+        XCTAssertLessThan(Clock.monotonicMs() - t0, 3000)
+    }
+
+    func testTwoInstancesShareLoadAndSurviveOneDying() throws {
+        let a = WorkerThread(context: broker.context, endpoint: broker.endpoints.rpc, service: "svc", instance: "svc-a")
+        let b = WorkerThread(context: broker.context, endpoint: broker.endpoints.rpc, service: "svc", instance: "svc-b")
+        defer { b.kill() }
+        let client = try RpcClient(context: broker.context, endpoint: broker.endpoints.rpc)
+        defer { client.close() }
+        var seen = Set<String>()
+        for _ in 0..<20 { seen.insert(try client.call(service: "svc", method: "echo", timeoutMs: 3000).instance) }
+        XCTAssertEqual(seen, ["svc-a", "svc-b"], "round robin should reach both instances")
+        a.kill()
+        // Every request still gets an answer: lost ones are retried until the broker drops the dead worker.
+        for _ in 0..<20 {
+            XCTAssertEqual(try client.call(service: "svc", method: "echo", timeoutMs: 8000, attemptTimeoutMs: 500).instance, "svc-b")
+        }
+        // Addressing an instance by its own name reaches exactly that one.
+        XCTAssertEqual(try client.call(service: "svc-b", method: "echo", timeoutMs: 3000).instance, "svc-b")
+    }
+
+    func testGarbageFramesAreCountedAndBrokerKeepsServing() throws {
+        let w = WorkerThread(context: broker.context, endpoint: broker.endpoints.rpc, service: "svc", instance: "svc-a")
+        defer { w.kill() }
+        let raw = try ZSocket(broker.context, .dealer)
+        try raw.connect(broker.endpoints.rpc)
+        try raw.send([[0xff, 0x00]])
+        try raw.send([Array("VC01".utf8), Array("svc".utf8)])
+        try raw.send([Array("VW01".utf8), Array("WHAT".utf8)])
+        // A well-framed request whose body is not protobuf: the worker answers BAD_REQUEST.
+        try raw.send([Array("VC01".utf8), Array("svc".utf8), Array("r1".utf8), [0x0a, 0xff, 0x01]])
+        XCTAssertTrue(zpoll([raw], timeoutMs: 3000)[0])
+        let reply = try XCTUnwrap(try raw.receive())
+        XCTAssertEqual(reply.count, 4)
+        XCTAssertEqual(reply[1].utf8String, "r1")
+        let resp = try RpcResponse(decoding: reply[3])
+        XCTAssertEqual(resp.errorCode, .badRequest)
+        raw.close()
+        let client = try RpcClient(context: broker.context, endpoint: broker.endpoints.rpc)
+        defer { client.close() }
+        let m = try client.call(service: "svc", method: "echo", payload: [], timeoutMs: 3000)
+        XCTAssertEqual(m.instance, "svc-a")
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import XCTest
+@testable import VigilBus
+import VigilLog
+import VigilStore
+import VigilWire
+
+/// Producer and consumer in one thread, talking through a real broker: the consumer must end
+/// with every message exactly once and in order, whatever pub/sub dropped.
+final class StreamTests: XCTestCase {
+    var broker: InProcessBroker!
+    var dir: String!
+    let logger = Logger(label: "test", level: .error)
+
+    override func setUpWithError() throws {
+        broker = try InProcessBroker()
+        dir = broker.dir
+    }
+    override func tearDown() { broker.shutdown() }
+
+    struct ProducerSide {
+        var db: Database
+        var producer: StreamProducer
+        var worker: RpcWorker
+        var publisher: Publisher
+        func close() { worker.close(); publisher.close(); db.close() }
+    }
+
+    func makeProducer(id: String = "prod-1", maxRows: Int = 1_000_000) throws -> ProducerSide {
+        let db = try Database(path: "\(dir!)/\(id).db")
+        let pub = try Publisher(context: broker.context, endpoint: broker.endpoints.publish)
+        var opts = StreamProducer.Options(producerId: id)
+        opts.maxOutboxRows = maxRows
+        opts.headIntervalMs = 100
+        let p = try StreamProducer(db: db, publisher: pub, options: opts, logger: logger)
+        let w = try RpcWorker(context: broker.context, endpoint: broker.endpoints.rpc, services: [id], instance: id, logger: logger)
+        w.heartbeatIntervalMs = 200
+        w.handle("stream.replay") { req in .ok(try! p.replay(try! ReplayRequest(decoding: req.payload))) }
+        w.handle("stream.ack") { req in try? p.acknowledge(try AckRequest(decoding: req.payload)); return RpcResponse() }
+        return ProducerSide(db: db, producer: p, worker: w, publisher: pub)
+    }
+
+    final class ConsumerSide {
+        let db: Database
+        let consumer: StreamConsumer
+        let client: RpcClient
+        init(_ t: StreamTests, name: String = "cons") throws {
+            db = try Database(path: "\(t.dir!)/\(name).db")
+            try db.execute("CREATE TABLE IF NOT EXISTS got(stream TEXT, seq INTEGER, body TEXT, PRIMARY KEY(stream, seq))")
+            client = try RpcClient(context: t.broker.context, endpoint: t.broker.endpoints.rpc)
+            var o = StreamConsumer.Options(consumerId: name, topicPrefixes: ["test."])
+            o.ackIntervalMs = 100
+            consumer = try StreamConsumer(context: t.broker.context, endpoints: t.broker.endpoints, db: db, rpc: client, options: o, logger: t.logger)
+        }
+        /// One loop step: receive, replay replies, commit ready messages (a duplicate would violate the primary key).
+        func step() throws {
+            if zpoll([consumer.socket, client.socket], timeoutMs: 5).contains(true) {
+                consumer.receiveAvailable()
+                client.processAvailable()
+            }
+            client.expire()
+            consumer.sendAcks()
+            while consumer.hasReady {
+                let batch = consumer.takeReady(max: 500)
+                try db.transaction {
+                    for env in batch {
+                        try db.run("INSERT INTO got(stream, seq, body) VALUES(?,?,?)", [.text(env.stream), .integer(Int64(env.sequence)), .text(env.payload.utf8String)])
+                    }
+                    try consumer.commitPositions(batch)
+                }
+                consumer.didCommit()
+            }
+        }
+        func count() throws -> Int64 { try db.scalar("SELECT count(*) FROM got")?.int64 ?? 0 }
+        func close() { consumer.close(); client.close(); db.close() }
+    }
+
+    func pump(_ p: ProducerSide, _ c: ConsumerSide, until done: () throws -> Bool, timeoutMs: Int64 = 20_000) throws {
+        let deadline = Clock.monotonicMs() + timeoutMs
+        while try !done() {
+            XCTAssertLessThan(Clock.monotonicMs(), deadline, "timed out")
+            if Clock.monotonicMs() >= deadline { return }
+            p.worker.processAvailable()
+            p.worker.heartbeat()
+            p.producer.announceHeads()
+            try c.step()
+        }
+    }
+
+    func append(_ p: ProducerSide, streams: [String], count: Int, from: Int = 0) throws {
+        try p.db.transaction {
+            for i in from..<(from + count) {
+                let s = streams[i % streams.count]
+                try p.producer.append(stream: s, topic: s, payloadType: "text", payload: Array("m\(i)".utf8))
+            }
+        }
+        p.producer.publishCommitted()
+    }
+
+    func testGapsAreReplayedExactlyOnceInOrder() throws {
+        let p = try makeProducer()
+        let c = try ConsumerSide(self)
+        defer { c.close(); p.close() }
+        // Let the subscription reach the broker, then lose every third message and the tail.
+        try pump(p, c, until: { true })
+        usleep(300_000)
+        var n = 0
+        p.producer.dropForTesting = { _ in n += 1; return n % 3 == 0 || n > 2900 }
+        let streams = ["test.a", "test.b"]
+        for k in 0..<3 { try append(p, streams: streams, count: 1000, from: k * 1000) }
+        try pump(p, c, until: { try c.count() == 3000 })
+        XCTAssertEqual(try c.count(), 3000)
+        for s in streams {
+            let rows = try c.db.query("SELECT seq FROM got WHERE stream = ? ORDER BY seq", [.text(s)])
+            XCTAssertEqual(rows.map { $0.int(0) }, Array(1...1500).map(Int64.init), "gap-free and in order for \(s)")
+        }
+        XCTAssertGreaterThan(c.consumer.counters.gaps + c.consumer.counters.replayRequests, 0)
+        XCTAssertGreaterThan(c.consumer.counters.replayed, 900)
+    }
+
+    func testConsumerRestartResumesWithoutDuplicates() throws {
+        let p = try makeProducer()
+        var c = try ConsumerSide(self)
+        defer { p.close() }
+        try append(p, streams: ["test.a"], count: 500)
+        try pump(p, c, until: { try c.count() == 500 })
+        c.close()
+        // While the consumer is down the producer keeps going.
+        try append(p, streams: ["test.a"], count: 700, from: 500)
+        c = try ConsumerSide(self)
+        defer { c.close() }
+        try pump(p, c, until: { try c.count() == 1200 })
+        XCTAssertEqual(try c.db.scalar("SELECT count(DISTINCT seq) FROM got")?.int64, 1200)
+        XCTAssertEqual(try c.db.scalar("SELECT max(seq) FROM got")?.int64, 1200)
+    }
+
+    func testAcknowledgedMessagesAreTruncatedAndNumberingContinues() throws {
+        var p = try makeProducer()
+        let c = try ConsumerSide(self)
+        defer { c.close() }
+        try append(p, streams: ["test.a"], count: 300)
+        try pump(p, c, until: { try c.count() == 300 })
+        // Wait for the consumer's ack to be stored, then truncate.
+        try pump(p, c, until: { (try p.db.scalar("SELECT seq FROM stream_acks WHERE consumer = 'cons'")?.int64 ?? 0) == 300 })
+        try p.producer.truncateAcknowledged()
+        XCTAssertEqual(p.producer.outboxRows, 0)
+        XCTAssertEqual(try p.db.scalar("SELECT count(*) FROM stream_outbox")?.int64, 0)
+        p.close()
+        p = try makeProducer()
+        defer { p.close() }
+        XCTAssertEqual(p.producer.heads["test.a"], 300, "head survives truncation and restart")
+        try append(p, streams: ["test.a"], count: 10)
+        XCTAssertEqual(p.producer.heads["test.a"], 310)
+        try pump(p, c, until: { try c.count() == 310 })
+    }
+
+    func testOutboxBoundRefusesWithClearError() throws {
+        let p = try makeProducer(maxRows: 10)
+        defer { p.close() }
+        try append(p, streams: ["test.a"], count: 10)
+        XCTAssertThrowsError(try append(p, streams: ["test.a"], count: 1)) { e in
+            XCTAssertEqual((e as? StreamError)?.code, .outboxFull)
+            XCTAssertTrue("\(e)".contains("limit 10"), "\(e)")
+        }
+        p.producer.discardUncommitted()
+        XCTAssertEqual(p.producer.heads["test.a"], 10)
+    }
+
+    func testAppendOutsideTransactionIsRefused() throws {
+        let p = try makeProducer()
+        defer { p.close() }
+        XCTAssertThrowsError(try p.producer.append(stream: "test.a", topic: "test.a", payloadType: "t", payload: [])) { e in
+            XCTAssertEqual((e as? StreamError)?.code, .notInTransaction)
+        }
+    }
+}

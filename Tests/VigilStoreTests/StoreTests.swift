@@ -1,0 +1,94 @@
+import XCTest
+@testable import VigilStore
+
+final class StoreTests: XCTestCase {
+    var dir: String!
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "vigil-store-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    let v1 = Migration(1, "t", "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, data BLOB);")
+    let v2 = Migration(2, "t.extra", "ALTER TABLE t ADD COLUMN extra TEXT NOT NULL DEFAULT 'x';")
+
+    func testWALAndMigrationsApplyOnceInOrder() throws {
+        let db = try Database(path: dir + "/a.db")
+        XCTAssertEqual(try db.scalar("PRAGMA journal_mode")?.string, "wal")
+        XCTAssertEqual(try db.migrate(component: "svc", [v2, v1]).map(\.version), [1, 2])
+        XCTAssertEqual(try db.migrate(component: "svc", [v1, v2]).count, 0)
+        XCTAssertEqual(try db.schemaVersion(component: "svc"), 2)
+        // Components version independently in the same file.
+        XCTAssertEqual(try db.schemaVersion(component: "other"), 0)
+        try db.run("INSERT INTO t(name) VALUES(?)", ["a"])
+        XCTAssertEqual(try db.scalar("SELECT extra FROM t")?.string, "x")
+    }
+
+    func testNewerFileIsRefused() throws {
+        let db = try Database(path: dir + "/b.db")
+        try db.migrate(component: "svc", [v1, v2])
+        XCTAssertThrowsError(try db.migrate(component: "svc", [v1])) { e in
+            XCTAssertEqual((e as? StoreError)?.code, .migration)
+            XCTAssertTrue("\(e)".contains("newer than this program knows"), "\(e)")
+        }
+    }
+
+    func testBadMigrationIsRolledBackAndNamed() throws {
+        let db = try Database(path: dir + "/c.db")
+        let bad = Migration(2, "broken", "CREATE TABLE u(x); SELECT nonsense FROM nowhere;")
+        XCTAssertThrowsError(try db.migrate(component: "svc", [v1, bad])) { e in
+            XCTAssertTrue("\(e)".contains("svc migration 2 (broken)"), "\(e)")
+        }
+        XCTAssertEqual(try db.schemaVersion(component: "svc"), 1)
+        XCTAssertTrue(try db.query("SELECT name FROM sqlite_master WHERE name = 'u'").isEmpty, "failed migration must roll back")
+    }
+
+    func testTransactionRollsBackOnError() throws {
+        let db = try Database(path: dir + "/d.db")
+        try db.migrate(component: "svc", [v1])
+        struct Boom: Error {}
+        XCTAssertThrowsError(try db.transaction {
+            try db.run("INSERT INTO t(name) VALUES(?)", ["kept?"])
+            throw Boom()
+        })
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM t")?.int64, 0)
+        try db.transaction {
+            try db.run("INSERT INTO t(name) VALUES(?)", ["one"])
+            try db.transaction { try db.run("INSERT INTO t(name) VALUES(?)", ["nested"]) }
+        }
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM t")?.int64, 2)
+    }
+
+    func testValuesRoundTripAsBoundParameters() throws {
+        let db = try Database(path: dir + "/e.db")
+        try db.migrate(component: "svc", [v1])
+        let hostile = "'); DROP TABLE t; --"
+        try db.run("INSERT INTO t(name, data) VALUES(?, ?)", [.text(hostile), .blob([0, 1, 2, 255])])
+        try db.run("INSERT INTO t(name, data) VALUES(?, ?)", [.null, .blob([])])
+        let rows = try db.query("SELECT name, data FROM t ORDER BY id")
+        XCTAssertEqual(rows[0].string(0), hostile)
+        XCTAssertEqual(rows[0].blob(1), [0, 1, 2, 255])
+        XCTAssertEqual(rows[1][0], .null)
+        XCTAssertEqual(rows[1].blob(1), [])
+        XCTAssertThrowsError(try db.run("INSERT INTO t(name) VALUES(?)", [])) { e in
+            XCTAssertEqual((e as? StoreError)?.code, .bind)
+        }
+        XCTAssertThrowsError(try db.query("SELECT * FROM missing")) { e in
+            XCTAssertEqual((e as? StoreError)?.code, .prepare)
+        }
+    }
+
+    func testDataSurvivesReopen() throws {
+        do {
+            let db = try Database(path: dir + "/f.db")
+            try db.migrate(component: "svc", [v1])
+            try db.transaction { for i in 0..<1000 { try db.run("INSERT INTO t(name) VALUES(?)", [.text("n\(i)")]) } }
+        }
+        let db = try Database(path: dir + "/f.db")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM t")?.int64, 1000)
+    }
+}

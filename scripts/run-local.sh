@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The main job: install what is needed, build in release mode, start the whole stack on this
+# machine (ipc:// endpoints, data in ${VIGIL_DATA:-./vigil-data}), feed the sample data and
+# show the signals it raises. The stack keeps running; stop it with `vigil down`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data="${VIGIL_DATA:-./vigil-data}"
+scripts/install-deps.sh
+echo "building (release) …"
+swift build -c release --product vigil >/dev/null
+for p in vigil-broker vigil-ingest vigil-enrichment vigil-detection; do swift build -c release --product "$p" >/dev/null; done
+bin="$(swift build -c release --show-bin-path)"
+mkdir -p "$data"
+cp -n samples/assets.csv "$data/assets.csv" 2>/dev/null || true
+"$bin/vigil" up --data "$data"
+"$bin/vigil" tail signals --data "$data" --count 4 --timeout 15 &
+tail_pid=$!
+sleep 0.5
+"$bin/vigil" send --file samples/demo-syslog.log
+wait "$tail_pid" || true
+echo
+"$bin/vigil" status --data "$data"
+cat <<MSG
+
+The stack is running. Try:
+  $bin/vigil send '<38>Dec  4 10:00:00 web01 sshd[1]: Failed password for root from 192.0.2.1 port 4242 ssh2'
+  $bin/vigil tail signals --data $data
+  $bin/vigil sys metrics enrichment --data $data
+  $bin/vigil down --data $data
+MSG
