@@ -13,6 +13,8 @@ let package = Package(
         .executable(name: "vigil-enrichment", targets: ["vigil-enrichment"]),
         .executable(name: "vigil-detection", targets: ["vigil-detection"]),
         .executable(name: "vigil-bench", targets: ["vigil-bench"]),
+        .executable(name: "parsers-bench", targets: ["parsers-bench"]),
+        .executable(name: "qql-bench", targets: ["qql-bench"]),
     ],
     targets: [
         // C libraries from Debian, each wrapped by exactly one Swift module.
@@ -25,6 +27,10 @@ let package = Package(
         .target(name: "VigilWire", dependencies: ["VigilProto", "CProtobufC"], swiftSettings: strict),
         .target(name: "VigilStore", dependencies: ["CSQLite"], swiftSettings: strict),
         .target(name: "VigilLog", swiftSettings: strict),
+        // Log formats -> normalized fields (Foundation only).
+        .target(name: "VigilParsers", swiftSettings: strict),
+        // QQL: parser, catalogs, SQL compiler, in-memory evaluator (Foundation only; never links SQLite).
+        .target(name: "VigilQuery", swiftSettings: strict),
         .target(name: "VigilBus", dependencies: ["CZeroMQ", "VigilWire", "VigilStore", "VigilLog"], swiftSettings: strict),
         .target(name: "VigilService", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilLog"], swiftSettings: strict),
 
@@ -33,7 +39,7 @@ let package = Package(
                 path: "Services/broker/Sources/BrokerService", swiftSettings: strict),
         .executableTarget(name: "vigil-broker", dependencies: ["BrokerService"],
                           path: "Services/broker/Sources/vigil-broker", swiftSettings: strict),
-        .target(name: "IngestService", dependencies: ["VigilBus", "VigilService", "VigilStore", "VigilWire", "VigilLog"],
+        .target(name: "IngestService", dependencies: ["VigilBus", "VigilService", "VigilStore", "VigilWire", "VigilLog", "VigilParsers"],
                 path: "Services/ingest/Sources/IngestService", swiftSettings: strict),
         .executableTarget(name: "vigil-ingest", dependencies: ["IngestService"],
                           path: "Services/ingest/Sources/vigil-ingest", swiftSettings: strict),
@@ -50,8 +56,12 @@ let package = Package(
                           path: "Sources/vigil", swiftSettings: strict),
         .executableTarget(name: "vigil-bench", dependencies: ["VigilBus", "VigilService", "VigilWire", "VigilStore", "VigilLog"],
                           path: "bench/vigil-bench", swiftSettings: strict),
+        .executableTarget(name: "parsers-bench", dependencies: ["VigilParsers"], path: "bench/parsers-bench"),
+        .executableTarget(name: "qql-bench", dependencies: ["VigilQuery", "CSQLite"], path: "bench/qql-bench"),
 
         .testTarget(name: "VigilWireTests", dependencies: ["VigilWire"]),
+        .testTarget(name: "VigilParsersTests", dependencies: ["VigilParsers"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "VigilQueryTests", dependencies: ["VigilQuery", "CSQLite"]),
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore"]),
         .testTarget(name: "VigilBusTests", dependencies: ["VigilBus", "VigilStore", "VigilWire"]),
         .testTarget(name: "IntegrationTests", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilService"],

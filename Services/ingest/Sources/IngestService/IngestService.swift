@@ -4,6 +4,7 @@ import VigilLog
 import VigilService
 import VigilStore
 import VigilWire
+import VigilParsers
 
 /// Ingest: accepts lines (syslog UDP/TCP) and event batches (RPC `ingest.submit`), parses
 /// them, and appends each event to its partition's stream `events.parsed.<p>` in the outbox.
@@ -36,6 +37,7 @@ public final class IngestService {
     let listeners: SyslogListeners
     let batchSize: Int
     var ids = EventIdGenerator()
+    let parsers = ParserChain.standard
     var sourceCounts: [String: (accepted: Int64, unparsed: Int64)] = [:]
 
     public init(runtime: ServiceRuntime) throws {
@@ -76,15 +78,19 @@ public final class IngestService {
         e.source = source
         e.sender = sender
         e.raw = raw
-        switch ThinParser.parse(raw) {
+        // Invalid UTF-8 is decoded with replacement characters so the line still parses;
+        // the raw bytes are kept unchanged.
+        let line = String(decoding: raw, as: UTF8.self)
+        switch parsers.parse(line, hint: nil, receivedAt: now) {
         case .success(let p):
             e.parseStatus = .parsed
             e.format = p.format
             e.fields = p.fields
-            if let t = p.timeMs { e.eventTimeMs = t }
+            e.original = p.vendor
+            if let t = p.timestamp { e.eventTimeMs = t }
         case .failure(let f):
             e.parseStatus = .unparsed
-            e.parseError = f.reason
+            e.parseError = "\(f.code): \(f.reason)"
         }
         return e
     }

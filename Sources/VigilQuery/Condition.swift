@@ -1,0 +1,80 @@
+/// A query bound to a catalog: tokens resolved, values typed. Both the SQL
+/// compiler and the evaluator consume this one structure, which is what keeps
+/// them in agreement.
+indirect enum Condition: Sendable {
+    case constant(Bool)
+    case and([Condition])
+    case or([Condition])
+    case not(Condition)
+    case test(TokenDefinition, Test)
+    /// `@name`: resolved per compile/evaluation through the provider.
+    case special(TokenDefinition, name: String, position: Int)
+}
+
+/// A time or number operand; relative times resolve against `now` late.
+enum Operand: Sendable, Hashable {
+    case number(QNumber)
+    case relative(Int64)
+
+    func resolve(nowMillis: Int64) -> QNumber {
+        switch self {
+        case .number(let n): return n
+        case .relative(let offset): return .integer(TimeValue.relative(offset).resolve(nowMillis: nowMillis))
+        }
+    }
+}
+
+enum Comparison: String, Sendable {
+    case equal = "="
+    case greater = ">"
+    case greaterOrEqual = ">="
+    case less = "<"
+    case lessOrEqual = "<="
+
+    func holds(_ c: Int) -> Bool {
+        switch self {
+        case .equal: return c == 0
+        case .greater: return c > 0
+        case .greaterOrEqual: return c >= 0
+        case .less: return c < 0
+        case .lessOrEqual: return c <= 0
+        }
+    }
+}
+
+enum Test: Sendable {
+    // Text tests apply to the value's text form (what SQLite's CAST(x AS TEXT) gives).
+    /// `instr(lower(x), needle) > 0`; needle already ASCII-lowered.
+    case containsFolded(String)
+    /// `instr(x, needle) > 0`.
+    case contains(String)
+    /// `lower(x) IN (…)`; members already ASCII-lowered.
+    case equalsFolded(Members)
+    /// `x = v`: text values only, case-sensitive.
+    case equals(String)
+    /// `lower(x) LIKE pattern`.
+    case like(WildcardPattern)
+
+    // Numeric tests (number and time tokens).
+    case compare(Comparison, Operand)
+    case between(Operand, Operand)
+    case numberIn([QNumber])
+
+    // IP tests on the 32-hex-digit key.
+    case ipCompare(Comparison, String)
+    case ipBetween(String, String)
+    case ipIn(Members)
+
+    case bool(Bool)
+}
+
+/// Values for IN tests: ordered for SQL parameters, hashed for the evaluator.
+struct Members: Sendable {
+    let list: [String]
+    let set: Set<String>
+
+    init(_ list: [String]) {
+        self.list = list
+        set = Set(list)
+    }
+}
