@@ -60,6 +60,7 @@ public final class StreamConsumer {
     private var ready: [StreamEnvelope] = []
     private var acked: [Key: UInt64] = [:]
     private var lastAck: Int64 = 0
+    private var lastFullAck: Int64 = 0
     public private(set) var counters = Counters()
 
     public init(context: ZContext, endpoints: BusEndpoints, db: Database, rpc: RpcClient, options: Options,
@@ -198,7 +199,10 @@ public final class StreamConsumer {
         let now = Clock.monotonicMs()
         guard force || now - lastAck >= options.ackIntervalMs else { return }
         lastAck = now
-        for (k, seq) in committed where acked[k] != seq {
+        // Acks are fire-and-forget; resending unchanged ones every 10 s repairs a lost one.
+        let resendAll = now - lastFullAck >= 10_000
+        if resendAll { lastFullAck = now }
+        for (k, seq) in committed where acked[k] != seq || resendAll {
             acked[k] = seq
             let ack = AckRequest(consumerId: options.consumerId, stream: k.stream, sequence: seq)
             rpc.send(service: k.producer, method: "stream.ack", payload: ack.encoded(), timeoutMs: 3000) { _ in }

@@ -21,6 +21,11 @@ public final class StreamProducer {
         public var maxOutboxRows: Int = 2_000_000
         public var headIntervalMs: Int64 = 500
         public var maxReplayMessages: Int = 5000
+        /// Replies stay well under the bus's message size limit whatever the event sizes.
+        public var maxReplayBytes: Int = 4 * 1024 * 1024
+        /// Streams no consumer has ever acknowledged keep messages this long, then drop them
+        /// (nobody is listening reliably; without this the outbox would only grow).
+        public var unacknowledgedRetentionMs: Int64 = 24 * 3600 * 1000
         public init(producerId: String) { self.producerId = producerId }
     }
 
@@ -136,6 +141,7 @@ public final class StreamProducer {
         let limit = req.maxMessages == 0 ? options.maxReplayMessages : min(Int(req.maxMessages), options.maxReplayMessages)
         let first = try db.scalar("SELECT min(seq) FROM stream_outbox WHERE stream = ?", [.text(req.stream)])?.int64
         resp.firstRetained = first.map { UInt64($0) } ?? resp.head + 1
+        var bytes = 0
         for r in try db.query("SELECT seq, topic, payload_type, payload, time_ms FROM stream_outbox WHERE stream = ? AND seq >= ? ORDER BY seq LIMIT ?",
                               [.text(req.stream), .integer(Int64(req.fromSequence)), .integer(Int64(limit))]) {
             var env = StreamEnvelope()
@@ -147,6 +153,9 @@ public final class StreamProducer {
             env.payloadType = r.string(2)
             env.payload = r.blob(3)
             env.producedTimeMs = r.int(4)
+            bytes += env.payload.count + 64
+            // Always at least one message, so progress is made even with one huge event.
+            if bytes > options.maxReplayBytes && !resp.messages.isEmpty { break }
             resp.messages.append(env)
         }
         replayed += UInt64(resp.messages.count)
@@ -163,10 +172,18 @@ public final class StreamProducer {
 
     /// Deletes, per stream, what every consumer that has acknowledged the stream has committed.
     /// Streams no consumer has acknowledged yet are kept (up to `maxOutboxRows`).
-    public func truncateAcknowledged() throws {
+    public func truncateAcknowledged(now: Int64 = Clock.nowMs()) throws {
         let rows = try db.query("SELECT stream, min(seq) FROM stream_acks GROUP BY stream")
-        guard !rows.isEmpty else { return }
+        let acked = Set(rows.map { $0.string(0) })
         try db.transaction {
+            for stream in heads.keys where !acked.contains(stream) {
+                try db.run("INSERT INTO stream_heads(stream, seq) VALUES(?, ?) ON CONFLICT(stream) DO UPDATE SET seq = max(seq, excluded.seq)",
+                           [.text(stream), .integer(Int64(heads[stream] ?? 0))])
+                let n = try db.run("DELETE FROM stream_outbox WHERE stream = ? AND time_ms < ?",
+                                   [.text(stream), .integer(now - options.unacknowledgedRetentionMs)])
+                outboxRows -= n
+                truncated += UInt64(n)
+            }
             for r in rows {
                 let stream = r.string(0), upTo = r.int(1)
                 guard let head = heads[stream] else { continue }

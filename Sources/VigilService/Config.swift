@@ -154,7 +154,7 @@ public struct RuntimeConfig: Sendable {
     }
 
     /// The effective configuration as JSON (for `--print-config` and the compose check).
-    public func json(serviceDefaults: [String: String] = [:]) -> String {
+    public func json(serviceDefaults: [String: String] = [:], broker: Bool = false) -> String {
         var obj: [String: Any] = [
             "service": service, "instance": instance, "data": dataDirectory,
             "endpoint.publish": endpoints.publish, "endpoint.subscribe": endpoints.subscribe,
@@ -162,6 +162,12 @@ public struct RuntimeConfig: Sendable {
             "count": instanceCount, "log-level": logLevel.name, "store": storePath,
         ]
         for (k, v) in serviceDefaults { obj[k] = settings[k] ?? v }
+        if broker {
+            // The broker owns no store and answers RPC as "broker".
+            obj["instance"] = "broker"
+            obj["store"] = nil
+            for k in ["partitions", "index", "count"] { obj[k] = nil }
+        }
         let data = (try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .prettyPrinted])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }

@@ -37,14 +37,17 @@ public final class Database {
         try execute("PRAGMA foreign_keys=ON")
     }
 
-    deinit {
+    private var closed = false
+
+    deinit { close() }
+
+    /// Finalizes statements and closes the connection now (deinit may run late or, for
+    /// globals, never). Further use of this Database fails with SQLITE_MISUSE errors.
+    public func close() {
+        guard !closed else { return }
+        closed = true
         cache.removeAll()
         sqlite3_close_v2(handle)
-    }
-
-    /// Closes statements and the connection now (deinit may run late or, for globals, never).
-    public func close() {
-        cache.removeAll()
     }
 
     func error(_ code: StoreError.Code, _ rc: Int32, sql: String?) -> StoreError {

@@ -166,6 +166,29 @@ final class StreamTests: XCTestCase {
         XCTAssertEqual(p.producer.heads["test.a"], 10)
     }
 
+    func testReplayRepliesAreBoundedByBytes() throws {
+        let p = try makeProducer()
+        defer { p.close() }
+        let big = [UInt8](repeating: 0x42, count: 1_000_000)
+        try p.db.transaction { for _ in 0..<10 { try p.producer.append(stream: "test.a", topic: "test.a", payloadType: "t", payload: big) } }
+        p.producer.publishCommitted()
+        let r = try p.producer.replay(ReplayRequest(stream: "test.a", fromSequence: 1, maxMessages: 100))
+        XCTAssertEqual(r.messages.count, 4, "4 MiB budget: four 1 MB messages, not ten")
+        XCTAssertEqual(r.head, 10)
+        XCTAssertEqual(r.messages.map(\.sequence), [1, 2, 3, 4])
+    }
+
+    func testStreamsNobodyAcknowledgesAreKeptOnlyForTheRetention() throws {
+        let p = try makeProducer()
+        defer { p.close() }
+        try append(p, streams: ["test.nobody"], count: 20)
+        try p.producer.truncateAcknowledged(now: Clock.nowMs())
+        XCTAssertEqual(p.producer.outboxRows, 20, "recent messages are kept for a consumer that may still come")
+        try p.producer.truncateAcknowledged(now: Clock.nowMs() + 25 * 3600 * 1000)
+        XCTAssertEqual(p.producer.outboxRows, 0, "after the retention they go")
+        XCTAssertEqual(try p.db.scalar("SELECT seq FROM stream_heads WHERE stream = 'test.nobody'")?.int64, 20)
+    }
+
     func testAppendOutsideTransactionIsRefused() throws {
         let p = try makeProducer()
         defer { p.close() }

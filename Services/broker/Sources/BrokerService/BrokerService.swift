@@ -15,7 +15,15 @@ public enum BrokerService {
             FileHandle.standardError.write(Data("vigil-broker: \(error)\n".utf8))
             exit(2)
         }
-        if config.settings["print-config"] != nil { print(config.json()); exit(0) }
+        if config.settings["help"] != nil {
+            var s = "usage: vigil-broker [--key value]…\n\nThe broker binds the three endpoints every other service connects to.\n\n"
+            for (k, d) in RuntimeConfig.commonKeys where !["instance", "index", "count", "partitions"].contains(k) {
+                s += "  --\(k.padding(toLength: 22, withPad: " ", startingAt: 0)) \(d)\n"
+            }
+            print(s)
+            exit(0)
+        }
+        if config.settings["print-config"] != nil { print(config.json(broker: true)); exit(0) }
         let logger = Logger(label: "broker", level: config.logLevel)
         do {
             try FileManager.default.createDirectory(atPath: config.dataDirectory + "/run", withIntermediateDirectories: true)

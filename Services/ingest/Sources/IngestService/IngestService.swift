@@ -96,7 +96,8 @@ public final class IngestService {
     }
 
     func partition(for e: inout Event) {
-        let key = e.fields["host.name"] ?? e.fields["source.ip"] ?? String(e.sender.split(separator: ":").first ?? "")
+        let key = !e.partitionKey.isEmpty ? e.partitionKey
+            : e.fields["host.name"] ?? e.fields["source.ip"] ?? String(e.sender.split(separator: ":").first ?? "")
         e.partitionKey = key
         e.partition = Partitioner.partition(of: key, count: runtime.config.partitions)
     }
@@ -104,7 +105,8 @@ public final class IngestService {
     /// Appends events in the open transaction.
     func append(_ events: [Event]) throws {
         for var e in events {
-            if e.partitionKey.isEmpty { partition(for: &e) }
+            // The partition is always derived here: a client's value is never trusted.
+            partition(for: &e)
             let stream = "events.parsed.\(e.partition)"
             try producer.append(stream: stream, topic: stream, payloadType: Event.typeName, payload: e.encoded(),
                                 now: e.receivedTimeMs)
