@@ -88,8 +88,11 @@ enum CLI {
             case "tail": return try tail(args)
             case "send": return try send(args)
             case "sys": return try sys(args)
+            case "import": return try ImportCommand.run(args)
+            case "sources": return try SourcesCommand.run(args)
+            case "events": return try EventsCommand.run(args)
             default:
-                throw CLIError(message: "unknown command '\(cmd)'; commands: up, status, down, tail, send, sys (vigil --help)", exitCode: 2)
+                throw CLIError(message: "unknown command '\(cmd)'; commands: up, status, down, tail, send, import, sources, events, sys (vigil --help)", exitCode: 2)
             }
         } catch let e as CLIError {
             FileHandle.standardError.write(Data("vigil: \(e.message)\n".utf8))
