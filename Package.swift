@@ -32,7 +32,7 @@ let package = Package(
         // QQL: parser, catalogs, SQL compiler, in-memory evaluator (Foundation only; never links SQLite).
         .target(name: "VigilQuery", swiftSettings: strict),
         .target(name: "VigilBus", dependencies: ["CZeroMQ", "VigilWire", "VigilStore", "VigilLog"], swiftSettings: strict),
-        .target(name: "VigilService", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilLog"], swiftSettings: strict),
+        .target(name: "VigilService", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilLog", "VigilQuery"], swiftSettings: strict),
 
         // Services: logic in a library, a thin executable.
         .target(name: "BrokerService", dependencies: ["VigilBus", "VigilService", "VigilWire", "VigilLog"],
@@ -43,7 +43,7 @@ let package = Package(
                 path: "Services/ingest/Sources/IngestService", swiftSettings: strict),
         .executableTarget(name: "vigil-ingest", dependencies: ["IngestService"],
                           path: "Services/ingest/Sources/vigil-ingest", swiftSettings: strict),
-        .target(name: "EnrichmentService", dependencies: ["VigilBus", "VigilService", "VigilStore", "VigilWire", "VigilLog"],
+        .target(name: "EnrichmentService", dependencies: ["VigilBus", "VigilService", "VigilStore", "VigilWire", "VigilLog", "VigilQuery"],
                 path: "Services/enrichment/Sources/EnrichmentService", swiftSettings: strict),
         .executableTarget(name: "vigil-enrichment", dependencies: ["EnrichmentService"],
                           path: "Services/enrichment/Sources/vigil-enrichment", swiftSettings: strict),
@@ -52,7 +52,7 @@ let package = Package(
         .executableTarget(name: "vigil-detection", dependencies: ["DetectionService"],
                           path: "Services/detection/Sources/vigil-detection", swiftSettings: strict),
 
-        .executableTarget(name: "vigil", dependencies: ["VigilBus", "VigilService", "VigilWire", "VigilLog", "VigilStore"],
+        .executableTarget(name: "vigil", dependencies: ["VigilBus", "VigilService", "VigilWire", "VigilLog", "VigilStore", "VigilQuery"],
                           path: "Sources/vigil", swiftSettings: strict),
         .executableTarget(name: "vigil-bench", dependencies: ["VigilBus", "VigilService", "VigilWire", "VigilStore", "VigilLog"],
                           path: "bench/vigil-bench", swiftSettings: strict),

@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 data="${VIGIL_DATA:-./vigil-data}"
 scripts/install-deps.sh
 echo "building (release) …"
-swift build -c release --product vigil >/dev/null
-for p in vigil-broker vigil-ingest vigil-enrichment vigil-detection; do swift build -c release --product "$p" >/dev/null; done
+log="$(mktemp)"
+if ! swift build -c release >"$log" 2>&1; then cat "$log"; echo "build failed" >&2; exit 1; fi
+rm -f "$log"
 bin="$(swift build -c release --show-bin-path)"
 mkdir -p "$data"
 cp -n samples/assets.csv "$data/assets.csv" 2>/dev/null || true

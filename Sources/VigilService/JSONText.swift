@@ -1,3 +1,4 @@
+import Foundation
 /// Fast JSON text for flat string maps (event fields are stored as JSON objects so SQLite's
 /// JSON1 functions can search them). Keys are sorted for stable output.
 public enum JSONText {
@@ -39,5 +40,16 @@ public enum JSONText {
             }
         }
         s += "\""
+    }
+}
+
+extension JSONText {
+    /// Reads back a flat object written by `object(_:)` (non-string values become their JSON text).
+    public static func parseObject(_ text: String) -> [String: String] {
+        guard let data = text.data(using: .utf8),
+              let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return [:] }
+        var out: [String: String] = [:]
+        for (k, v) in obj { out[k] = v as? String ?? "\(v)" }
+        return out
     }
 }

@@ -27,6 +27,10 @@ public final class EnrichmentService {
         CREATE TABLE assets(id TEXT PRIMARY KEY, name TEXT NOT NULL, hostname TEXT NOT NULL, ip TEXT NOT NULL,
             criticality TEXT NOT NULL);
         """),
+        Migration(2, "searchable parse status", """
+        ALTER TABLE events ADD COLUMN parse_status TEXT NOT NULL DEFAULT '';
+        UPDATE events SET parse_status = CASE status WHEN 1 THEN 'parsed' WHEN 2 THEN 'unparsed' ELSE '' END;
+        """),
     ]
 
     struct Asset { var id, name, criticality: String }
@@ -35,6 +39,7 @@ public final class EnrichmentService {
     let producer: StreamProducer
     var byHost: [String: Asset] = [:]
     var byIP: [String: Asset] = [:]
+    var queries: ListQueries?
 
     public init(runtime: ServiceRuntime) throws {
         self.runtime = runtime
@@ -44,6 +49,7 @@ public final class EnrichmentService {
         let assetsFile = cfg.string("assets", default: "")
         if !assetsFile.isEmpty { try importAssets(csvPath: assetsFile) }
         try loadAssets()
+        try installQueries()
         try runtime.enableConsumer(topicPrefixes: ["events.parsed."], batchSize: try cfg.int("batch-size", default: 5000)) { [unowned self] batch in
             try self.process(batch)
         }
@@ -77,6 +83,36 @@ public final class EnrichmentService {
         }
     }
 
+    /// Raw bytes are stored as TEXT when they are valid UTF-8 (searchable with QQL, LIKE)
+    /// and as a BLOB otherwise; either way they read back byte for byte.
+    static func rawValue(_ raw: [UInt8]) -> SQLValue {
+        String(validating: raw, as: UTF8.self).map { .text($0) } ?? .blob(raw)
+    }
+
+    func installQueries() throws {
+        let queries = try ListQueries(catalog: EventCatalog.catalog, db: runtime.db)
+        self.queries = queries
+        queries.install(on: runtime.worker) { rows, next in
+            var page = EventPage()
+            page.events = rows.map(EventCatalog.event(from:))
+            page.nextCursor = next
+            return .ok(page)
+        }
+        runtime.worker.handle("events.get") { [unowned self] req in
+            guard let get = try? GetRequest(decoding: req.payload), !get.id.isEmpty else {
+                return .failure(.badRequest, "events.get takes a GetRequest with the event id")
+            }
+            do {
+                guard let row = try self.runtime.db.query("SELECT \(EventCatalog.columns) FROM events WHERE id = ?", [.text(get.id)]).first else {
+                    return .failure(.notFound, "no event with id '\(get.id)'")
+                }
+                return .ok(EventCatalog.event(from: row))
+            } catch {
+                return .failure(.internal, "\(error)")
+            }
+        }
+    }
+
     func enrich(_ e: inout Event) {
         let asset = e.fields["host.name"].flatMap { byHost[$0.lowercased()] }
             ?? e.fields["destination.ip"].flatMap { byIP[$0] }
@@ -97,12 +133,12 @@ public final class EnrichmentService {
             }
             enrich(&e)
             let inserted = try runtime.db.run("""
-                INSERT OR IGNORE INTO events(id, time_ms, received_ms, source, format, status, parse_error, raw, fields, original, enriched, partition)
-                VALUES(?,?,?,?,?,?,?,?,?,?,?,?)
+                INSERT OR IGNORE INTO events(id, time_ms, received_ms, source, format, status, parse_error, raw, fields, original, enriched, partition, parse_status)
+                VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)
                 """, [.text(e.id), .integer(e.eventTimeMs), .integer(e.receivedTimeMs), .text(e.source), .text(e.format),
-                      .integer(Int64(e.parseStatus.rawValue)), .text(e.parseError), .blob(e.raw),
+                      .integer(Int64(e.parseStatus.rawValue)), .text(e.parseError), Self.rawValue(e.raw),
                       .text(JSONText.object(e.fields)), .text(JSONText.object(e.original)), .text(JSONText.object(e.enriched)),
-                      .integer(Int64(e.partition))])
+                      .integer(Int64(e.partition)), .text(e.parseStatus == .parsed ? "parsed" : e.parseStatus == .unparsed ? "unparsed" : "")])
             // Reliable streams should make this impossible; counted so a test or an operator would see it.
             if inserted == 0 { runtime.count("events.duplicate_ignored"); continue }
             let stream = "events.enriched.\(e.partition)"

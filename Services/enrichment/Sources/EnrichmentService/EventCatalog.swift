@@ -1,0 +1,89 @@
+import VigilQuery
+import VigilService
+import VigilStore
+import VigilWire
+
+/// The `events` list: QQL tokens over enrichment's `events` table. Event values live in the
+/// `fields` JSON (and the vendor's own names in `original`), enriched values in `enriched`,
+/// so a query can say which it means.
+enum EventCatalog {
+    private static func field(_ name: String, _ type: TokenType, _ d: String) -> TokenDefinition {
+        TokenDefinition(name, type: type, storage: .jsonField("fields", name), description: d)
+    }
+    private static func enriched(_ name: String, _ type: TokenType, _ d: String) -> TokenDefinition {
+        TokenDefinition(name, type: type, storage: .jsonField("enriched", name), description: d + " (enriched)")
+    }
+    private static func vendor(_ name: String, _ type: TokenType, _ d: String) -> TokenDefinition {
+        TokenDefinition(name, type: type, storage: .jsonField("original", name), description: d + " (original vendor field)")
+    }
+
+    static let catalog = TokenCatalog(
+        list: "events", table: "events", idColumn: "id",
+        tokens: [
+            TokenDefinition("event.id", type: .keyword, storage: .column("id"), description: "unique event id"),
+            TokenDefinition("@timestamp", type: .time, storage: .column("time_ms"), description: "when the event happened", aliases: ["event.time"]),
+            TokenDefinition("event.received", type: .time, storage: .column("received_ms"), description: "when ingest accepted it"),
+            TokenDefinition("event.source", type: .keyword, storage: .column("source"), description: "syslog-udp, syslog-tcp, json-tcp, file:…, agent:…"),
+            TokenDefinition("event.format", type: .keyword, storage: .column("format"), description: "parser that understood it (linux-auth, cef, windows, …)"),
+            TokenDefinition("event.parse_status", type: .keyword, storage: .column("parse_status"), description: "parsed or unparsed"),
+            TokenDefinition("event.parse_error", type: .text, storage: .column("parse_error"), description: "why it is unparsed"),
+            TokenDefinition("raw", type: .text, storage: .column("raw"), description: "the original line"),
+            TokenDefinition("fields", type: .text, storage: .column("fields"), description: "all event values as JSON text", listed: false),
+            field("message", .text, "message text"),
+            field("event.category", .keyword, "authentication, network, process, file, iam, …"),
+            field("event.action", .keyword, "what happened"),
+            field("event.outcome", .keyword, "success, failure or unknown"),
+            field("event.code", .keyword, "vendor event code (e.g. Windows event id)"),
+            field("event.severity", .number, "source severity"),
+            field("source.ip", .ip, "source address"),
+            field("source.port", .number, "source port"),
+            field("destination.ip", .ip, "destination address"),
+            field("destination.port", .number, "destination port"),
+            field("network.transport", .keyword, "tcp, udp, icmp"),
+            field("user.name", .text, "account name"),
+            field("user.domain", .keyword, "account domain"),
+            field("user.target.name", .text, "account acted upon (su/sudo target, created account)"),
+            field("host.name", .text, "host the event is about"),
+            field("process.name", .text, "process name"),
+            field("process.pid", .number, "process id"),
+            field("process.executable", .text, "process image path"),
+            field("process.command_line", .text, "full command line"),
+            field("process.parent.executable", .text, "parent image path"),
+            field("file.path", .text, "file path"),
+            field("url.full", .text, "URL"),
+            field("dns.question.name", .text, "DNS query name"),
+            field("rule.name", .text, "firewall/IDS rule name from the source"),
+            field("observer.vendor", .keyword, "device vendor"),
+            field("observer.product", .keyword, "device product"),
+            field("log.syslog.appname", .keyword, "syslog app name"),
+            enriched("asset.id", .keyword, "asset id"),
+            enriched("asset.name", .text, "asset name"),
+            enriched("asset.criticality", .keyword, "low, medium, high, critical"),
+            vendor("EventID", .number, "Windows event id"),
+            vendor("Channel", .keyword, "Windows channel"),
+            vendor("Image", .text, "Sysmon process image"),
+            vendor("CommandLine", .text, "Sysmon/4688 command line"),
+            vendor("TargetUserName", .text, "Windows target user"),
+        ],
+        freeText: ["raw", "fields"], defaultTimeToken: "@timestamp")
+
+    static let columns = "id, time_ms, received_ms, source, format, status, parse_error, raw, fields, original, enriched, partition"
+
+    /// One row (selected with `columns` first) back into an Event.
+    static func event(from r: Row) -> Event {
+        var e = Event()
+        e.id = r.string(0)
+        e.eventTimeMs = r.int(1)
+        e.receivedTimeMs = r.int(2)
+        e.source = r.string(3)
+        e.format = r.string(4)
+        e.parseStatus = ParseStatus(rawValue: Int32(r.int(5))) ?? .unspecified
+        e.parseError = r.string(6)
+        e.raw = r.blob(7)
+        e.fields = JSONText.parseObject(r.string(8))
+        e.original = JSONText.parseObject(r.string(9))
+        e.enriched = JSONText.parseObject(r.string(10))
+        e.partition = UInt32(truncatingIfNeeded: r.int(11))
+        return e
+    }
+}

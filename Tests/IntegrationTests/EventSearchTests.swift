@@ -1,0 +1,94 @@
+import Foundation
+import XCTest
+import VigilBus
+import VigilLog
+import VigilWire
+
+/// QQL over the real enrichment store, through the broker, as the shell uses it.
+final class EventSearchTests: XCTestCase {
+    func testSearchPagesFacetsHistogramAndErrors() throws {
+        let stack = try TestStack()
+        defer { stack.cleanup() }
+        try stack.startCore(ingestArgs: ["--syslog.udp", "off", "--syslog.tcp", "off"])
+        let c = try stack.client()
+        defer { c.close() }
+        // 60 events: 20 failed ssh logins from 3 addresses, 40 generic lines on two hosts.
+        var batch = EventBatch()
+        batch.batchId = "search-1"
+        for i in 0..<60 {
+            var e = Event()
+            e.raw = Array((i % 3 == 0
+                ? "<38>Dec  4 09:15:\(String(format: "%02d", i % 60)) web0\(i % 2) sshd[1]: Failed password for user\(i % 4) from 10.0.\(i % 3).\(i) port 22 ssh2"
+                : "<13>Dec  4 09:16:\(String(format: "%02d", i % 60)) db0\(i % 2) app[2]: ordinary message \(i)").utf8)
+            batch.events.append(e)
+        }
+        var bad = Event(); bad.raw = Array("no header; searchable anyway".utf8); batch.events.append(bad)
+        _ = try c.call(service: "ingest", method: "ingest.submit", batch, as: EventBatchAck.self)
+        try stack.eventually("61 events searchable") {
+            try c.call(service: "enrichment", method: "events.count", QueryRequest(), as: CountResponse.self).count == 61
+        }
+        func count(_ q: String) throws -> UInt64 {
+            try c.call(service: "enrichment", method: "events.count", QueryRequest(query: q), as: CountResponse.self).count
+        }
+        XCTAssertEqual(try count("event.outcome: failure"), 20)
+        XCTAssertEqual(try count("event.outcome: failure and source.ip: 10.0.0.0/27"), 11)
+        XCTAssertEqual(try count("not event.outcome: failure"), 41, "missing fields match a negation")
+        XCTAssertEqual(try count("event.parse_status: unparsed"), 1)
+        XCTAssertEqual(try count("searchable"), 1, "free text reaches the raw line")
+        XCTAssertEqual(try count("host.name: [web00, web01] and user.name: user0"), 5)
+
+        // Keyset pagination visits every matching event exactly once.
+        var seen: [String] = []
+        var req = QueryRequest(query: "event.outcome: failure")
+        req.limit = 6
+        repeat {
+            let page = try c.call(service: "enrichment", method: "events.search", req, as: EventPage.self)
+            seen += page.events.map(\.id)
+            XCTAssertLessThanOrEqual(page.events.count, 6)
+            req.cursor = page.nextCursor
+        } while !req.cursor.isEmpty
+        XCTAssertEqual(seen.count, 20)
+        XCTAssertEqual(Set(seen).count, 20)
+
+        var facet = QueryRequest(query: "event.outcome: failure")
+        facet.facetToken = "host.name"
+        let f = try c.call(service: "enrichment", method: "events.facets", facet, as: FacetResponse.self)
+        XCTAssertEqual(Dictionary(uniqueKeysWithValues: f.values.map { ($0.value, $0.count) }), ["web00": 10, "web01": 10])
+
+        var h = QueryRequest()
+        h.fromTimeMs = Clock.nowMs() - 3_600_000
+        h.toTimeMs = Clock.nowMs() + 60_000
+        h.buckets = 4
+        let hist = try c.call(service: "enrichment", method: "events.histogram", h, as: HistogramResponse.self)
+        XCTAssertEqual(hist.buckets.count, 4)
+        XCTAssertEqual(hist.buckets.reduce(0) { $0 + $1.count }, 1, "only the unparsed event carries the receive time as its time")
+
+        // Errors a person can act on.
+        XCTAssertThrowsError(try count("user.nme: bob")) { e in
+            let msg = (e as? RpcError)?.message ?? ""
+            XCTAssertEqual((e as? RpcError)?.code, .badRequest)
+            XCTAssertTrue(msg.contains("did you mean user.name"), msg)
+            XCTAssertTrue(msg.contains("user.nme: bob\n^"), msg)
+        }
+        XCTAssertThrowsError(try count("source.port: abc")) { e in
+            XCTAssertTrue(((e as? RpcError)?.message ?? "").contains("number"), "\(e)")
+        }
+        XCTAssertThrowsError(try count("(user.name: bob")) { e in
+            XCTAssertEqual((e as? RpcError)?.code, .badRequest)
+        }
+        var badCursor = QueryRequest()
+        badCursor.cursor = "not-a-cursor"
+        XCTAssertThrowsError(try c.call(service: "enrichment", method: "events.search", badCursor, as: EventPage.self))
+
+        // Detail: event values, vendor values and enriched values apart.
+        let one = try c.call(service: "enrichment", method: "events.search", QueryRequest(query: "user.name: user1"), as: EventPage.self).events.first
+        let detail = try c.call(service: "enrichment", method: "events.get", GetRequest(id: try XCTUnwrap(one?.id)), as: Event.self)
+        XCTAssertEqual(detail.fields["user.name"], "user1")
+        XCTAssertEqual(detail.raw, one?.raw)
+        XCTAssertThrowsError(try c.call(service: "enrichment", method: "events.get", GetRequest(id: "nope"), as: Event.self)) { e in
+            XCTAssertEqual((e as? RpcError)?.code, .notFound)
+        }
+        let tokens = try c.call(service: "enrichment", method: "events.tokens", QueryRequest(), as: TokenCatalogResponse.self)
+        XCTAssertTrue(tokens.tokens.contains { $0.name == "source.ip" && $0.type == "ip" })
+    }
+}
