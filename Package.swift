@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "VigilParsers", swiftSettings: strict),
         // QQL: parser, catalogs, SQL compiler, in-memory evaluator (Foundation only; never links SQLite).
         .target(name: "VigilQuery", swiftSettings: strict),
+        // The events list: its QQL token catalog and the in-memory record rules evaluate.
+        .target(name: "VigilEvents", dependencies: ["VigilQuery", "VigilWire"], swiftSettings: strict),
         .target(name: "VigilBus", dependencies: ["CZeroMQ", "VigilWire", "VigilStore", "VigilLog"], swiftSettings: strict),
         .target(name: "VigilService", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilLog", "VigilQuery"], swiftSettings: strict),
 
@@ -43,11 +45,11 @@ let package = Package(
                 path: "Services/ingest/Sources/IngestService", swiftSettings: strict),
         .executableTarget(name: "vigil-ingest", dependencies: ["IngestService"],
                           path: "Services/ingest/Sources/vigil-ingest", swiftSettings: strict),
-        .target(name: "EnrichmentService", dependencies: ["VigilBus", "VigilService", "VigilStore", "VigilWire", "VigilLog", "VigilQuery"],
+        .target(name: "EnrichmentService", dependencies: ["VigilBus", "VigilService", "VigilStore", "VigilWire", "VigilLog", "VigilQuery", "VigilEvents"],
                 path: "Services/enrichment/Sources/EnrichmentService", swiftSettings: strict),
         .executableTarget(name: "vigil-enrichment", dependencies: ["EnrichmentService"],
                           path: "Services/enrichment/Sources/vigil-enrichment", swiftSettings: strict),
-        .target(name: "DetectionService", dependencies: ["VigilBus", "VigilService", "VigilStore", "VigilWire", "VigilLog"],
+        .target(name: "DetectionService", dependencies: ["VigilBus", "VigilService", "VigilStore", "VigilWire", "VigilLog", "VigilQuery", "VigilEvents"],
                 path: "Services/detection/Sources/DetectionService", swiftSettings: strict),
         .executableTarget(name: "vigil-detection", dependencies: ["DetectionService"],
                           path: "Services/detection/Sources/vigil-detection", swiftSettings: strict),
@@ -64,7 +66,7 @@ let package = Package(
         .testTarget(name: "VigilQueryTests", dependencies: ["VigilQuery", "CSQLite"]),
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore"]),
         .testTarget(name: "VigilBusTests", dependencies: ["VigilBus", "VigilStore", "VigilWire"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilService"],
+        .testTarget(name: "IntegrationTests", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilService", "VigilEvents", "VigilQuery"],
                     resources: [.copy("python")]),
     ]
 )

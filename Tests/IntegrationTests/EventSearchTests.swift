@@ -3,6 +3,8 @@ import XCTest
 import VigilBus
 import VigilLog
 import VigilWire
+import VigilEvents
+import VigilQuery
 
 /// QQL over the real enrichment store, through the broker, as the shell uses it.
 final class EventSearchTests: XCTestCase {
@@ -36,6 +38,22 @@ final class EventSearchTests: XCTestCase {
         XCTAssertEqual(try count("event.parse_status: unparsed"), 1)
         XCTAssertEqual(try count("searchable"), 1, "free text reaches the raw line")
         XCTAssertEqual(try count("host.name: [web00, web01] and user.name: user0"), 5)
+
+        // The in-memory evaluator (rule conditions) agrees with the store's SQL on these events.
+        var everything = QueryRequest()
+        everything.limit = 1000
+        let all = try c.call(service: "enrichment", method: "events.search", everything, as: EventPage.self).events
+        XCTAssertEqual(all.count, 61)
+        let queries = ["event.outcome: failure", "not event.outcome: failure", "user.name: user*", "source.ip: 10.0.0.0/27",
+                       "host.name: `web01` or process.pid >= 2", "message: \"ordinary message\"", "source.port: [1 .. 100]",
+                       "raw: searchable", "asset.name: x", "event.parse_status: unparsed or user.name: [user0, user3]",
+                       "@timestamp >= now-1h", "not (host.name: db* and process.name: app)"]
+        for q in queries {
+            let evaluator = try QueryEvaluator(q, catalog: EventCatalog.catalog)
+            let ctx = QueryContext(nowMillis: Clock.nowMs())
+            let inMemory = try all.filter { try evaluator.matches(EventRecord($0), context: ctx) }.count
+            XCTAssertEqual(UInt64(inMemory), try count(q), "in-memory and SQL disagree on: \(q)")
+        }
 
         // Keyset pagination visits every matching event exactly once.
         var seen: [String] = []

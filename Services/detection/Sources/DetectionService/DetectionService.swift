@@ -2,11 +2,14 @@ import Foundation
 import VigilBus
 import VigilLog
 import VigilService
+import VigilEvents
+import VigilQuery
 import VigilStore
 import VigilWire
 
-/// A built-in rule of the foundation: thin but real. The rule engine (match, threshold,
-/// sequence…) replaces this list.
+/// A built-in match rule of the foundation: a QQL condition over the events list, evaluated
+/// in memory with the same semantics as an event search. The rule engine (threshold,
+/// sequence, …) replaces this list.
 struct DemoRule: Sendable {
     var id: String
     var version: UInt32
@@ -14,7 +17,7 @@ struct DemoRule: Sendable {
     var mitre: Mitre
     var criticality: Criticality
     var baseScore: UInt32
-    var matches: @Sendable (Event) -> Bool
+    var condition: String
 }
 
 /// Detection: consumes `events.enriched.*`, evaluates rules, stores signals and publishes
@@ -41,18 +44,18 @@ public final class DetectionService {
         DemoRule(id: "vigil-demo-failed-login", version: 1, name: "Failed SSH or su login",
                  mitre: Mitre(tacticId: "TA0006", tacticName: "Credential Access", techniqueId: "T1110", techniqueName: "Brute Force"),
                  criticality: .medium, baseScore: 40,
-                 matches: { e in
-                     e.fields["event.category"] == "authentication" && e.fields["event.outcome"] == "failure"
-                 }),
+                 condition: "event.category: authentication and event.outcome: failure"),
     ]
 
     let runtime: ServiceRuntime
     let producer: StreamProducer
+    let compiled: [(DemoRule, QueryEvaluator)]
 
     public init(runtime: ServiceRuntime) throws {
         self.runtime = runtime
         let cfg = runtime.config
         try runtime.db.migrate(component: "detection", Self.migrations)
+        compiled = try Self.rules.map { ($0, try QueryEvaluator($0.condition, catalog: EventCatalog.catalog)) }
         producer = try runtime.enableProducer(maxOutboxRows: try cfg.int("outbox.max-rows", default: 2_000_000))
         try runtime.enableConsumer(topicPrefixes: ["events.enriched."], batchSize: try cfg.int("batch-size", default: 5000)) { [unowned self] batch in
             try self.process(batch)
@@ -78,7 +81,9 @@ public final class DetectionService {
                 continue
             }
             runtime.count("evaluated")
-            for rule in Self.rules where rule.matches(e) {
+            let record = EventRecord(e)
+            let context = QueryContext(nowMillis: Clock.nowMs())
+            for (rule, condition) in compiled where (try? condition.matches(record, context: context)) == true {
                 var s = Signal()
                 s.id = StableId.make(rule.id, e.id)
                 s.ruleId = rule.id

@@ -2,6 +2,7 @@ import Foundation
 import VigilBus
 import VigilLog
 import VigilService
+import VigilEvents
 import VigilStore
 import VigilWire
 
@@ -94,7 +95,7 @@ public final class EnrichmentService {
         self.queries = queries
         queries.install(on: runtime.worker) { rows, next in
             var page = EventPage()
-            page.events = rows.map(EventCatalog.event(from:))
+            page.events = rows.map(EventRows.event(from:))
             page.nextCursor = next
             return .ok(page)
         }
@@ -103,10 +104,10 @@ public final class EnrichmentService {
                 return .failure(.badRequest, "events.get takes a GetRequest with the event id")
             }
             do {
-                guard let row = try self.runtime.db.query("SELECT \(EventCatalog.columns) FROM events WHERE id = ?", [.text(get.id)]).first else {
+                guard let row = try self.runtime.db.query("SELECT \(EventRows.columns) FROM events WHERE id = ?", [.text(get.id)]).first else {
                     return .failure(.notFound, "no event with id '\(get.id)'")
                 }
-                return .ok(EventCatalog.event(from: row))
+                return .ok(EventRows.event(from: row))
             } catch {
                 return .failure(.internal, "\(error)")
             }

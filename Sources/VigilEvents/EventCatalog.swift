@@ -1,23 +1,20 @@
 import VigilQuery
-import VigilService
-import VigilStore
-import VigilWire
 
 /// The `events` list: QQL tokens over enrichment's `events` table. Event values live in the
 /// `fields` JSON (and the vendor's own names in `original`), enriched values in `enriched`,
 /// so a query can say which it means.
-enum EventCatalog {
-    private static func field(_ name: String, _ type: TokenType, _ d: String) -> TokenDefinition {
+public enum EventCatalog {
+    static func field(_ name: String, _ type: TokenType, _ d: String) -> TokenDefinition {
         TokenDefinition(name, type: type, storage: .jsonField("fields", name), description: d)
     }
-    private static func enriched(_ name: String, _ type: TokenType, _ d: String) -> TokenDefinition {
+    static func enriched(_ name: String, _ type: TokenType, _ d: String) -> TokenDefinition {
         TokenDefinition(name, type: type, storage: .jsonField("enriched", name), description: d + " (enriched)")
     }
-    private static func vendor(_ name: String, _ type: TokenType, _ d: String) -> TokenDefinition {
+    static func vendor(_ name: String, _ type: TokenType, _ d: String) -> TokenDefinition {
         TokenDefinition(name, type: type, storage: .jsonField("original", name), description: d + " (original vendor field)")
     }
 
-    static let catalog = TokenCatalog(
+    public static let catalog = TokenCatalog(
         list: "events", table: "events", idColumn: "id",
         tokens: [
             TokenDefinition("event.id", type: .keyword, storage: .column("id"), description: "unique event id"),
@@ -66,24 +63,4 @@ enum EventCatalog {
             vendor("TargetUserName", .text, "Windows target user"),
         ],
         freeText: ["raw", "fields"], defaultTimeToken: "@timestamp")
-
-    static let columns = "id, time_ms, received_ms, source, format, status, parse_error, raw, fields, original, enriched, partition"
-
-    /// One row (selected with `columns` first) back into an Event.
-    static func event(from r: Row) -> Event {
-        var e = Event()
-        e.id = r.string(0)
-        e.eventTimeMs = r.int(1)
-        e.receivedTimeMs = r.int(2)
-        e.source = r.string(3)
-        e.format = r.string(4)
-        e.parseStatus = ParseStatus(rawValue: Int32(r.int(5))) ?? .unspecified
-        e.parseError = r.string(6)
-        e.raw = r.blob(7)
-        e.fields = JSONText.parseObject(r.string(8))
-        e.original = JSONText.parseObject(r.string(9))
-        e.enriched = JSONText.parseObject(r.string(10))
-        e.partition = UInt32(truncatingIfNeeded: r.int(11))
-        return e
-    }
 }
