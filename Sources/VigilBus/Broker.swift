@@ -11,6 +11,9 @@ public final class Broker {
         public var limits = BusLimits()
         public var heartbeatIntervalMs: Int64 = 1000
         public var heartbeatLiveness: Int64 = 3
+        /// With a secret key, every endpoint requires CURVE and clients must be on `allowedClients`.
+        public var curveSecretKey: String?
+        public var allowedClients: Set<String> = []
         public init(endpoints: BusEndpoints) { self.endpoints = endpoints }
     }
 
@@ -22,6 +25,8 @@ public final class Broker {
         public var noService: UInt64 = 0
         public var malformed: UInt64 = 0
         public var workersExpired: UInt64 = 0
+        public var dropped: UInt64 = 0
+        public var authRefused: UInt64 = 0
     }
 
     struct Worker {
@@ -35,6 +40,7 @@ public final class Broker {
     let xsub: ZSocket
     let xpub: ZSocket
     let router: ZSocket
+    let zap: ZapHandler?
     public private(set) var stats = Stats()
     private var workers: [Frame: Worker] = [:]
     /// Round-robin order per service.
@@ -47,12 +53,17 @@ public final class Broker {
     public init(context: ZContext, options: Options, logger: Logger) throws {
         self.options = options
         self.logger = logger
+        // The ZAP handler must exist before the first CURVE handshake.
+        zap = try options.curveSecretKey.map { _ in try ZapHandler(context: context, allowed: options.allowedClients) }
         xsub = try ZSocket(context, .xsub)
         xpub = try ZSocket(context, .xpub)
         router = try ZSocket(context, .router)
         for s in [xsub, xpub, router] {
             try s.setHighWaterMarks(send: options.limits.highWaterMark, receive: options.limits.highWaterMark)
             try s.setMaxMessageSize(options.limits.maxMessageBytes)
+        }
+        if let secret = options.curveSecretKey {
+            for s in [xsub, xpub, router] { try s.applyServerCurve(secretKey: secret) }
         }
         try router.setRouterMandatory(false)
         try xsub.bind(options.endpoints.publish)
@@ -61,7 +72,7 @@ public final class Broker {
     }
 
     public func close() {
-        xsub.close(); xpub.close(); router.close()
+        xsub.close(); xpub.close(); router.close(); zap?.close()
     }
 
     public var liveWorkers: [String: Int] { services.mapValues { $0.count } }
@@ -74,7 +85,13 @@ public final class Broker {
     }
 
     public func pollOnce(timeoutMs: Int) {
-        let ready = zpoll([xsub, xpub, router], timeoutMs: timeoutMs)
+        let ready = zpoll([xsub, xpub, router] + (zap.map { [$0.socket] } ?? []), timeoutMs: timeoutMs)
+        if ready.count > 3 && ready[3], let zap {
+            for key in zap.processAvailable() {
+                stats.authRefused += 1
+                logger.warning("connection refused: client key not on the allowlist", ["key": key])
+            }
+        }
         // Drain in bounded bursts so one busy socket cannot starve the others.
         if ready[0] { forward(from: xsub, to: xpub, isPublish: true) }
         if ready[1] { forward(from: xpub, to: xsub, isPublish: false) }
@@ -92,11 +109,13 @@ public final class Broker {
     }
 
     private func forward(from: ZSocket, to: ZSocket, isPublish: Bool) {
+        var dropped = false
         for _ in 0..<10_000 {
-            guard let frames = try? from.receive(dontWait: true) else { return }
+            // Zero-copy: frames go from socket to socket as zmq messages. XPUB drops for a slow
+            // subscriber at its HWM (reliable streams replay); the broker never blocks here.
+            guard (try? from.forward(to: to, dropped: &dropped)) == true else { return }
             if isPublish { stats.published += 1 } else { stats.subscriptions += 1 }
-            // XPUB drops for a slow subscriber at its HWM (reliable streams replay); never block here.
-            _ = try? to.send(frames, dontWait: true)
+            if dropped { stats.dropped += 1 }
         }
     }
 

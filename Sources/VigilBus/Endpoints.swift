@@ -25,6 +25,8 @@ public struct BusLimits: Sendable {
     public var highWaterMark: Int32 = 200_000
     /// Larger messages disconnect the sender (libzmq ZMQ_MAXMSGSIZE).
     public var maxMessageBytes: Int64 = 16 * 1024 * 1024
+    /// CURVE keys for client sockets (nil: plaintext, the default for ipc:// on one host).
+    public var curve: CurveKeys? = nil
     public init() {}
 }
 

@@ -10,6 +10,7 @@ public final class Publisher {
         socket = try ZSocket(context, .pub)
         try socket.setHighWaterMarks(send: limits.highWaterMark, receive: limits.highWaterMark)
         try socket.setReconnectInterval(ms: 100, maxMs: 1000)
+        try socket.applyClientCurve(limits.curve)
         try socket.connect(endpoint)
     }
 
@@ -32,6 +33,7 @@ public final class Subscriber {
         try socket.setMaxMessageSize(limits.maxMessageBytes)
         try socket.setReconnectInterval(ms: 100, maxMs: 1000)
         for p in prefixes { try socket.subscribe(p) }
+        try socket.applyClientCurve(limits.curve)
         try socket.connect(endpoint)
     }
 

@@ -34,6 +34,7 @@ public final class RpcClient {
         try socket.setHighWaterMarks(send: limits.highWaterMark, receive: limits.highWaterMark)
         try socket.setMaxMessageSize(limits.maxMessageBytes)
         try socket.setReconnectInterval(ms: 100, maxMs: 1000)
+        try socket.applyClientCurve(limits.curve)
         try socket.connect(endpoint)
         self.caller = caller
         prefix = String(UInt64(getpid()), radix: 36) + "-" + String(UInt64(Clock.nowMs()), radix: 36) + "-"

@@ -22,6 +22,7 @@ public final class RpcWorker {
         try socket.setHighWaterMarks(send: limits.highWaterMark, receive: limits.highWaterMark)
         try socket.setMaxMessageSize(limits.maxMessageBytes)
         try socket.setReconnectInterval(ms: 100, maxMs: 1000)
+        try socket.applyClientCurve(limits.curve)
         try socket.connect(endpoint)
         self.services = services
         self.instance = instance

@@ -196,6 +196,41 @@ public final class ZSocket {
     }
 }
 
+extension ZSocket {
+    /// Moves one whole multipart message to `target` without copying it into Swift (the
+    /// broker's hot path, like zmq_proxy). Returns false when nothing was queued. When the
+    /// target would block, the message is dropped (counted by the caller) instead of stalling.
+    public func forward(to target: ZSocket, dropped: inout Bool) throws -> Bool {
+        let src = try h()
+        guard let dst = target.handle else { throw BusError(code: .closed, message: "socket is closed") }
+        var msg = zmq_msg_t()
+        var first = true
+        dropped = false
+        while true {
+            zmq_msg_init(&msg)
+            if zmq_msg_recv(&msg, src, first ? ZMQ_DONTWAIT : 0) < 0 {
+                let e = zmq_errno()
+                zmq_msg_close(&msg)
+                if first && (e == EAGAIN || e == EINTR) { return false }
+                throw BusError(code: .zmq, errno: e, message: "forward receive: \(String(cString: zmq_strerror(e)))")
+            }
+            let more = zmq_msg_more(&msg) != 0
+            if !dropped {
+                if zmq_msg_send(&msg, dst, (more ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0 {
+                    // First frame refused: drop the rest of this message too. (XPUB/PUB never
+                    // refuse a later frame once the first is accepted.)
+                    dropped = true
+                    zmq_msg_close(&msg)
+                }
+            } else {
+                zmq_msg_close(&msg)
+            }
+            first = false
+            if !more { return true }
+        }
+    }
+}
+
 /// Polls sockets for input; returns which are readable.
 public func zpoll(_ sockets: [ZSocket], timeoutMs: Int) -> [Bool] {
     var items = sockets.map { s in

@@ -35,6 +35,46 @@ public struct RuntimeConfig: Sendable {
     public func owns(partition: Int) -> Bool { partition % max(1, instanceCount) == instanceIndex }
 
     public func string(_ key: String, default d: String) -> String { settings[key] ?? d }
+
+    /// A CURVE key given inline or as `@FILE` (first non-comment line), validated.
+    public func key(_ name: String) throws -> String? {
+        guard var v = settings[name], !v.isEmpty else { return nil }
+        if v.hasPrefix("@") {
+            let path = String(v.dropFirst())
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ConfigError(code: .badFile, key: name, message: "cannot read \(path)")
+            }
+            // Z85 keys may contain '#', so a line is a key when its first word is one.
+            v = text.split(separator: "\n").compactMap { Self.firstWord($0) }.first { CurveKeys.isValid($0) } ?? ""
+        }
+        guard CurveKeys.isValid(v) else {
+            throw ConfigError(code: .badValue, key: name, message: "expected a 40-character Z85 CURVE key (see `vigil keygen`)")
+        }
+        return v
+    }
+
+    static func firstWord(_ line: Substring) -> String? {
+        let words = line.split(whereSeparator: { (c: Character) in c == " " || c == "\t" || c == "\r" })
+        return words.first.map { String($0) }
+    }
+
+    /// The broker's allowlist: one Z85 public key per line, `#` comments.
+    public func allowedKeys() throws -> Set<String> {
+        guard let path = settings["curve.allow"], !path.isEmpty else { return [] }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigError(code: .badFile, key: "curve.allow", message: "cannot read \(path)")
+        }
+        var keys = Set<String>()
+        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            // Z85 keys may contain '#': a line is a key when its first word is a valid key,
+            // a comment when it starts with '#' otherwise; anything after the key is ignored.
+            guard let word = Self.firstWord(raw) else { continue }
+            if CurveKeys.isValid(word) { keys.insert(word); continue }
+            if word.hasPrefix("#") { continue }
+            throw ConfigError(code: .badFile, key: "curve.allow", message: "\(path):\(i + 1): not a 40-character Z85 public key")
+        }
+        return keys
+    }
     public func int(_ key: String, default d: Int) throws -> Int {
         guard let v = settings[key] else { return d }
         guard let i = Int(v) else { throw ConfigError(code: .badValue, key: key, message: "expected an integer, got '\(v)'") }
@@ -54,6 +94,9 @@ public struct RuntimeConfig: Sendable {
         ("endpoint.rpc", "broker ROUTER endpoint (default ipc://<data>/run/bus-rpc.sock)"),
         ("max-message-bytes", "largest accepted message (default 16777216)"),
         ("hwm", "ZeroMQ high-water mark per peer (default 200000)"),
+        ("curve.secret", "this process's CURVE secret key (Z85, or @FILE); enables CURVE on every bus socket"),
+        ("curve.server-public", "the broker's CURVE public key (Z85, or @FILE); services only"),
+        ("curve.allow", "broker only: file of client public keys allowed to connect, one per line"),
         ("print-config", "print the effective configuration as JSON and exit"),
     ]
 
@@ -146,6 +189,17 @@ public struct RuntimeConfig: Sendable {
         }
         cfg.limits.maxMessageBytes = Int64(try cfg.int("max-message-bytes", default: Int(cfg.limits.maxMessageBytes)))
         cfg.limits.highWaterMark = Int32(try cfg.int("hwm", default: Int(cfg.limits.highWaterMark)))
+        if let secret = try cfg.key("curve.secret") {
+            let server = try cfg.key("curve.server-public")
+            let pub: String
+            do { pub = try CurveKeys.publicKey(forSecret: secret) } catch {
+                throw ConfigError(code: .badValue, key: "curve.secret", message: "not a CURVE secret key (40 Z85 characters): \(error)")
+            }
+            if service != "broker" && server == nil {
+                throw ConfigError(code: .missingValue, key: "curve.server-public", message: "with curve.secret set, the broker's public key is needed too")
+            }
+            cfg.limits.curve = CurveKeys(publicKey: pub, secretKey: secret, serverPublicKey: server)
+        }
         return cfg
     }
 

@@ -67,6 +67,7 @@ enum CLI {
                                              print signals as they are published (default topic "signals.")
       vigil send [--tcp] [--host H] [--port P] [--file F] [LINE…]
                                              send syslog lines to ingest (default UDP 127.0.0.1:5514)
+      vigil keygen                           print a new CURVE key pair (for tcp:// deployments)
       vigil sys health|metrics SERVICE [--json]
                                              ask one service (or instance, e.g. ingest-0) directly
 
@@ -88,6 +89,10 @@ enum CLI {
             case "tail": return try tail(args)
             case "send": return try send(args)
             case "sys": return try sys(args)
+            case "keygen":
+                let k = try CurveKeys.generate()
+                print("public \(k.publicKey)\nsecret \(k.secretKey)")
+                return 0
             case "import": return try ImportCommand.run(args)
             case "sources": return try SourcesCommand.run(args)
             case "events": return try EventsCommand.run(args)

@@ -34,6 +34,15 @@ public enum BrokerService {
             let context = ZContext()
             var opts = Broker.Options(endpoints: config.endpoints)
             opts.limits = config.limits
+            opts.limits.curve = nil
+            if let secret = try config.key("curve.secret") {
+                opts.curveSecretKey = secret
+                opts.allowedClients = try config.allowedKeys()
+                if opts.allowedClients.isEmpty {
+                    throw ConfigError(code: .missingValue, key: "curve.allow", message: "CURVE without an allowlist would admit any key; give a file of allowed client public keys")
+                }
+                logger.info("CURVE enabled", ["public": try CurveKeys.publicKey(forSecret: secret), "allowed_clients": String(opts.allowedClients.count)])
+            }
             let broker = try Broker(context: context, options: opts, logger: logger)
             let started = Clock.nowMs()
             broker.localHandler = { [unowned broker] req in
@@ -50,7 +59,7 @@ public enum BrokerService {
                     let s = broker.stats
                     m.counters = ["published": s.published, "subscriptions": s.subscriptions, "requests": s.requests,
                                   "replies": s.replies, "no_service": s.noService, "malformed": s.malformed,
-                                  "workers_expired": s.workersExpired]
+                                  "workers_expired": s.workersExpired, "dropped": s.dropped, "auth_refused": s.authRefused]
                     return .ok(m)
                 default:
                     return .failure(.unknownMethod, "broker answers sys.health and sys.metrics; got '\(req.method)'")
