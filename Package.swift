@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "vigil-enrichment", targets: ["vigil-enrichment"]),
         .executable(name: "vigil-detection", targets: ["vigil-detection"]),
         .executable(name: "vigil-bench", targets: ["vigil-bench"]),
+        .executable(name: "ingest-bench", targets: ["ingest-bench"]),
         .executable(name: "parsers-bench", targets: ["parsers-bench"]),
         .executable(name: "qql-bench", targets: ["qql-bench"]),
     ],
@@ -35,6 +36,8 @@ let package = Package(
         .target(name: "VigilEvents", dependencies: ["VigilQuery", "VigilWire"], swiftSettings: strict),
         .target(name: "VigilBus", dependencies: ["CZeroMQ", "VigilWire", "VigilStore", "VigilLog"], swiftSettings: strict),
         .target(name: "VigilService", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilLog", "VigilQuery"], swiftSettings: strict),
+        // File import engine shared by `vigil import` and bench/ingest-bench.
+        .target(name: "VigilImport", dependencies: ["VigilBus", "VigilWire", "VigilLog"], swiftSettings: strict),
 
         // Services: logic in a library, a thin executable.
         .target(name: "BrokerService", dependencies: ["VigilBus", "VigilService", "VigilWire", "VigilLog"],
@@ -54,10 +57,12 @@ let package = Package(
         .executableTarget(name: "vigil-detection", dependencies: ["DetectionService"],
                           path: "Services/detection/Sources/vigil-detection", swiftSettings: strict),
 
-        .executableTarget(name: "vigil", dependencies: ["VigilBus", "VigilService", "VigilWire", "VigilLog", "VigilStore", "VigilQuery"],
+        .executableTarget(name: "vigil", dependencies: ["VigilBus", "VigilService", "VigilWire", "VigilLog", "VigilStore", "VigilQuery", "VigilImport"],
                           path: "Sources/vigil", swiftSettings: strict),
         .executableTarget(name: "vigil-bench", dependencies: ["VigilBus", "VigilService", "VigilWire", "VigilStore", "VigilLog"],
                           path: "bench/vigil-bench", swiftSettings: strict),
+        .executableTarget(name: "ingest-bench", dependencies: ["VigilBus", "VigilWire", "VigilLog", "VigilImport"],
+                          path: "bench/ingest-bench", swiftSettings: strict),
         .executableTarget(name: "parsers-bench", dependencies: ["VigilParsers"], path: "bench/parsers-bench"),
         .executableTarget(name: "qql-bench", dependencies: ["VigilQuery", "CSQLite"], path: "bench/qql-bench"),
 
@@ -65,6 +70,7 @@ let package = Package(
         .testTarget(name: "VigilParsersTests", dependencies: ["VigilParsers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VigilQueryTests", dependencies: ["VigilQuery", "CSQLite"]),
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore"]),
+        .testTarget(name: "VigilImportTests", dependencies: ["VigilImport"]),
         .testTarget(name: "VigilBusTests", dependencies: ["VigilBus", "VigilStore", "VigilWire"]),
         .testTarget(name: "IntegrationTests", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilService", "VigilEvents", "VigilQuery"],
                     resources: [.copy("python")]),

@@ -49,6 +49,10 @@ public struct ParserChain: Sendable {
         if ctx.isBlank {
             return .failure(ParseFailure(code: "input.empty", reason: "line is empty or whitespace only (\(ctx.line.count) bytes)"))
         }
+        // "json" means "the JSON path": Windows/Sysmon first, then generic JSON — exactly what
+        // sniffing does for a line starting with '{' — so an evtx_dump event sent to a JSON
+        // listener is still recognised as Windows rather than flattened as generic JSON.
+        if let hint, hint.lowercased() == "json" { return sniff(ctx) }
         guard let hint, let p = parser(forHint: hint) else { return sniff(ctx) }
         switch p.parse(ctx) {
         case .success(let r)?:

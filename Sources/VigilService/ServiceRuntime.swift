@@ -29,6 +29,7 @@ public final class ServiceRuntime {
     private var sources: [Source] = []
     private var timers: [Timer] = []
     private var stopping = false
+    private var metricsProviders: [(inout [String: UInt64]) -> Void] = []
 
     public init(config: RuntimeConfig, logger: Logger? = nil) throws {
         self.config = config
@@ -139,6 +140,12 @@ public final class ServiceRuntime {
         sources.append(Source(socket: socket, handler: handler))
     }
 
+    /// Adds counters computed when `sys.metrics` is asked (values owned by other threads or
+    /// the kernel, read at that moment instead of polled).
+    public func addMetrics(_ provider: @escaping (inout [String: UInt64]) -> Void) {
+        metricsProviders.append(provider)
+    }
+
     public func every(ms: Int64, _ handler: @escaping () -> Void) {
         timers.append(Timer(intervalMs: ms, next: Clock.monotonicMs() + ms, handler: handler))
     }
@@ -164,6 +171,7 @@ public final class ServiceRuntime {
         m.counters = counters
         m.counters["rpc.handled"] = worker.handled
         m.counters["rpc.malformed"] = worker.malformed
+        for p in metricsProviders { p(&m.counters) }
         if let p = producer {
             m.counters["out.published"] = p.published
             m.counters["out.replayed"] = p.replayed

@@ -6,7 +6,7 @@ import VigilProto
 // Swift values, and frees the unpacked message. No C pointer leaves this file.
 
 @inline(__always)
-private func packed<C>(_ message: UnsafePointer<C>,
+func packed<C>(_ message: UnsafePointer<C>,
                        size: (UnsafePointer<C>) -> Int,
                        pack: (UnsafePointer<C>, UnsafeMutablePointer<UInt8>) -> Int) -> [UInt8] {
     let n = size(message)
@@ -17,7 +17,7 @@ private func packed<C>(_ message: UnsafePointer<C>,
 }
 
 @inline(__always)
-private func unpacked<C, R>(_ bytes: [UInt8], type: String,
+func unpacked<C, R>(_ bytes: [UInt8], type: String,
                             unpack: (Int, UnsafePointer<UInt8>) -> UnsafeMutablePointer<C>?,
                             free: (UnsafeMutablePointer<C>) -> Void,
                             convert: (UnsafePointer<C>) -> R) throws -> R {

@@ -67,6 +67,9 @@ enum CLI {
                                              print signals as they are published (default topic "signals.")
       vigil send [--tcp] [--host H] [--port P] [--file F] [LINE…]
                                              send syslog lines to ingest (default UDP 127.0.0.1:5514)
+      vigil import FILE… [--format json|syslog|cef|auto] [--batch N] [--in-flight N] [--quiet]
+                                             send files to ingest (JSON lines, evtx_dump JSON, syslog, CEF); rerun-safe
+      vigil sources [--json]                 per source: events, bytes, unparsed, last seen
       vigil keygen                           print a new CURVE key pair (for tcp:// deployments)
       vigil sys health|metrics SERVICE [--json]
                                              ask one service (or instance, e.g. ingest-0) directly

@@ -94,8 +94,8 @@ final class ReliabilityTests: XCTestCase {
     /// Two instances of a service behind the broker; one is killed; requests keep being answered.
     func testRequestsSurviveTheLossOfOneInstance() throws {
         try stack.start("vigil-broker", name: "broker")
-        try stack.start("vigil-ingest", name: "ingest-a", ["--instance", "ingest-a", "--syslog.udp", "off", "--syslog.tcp", "off"])
-        try stack.start("vigil-ingest", name: "ingest-b", ["--instance", "ingest-b", "--syslog.udp", "off", "--syslog.tcp", "off"])
+        try stack.start("vigil-ingest", name: "ingest-a", ["--instance", "ingest-a", "--syslog.udp", "off", "--syslog.tcp", "off", "--json.tcp", "off"])
+        try stack.start("vigil-ingest", name: "ingest-b", ["--instance", "ingest-b", "--syslog.udp", "off", "--syslog.tcp", "off", "--json.tcp", "off"])
         try stack.waitHealthy(["ingest-a", "ingest-b"])
         let client = try stack.client()
         defer { client.close() }

@@ -16,6 +16,7 @@ final class TestStack {
     let context = ZContext()
     private(set) var processes: [String: Process] = [:]
     let syslogPort: UInt16
+    let jsonPort: UInt16
 
     init(file: StaticString = #filePath) throws {
         dir = "/tmp/vit-\(UUID().uuidString.prefix(8))"
@@ -23,6 +24,9 @@ final class TestStack {
         endpoints = BusEndpoints.local(runDirectory: dir + "/run")
         binDir = TestStack.buildDirectory()
         syslogPort = TestStack.freePort()
+        var j = TestStack.freePort()
+        while j == syslogPort { j = TestStack.freePort() }
+        jsonPort = j
     }
 
     /// The directory of the running test binary holds the product executables too.
@@ -66,6 +70,9 @@ final class TestStack {
         var full = ["--data", dir]
         if binary == "vigil-ingest" && !args.contains("--syslog.udp") {
             full += ["--syslog.udp", "127.0.0.1:\(syslogPort)", "--syslog.tcp", "127.0.0.1:\(syslogPort)"]
+        }
+        if binary == "vigil-ingest" && !args.contains("--json.tcp") {
+            full += ["--json.tcp", "127.0.0.1:\(jsonPort)"]
         }
         p.arguments = full + args
         let log = FileHandle(forWritingAtPath: "\(dir)/logs/\(name).log") ?? {
@@ -146,6 +153,44 @@ final class TestStack {
         for l in lines {
             let b = Array((tcp ? l + "\n" : l).utf8)
             _ = b.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        }
+    }
+
+    /// Runs `vigil ARGS… --data <dir>` to completion; returns exit status, stdout, stderr.
+    func vigil(_ args: [String], timeoutS: Double = 60) throws -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "\(binDir)/vigil")
+        p.arguments = args + ["--data", dir]
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        // Read before waiting so a full pipe cannot block the child.
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    func sources() throws -> [String: SourceStatus] {
+        let c = try client()
+        defer { c.close() }
+        let r = try c.call(service: "ingest", method: "ingest.sources", SourcesRequest(), as: SourcesResponse.self, timeoutMs: 5000)
+        return Dictionary(uniqueKeysWithValues: r.sources.map { ($0.source, $0) })
+    }
+
+    /// Every event ingest has in stream `stream` (from its outbox, via `stream.replay`).
+    func events(stream: String = "events.parsed.0") throws -> [Event] {
+        let c = try client()
+        defer { c.close() }
+        var out: [Event] = []
+        var from: UInt64 = 1
+        while true {
+            let r = try c.call(service: "ingest-0", method: "stream.replay", ReplayRequest(stream: stream, fromSequence: from, maxMessages: 5000),
+                               as: ReplayResponse.self, timeoutMs: 5000)
+            if r.messages.isEmpty { return out }
+            for m in r.messages { out.append(try Event(decoding: m.payload)) }
+            from = r.messages.last!.sequence + 1
         }
     }
 

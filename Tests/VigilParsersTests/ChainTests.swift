@@ -28,6 +28,10 @@ final class ChainTests: XCTestCase {
         XCTAssertEqual(r.fields["error.code"], "cef.header")
         // Hint that does not match the line is ignored and sniffing proceeds.
         XCTAssertEqual(parseOK(#"{"EventID":4624,"Channel":"Security","Hostname":"h"}"#, hint: "fortigate").format, "windows")
+        // The "json" hint takes the JSON path, where Windows events are still recognised.
+        XCTAssertEqual(parseOK(#"{"Event":{"System":{"EventID":4688,"Channel":"Security","Computer":"h"},"EventData":{"NewProcessName":"C:\\x.exe"}}}"#, hint: "json").format, "windows")
+        XCTAssertEqual(parseOK(#"{"src":"10.0.0.1","msg":"hi"}"#, hint: "JSON").format, "json")
+        XCTAssertEqual(parseFail(#"{"a":"#, hint: "json").code, "json.syntax")
         XCTAssertEqual(parseOK("Mar 10 12:00:00 h sshd[1]: Invalid user x from 1.2.3.4", hint: "unknown-hint").format, "linux-auth")
     }
 

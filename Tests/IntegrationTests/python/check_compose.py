@@ -16,7 +16,7 @@ Checks (one line each; exit status 1 with the reason when any fails, 2 on a usag
     service's endpoint.publish/subscribe/rpc is tcp://<broker service>:<the same port>;
   - every service shares a network with the broker;
   - each service has its own named volume mounted at its data directory;
-  - ingest's published ports are exactly its syslog.udp / syslog.tcp listener ports, and the
+  - ingest's published ports are exactly its syslog.udp / syslog.tcp / json.tcp listener ports, and the
     listeners bind 0.0.0.0 (127.0.0.1 is unreachable through a published port);
   - instance ids are unique and the partition count is the same everywhere;
   - the broker's ports, if published at all, are published on loopback only (no CURVE yet).
@@ -356,7 +356,7 @@ def main():
     report.check(not shared, "volumes: no two services share a data volume",
                  "; ".join(f"'{v}' is mounted by {', '.join(s)}" for v, s in shared.items()))
 
-    # 5. ingest: published ports are its syslog listeners
+    # 5. ingest: published ports are its syslog and JSON listeners
     if "ingest" in configs:
         try:
             ports = published_ports(services["ingest"] or {})
@@ -364,9 +364,10 @@ def main():
             report.fail("ingest: ports", str(e))
             ports = []
         listeners = {}
-        for proto in ("udp", "tcp"):
-            key = f"syslog.{proto}"
+        for key, proto in (("syslog.udp", "udp"), ("syslog.tcp", "tcp"), ("json.tcp", "tcp")):
             addr = str(configs["ingest"].get(key, ""))
+            if addr in ("", "off") and key == "json.tcp":
+                continue  # its port is unknown when off; any published tcp port must belong to syslog.tcp (below)
             if addr in ("", "off"):
                 report.check(not any(p[3] == proto for p in ports), f"ingest: {key} is off and no {proto} port is published",
                              f"{proto} ports {[p[2] for p in ports if p[3] == proto]} are published but {key} is off")
@@ -385,7 +386,8 @@ def main():
         for p in ports:
             report.check((p[2], p[3]) in listeners, f"ingest: published port {p[1] or '?'}:{p[2]}/{p[3]} has a listener",
                          f"no ingest listener on container port {p[2]}/{p[3]} "
-                         f"(syslog.udp={configs['ingest'].get('syslog.udp')}, syslog.tcp={configs['ingest'].get('syslog.tcp')})")
+                         f"(syslog.udp={configs['ingest'].get('syslog.udp')}, syslog.tcp={configs['ingest'].get('syslog.tcp')}, "
+                         f"json.tcp={configs['ingest'].get('json.tcp')})")
 
     # 6. instance ids unique, partitions agree
     instances = {}

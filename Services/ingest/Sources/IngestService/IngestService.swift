@@ -6,19 +6,24 @@ import VigilStore
 import VigilWire
 import VigilParsers
 
-/// Ingest: accepts lines (syslog UDP/TCP) and event batches (RPC `ingest.submit`), parses
-/// them, and appends each event to its partition's stream `events.parsed.<p>` in the outbox.
-/// A line no parser understands becomes an *unparsed* event with its raw bytes and reason.
+/// Ingest: accepts lines (syslog UDP/TCP, JSON lines over TCP) and event batches (RPC
+/// `ingest.submit`, used by agents and `vigil import`), parses them, and appends each event
+/// to its partition's stream `events.parsed.<p>` in the outbox. A line no parser understands
+/// becomes an *unparsed* event with its raw bytes and reason. RPC `ingest.sources` reports
+/// per-source counters.
 public final class IngestService {
     public static let keys: [(String, String)] = [
         ("syslog.udp", "syslog UDP listen address host:port or off (default 127.0.0.1:5514)"),
         ("syslog.tcp", "syslog TCP listen address host:port or off (default 127.0.0.1:5514)"),
+        ("json.tcp", "newline-delimited JSON TCP listen address host:port or off (default 127.0.0.1:5515)"),
+        ("udp.receive-buffer", "UDP socket receive buffer in bytes, capped by net.core.rmem_max (default 8388608)"),
         ("max-line-bytes", "longest accepted line; longer lines are cut (default 262144)"),
         ("batch-size", "events per SQLite transaction (default 5000)"),
         ("outbox.max-rows", "unacknowledged events kept before refusing input (default 2000000)"),
     ]
     public static let defaults: [String: String] = [
-        "syslog.udp": "127.0.0.1:5514", "syslog.tcp": "127.0.0.1:5514", "max-line-bytes": "262144",
+        "syslog.udp": "127.0.0.1:5514", "syslog.tcp": "127.0.0.1:5514", "json.tcp": "127.0.0.1:5515",
+        "udp.receive-buffer": "8388608", "max-line-bytes": "262144",
         "batch-size": "5000", "outbox.max-rows": "2000000",
     ]
 
@@ -29,16 +34,19 @@ public final class IngestService {
         CREATE TABLE source_counters(source TEXT PRIMARY KEY, accepted INTEGER NOT NULL, unparsed INTEGER NOT NULL,
             last_seen_ms INTEGER NOT NULL);
         """),
+        SourceCounters.migration,
     ]
+    /// Parser hint per network source; "json" takes the JSON path (Windows first, then generic).
+    static let sourceHints = ["json-tcp": "json"]
 
     let runtime: ServiceRuntime
     let producer: StreamProducer
     let lines: ZSocket
-    let listeners: SyslogListeners
+    let listeners: Listeners
     let batchSize: Int
     var ids = EventIdGenerator()
     let parsers = ParserChain.standard
-    var sourceCounts: [String: (accepted: Int64, unparsed: Int64)] = [:]
+    var sources = SourceCounters()
 
     public init(runtime: ServiceRuntime) throws {
         self.runtime = runtime
@@ -48,18 +56,27 @@ public final class IngestService {
         batchSize = try cfg.int("batch-size", default: 5000)
         lines = try ZSocket(runtime.context, .pull)
         try lines.setHighWaterMarks(send: 1_000_000, receive: 1_000_000)
-        try lines.bind(SyslogListeners.inprocEndpoint)
-        listeners = SyslogListeners(context: runtime.context, logger: runtime.logger,
-                                    maxLineBytes: try cfg.int("max-line-bytes", default: 262_144))
+        try lines.bind(Listeners.inprocEndpoint)
+        listeners = Listeners(context: runtime.context, logger: runtime.logger,
+                              maxLineBytes: try cfg.int("max-line-bytes", default: 262_144))
         if let udp = try NetworkAddress.parse(cfg.string("syslog.udp", default: "127.0.0.1:5514"), key: "syslog.udp") {
-            try listeners.startUDP(udp)
+            try listeners.startUDP(udp, receiveBuffer: try cfg.int("udp.receive-buffer", default: 8 * 1024 * 1024))
         }
         if let tcp = try NetworkAddress.parse(cfg.string("syslog.tcp", default: "127.0.0.1:5514"), key: "syslog.tcp") {
-            try listeners.startTCP(tcp)
+            try listeners.startTCP(tcp, source: "syslog-tcp", octetCounting: true)
+        }
+        if let json = try NetworkAddress.parse(cfg.string("json.tcp", default: "127.0.0.1:5515"), key: "json.tcp") {
+            try listeners.startTCP(json, source: "json-tcp", octetCounting: false)
         }
         runtime.add(socket: lines) { [unowned self] in self.drainLines() }
         runtime.worker.handle("ingest.submit") { [unowned self] req in self.submit(req) }
+        runtime.worker.handle("ingest.sources") { [unowned self] req in self.sourceStatus(req) }
         runtime.every(ms: 2000) { [unowned self] in self.flushSourceCounters() }
+        let listenerStats = listeners.stats, udpInode = listeners.udpInode
+        runtime.addMetrics { counters in
+            counters.merge(listenerStats.snapshot) { $1 }
+            if let inode = udpInode, let drops = UDPDrops.count(inode: inode) { counters["udp.dropped"] = drops }
+        }
     }
 
     public func shutdown() {
@@ -70,7 +87,8 @@ public final class IngestService {
     }
 
     /// Builds the normalized event for one raw line.
-    func makeEvent(raw: [UInt8], source: String, sender: String, now: Int64) -> Event {
+    /// `hint` names the format the sender declared (ParserChain hint names; nil = sniff).
+    func makeEvent(raw: [UInt8], source: String, sender: String, now: Int64, hint: String? = nil) -> Event {
         var e = Event()
         e.id = ids.next(now: now)
         e.receivedTimeMs = now
@@ -81,7 +99,7 @@ public final class IngestService {
         // Invalid UTF-8 is decoded with replacement characters so the line still parses;
         // the raw bytes are kept unchanged.
         let line = String(decoding: raw, as: UTF8.self)
-        switch parsers.parse(line, hint: nil, receivedAt: now) {
+        switch parsers.parse(line, hint: hint, receivedAt: now) {
         case .success(let p):
             e.parseStatus = .parsed
             e.format = p.format
@@ -110,11 +128,12 @@ public final class IngestService {
             let stream = "events.parsed.\(e.partition)"
             try producer.append(stream: stream, topic: stream, payloadType: Event.typeName, payload: e.encoded(),
                                 now: e.receivedTimeMs)
-            var c = sourceCounts[e.source] ?? (0, 0)
-            c.accepted += 1
-            if e.parseStatus == .unparsed { c.unparsed += 1 }
-            sourceCounts[e.source] = c
         }
+    }
+
+    /// Counts committed events per source (call after the transaction has committed).
+    func countSources(_ events: [Event]) {
+        for e in events { sources.count(e) }
     }
 
     func drainLines() {
@@ -123,13 +142,15 @@ public final class IngestService {
             let now = Clock.nowMs()
             while batch.count < batchSize, let f = (try? lines.receive(dontWait: true)) ?? nil {
                 guard f.count == 3 else { runtime.count("malformed"); continue }
-                batch.append(makeEvent(raw: f[2], source: f[0].utf8String, sender: f[1].utf8String, now: now))
+                let source = f[0].utf8String
+                batch.append(makeEvent(raw: f[2], source: source, sender: f[1].utf8String, now: now, hint: Self.sourceHints[source]))
             }
             if batch.isEmpty { return }
             runtime.count("received", UInt64(batch.count))
             do {
                 try runtime.db.transaction { try append(batch) }
                 producer.publishCommitted()
+                countSources(batch)
                 runtime.count("accepted", UInt64(batch.count))
                 runtime.count("unparsed", UInt64(batch.filter { $0.parseStatus == .unparsed }.count))
             } catch {
@@ -161,9 +182,12 @@ public final class IngestService {
             let source = batch.agentId.isEmpty ? "rpc" : "agent:\(batch.agentId)"
             var events: [Event] = []
             for var e in batch.events {
-                // An event that carries only raw bytes is parsed here, like a line.
+                // An event that carries only raw bytes is parsed here, like a line; its
+                // `format`, when set, is the sender's hint ("json", "cef", …; see ParserChain).
                 if e.parseStatus == .unspecified && e.fields.isEmpty {
-                    let parsed = makeEvent(raw: e.raw, source: e.source.isEmpty ? source : e.source, sender: e.sender, now: now)
+                    let hint = e.format.isEmpty || e.format == "auto" ? nil : e.format
+                    let parsed = makeEvent(raw: e.raw, source: e.source.isEmpty ? source : e.source, sender: e.sender,
+                                           now: now, hint: hint)
                     if !e.id.isEmpty { e = { var p = parsed; p.id = e.id; return p }() } else { e = parsed }
                 } else {
                     if e.id.isEmpty { e.id = ids.next(now: now) }
@@ -181,6 +205,7 @@ public final class IngestService {
                                    [.text(batch.batchId), .text(batch.agentId), .integer(Int64(events.count)), .integer(Int64(unparsed)), .integer(now)])
             }
             producer.publishCommitted()
+            countSources(events)
             runtime.count("received", UInt64(events.count))
             runtime.count("accepted", UInt64(events.count))
             runtime.count("unparsed", UInt64(unparsed))
@@ -199,21 +224,26 @@ public final class IngestService {
     }
 
     func flushSourceCounters() {
-        guard !sourceCounts.isEmpty else { return }
-        let now = Clock.nowMs()
         do {
-            try runtime.db.transaction {
-                for (src, c) in sourceCounts {
-                    try runtime.db.run("""
-                        INSERT INTO source_counters(source, accepted, unparsed, last_seen_ms) VALUES(?,?,?,?)
-                        ON CONFLICT(source) DO UPDATE SET accepted = accepted + excluded.accepted,
-                            unparsed = unparsed + excluded.unparsed, last_seen_ms = excluded.last_seen_ms
-                        """, [.text(src), .integer(c.accepted), .integer(c.unparsed), .integer(now)])
-                }
-            }
-            sourceCounts.removeAll()
+            try sources.flush(runtime.db)
         } catch {
-            runtime.logger.warning("source counters not saved", ["error": "\(error)"])
+            runtime.logger.warning("source counters not saved; kept in memory for the next flush", ["error": "\(error)"])
+        }
+    }
+
+    /// RPC `ingest.sources`: per-source counters (stored plus not yet flushed).
+    func sourceStatus(_ req: RpcRequest) -> RpcResponse {
+        do { _ = try SourcesRequest(decoding: req.payload) } catch {
+            runtime.count("malformed")
+            return .failure(.badRequest, "\(error)")
+        }
+        do {
+            var r = SourcesResponse()
+            r.instance = runtime.config.instance
+            r.sources = try sources.status(runtime.db)
+            return .ok(r)
+        } catch {
+            return .failure(.internal, "source counters not readable: \(error)")
         }
     }
 

@@ -68,13 +68,30 @@ enum Sockets {
     }
 }
 
-/// Listener threads. They stop when `ShutdownSignal`/`stop` is set (socket timeouts of 200 ms).
-final class SyslogListeners: @unchecked Sendable {
+/// Counters the listener threads update and the service loop reads (for `sys.metrics`).
+final class ListenerStats: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [String: UInt64] = [:]
+    func add(_ key: String, _ n: Int) {
+        guard n > 0 else { return }
+        lock.lock(); values[key, default: 0] += UInt64(n); lock.unlock()
+    }
+    var snapshot: [String: UInt64] { lock.lock(); defer { lock.unlock() }; return values }
+}
+
+/// Network listener threads: one for the UDP socket, one accepting per TCP port and one per
+/// TCP connection. Each pushes frames [source, sender, bytes] to the ingest loop's inproc
+/// PULL socket (each thread owns its PUSH socket). They stop when `ShutdownSignal`/`stop` is
+/// set (socket timeouts of 200 ms).
+final class Listeners: @unchecked Sendable {
     static let inprocEndpoint = "inproc://ingest-lines"
     let context: ZContext
     let logger: Logger
     let maxLineBytes: Int
+    let stats = ListenerStats()
     private let stopFlag = StopFlag()
+    /// Inode of the UDP socket, to find its kernel drop counter in /proc/net/udp.
+    private(set) var udpInode: UInt64?
 
     init(context: ZContext, logger: Logger, maxLineBytes: Int) {
         self.context = context
@@ -84,17 +101,20 @@ final class SyslogListeners: @unchecked Sendable {
 
     func stop() { stopFlag.set() }
 
-    func startUDP(_ addr: NetworkAddress) throws {
+    func startUDP(_ addr: NetworkAddress, receiveBuffer: Int) throws {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         try Sockets.bind(fd, addr)
-        var size: Int32 = 8 * 1024 * 1024
+        // The kernel caps this at net.core.rmem_max (and doubles it for bookkeeping).
+        var size = Int32(clamping: receiveBuffer)
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         Sockets.setReceiveTimeout(fd, ms: 200)
-        let ctx = context, stop = stopFlag, log = logger
+        var st = stat()
+        if fstat(fd, &st) == 0 { udpInode = UInt64(st.st_ino) }
+        let ctx = context, stop = stopFlag, log = logger, stats = stats
         Thread.detachNewThread {
             guard let push = try? ZSocket(ctx, .push) else { return }
             try? push.setHighWaterMarks(send: 1_000_000, receive: 1_000_000)
-            try? push.connect(SyslogListeners.inprocEndpoint)
+            try? push.connect(Listeners.inprocEndpoint)
             var buf = [UInt8](repeating: 0, count: 65_536)
             let source = Array("syslog-udp".utf8)
             while !stop.isSet {
@@ -106,6 +126,7 @@ final class SyslogListeners: @unchecked Sendable {
                     }
                 }
                 if n <= 0 { continue }
+                stats.add("udp.received", 1)
                 var line = Array(buf[0..<n])
                 while let last = line.last, last == 10 || last == 13 { line.removeLast() }
                 _ = try? push.send([source, Array(Sockets.peer(sa).utf8), line])
@@ -117,7 +138,9 @@ final class SyslogListeners: @unchecked Sendable {
         logger.info("listening", ["transport": "syslog-udp", "address": addr.description])
     }
 
-    func startTCP(_ addr: NetworkAddress) throws {
+    /// A TCP listener whose connections are framed as syslog (RFC 6587, `octetCounting`) or
+    /// as plain newline-delimited lines; every message is tagged with `source`.
+    func startTCP(_ addr: NetworkAddress, source: String, octetCounting: Bool) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         try Sockets.bind(fd, addr)
         guard listen(fd, 128) == 0 else { throw IngestError(code: .bind, message: "listen on \(addr) failed") }
@@ -132,31 +155,37 @@ final class SyslogListeners: @unchecked Sendable {
                 }
                 if conn < 0 { continue }
                 let peer = Sockets.peer(sa)
-                Thread.detachNewThread { [self] in self.serveTCP(conn, peer: peer) }
+                Thread.detachNewThread { [self] in self.serveTCP(conn, peer: peer, source: source, octetCounting: octetCounting) }
             }
             close(fd)
         }
-        logger.info("listening", ["transport": "syslog-tcp", "address": addr.description])
+        logger.info("listening", ["transport": source, "address": addr.description])
     }
 
-    /// One TCP connection: RFC 6587 framing, octet counting ("123 <msg>") or newline-delimited.
-    private func serveTCP(_ fd: Int32, peer: String) {
+    /// One TCP connection. Back-pressure: when the ingest loop falls behind, the inproc PUSH
+    /// blocks at its high-water mark, this thread stops reading and TCP slows the sender.
+    private func serveTCP(_ fd: Int32, peer: String, source: String, octetCounting: Bool) {
         defer { close(fd) }
         Sockets.setReceiveTimeout(fd, ms: 200)
         guard let push = try? ZSocket(context, .push) else { return }
         defer { push.close() }
         try? push.setHighWaterMarks(send: 1_000_000, receive: 1_000_000)
-        try? push.connect(SyslogListeners.inprocEndpoint)
-        let source = Array("syslog-tcp".utf8), sender = Array(peer.utf8)
-        var framer = SyslogFramer(maxLineBytes: maxLineBytes)
+        try? push.connect(Listeners.inprocEndpoint)
+        let src = Array(source.utf8), sender = Array(peer.utf8)
+        var framer = LineFramer(maxLineBytes: maxLineBytes, octetCounting: octetCounting)
         var buf = [UInt8](repeating: 0, count: 65_536)
+        var cutsReported = 0
         while !stopFlag.isSet {
             let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n == 0 { break }
             if n < 0 { if errno == EAGAIN || errno == EINTR { continue } else { break } }
-            for line in framer.feed(buf[0..<n]) { _ = try? push.send([source, sender, line]) }
+            for line in framer.feed(buf[0..<n]) { _ = try? push.send([src, sender, line]) }
+            if framer.cuts > cutsReported {
+                stats.add("\(source).lines_cut", framer.cuts - cutsReported)
+                cutsReported = framer.cuts
+            }
         }
-        if let rest = framer.finish() { _ = try? push.send([source, sender, rest]) }
+        if let rest = framer.finish() { _ = try? push.send([src, sender, rest]) }
     }
 }
 
@@ -165,64 +194,4 @@ final class StopFlag: @unchecked Sendable {
     private var value = false
     func set() { lock.lock(); value = true; lock.unlock() }
     var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value || ShutdownSignal.requested }
-}
-
-/// Splits a TCP byte stream into syslog messages (RFC 6587): octet-counted frames when a
-/// message starts with digits and a space, otherwise newline-terminated lines. A line longer
-/// than `maxLineBytes` is cut there (the cut is kept as its own message, not dropped).
-struct SyslogFramer {
-    let maxLineBytes: Int
-    private var buffer: [UInt8] = []
-
-    init(maxLineBytes: Int) { self.maxLineBytes = maxLineBytes }
-
-    mutating func feed(_ bytes: ArraySlice<UInt8>) -> [[UInt8]] {
-        buffer.append(contentsOf: bytes)
-        var out: [[UInt8]] = []
-        var start = 0
-        while start < buffer.count {
-            // Octet counting: DIGITS SP MSG
-            var i = start
-            while i < buffer.count, i - start < 7, buffer[i] >= 48, buffer[i] <= 57 { i += 1 }
-            if i > start, i < buffer.count, buffer[i] == 32, buffer[start] != 48,
-               let len = Int(String(decoding: buffer[start..<i], as: UTF8.self)), len <= maxLineBytes {
-                let msgStart = i + 1
-                if buffer.count - msgStart < len { break }
-                out.append(trimmed(buffer[msgStart..<(msgStart + len)]))
-                start = msgStart + len
-                continue
-            }
-            if i == buffer.count && i - start < 7 { break } // could still become an octet count
-            guard let nl = buffer[start...].firstIndex(of: 10) else {
-                if buffer.count - start >= maxLineBytes {
-                    out.append(Array(buffer[start..<(start + maxLineBytes)]))
-                    start += maxLineBytes
-                    continue
-                }
-                break
-            }
-            if nl - start > maxLineBytes {
-                out.append(Array(buffer[start..<(start + maxLineBytes)]))
-                start += maxLineBytes
-                continue
-            }
-            let line = trimmed(buffer[start..<nl])
-            if !line.isEmpty { out.append(line) }
-            start = nl + 1
-        }
-        buffer.removeFirst(start)
-        return out
-    }
-
-    mutating func finish() -> [UInt8]? {
-        let rest = trimmed(buffer[...])
-        buffer.removeAll()
-        return rest.isEmpty ? nil : rest
-    }
-
-    private func trimmed(_ s: ArraySlice<UInt8>) -> [UInt8] {
-        var e = s.endIndex
-        while e > s.startIndex, s[e - 1] == 10 || s[e - 1] == 13 { e -= 1 }
-        return Array(s[s.startIndex..<e])
-    }
 }
