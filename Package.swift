@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "VigilQuery", swiftSettings: strict),
         // The events list: its QQL token catalog and the in-memory record rules evaluate.
         .target(name: "VigilEvents", dependencies: ["VigilQuery", "VigilWire"], swiftSettings: strict),
+        // Detection rules: model, JSON codec and validation, indexed engine with correlation state (no I/O).
+        .target(name: "VigilRules", dependencies: ["VigilQuery", "VigilEvents", "VigilWire", "VigilLog"], swiftSettings: strict),
         .target(name: "VigilBus", dependencies: ["CZeroMQ", "VigilWire", "VigilStore", "VigilLog"], swiftSettings: strict),
         .target(name: "VigilService", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilLog", "VigilQuery"], swiftSettings: strict),
 
@@ -64,6 +66,7 @@ let package = Package(
         .testTarget(name: "VigilWireTests", dependencies: ["VigilWire"]),
         .testTarget(name: "VigilParsersTests", dependencies: ["VigilParsers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VigilQueryTests", dependencies: ["VigilQuery", "CSQLite"]),
+        .testTarget(name: "VigilRulesTests", dependencies: ["VigilRules", "VigilEvents", "VigilWire"]),
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore"]),
         .testTarget(name: "VigilBusTests", dependencies: ["VigilBus", "VigilStore", "VigilWire"]),
         .testTarget(name: "IntegrationTests", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilService", "VigilEvents", "VigilQuery"],
