@@ -51,7 +51,7 @@ let package = Package(
                 path: "Services/enrichment/Sources/EnrichmentService", swiftSettings: strict),
         .executableTarget(name: "vigil-enrichment", dependencies: ["EnrichmentService"],
                           path: "Services/enrichment/Sources/vigil-enrichment", swiftSettings: strict),
-        .target(name: "DetectionService", dependencies: ["VigilBus", "VigilService", "VigilStore", "VigilWire", "VigilLog", "VigilQuery", "VigilEvents"],
+        .target(name: "DetectionService", dependencies: ["VigilBus", "VigilService", "VigilStore", "VigilWire", "VigilLog", "VigilQuery", "VigilEvents", "VigilRules"],
                 path: "Services/detection/Sources/DetectionService", swiftSettings: strict),
         .executableTarget(name: "vigil-detection", dependencies: ["DetectionService"],
                           path: "Services/detection/Sources/vigil-detection", swiftSettings: strict),
