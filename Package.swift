@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(name: "vigil-detection", dependencies: ["DetectionService"],
                           path: "Services/detection/Sources/vigil-detection", swiftSettings: strict),
 
-        .executableTarget(name: "vigil", dependencies: ["VigilBus", "VigilService", "VigilWire", "VigilLog", "VigilStore", "VigilQuery"],
+        .executableTarget(name: "vigil", dependencies: ["VigilBus", "VigilService", "VigilWire", "VigilLog", "VigilStore", "VigilQuery", "VigilRules"],
                           path: "Sources/vigil", swiftSettings: strict),
         .executableTarget(name: "vigil-bench", dependencies: ["VigilBus", "VigilService", "VigilWire", "VigilStore", "VigilLog"],
                           path: "bench/vigil-bench", swiftSettings: strict),

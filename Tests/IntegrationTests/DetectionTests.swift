@@ -141,4 +141,43 @@ final class DetectionTests: XCTestCase {
                        Int64(users * 4 + users * perUser))
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM rule_state WHERE rule_id = 'aaaaaaaa-0000-4000-8000-000000000001'")?.int64, Int64(users), "3 leftover failures per user are checkpointed")
     }
+
+    /// `vigil rules …` and `vigil signals …` against the running stack.
+    func testCLIRulesAndSignals() throws {
+        try stack.startCore()
+        func vigil(_ args: [String]) throws -> (Int32, String) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: stack.binDir + "/vigil")
+            p.arguments = args + ["--data", stack.dir]
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = out
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+        let file = stack.dir + "/rule.json"
+        try Self.thresholdRule.write(toFile: file, atomically: true, encoding: .utf8)
+        let (testRc, testOut) = try vigil(["rules", "test", file])
+        XCTAssertEqual(testRc, 0, testOut)
+        XCTAssertTrue(testOut.contains("2 of 2 tests passed"), testOut)
+        let (importRc, importOut) = try vigil(["rules", "import", file])
+        XCTAssertEqual(importRc, 0, importOut)
+        let (listRc, list) = try vigil(["rules", "list", "rule.status: active"])
+        XCTAssertEqual(listRc, 0, list)
+        XCTAssertTrue(list.contains("Five failures per user") && list.contains("2 rules, 2 active"), list)
+        let (_, get) = try vigil(["rules", "get", "aaaaaaaa-0000-4000-8000-000000000001"])
+        XCTAssertTrue(get.contains("5 or more events matching"), get)
+        try stack.sendSyslog((0..<5).map { _ in failed("carol") }, tcp: true)
+        try stack.eventually("6 signals") { try vigil(["signals", "count"]).1.trimmingCharacters(in: .whitespacesAndNewlines) == "6" }
+        let (_, search) = try vigil(["signals", "search", "rule.name: \"Five failures\"", "--json"])
+        let id = try XCTUnwrap(search.split(separator: "\"").drop { $0 != "id" }.dropFirst(2).first.map(String.init), search)
+        let (getRc, signal) = try vigil(["signals", "get", id])
+        XCTAssertEqual(getRc, 0, signal)
+        XCTAssertTrue(signal.contains("Five failures per user") && signal.contains("user=carol"), signal)
+        let (badRc, bad) = try vigil(["rules", "activate", "no-such-rule"])
+        XCTAssertEqual(badRc, 1)
+        XCTAssertTrue(bad.contains("no rule with id"), bad)
+    }
 }
