@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "vigil-bench", targets: ["vigil-bench"]),
         .executable(name: "parsers-bench", targets: ["parsers-bench"]),
         .executable(name: "qql-bench", targets: ["qql-bench"]),
+        .executable(name: "detection-bench", targets: ["detection-bench"]),
     ],
     targets: [
         // C libraries from Debian, each wrapped by exactly one Swift module.
@@ -61,6 +62,7 @@ let package = Package(
         .executableTarget(name: "vigil-bench", dependencies: ["VigilBus", "VigilService", "VigilWire", "VigilStore", "VigilLog"],
                           path: "bench/vigil-bench", swiftSettings: strict),
         .executableTarget(name: "parsers-bench", dependencies: ["VigilParsers"], path: "bench/parsers-bench"),
+        .executableTarget(name: "detection-bench", dependencies: ["VigilRules", "VigilWire"], path: "bench/detection-bench", swiftSettings: strict),
         .executableTarget(name: "qql-bench", dependencies: ["VigilQuery", "CSQLite"], path: "bench/qql-bench"),
 
         .testTarget(name: "VigilWireTests", dependencies: ["VigilWire"]),
