@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "ingest-bench", targets: ["ingest-bench"]),
         .executable(name: "parsers-bench", targets: ["parsers-bench"]),
         .executable(name: "qql-bench", targets: ["qql-bench"]),
+        .executable(name: "detection-bench", targets: ["detection-bench"]),
     ],
     targets: [
         // C libraries from Debian, each wrapped by exactly one Swift module.
@@ -34,6 +35,8 @@ let package = Package(
         .target(name: "VigilQuery", swiftSettings: strict),
         // The events list: its QQL token catalog and the in-memory record rules evaluate.
         .target(name: "VigilEvents", dependencies: ["VigilQuery", "VigilWire"], swiftSettings: strict),
+        // Detection rules: model, JSON codec and validation, indexed engine with correlation state (no I/O).
+        .target(name: "VigilRules", dependencies: ["VigilQuery", "VigilEvents", "VigilWire", "VigilLog"], swiftSettings: strict),
         .target(name: "VigilBus", dependencies: ["CZeroMQ", "VigilWire", "VigilStore", "VigilLog"], swiftSettings: strict),
         .target(name: "VigilService", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilLog", "VigilQuery"], swiftSettings: strict),
         // File import engine shared by `vigil import` and bench/ingest-bench.
@@ -52,23 +55,25 @@ let package = Package(
                 path: "Services/enrichment/Sources/EnrichmentService", swiftSettings: strict),
         .executableTarget(name: "vigil-enrichment", dependencies: ["EnrichmentService"],
                           path: "Services/enrichment/Sources/vigil-enrichment", swiftSettings: strict),
-        .target(name: "DetectionService", dependencies: ["VigilBus", "VigilService", "VigilStore", "VigilWire", "VigilLog", "VigilQuery", "VigilEvents"],
+        .target(name: "DetectionService", dependencies: ["VigilBus", "VigilService", "VigilStore", "VigilWire", "VigilLog", "VigilQuery", "VigilEvents", "VigilRules"],
                 path: "Services/detection/Sources/DetectionService", swiftSettings: strict),
         .executableTarget(name: "vigil-detection", dependencies: ["DetectionService"],
                           path: "Services/detection/Sources/vigil-detection", swiftSettings: strict),
 
-        .executableTarget(name: "vigil", dependencies: ["VigilBus", "VigilService", "VigilWire", "VigilLog", "VigilStore", "VigilQuery", "VigilImport"],
+        .executableTarget(name: "vigil", dependencies: ["VigilBus", "VigilService", "VigilWire", "VigilLog", "VigilStore", "VigilQuery", "VigilImport", "VigilRules"],
                           path: "Sources/vigil", swiftSettings: strict),
         .executableTarget(name: "vigil-bench", dependencies: ["VigilBus", "VigilService", "VigilWire", "VigilStore", "VigilLog"],
                           path: "bench/vigil-bench", swiftSettings: strict),
         .executableTarget(name: "ingest-bench", dependencies: ["VigilBus", "VigilWire", "VigilLog", "VigilImport"],
                           path: "bench/ingest-bench", swiftSettings: strict),
         .executableTarget(name: "parsers-bench", dependencies: ["VigilParsers"], path: "bench/parsers-bench"),
+        .executableTarget(name: "detection-bench", dependencies: ["VigilRules", "VigilWire"], path: "bench/detection-bench", swiftSettings: strict),
         .executableTarget(name: "qql-bench", dependencies: ["VigilQuery", "CSQLite"], path: "bench/qql-bench"),
 
         .testTarget(name: "VigilWireTests", dependencies: ["VigilWire"]),
         .testTarget(name: "VigilParsersTests", dependencies: ["VigilParsers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VigilQueryTests", dependencies: ["VigilQuery", "CSQLite"]),
+        .testTarget(name: "VigilRulesTests", dependencies: ["VigilRules", "VigilEvents", "VigilWire"]),
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore"]),
         .testTarget(name: "VigilImportTests", dependencies: ["VigilImport"]),
         .testTarget(name: "VigilBusTests", dependencies: ["VigilBus", "VigilStore", "VigilWire"]),

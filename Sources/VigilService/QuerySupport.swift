@@ -137,7 +137,7 @@ public final class ListQueries {
         worker.handle("\(list).tokens") { [unowned self] _ in .ok(self.tokens()) }
     }
 
-    func answer(_ req: RpcRequest, _ body: (QueryRequest) throws -> RpcResponse) -> RpcResponse {
+    public func answer(_ req: RpcRequest, _ body: (QueryRequest) throws -> RpcResponse) -> RpcResponse {
         do {
             return try body(try QueryRequest(decoding: req.payload))
         } catch let e as QueryError {

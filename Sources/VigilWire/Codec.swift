@@ -194,6 +194,12 @@ extension Signal: WireMessage {
 
     public func encoded() -> [UInt8] {
         let arena = Arena()
+        var c = cValue(arena)
+        return packed(&c, size: vigil__v1__signal__get_packed_size, pack: vigil__v1__signal__pack)
+    }
+
+    /// The C struct, its memory owned by `arena` (also used by messages that embed signals).
+    func cValue(_ arena: Arena) -> Vigil__V1__Signal {
         var c = Vigil__V1__Signal()
         vigil__v1__signal__init(&c)
         c.id = arena.string(id)
@@ -226,39 +232,40 @@ extension Signal: WireMessage {
         c.first_event_time_ms = firstEventTimeMs
         c.last_event_time_ms = lastEventTimeMs
         c.description = arena.string(description)
-        return packed(&c, size: vigil__v1__signal__get_packed_size, pack: vigil__v1__signal__pack)
+        return c
+    }
+
+    init(c: Vigil__V1__Signal) {
+        var s = Signal()
+        s.id = swiftString(c.id)
+        s.ruleId = swiftString(c.rule_id)
+        s.ruleVersion = c.rule_version
+        s.ruleName = swiftString(c.rule_name)
+        if let m = c.mitre?.pointee {
+            s.mitre = Mitre(tacticId: swiftString(m.tactic_id), tacticName: swiftString(m.tactic_name),
+                            techniqueId: swiftString(m.technique_id), techniqueName: swiftString(m.technique_name))
+        }
+        s.criticality = Criticality(rawValue: numericCast(c.criticality.rawValue)) ?? .unspecified
+        s.riskScore = c.risk_score
+        if let e = c.entity?.pointee {
+            s.entity = Entity(user: swiftString(e.user), asset: swiftString(e.asset), ip: swiftString(e.ip))
+        }
+        s.groupKey = swiftString(c.group_key)
+        if let ids = c.event_ids {
+            for i in 0..<c.n_event_ids { s.eventIds.append(swiftString(ids[i])) }
+        }
+        s.createdTimeMs = c.created_time_ms
+        s.firstEventTimeMs = c.first_event_time_ms
+        s.lastEventTimeMs = c.last_event_time_ms
+        s.description = swiftString(c.description)
+        self = s
     }
 
     public init(decoding bytes: [UInt8]) throws {
         self = try unpacked(bytes, type: Self.typeName,
                             unpack: { vigil__v1__signal__unpack(nil, $0, $1) },
                             free: { vigil__v1__signal__free_unpacked($0, nil) },
-                            convert: { p in
-            let c = p.pointee
-            var s = Signal()
-            s.id = swiftString(c.id)
-            s.ruleId = swiftString(c.rule_id)
-            s.ruleVersion = c.rule_version
-            s.ruleName = swiftString(c.rule_name)
-            if let m = c.mitre?.pointee {
-                s.mitre = Mitre(tacticId: swiftString(m.tactic_id), tacticName: swiftString(m.tactic_name),
-                                techniqueId: swiftString(m.technique_id), techniqueName: swiftString(m.technique_name))
-            }
-            s.criticality = Criticality(rawValue: numericCast(c.criticality.rawValue)) ?? .unspecified
-            s.riskScore = c.risk_score
-            if let e = c.entity?.pointee {
-                s.entity = Entity(user: swiftString(e.user), asset: swiftString(e.asset), ip: swiftString(e.ip))
-            }
-            s.groupKey = swiftString(c.group_key)
-            if let ids = c.event_ids {
-                for i in 0..<c.n_event_ids { s.eventIds.append(swiftString(ids[i])) }
-            }
-            s.createdTimeMs = c.created_time_ms
-            s.firstEventTimeMs = c.first_event_time_ms
-            s.lastEventTimeMs = c.last_event_time_ms
-            s.description = swiftString(c.description)
-            return s
-        })
+                            convert: { Signal(c: $0.pointee) })
     }
 }
 

@@ -99,8 +99,10 @@ enum CLI {
             case "import": return try ImportCommand.run(args)
             case "sources": return try SourcesCommand.run(args)
             case "events": return try EventsCommand.run(args)
+            case "rules": return try RulesCommand.run(args)
+            case "signals": return try RulesCommand.signals(args)
             default:
-                throw CLIError(message: "unknown command '\(cmd)'; commands: up, status, down, tail, send, import, sources, events, sys (vigil --help)", exitCode: 2)
+                throw CLIError(message: "unknown command '\(cmd)'; commands: up, status, down, tail, send, import, sources, events, rules, signals, sys (vigil --help)", exitCode: 2)
             }
         } catch let e as CLIError {
             FileHandle.standardError.write(Data("vigil: \(e.message)\n".utf8))

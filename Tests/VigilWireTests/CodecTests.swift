@@ -117,3 +117,27 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+final class RuleMessageTests: XCTestCase {
+    func testRuleMessagesRoundTrip() throws {
+        var s = RuleSummary()
+        s.id = "r1"; s.name = "SSH brute force"; s.version = 2; s.status = "active"; s.criticality = .high; s.riskScore = 60
+        s.type = "threshold"; s.tacticIds = ["TA0006"]; s.techniqueIds = ["T1110", "T1110.001"]; s.logSources = ["linux-auth"]
+        s.modifiedTimeMs = 1_767_225_600_000; s.signalCount = 7
+        var page = RulePage(); page.rules = [s, RuleSummary()]; page.nextCursor = "c"
+        XCTAssertEqual(try RulePage(decoding: page.encoded()), page)
+        var d = RuleDetail(); d.summary = s; d.ruleJson = "{\"id\": \"r1\"}"; d.explanation = "5 or more …"; d.stateGroups = 3
+        XCTAssertEqual(try RuleDetail(decoding: d.encoded()), d)
+        let req = RuleRequest(id: "r1", ruleJson: "{}")
+        XCTAssertEqual(try RuleRequest(decoding: req.encoded()), req)
+        let b = RuleBundleMessage(json: "{\"rules\": []}", ids: ["a", "b"])
+        XCTAssertEqual(try RuleBundleMessage(decoding: b.encoded()), b)
+        var t = RuleTestResponse(); t.ruleId = "r1"; t.passed = true
+        t.results = [.init(name: "fires", expect: "fire", signals: 1, passed: true, detail: "fired 1 time")]
+        XCTAssertEqual(try RuleTestResponse(decoding: t.encoded()), t)
+        var sig = Signal(); sig.id = "s1"; sig.eventIds = ["e1", "e2"]; sig.mitre.tacticId = "TA0006"; sig.criticality = .medium
+        var sp = SignalPage(); sp.signals = [sig, Signal()]; sp.nextCursor = "n"
+        XCTAssertEqual(try SignalPage(decoding: sp.encoded()), sp)
+        XCTAssertThrowsError(try RulePage(decoding: [0xFF, 0xFF, 0xFF]))
+    }
+}

@@ -1,118 +1,144 @@
 import Foundation
 import VigilBus
-import VigilLog
-import VigilService
 import VigilEvents
+import VigilLog
 import VigilQuery
+import VigilRules
+import VigilService
 import VigilStore
 import VigilWire
 
-/// A built-in match rule of the foundation: a QQL condition over the events list, evaluated
-/// in memory with the same semantics as an event search. The rule engine (threshold,
-/// sequence, …) replaces this list.
-struct DemoRule: Sendable {
-    var id: String
-    var version: UInt32
-    var name: String
-    var mitre: Mitre
-    var criticality: Criticality
-    var baseScore: UInt32
-    var condition: String
-}
-
-/// Detection: consumes `events.enriched.*`, evaluates rules, stores signals and publishes
-/// them on `signals.<criticality>.<tactic>` (reliable stream `signals`). A signal's id is
-/// derived from rule and event, so a replayed event can never raise it twice.
+/// Detection: consumes `events.enriched.*`, runs the rule engine, stores signals and publishes
+/// them on `signals.<criticality>.<tactic>` (reliable stream `signals`). Rules live in the
+/// store and change through RPCs without a restart. Correlation state is checkpointed in the
+/// same transaction as the stream positions and the signals, so a restart resumes exactly.
 public final class DetectionService {
     public static let keys: [(String, String)] = [
         ("batch-size", "events per SQLite transaction (default 5000)"),
         ("outbox.max-rows", "unacknowledged signals kept before refusing input (default 2000000)"),
+        ("rules.lateness", "how late (event time) an event may arrive and still count in windows (default 60s)"),
+        ("rules.max-groups", "correlation groups kept per rule before the oldest are evicted (default 10000)"),
+        ("rules.library", "directory of library rule files loaded at first start (default: found next to the program)"),
     ]
-    public static let defaults: [String: String] = ["batch-size": "5000", "outbox.max-rows": "2000000"]
-
-    static let migrations: [Migration] = [
-        Migration(1, "signals", """
-        CREATE TABLE signals(id TEXT PRIMARY KEY, rule_id TEXT NOT NULL, rule_name TEXT NOT NULL,
-            criticality INTEGER NOT NULL, risk INTEGER NOT NULL, tactic TEXT NOT NULL, technique TEXT NOT NULL,
-            entity_user TEXT NOT NULL, entity_asset TEXT NOT NULL, entity_ip TEXT NOT NULL,
-            event_ids TEXT NOT NULL, created_ms INTEGER NOT NULL, payload BLOB NOT NULL) WITHOUT ROWID;
-        CREATE INDEX signals_created ON signals(created_ms);
-        """),
-    ]
-
-    static let rules: [DemoRule] = [
-        DemoRule(id: "vigil-demo-failed-login", version: 1, name: "Failed SSH or su login",
-                 mitre: Mitre(tacticId: "TA0006", tacticName: "Credential Access", techniqueId: "T1110", techniqueName: "Brute Force"),
-                 criticality: .medium, baseScore: 40,
-                 condition: "event.category: authentication and event.outcome: failure"),
-    ]
+    public static let defaults: [String: String] = ["batch-size": "5000", "outbox.max-rows": "2000000", "rules.lateness": "60s",
+                                                    "rules.max-groups": "10000", "rules.library": ""]
 
     let runtime: ServiceRuntime
     let producer: StreamProducer
-    let compiled: [(DemoRule, QueryEvaluator)]
+    let engine: DetectionEngine
+    let store: RuleStore
+    /// Batches committed by this process; compared with the stored count to notice a rollback.
+    var batches: Int64 = 0
+    var signalQueries: ListQueries?
+    var ruleQueries: ListQueries?
 
     public init(runtime: ServiceRuntime) throws {
         self.runtime = runtime
         let cfg = runtime.config
-        try runtime.db.migrate(component: "detection", Self.migrations)
-        compiled = try Self.rules.map { ($0, try QueryEvaluator($0.condition, catalog: EventCatalog.catalog)) }
+        _ = try runtime.db.migrate(component: "detection", Schema.migrations)
+        var options = EngineOptions()
+        let lateness = cfg.settings["rules.lateness"] ?? "60s"
+        guard let l = Durations.parse(lateness) ?? Int64(lateness) else {
+            throw ConfigError(message: "rules.lateness: '\(lateness)' is not a duration (e.g. 30s, 2m)")
+        }
+        options.latenessMs = l
+        options.maxGroupsPerRule = max(10, try cfg.int("rules.max-groups", default: 10_000))
+        engine = DetectionEngine(options: options)
+        store = RuleStore(db: runtime.db)
         producer = try runtime.enableProducer(maxOutboxRows: try cfg.int("outbox.max-rows", default: 2_000_000))
+        try loadLibraryOnce(cfg.settings["rules.library"])
+        for r in try store.all() { try engine.upsert(r) }
+        try restoreState()
+        try installQueries()
+        installRuleRPCs()
         try runtime.enableConsumer(topicPrefixes: ["events.enriched."], batchSize: try cfg.int("batch-size", default: 5000)) { [unowned self] batch in
             try self.process(batch)
         }
+        runtime.logger.info("rules loaded", ["rules": String(engine.rules.count), "active": String(engine.activeRuleCount),
+                                             "groups": String(engine.groupCount)])
     }
 
-    /// Risk 0–100: the rule's base score, +20 for a high and +35 for a critical asset.
-    static func risk(base: UInt32, assetCriticality: String?) -> UInt32 {
-        var r = base
-        switch assetCriticality?.lowercased() {
-        case "critical": r += 35
-        case "high": r += 20
-        case "medium": r += 10
-        default: break
+    /// First start only: the library goes into the store as written (inactive unless the file
+    /// says active). Later starts keep what people activated, edited or deleted.
+    func loadLibraryOnce(_ configured: String?) throws {
+        guard try store.meta("library.loaded") == nil else { return }
+        var rules: [Rule] = []
+        if let dir = RuleLibrary.directory(configured: configured) {
+            rules = RuleLibrary.load(dir, logger: runtime.logger)
+            runtime.logger.info("loading rule library", ["dir": dir, "rules": String(rules.count)])
+        } else {
+            runtime.logger.warning("rule library not found; loading only the built-in demo rule (set rules.library)")
         }
-        return min(100, r)
+        if !rules.contains(where: { $0.id == BuiltInRules.demo.id }) { rules.append(BuiltInRules.demo) }
+        try runtime.db.transaction {
+            for r in rules where try store.get(r.id) == nil { try store.put(r) }
+            try store.setMeta("library.loaded", String(Clock.nowMs()))
+        }
+    }
+
+    /// Loads the checkpointed correlation state and event clock.
+    func restoreState() throws {
+        engine.resetState()
+        for row in try runtime.db.query("SELECT rule_id, group_key, state FROM rule_state") {
+            engine.restore(ruleId: row.string(0), groupKey: row.string(1), json: row.string(2))
+        }
+        if let clock = try store.meta("engine.max_event_ms").flatMap({ Int64($0) }) { engine.restoreClock(maxEventMs: clock) }
+        batches = try store.meta("engine.batches").flatMap { Int64($0) } ?? 0
     }
 
     func process(_ batch: [StreamEnvelope]) throws {
+        // A batch that rolled back left the engine ahead of the store: start again from the checkpoint.
+        let stored = try store.meta("engine.batches").flatMap { Int64($0) } ?? 0
+        if stored != batches {
+            runtime.count("rules.state_reloaded")
+            runtime.logger.warning("previous batch rolled back; reloading correlation state", ["stored": String(stored), "memory": String(batches)])
+            try restoreState()
+        }
+        batches += 1
+        let now = Clock.nowMs()
         for env in batch {
             guard let e = try? Event(decoding: env.payload) else {
                 runtime.count("malformed")
                 continue
             }
             runtime.count("evaluated")
-            let record = EventRecord(e)
-            let context = QueryContext(nowMillis: Clock.nowMs())
-            for (rule, condition) in compiled where (try? condition.matches(record, context: context)) == true {
-                var s = Signal()
-                s.id = StableId.make(rule.id, e.id)
-                s.ruleId = rule.id
-                s.ruleVersion = rule.version
-                s.ruleName = rule.name
-                s.mitre = rule.mitre
-                s.criticality = rule.criticality
-                s.riskScore = Self.risk(base: rule.baseScore, assetCriticality: e.enriched["asset.criticality"])
-                s.entity = Entity(user: e.fields["user.name"] ?? "", asset: e.enriched["asset.name"] ?? e.fields["host.name"] ?? "",
-                                  ip: e.fields["source.ip"] ?? "")
-                s.groupKey = [s.entity.user, s.entity.ip].joined(separator: "|")
-                s.eventIds = [e.id]
-                s.createdTimeMs = Clock.nowMs()
-                s.firstEventTimeMs = e.eventTimeMs
-                s.lastEventTimeMs = e.eventTimeMs
-                s.description = "\(rule.name): user \(s.entity.user.isEmpty ? "?" : s.entity.user) from \(s.entity.ip.isEmpty ? "?" : s.entity.ip) on \(s.entity.asset.isEmpty ? "?" : s.entity.asset)"
-                let payload = s.encoded()
-                let inserted = try runtime.db.run("""
-                    INSERT OR IGNORE INTO signals(id, rule_id, rule_name, criticality, risk, tactic, technique, entity_user,
-                        entity_asset, entity_ip, event_ids, created_ms, payload) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)
-                    """, [.text(s.id), .text(s.ruleId), .text(s.ruleName), .integer(Int64(s.criticality.rawValue)),
-                          .integer(Int64(s.riskScore)), .text(s.mitre.tacticId), .text(s.mitre.techniqueId),
-                          .text(s.entity.user), .text(s.entity.asset), .text(s.entity.ip),
-                          .text(s.eventIds.joined(separator: ",")), .integer(s.createdTimeMs), .blob(payload)])
-                guard inserted == 1 else { runtime.count("signals.duplicate"); continue }
-                try producer.append(stream: "signals", topic: s.topic, payloadType: Signal.typeName, payload: payload)
-                runtime.count("signals")
+            for hit in engine.process(e, nowMs: now) { try raise(SignalBuilder.signal(hit, nowMs: now)) }
+        }
+        try checkpoint()
+    }
+
+    func raise(_ s: Signal) throws {
+        let payload = s.encoded()
+        let inserted = try runtime.db.run("""
+            INSERT OR IGNORE INTO signals(id, rule_id, rule_name, criticality, risk, tactic, technique, entity_user,
+                entity_asset, entity_ip, event_ids, created_ms, payload, criticality_name, tactic_name, technique_name,
+                group_key, first_event_ms, rule_version) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            """, [.text(s.id), .text(s.ruleId), .text(s.ruleName), .integer(Int64(s.criticality.rawValue)),
+                  .integer(Int64(s.riskScore)), .text(s.mitre.tacticId), .text(s.mitre.techniqueId),
+                  .text(s.entity.user), .text(s.entity.asset), .text(s.entity.ip),
+                  .text(s.eventIds.joined(separator: ",")), .integer(s.createdTimeMs), .blob(payload),
+                  .text(s.criticality.name), .text(s.mitre.tacticName), .text(s.mitre.techniqueName),
+                  .text(s.groupKey), .integer(s.firstEventTimeMs), .integer(Int64(s.ruleVersion))])
+        guard inserted == 1 else { runtime.count("signals.duplicate"); return }
+        try producer.append(stream: "signals", topic: s.topic, payloadType: Signal.typeName, payload: payload)
+        runtime.count("signals")
+    }
+
+    /// Writes what the engine changed; runs inside the consumer's transaction.
+    func checkpoint() throws {
+        for c in engine.takeChanges() {
+            guard let key = c.groupKey else { try store.dropState(c.ruleId); continue }
+            if let json = c.json {
+                try runtime.db.run("INSERT OR REPLACE INTO rule_state(rule_id, group_key, state) VALUES(?,?,?)", [.text(c.ruleId), .text(key), .text(json)])
+            } else {
+                try runtime.db.run("DELETE FROM rule_state WHERE rule_id = ? AND group_key = ?", [.text(c.ruleId), .text(key)])
             }
         }
+        if engine.maxEventMs != .min { try store.setMeta("engine.max_event_ms", String(engine.maxEventMs)) }
+        try store.setMeta("engine.batches", String(batches))
+        for (k, v) in engine.counters { runtime.counters["rules." + k] = v }
+        runtime.counters["rules.groups"] = UInt64(engine.groupCount)
+        runtime.counters["rules.active"] = UInt64(engine.activeRuleCount)
     }
 
     public static func main() -> Never {
@@ -123,15 +149,7 @@ public final class DetectionService {
     }
 }
 
-/// Deterministic ids: FNV-1a 64 over the parts, twice with different seeds, as 32 hex digits.
-enum StableId {
-    static func make(_ parts: String...) -> String {
-        func fnv(_ seed: UInt64) -> UInt64 {
-            var h = seed
-            for p in parts { for b in p.utf8 { h ^= UInt64(b); h = h &* 1_099_511_628_211 }; h ^= 0x1f; h = h &* 1_099_511_628_211 }
-            return h
-        }
-        let a = String(fnv(14_695_981_039_346_656_037), radix: 16), b = String(fnv(0x9E37_79B9_7F4A_7C15), radix: 16)
-        return String(repeating: "0", count: 16 - a.count) + a + String(repeating: "0", count: 16 - b.count) + b
-    }
+struct ConfigError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }

@@ -1,0 +1,349 @@
+import Foundation
+import VigilEvents
+import VigilQuery
+import VigilWire
+
+/// A rule fired: everything a signal needs.
+public struct RuleHit: Sendable, Equatable {
+    public var signalId: String
+    public var rule: Rule
+    public var groupKey: String
+    /// Group-by field → value, in the rule's order.
+    public var groupValues: [(String, String)]
+    public var eventIds: [String]
+    public var eventCount: Int
+    public var firstEventMs: Int64
+    public var lastEventMs: Int64
+    /// The event that completed the detection (entity and asset come from it).
+    public var lastEvent: Event
+
+    public static func == (a: RuleHit, b: RuleHit) -> Bool {
+        a.signalId == b.signalId && a.groupKey == b.groupKey && a.eventIds == b.eventIds && a.rule == b.rule
+    }
+}
+
+public struct EngineOptions: Sendable {
+    /// Correlation groups kept per rule; beyond it the least recently touched are evicted (counted).
+    public var maxGroupsPerRule = 10_000
+    /// How far behind the newest event time an event may arrive and still count in windows.
+    public var latenessMs: Int64 = 60_000
+    /// Matched event ids kept on a signal.
+    public var maxEventIdsPerSignal = 100
+    /// Events kept per threshold group (a guard; a window normally holds fewer than `count`).
+    public var maxHitsPerGroup = 10_000
+    public init() {}
+}
+
+/// A change to checkpoint: one group's state as JSON, nil to delete it; `groupKey` nil deletes all of a rule.
+public struct StateChange: Sendable, Equatable {
+    public var ruleId: String
+    public var groupKey: String?
+    public var json: String?
+}
+
+/// The rule engine: indexed rules, correlation state bounded in memory, event time windows.
+/// Not thread-safe; the detection service drives it from its one loop thread.
+public final class DetectionEngine {
+    public let options: EngineOptions
+    public var specialObjects: any SpecialObjectProvider = StaticSpecialObjects()
+    public private(set) var counters: [String: UInt64] = [:]
+
+    private var slots: [CompiledRule?] = []
+    private var slotById: [String: Int] = [:]
+    private var states: [[String: GroupState]] = []
+    private var index = RuleIndex([])
+    private var indexStale = false
+    private var seen: [Int] = []
+    private var stamp = 0
+    private var touch: Int64 = 0
+    private var dirty: [Int: Set<String>] = [:]
+    private var cleared: Set<String> = []
+    /// Newest event time seen; the watermark trails it by the lateness.
+    public private(set) var maxEventMs: Int64 = .min
+    private var lastExpiryWatermark: Int64 = .min
+    private var hasAbsence = false
+
+    public init(options: EngineOptions = EngineOptions()) { self.options = options }
+
+    public var watermark: Int64 { maxEventMs == .min ? .min : maxEventMs - options.latenessMs }
+    public var rules: [Rule] { slots.compactMap { $0?.rule } }
+    public var activeRuleCount: Int { slots.reduce(0) { $0 + ($1?.active == true ? 1 : 0) } }
+    public func rule(id: String) -> Rule? { slotById[id].flatMap { slots[$0]?.rule } }
+
+    func count(_ k: String, _ n: UInt64 = 1) { counters[k, default: 0] &+= n }
+
+    // MARK: rules
+
+    /// Adds or replaces a rule; takes effect on the next event. State survives only when the
+    /// detection and log sources are unchanged (otherwise old windows would mean something else).
+    public func upsert(_ rule: Rule, forceActive: Bool = false) throws {
+        let compiled = try CompiledRule(rule, forceActive: forceActive)
+        if let slot = slotById[rule.id] {
+            let old = slots[slot]!.rule
+            if old.detection != rule.detection || old.logSources != rule.logSources || !compiled.active {
+                clearState(slot)
+            }
+            slots[slot] = compiled
+        } else {
+            slotById[rule.id] = slots.count
+            slots.append(compiled)
+            states.append([:])
+            seen.append(0)
+        }
+        indexStale = true
+    }
+
+    public func remove(ruleId: String) {
+        guard let slot = slotById.removeValue(forKey: ruleId) else { return }
+        clearState(slot)
+        slots[slot] = nil
+        indexStale = true
+    }
+
+    private func clearState(_ slot: Int) {
+        if let id = slots[slot]?.rule.id { cleared.insert(id) }
+        states[slot] = [:]
+        dirty[slot] = nil
+    }
+
+    private func reindex() {
+        index = RuleIndex(slots)
+        hasAbsence = slots.contains { if case .absence? = $0?.rule.detection, $0?.active == true { return true }; return false }
+        indexStale = false
+    }
+
+    // MARK: events
+
+    /// Evaluates one event against the rules that could match it; returns what fired.
+    public func process(_ e: Event, nowMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) -> [RuleHit] {
+        if indexStale { reindex() }
+        count("events")
+        let t = e.eventTimeMs != 0 ? e.eventTimeMs : e.receivedTimeMs
+        let late = t < watermark
+        if t > maxEventMs { maxEventMs = t }
+        let record = EventRecord(e)
+        let context = QueryContext(nowMillis: nowMs, specialObjects: specialObjects)
+        stamp &+= 1
+        var candidates: [Int] = []
+        index.candidates(e, record, stamp: stamp, seen: &seen, into: &candidates)
+        count("candidates", UInt64(candidates.count))
+        var out: [RuleHit] = []
+        for slot in candidates {
+            guard let r = slots[slot] else { continue }
+            if case .match = r.rule.detection {
+                if r.matches(0, record, context) { matchRule(slot, r, e, t, record, &out) }
+                continue
+            }
+            if late {
+                // Windows before the watermark are settled; a late event cannot reopen them.
+                if r.conditions.indices.contains(where: { r.matches($0, record, context) }) { count("late_ignored") }
+                continue
+            }
+            correlate(slot, r, e, t, record, context, &out)
+        }
+        if hasAbsence && watermark >= lastExpiryWatermark &+ 1000 { out += expireAbsences(upTo: watermark) }
+        count("signals", UInt64(out.count))
+        return out
+    }
+
+    /// Treats time as having moved to `eventTimeMs` (end of a test, or a quiet stream): absence
+    /// rules whose window has closed fire.
+    public func advance(to eventTimeMs: Int64) -> [RuleHit] {
+        if indexStale { reindex() }
+        if eventTimeMs > maxEventMs { maxEventMs = eventTimeMs }
+        return expireAbsences(upTo: watermark)
+    }
+
+    private func groupKey(_ r: CompiledRule, _ e: Event, _ record: EventRecord, allowMissing: Bool) -> (String, [(String, String)])? {
+        var values: [(String, String)] = []
+        for f in r.groupBy {
+            guard let v = f.value(e, record) else {
+                if allowMissing { values.append((f.name, "")); continue }
+                return nil
+            }
+            values.append((f.name, v))
+        }
+        return (values.map(\.1).joined(separator: "|"), values)
+    }
+
+    private func hit(_ r: CompiledRule, key: (String, [(String, String)]), ids: [String], count n: Int, first: Int64, last: Int64, _ e: Event) -> RuleHit {
+        RuleHit(signalId: StableId.make(r.rule.id, key.0, ids.first ?? e.id), rule: r.rule, groupKey: key.0, groupValues: key.1,
+                eventIds: Array(ids.prefix(options.maxEventIdsPerSignal)), eventCount: n, firstEventMs: first, lastEventMs: last, lastEvent: e)
+    }
+
+    private func matchRule(_ slot: Int, _ r: CompiledRule, _ e: Event, _ t: Int64, _ record: EventRecord, _ out: inout [RuleHit]) {
+        guard let key = groupKey(r, e, record, allowMissing: true) else { return }
+        if r.rule.suppressionMs > 0 {
+            var g = states[slot][key.0] ?? GroupState()
+            if t < g.quietUntil { count("suppressed"); return }
+            g.quietUntil = t + r.rule.suppressionMs
+            store(slot, key.0, g)
+        }
+        // The id is rule + event, as the foundation's demo rule had: one signal per event, ever.
+        var h = hit(r, key: key, ids: [e.id], count: 1, first: t, last: t, e)
+        h.signalId = StableId.make(r.rule.id, e.id)
+        out.append(h)
+    }
+
+    private func store(_ slot: Int, _ key: String, _ g: GroupState?) {
+        dirty[slot, default: []].insert(key)
+        guard var g else { states[slot][key] = nil; return }
+        touch += 1
+        g.touched = touch
+        states[slot][key] = g
+        if states[slot].count > options.maxGroupsPerRule { evict(slot) }
+    }
+
+    /// Drops the least recently touched tenth, so eviction cost is amortised.
+    private func evict(_ slot: Int) {
+        let keep = options.maxGroupsPerRule * 9 / 10
+        let victims = states[slot].sorted { $0.value.touched < $1.value.touched }.prefix(states[slot].count - keep)
+        for (k, _) in victims { states[slot][k] = nil; dirty[slot, default: []].insert(k) }
+        count("state.evicted", UInt64(victims.count))
+    }
+
+    private func correlate(_ slot: Int, _ r: CompiledRule, _ e: Event, _ t: Int64, _ record: EventRecord, _ context: QueryContext, _ out: inout [RuleHit]) {
+        let rule = r.rule
+        switch rule.detection {
+        case .match: return
+        case .threshold(_, let n, _, let w):
+            guard r.matches(0, record, context), let key = groupKey(r, e, record, allowMissing: false) else { return }
+            var g = states[slot][key.0] ?? GroupState()
+            if t < g.quietUntil { count("suppressed"); return }
+            let at = g.hits.lastIndex(where: { $0.t <= t }).map { $0 + 1 } ?? 0
+            g.hits.insert(.init(t: t, id: e.id), at: at)
+            let horizon = watermark == .min ? Int64.min : watermark - w
+            g.hits.removeAll { $0.t < horizon }
+            if g.hits.count > options.maxHitsPerGroup { g.hits.removeFirst(g.hits.count - options.maxHitsPerGroup) }
+            // The earliest window of length w holding n events.
+            var lo = 0
+            for hi in g.hits.indices {
+                while g.hits[hi].t - g.hits[lo].t > w { lo += 1 }
+                if hi - lo + 1 >= n {
+                    let window = Array(g.hits[lo...hi])
+                    out.append(hit(r, key: key, ids: window.map(\.id), count: window.count, first: window.first!.t, last: window.last!.t, e))
+                    g.hits.removeFirst(hi + 1)
+                    if rule.suppressionMs > 0 { g.quietUntil = window.last!.t + rule.suppressionMs }
+                    break
+                }
+            }
+            store(slot, key.0, g.hits.isEmpty && g.quietUntil <= t ? nil : g)
+        case .distinct(_, _, let n, _, let w):
+            guard r.matches(0, record, context), let key = groupKey(r, e, record, allowMissing: false),
+                  let v = r.distinctField?.value(e, record) else { return }
+            var g = states[slot][key.0] ?? GroupState()
+            if t < g.quietUntil { count("suppressed"); return }
+            if let old = g.values[v], old.t > t {} else { g.values[v] = .init(t: t, id: e.id) }
+            let newest = g.values.values.map(\.t).max() ?? t
+            let horizon = Swift.max(newest - w, watermark == .min ? Int64.min : watermark - w)
+            g.values = g.values.filter { $0.value.t >= horizon }
+            if g.values.count >= n {
+                let hits = g.values.values.sorted { ($0.t, $0.id) < ($1.t, $1.id) }
+                out.append(hit(r, key: key, ids: hits.map(\.id), count: hits.count, first: hits.first!.t, last: hits.last!.t, e))
+                g.values = [:]
+                if rule.suppressionMs > 0 { g.quietUntil = hits.last!.t + rule.suppressionMs }
+            }
+            store(slot, key.0, g.values.isEmpty && g.quietUntil <= t ? nil : g)
+        case .sequence(let steps, _, let w):
+            guard let key = groupKey(r, e, record, allowMissing: false) else { return }
+            let original = states[slot][key.0]
+            var s = original ?? GroupState()
+            if t < s.quietUntil { count("suppressed"); return }
+            // The window runs from the first step's first event; too old, start over.
+            if !s.hits.isEmpty, t - s.hits[0].t > w { s.hits = []; s.step = 0; s.stepHits = 0 }
+            if !s.hits.isEmpty {
+                if t >= s.hits.last!.t, r.matches(s.step, record, context) {
+                    s.hits.append(.init(t: t, id: e.id))
+                    s.stepHits += 1
+                    if s.stepHits == steps[s.step].count { s.step += 1; s.stepHits = 0 }
+                }
+            } else if r.matches(0, record, context) {
+                s.hits = [.init(t: t, id: e.id)]
+                s.stepHits = 1
+                s.step = 0
+                if steps[0].count == 1 { s.step = 1; s.stepHits = 0 }
+            }
+            if s.step == steps.count {
+                out.append(hit(r, key: key, ids: s.hits.map(\.id), count: s.hits.count, first: s.hits.first!.t, last: t, e))
+                s.hits = []; s.step = 0; s.stepHits = 0
+                if rule.suppressionMs > 0 { s.quietUntil = t + rule.suppressionMs }
+            }
+            if s != (original ?? GroupState()) { store(slot, key.0, s.isEmpty && s.quietUntil <= t ? nil : s) }
+        case .absence(_, _, _, let w):
+            let isA = r.matches(0, record, context), isB = r.matches(1, record, context)
+            guard isA || isB, let key = groupKey(r, e, record, allowMissing: false) else { return }
+            var g = states[slot][key.0] ?? GroupState()
+            var changed = false
+            if isB, let p = g.hits.first, t >= p.t, t <= p.t + w { g.hits = []; changed = true }
+            if isA, g.hits.isEmpty, t >= g.quietUntil { g.hits = [.init(t: t, id: e.id)]; changed = true }
+            if changed { store(slot, key.0, g.hits.isEmpty && g.quietUntil <= t ? nil : g) }
+        }
+    }
+
+    private func expireAbsences(upTo wm: Int64) -> [RuleHit] {
+        lastExpiryWatermark = wm
+        var out: [RuleHit] = []
+        for (slot, r) in slots.enumerated() {
+            guard let r, r.active, case .absence(_, _, _, let w) = r.rule.detection else { continue }
+            for (key, g) in states[slot] {
+                guard let p = g.hits.first, p.t + w < wm else { continue }
+                var e = Event()
+                e.id = p.id
+                e.eventTimeMs = p.t
+                let values = zip(r.groupBy.map(\.name), key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)).map { ($0, $1) }
+                out.append(hit(r, key: (key, values), ids: [p.id], count: 1, first: p.t, last: p.t, e))
+                var n = g
+                n.hits = []
+                if r.rule.suppressionMs > 0 { n.quietUntil = p.t + w + r.rule.suppressionMs }
+                store(slot, key, n.quietUntil > p.t + w ? n : nil)
+            }
+        }
+        count("signals", UInt64(out.count))
+        return out
+    }
+
+    // MARK: checkpoint
+
+    /// What changed since the last call; the caller writes it in the same transaction as the
+    /// stream positions and the signals.
+    public func takeChanges() -> [StateChange] {
+        var out: [StateChange] = cleared.sorted().map { StateChange(ruleId: $0, groupKey: nil, json: nil) }
+        cleared = []
+        let enc = JSONEncoder()
+        for (slot, keys) in dirty {
+            guard let r = slots[slot] else { continue }
+            for k in keys.sorted() {
+                let json = states[slot][k].flatMap { try? enc.encode($0) }.map { String(decoding: $0, as: UTF8.self) }
+                out.append(StateChange(ruleId: r.rule.id, groupKey: k, json: json))
+            }
+        }
+        dirty = [:]
+        return out
+    }
+
+    /// Restores one checkpointed group (at start, after the rules are loaded). Unknown rules are ignored.
+    public func restore(ruleId: String, groupKey: String, json: String) {
+        guard let slot = slotById[ruleId], let g = try? JSONDecoder().decode(GroupState.self, from: Data(json.utf8)) else {
+            count("state.unrestorable"); return
+        }
+        states[slot][groupKey] = g
+        touch = Swift.max(touch, g.touched)
+    }
+
+    public func restoreClock(maxEventMs: Int64) {
+        self.maxEventMs = maxEventMs
+        lastExpiryWatermark = watermark
+    }
+
+    /// Forgets all correlation state (before reloading it from the checkpoint).
+    public func resetState() {
+        for i in states.indices { states[i] = [:] }
+        dirty = [:]
+        cleared = []
+        maxEventMs = .min
+        lastExpiryWatermark = .min
+    }
+
+    public var groupCount: Int { states.reduce(0) { $0 + $1.count } }
+    public func groupCount(ruleId: String) -> Int { slotById[ruleId].map { states[$0].count } ?? 0 }
+}

@@ -1,0 +1,205 @@
+import Foundation
+import VigilBus
+import VigilLog
+import VigilRules
+import VigilWire
+
+/// `vigil rules …` and `vigil signals …`: detection's rules and signals over RPC.
+/// `vigil rules test FILE` runs locally (no stack needed).
+enum RulesCommand {
+    static let usage = """
+    usage:
+      vigil rules list [QQL] [--json]              rules (QQL over the rules list: rule.status, rule.tactic, rule.criticality, …)
+      vigil rules facets TOKEN [QQL]               e.g. rule.tactic, rule.technique, rule.status, rule.criticality, rule.log_source
+      vigil rules get ID [--json]                  detail, in plain language; --json prints the rule JSON
+      vigil rules import FILE                      a rule, an array of rules or a bundle; all or nothing
+      vigil rules export [ID] [--out FILE]         one rule or every rule as a bundle
+      vigil rules activate|deactivate|delete ID
+      vigil rules test FILE                        run the file's embedded tests (locally)
+    """
+
+    static let signalsUsage = """
+    usage:
+      vigil signals search [QQL] [--since 24h | --from T --to T] [--limit N] [--json]
+      vigil signals count [QQL] [time flags]
+      vigil signals facets TOKEN [QQL] [time flags]   e.g. signal.criticality, rule.name, tactic, user.name, asset.name
+      vigil signals get ID [--json]
+    """
+
+    /// Calls detection; RPC errors become CLI errors (a refused rule prints its problems as is).
+    struct DetectionClient {
+        let client: RpcClient
+        func callAsFunction<R: WireMessage>(_ method: String, _ req: some WireMessage, _: R.Type) throws -> R {
+            do {
+                return try client.call(service: "detection", method: method, req, as: R.self, timeoutMs: 30_000)
+            } catch let e as RpcError {
+                throw CLIError(message: e.code == .badRequest ? e.message : "detection: \(e.message)")
+            }
+        }
+    }
+
+    static func withClient<T>(_ args: Args, _ body: (DetectionClient) throws -> T) throws -> T {
+        let ctx = ZContext()
+        defer { ctx.terminate() }
+        let client = try RpcClient(context: ctx, endpoint: BusEndpoints.local(runDirectory: "\(args.data)/run").rpc,
+                                   caller: Identity(name: "vigil-cli", role: "admin"))
+        defer { client.close() }
+        return try body(DetectionClient(client: client))
+    }
+
+    static func run(_ args: Args) throws -> Int32 {
+        guard args.words.count >= 2 else { throw CLIError(message: usage, exitCode: 2) }
+        let sub = args.words[1]
+        let rest = Array(args.words.dropFirst(2))
+        if sub == "test" { return try test(rest) }
+        func id() throws -> String {
+            guard let i = rest.first else { throw CLIError(message: "usage: vigil rules \(sub) ID", exitCode: 2) }
+            return i
+        }
+        return try withClient(args) { call in
+            switch sub {
+            case "list", "search":
+                var req = QueryRequest(query: rest.joined(separator: " "))
+                req.limit = UInt32(try args.int("limit", 1000))
+                req.sortToken = "rule.name"; req.sortAscending = true
+                let page = try call("rules.search", req, RulePage.self)
+                if args.json {
+                    for r in page.rules { print(json(["id": r.id, "name": r.name, "version": r.version, "status": r.status, "criticality": r.criticality.name,
+                                                      "risk_score": r.riskScore, "type": r.type, "tactics": r.tacticIds, "techniques": r.techniqueIds,
+                                                      "log_sources": r.logSources, "signals": r.signalCount])) }
+                } else {
+                    print(Table.render(header: ["ID", "STATUS", "CRIT", "TYPE", "TACTIC", "TECHNIQUE", "SIGNALS", "NAME"], rows: page.rules.map {
+                        [$0.id, $0.status, $0.criticality.name, $0.type, $0.tacticIds.first ?? "", $0.techniqueIds.first ?? "", String($0.signalCount), $0.name]
+                    }))
+                    print("\(page.rules.count) rule\(page.rules.count == 1 ? "" : "s"), \(page.rules.filter { $0.status == "active" }.count) active")
+                }
+            case "facets":
+                guard let token = rest.first else { throw CLIError(message: "usage: vigil rules facets TOKEN [QQL]", exitCode: 2) }
+                var req = QueryRequest(query: rest.dropFirst().joined(separator: " "))
+                req.facetToken = token
+                req.limit = UInt32(try args.int("limit", 20))
+                printFacets(token, try call("rules.facets", req, FacetResponse.self))
+            case "get":
+                let d = try call("rules.get", RuleRequest(id: try id()), RuleDetail.self)
+                if args.json { print(d.ruleJson, terminator: ""); break }
+                let s = d.summary
+                print("\(s.name)  (v\(s.version), \(s.status))\nid          \(s.id)")
+                print("criticality \(s.criticality.name), base risk \(s.riskScore)\nmitre       \((s.tacticIds + s.techniqueIds).joined(separator: " "))")
+                print("log sources \(s.logSources.isEmpty ? "any" : s.logSources.joined(separator: ", "))\nsignals     \(s.signalCount)   (correlation groups in memory: \(d.stateGroups))")
+                print("\n\(d.explanation)")
+            case "import":
+                guard let file = rest.first else { throw CLIError(message: "usage: vigil rules import FILE", exitCode: 2) }
+                let text = try readFile(file)
+                let r = try call("rules.import", RuleRequest(ruleJson: text), RuleBundleMessage.self)
+                print("imported \(r.ids.count) rule\(r.ids.count == 1 ? "" : "s"): \(r.ids.joined(separator: ", "))")
+            case "export":
+                let r = try call("rules.export", RuleRequest(id: rest.first ?? ""), RuleBundleMessage.self)
+                if let out = args.flags["out"] {
+                    try r.json.write(toFile: out, atomically: true, encoding: .utf8)
+                    print("wrote \(r.ids.count) rule\(r.ids.count == 1 ? "" : "s") to \(out)")
+                } else {
+                    print(r.json, terminator: "")
+                }
+            case "activate", "deactivate":
+                let d = try call("rules.\(sub)", RuleRequest(id: try id()), RuleDetail.self)
+                print("\(d.summary.name): \(d.summary.status)")
+            case "delete":
+                _ = try call("rules.delete", RuleRequest(id: try id()), RuleBundleMessage.self)
+                print("deleted \(try id())")
+            default:
+                throw CLIError(message: "unknown rules command '\(sub)'\n\(usage)", exitCode: 2)
+            }
+            return 0
+        }
+    }
+
+    /// Runs every rule of the file (a rule, an array or a bundle) against its embedded tests.
+    static func test(_ rest: [String]) throws -> Int32 {
+        guard let file = rest.first else { throw CLIError(message: "usage: vigil rules test FILE", exitCode: 2) }
+        let rules: [Rule]
+        do { rules = try RuleBundle.decode(try readFile(file)) } catch let e as RuleError { throw CLIError(message: "\(file): \(e.description)") }
+        var failed = 0, total = 0
+        for r in rules {
+            let results = RuleTester.run(r)
+            print("\(r.name)  [\(r.id)]")
+            if results.isEmpty { print("  (no tests)"); failed += 1 }
+            for t in results {
+                total += 1
+                if !t.passed { failed += 1 }
+                print("  \(t.passed ? "PASS" : "FAIL")  \(t.name) — \(t.detail)")
+            }
+        }
+        print("\(total - failed) of \(total) tests passed")
+        return failed == 0 ? 0 : 1
+    }
+
+    static func signals(_ args: Args) throws -> Int32 {
+        guard args.words.count >= 2 else { throw CLIError(message: signalsUsage, exitCode: 2) }
+        let sub = args.words[1]
+        let rest = Array(args.words.dropFirst(2))
+        return try withClient(args) { call in
+            switch sub {
+            case "search":
+                var req = try EventsCommand.request(args, query: rest.joined(separator: " "))
+                req.limit = UInt32(try args.int("limit", 20))
+                req.cursor = args.flags["cursor"] ?? ""
+                let page = try call("signals.search", req, SignalPage.self)
+                if args.json {
+                    for s in page.signals { print(signalJSON(s)) }
+                } else {
+                    print(Table.render(header: ["TIME", "CRIT", "RISK", "RULE", "TECHNIQUE", "USER", "ASSET", "IP", "ID"], rows: page.signals.map { s in
+                        [Clock.iso8601(s.createdTimeMs), s.criticality.name, String(s.riskScore), s.ruleName, s.mitre.techniqueId,
+                         s.entity.user, s.entity.asset, s.entity.ip, s.id]
+                    }))
+                    if !page.nextCursor.isEmpty { print("more: --cursor \(page.nextCursor)") }
+                    if page.signals.isEmpty { print("(no signals match)") }
+                }
+            case "count":
+                let r = try call("signals.count", try EventsCommand.request(args, query: rest.joined(separator: " ")), CountResponse.self)
+                print(args.json ? "{\"count\":\(r.count)}" : String(r.count))
+            case "facets":
+                guard let token = rest.first else { throw CLIError(message: "usage: vigil signals facets TOKEN [QQL]", exitCode: 2) }
+                var req = try EventsCommand.request(args, query: rest.dropFirst().joined(separator: " "))
+                req.facetToken = token
+                req.limit = UInt32(try args.int("limit", 10))
+                printFacets(token, try call("signals.facets", req, FacetResponse.self))
+            case "get":
+                guard let id = rest.first else { throw CLIError(message: "usage: vigil signals get ID", exitCode: 2) }
+                let s = try call("signals.get", GetRequest(id: id), Signal.self)
+                if args.json { print(signalJSON(s)); break }
+                print("\(s.ruleName)  (rule \(s.ruleId) v\(s.ruleVersion))\nid          \(s.id)")
+                print("criticality \(s.criticality.name), risk \(s.riskScore)\nmitre       \(s.mitre.tacticId) \(s.mitre.tacticName) / \(s.mitre.techniqueId) \(s.mitre.techniqueName)")
+                print("entity      user=\(s.entity.user) asset=\(s.entity.asset) ip=\(s.entity.ip)\ngroup       \(s.groupKey)")
+                print("events      \(Clock.iso8601(s.firstEventTimeMs)) … \(Clock.iso8601(s.lastEventTimeMs))  (vigil events get ID)")
+                for e in s.eventIds { print("  \(e)") }
+                print("\n\(s.description)")
+            default:
+                throw CLIError(message: "unknown signals command '\(sub)'\n\(signalsUsage)", exitCode: 2)
+            }
+            return 0
+        }
+    }
+
+    static func printFacets(_ token: String, _ r: FacetResponse) {
+        let maxCount = r.values.map(\.count).max() ?? 1
+        print(Table.render(header: [token.uppercased(), "COUNT", ""], rows: r.values.map {
+            [$0.value, String($0.count), EventsCommand.bar(Double($0.count) / Double(maxCount), width: 30)]
+        }))
+    }
+
+    static func readFile(_ path: String) throws -> String {
+        guard let d = FileManager.default.contents(atPath: path) else { throw CLIError(message: "cannot read \(path)") }
+        return String(decoding: d, as: UTF8.self)
+    }
+
+    static func json(_ obj: [String: Any]) -> String {
+        String(decoding: (try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
+    }
+
+    static func signalJSON(_ s: Signal) -> String {
+        json(["id": s.id, "rule_id": s.ruleId, "rule_version": s.ruleVersion, "rule_name": s.ruleName, "criticality": s.criticality.name,
+              "risk": s.riskScore, "tactic": s.mitre.tacticId, "technique": s.mitre.techniqueId, "user": s.entity.user,
+              "asset": s.entity.asset, "ip": s.entity.ip, "group_key": s.groupKey, "event_ids": s.eventIds,
+              "created": Clock.iso8601(s.createdTimeMs), "first_event": Clock.iso8601(s.firstEventTimeMs), "last_event": Clock.iso8601(s.lastEventTimeMs)])
+    }
+}

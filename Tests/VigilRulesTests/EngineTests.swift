@@ -1,0 +1,181 @@
+import XCTest
+import VigilQuery
+import VigilRules
+import VigilWire
+
+final class EngineTests: XCTestCase {
+    let threshold = """
+    {"type": "threshold", "condition": "event.category: authentication and event.outcome: failure",
+     "count": 3, "group_by": ["user.name", "source.ip"], "window": "1m"}
+    """
+
+    func run(_ rules: [Rule], _ events: [Event], options: EngineOptions = EngineOptions()) throws -> (DetectionEngine, [RuleHit]) {
+        let engine = DetectionEngine(options: options)
+        for r in rules { try engine.upsert(r) }
+        var hits: [RuleHit] = []
+        for e in events { hits += engine.process(e) }
+        return (engine, hits)
+    }
+
+    func testThresholdFiresOncePerFilledWindowAndPerGroup() throws {
+        let events = (0..<7).map { T.failed("a\($0)", at: Int64($0)) } + (0..<2).map { T.failed("b\($0)", at: Int64($0), user: "bob") }
+        let (_, hits) = try run([T.rule(threshold)], events)
+        XCTAssertEqual(hits.map(\.eventIds), [["a0", "a1", "a2"], ["a3", "a4", "a5"]], "bob has only 2 failures; a6 waits for more")
+        XCTAssertEqual(hits.first?.groupKey, "root|192.0.2.1")
+        XCTAssertEqual(Set(hits.map(\.signalId)).count, 2)
+    }
+
+    func testThresholdNeedsTheEventsInsideTheWindow() throws {
+        let events = [T.failed("a", at: 0), T.failed("b", at: 50), T.failed("c", at: 100), T.failed("d", at: 150)]
+        let (_, hits) = try run([T.rule(threshold)], events)
+        XCTAssertTrue(hits.isEmpty, "no 3 failures within 60 s")
+        let (_, later) = try run([T.rule(threshold)], events + [T.failed("e", at: 155)])
+        XCTAssertEqual(later.map(\.eventIds), [["c", "d", "e"]])
+    }
+
+    func testOutOfOrderEventsWithinLatenessCountAndLaterOnesDoNot() throws {
+        var options = EngineOptions()
+        options.latenessMs = 30_000
+        let rule = T.rule(threshold)
+        let (_, hits) = try run([rule], [T.failed("a", at: 100), T.failed("b", at: 80), T.failed("c", at: 90)], options: options)
+        XCTAssertEqual(hits.map(\.eventIds), [["b", "c", "a"]], "ordered by event time")
+        let (engine, none) = try run([rule], [T.failed("a", at: 100), T.failed("b", at: 101), T.failed("x", at: 10)], options: options)
+        XCTAssertTrue(none.isEmpty)
+        XCTAssertEqual(engine.counters["late_ignored"], 1)
+    }
+
+    func testDistinctPortsPerSource() throws {
+        let rule = T.rule("""
+        {"type": "distinct", "condition": "event.category: network and event.outcome: failure", "field": "destination.port",
+         "count": 4, "group_by": ["source.ip"], "window": "1m"}
+        """)
+        func deny(_ id: String, _ s: Int64, _ port: Int, ip: String = "198.51.100.7") -> Event {
+            T.event(id, at: s, format: "pfsense", ["event.category": "network", "event.outcome": "failure", "source.ip": ip, "destination.port": String(port)])
+        }
+        let events = [deny("a", 0, 22), deny("b", 1, 22), deny("c", 2, 23), deny("d", 3, 80), deny("o", 3, 81, ip: "10.0.0.1"), deny("e", 4, 443)]
+        let (_, hits) = try run([rule], events)
+        XCTAssertEqual(hits.count, 1)
+        XCTAssertEqual(hits.first?.eventIds, ["b", "c", "d", "e"], "the latest event of each port")
+        XCTAssertEqual(hits.first?.groupKey, "198.51.100.7")
+    }
+
+    func testSequenceFailuresThenSuccessInOrderWithinTheWindow() throws {
+        let rule = T.rule("""
+        {"type": "sequence", "group_by": ["user.name"], "window": "5m", "steps": [
+          {"name": "failures", "condition": "event.outcome: failure", "count": 3},
+          {"name": "success", "condition": "event.outcome: success"}]}
+        """)
+        let (_, hits) = try run([rule], [T.success("s0", at: 0), T.failed("f1", at: 10), T.failed("f2", at: 20), T.failed("f3", at: 30), T.success("s1", at: 40)])
+        XCTAssertEqual(hits.map(\.eventIds), [["f1", "f2", "f3", "s1"]])
+        let (_, tooFew) = try run([rule], [T.failed("f1", at: 10), T.failed("f2", at: 20), T.success("s1", at: 40)])
+        XCTAssertTrue(tooFew.isEmpty)
+        let (_, tooSlow) = try run([rule], [T.failed("f1", at: 0), T.failed("f2", at: 20), T.failed("f3", at: 30), T.success("s1", at: 400)])
+        XCTAssertTrue(tooSlow.isEmpty, "the success came after the 5 minute window")
+    }
+
+    func testAbsenceFiresWhenTheSecondEventNeverComes() throws {
+        var options = EngineOptions()
+        options.latenessMs = 0
+        let rule = T.rule("""
+        {"type": "absence", "condition": "event.action: user_created", "absent": "event.action: password_changed",
+         "group_by": ["user.target.name"], "window": "10m"}
+        """)
+        func ev(_ id: String, _ s: Int64, _ action: String, _ who: String) -> Event {
+            T.event(id, at: s, ["event.category": "iam", "event.action": action, "user.target.name": who])
+        }
+        let (engine, hits) = try run([rule], [ev("c1", 0, "user_created", "eve"), ev("c2", 5, "user_created", "mallory"),
+                                              ev("p2", 60, "password_changed", "mallory"), ev("x", 700, "other", "nobody")], options: options)
+        XCTAssertEqual(hits.map(\.eventIds), [["c1"]], "eve never set a password; mallory did within 10 minutes")
+        XCTAssertEqual(hits.first?.groupKey, "eve")
+        XCTAssertTrue(engine.advance(to: T.t0 + 10_000_000).isEmpty, "fired once")
+    }
+
+    func testSuppressionKeepsTheSameKeyQuiet() throws {
+        let rule = T.rule(threshold, extra: ", \"suppression\": \"10m\"")
+        let events = (0..<9).map { T.failed("a\($0)", at: Int64($0)) } + (0..<3).map { T.failed("z\($0)", at: 700 + Int64($0)) }
+        let (engine, hits) = try run([rule], events)
+        XCTAssertEqual(hits.map { $0.eventIds.first! }, ["a0", "z0"])
+        XCTAssertEqual(engine.counters["suppressed"], 6)
+    }
+
+    func testMatchRuleFiresPerEventWithTheFoundationsId() throws {
+        let rule = T.rule("{\"type\": \"match\", \"condition\": \"event.category: authentication and event.outcome: failure\", \"group_by\": [\"user.name\", \"source.ip\"]}")
+        let (_, hits) = try run([rule], [T.failed("e1", at: 0), T.success("e2", at: 1), T.failed("e3", at: 2)])
+        XCTAssertEqual(hits.map(\.signalId), [StableId.make(rule.id, "e1"), StableId.make(rule.id, "e3")])
+    }
+
+    func testIndexOnlyEvaluatesRulesThatCouldMatch() throws {
+        var rules: [Rule] = []
+        for i in 0..<200 {
+            let id = String(format: "00000000-0000-4000-8000-%012d", i)
+            rules.append(T.rule("{\"type\": \"match\", \"condition\": \"event.code: \(4600 + i) and user.name: x\"}", id: id))
+        }
+        var windows = T.rule("{\"type\": \"match\", \"condition\": \"event.code: 4625\"}", id: "00000000-0000-4000-8000-999999999999")
+        windows.logSources = ["windows"]
+        rules.append(windows)
+        let (engine, _) = try run(rules, [T.event("w", at: 0, format: "windows", ["event.code": "4625"]),
+                                          T.event("l", at: 1, format: "linux-auth", ["event.code": "4625"])])
+        // Event "w" meets rule 4625 and windows-4625; "l" only rule 4625 (the windows rule is for another log source).
+        XCTAssertEqual(engine.counters["candidates"], 3)
+    }
+
+    func testRequirementsComeOnlyFromTheTopLevelAnd() throws {
+        func req(_ q: String) throws -> String? {
+            Requirement.of(try QueryParser().parse(q)).map { "\($0.token.name)=\($0.values.sorted().joined(separator: ","))" }
+        }
+        XCTAssertEqual(try req("event.category: authentication and event.outcome: Failure"), "event.category=authentication")
+        XCTAssertEqual(try req("event.code: [4624, 4625] and user.name: bob"), "event.code=4624,4625")
+        XCTAssertNil(try req("event.code: 4624 or user.name: bob"))
+        XCTAssertNil(try req("not event.code: 4624"))
+        XCTAssertNil(try req("event.code: 46*"))
+        XCTAssertNil(try req("user.name: bob"), "text tokens mean contains, not equals")
+    }
+
+    func testCheckpointAndRestoreContinueWithoutMissingOrRepeating() throws {
+        let rule = T.rule(threshold)
+        let events = (0..<20).map { T.failed("e\($0)", at: Int64($0), user: "u\($0 % 3)") }
+        let (_, expected) = try run([rule], events)
+        // Run the first 10, checkpoint into a "table", then a fresh engine restores and takes the rest.
+        var table: [String: String] = [:]
+        let first = DetectionEngine()
+        try first.upsert(rule)
+        var hits: [RuleHit] = []
+        for e in events.prefix(10) { hits += first.process(e) }
+        for c in first.takeChanges() {
+            if let k = c.groupKey { table[k] = c.json } else { table = [:] }
+        }
+        let second = DetectionEngine()
+        try second.upsert(rule)
+        for (k, v) in table { second.restore(ruleId: rule.id, groupKey: k, json: v) }
+        second.restoreClock(maxEventMs: first.maxEventMs)
+        for e in events.dropFirst(10) { hits += second.process(e) }
+        XCTAssertEqual(hits.map(\.signalId), expected.map(\.signalId))
+        XCTAssertEqual(expected.count, 6, "u0 and u1 have 7 failures, u2 6: two signals each")
+    }
+
+    func testStateIsBoundedByEvictingTheLeastRecentGroups() throws {
+        var options = EngineOptions()
+        options.maxGroupsPerRule = 100
+        let events = (0..<1000).map { T.failed("e\($0)", at: Int64($0) / 100, user: "user\($0)") }
+        let (engine, _) = try run([T.rule(threshold)], events, options: options)
+        XCTAssertLessThanOrEqual(engine.groupCount, 100)
+        XCTAssertGreaterThan(engine.counters["state.evicted"] ?? 0, 0)
+    }
+
+    func testDeactivationAndEditsTakeEffectAtOnce() throws {
+        var rule = T.rule(threshold)
+        let engine = DetectionEngine()
+        try engine.upsert(rule)
+        XCTAssertEqual(engine.process(T.failed("a", at: 0)).count + engine.process(T.failed("b", at: 1)).count, 0)
+        rule.status = .inactive
+        try engine.upsert(rule)
+        XCTAssertTrue(engine.process(T.failed("c", at: 2)).isEmpty)
+        XCTAssertEqual(engine.groupCount, 0, "deactivating drops the rule's windows")
+        rule.status = .active
+        rule.detection = .threshold(condition: "event.outcome: failure", count: 1, groupBy: ["user.name"], windowMs: 60_000)
+        try engine.upsert(rule)
+        XCTAssertEqual(engine.process(T.failed("d", at: 3)).map(\.eventIds), [["d"]])
+        engine.remove(ruleId: rule.id)
+        XCTAssertTrue(engine.process(T.failed("e", at: 4)).isEmpty)
+    }
+}
