@@ -50,13 +50,13 @@ public struct ParsedFeed: Sendable {
     public static let sampleLimit = 10
     public init() {}
 
-    mutating func refuse(_ entry: String, _ reason: String) {
+    public mutating func refuse(_ entry: String, _ reason: String) {
         refusedCount += 1
         if refusedSamples.count < Self.sampleLimit { refusedSamples.append(Refusal(entry: String(entry.prefix(200)), reason: reason)) }
     }
 
     /// Normalizes and adds `raw` as `type` (or refuses it with the normalizer's reason).
-    mutating func add(_ type: IndicatorType, _ raw: String, confidence: Int, expiresMs: Int64 = 0) {
+    public mutating func add(_ type: IndicatorType, _ raw: String, confidence: Int, expiresMs: Int64 = 0) {
         switch IndicatorValue.normalize(type, raw) {
         case .success(let (t, v)): indicators.append(Indicator(type: t, value: v, confidence: confidence, expiresMs: expiresMs))
         case .failure(let why): refuse(raw, why.reason)
@@ -64,7 +64,7 @@ public struct ParsedFeed: Sendable {
     }
 
     /// Sniffs the type of `raw` and adds it (or refuses it).
-    mutating func addSniffed(_ raw: String, confidence: Int, expiresMs: Int64 = 0) {
+    public mutating func addSniffed(_ raw: String, confidence: Int, expiresMs: Int64 = 0) {
         guard let t = IndicatorValue.sniff(raw) else {
             refuse(raw, "not an IP address, CIDR block, domain, URL or MD5/SHA-1/SHA-256 hash")
             return
