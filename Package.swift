@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "vigil-bench", targets: ["vigil-bench"]),
         .executable(name: "parsers-bench", targets: ["parsers-bench"]),
         .executable(name: "qql-bench", targets: ["qql-bench"]),
+        .executable(name: "enrichment-bench", targets: ["enrichment-bench"]),
     ],
     targets: [
         // C libraries from Debian, each wrapped by exactly one Swift module.
@@ -65,6 +66,7 @@ let package = Package(
                           path: "bench/vigil-bench", swiftSettings: strict),
         .executableTarget(name: "parsers-bench", dependencies: ["VigilParsers"], path: "bench/parsers-bench"),
         .executableTarget(name: "qql-bench", dependencies: ["VigilQuery", "CSQLite"], path: "bench/qql-bench"),
+        .executableTarget(name: "enrichment-bench", dependencies: ["EnrichmentService", "VigilIntel", "VigilWire"], path: "bench/enrichment-bench"),
 
         .testTarget(name: "VigilWireTests", dependencies: ["VigilWire"]),
         .testTarget(name: "VigilParsersTests", dependencies: ["VigilParsers"], resources: [.copy("Fixtures")]),

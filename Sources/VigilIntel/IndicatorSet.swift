@@ -88,8 +88,8 @@ public final class IndicatorSet: @unchecked Sendable {
                 let e = entries[Int(i)]
                 if (e.expiresMs == 0 || e.expiresMs > nowMs) && (best == nil || e.confidence > best!.confidence) { best = e }
             }
-            guard let dot = suffix.firstIndex(of: ".") else { break }
-            suffix = suffix[suffix.index(after: dot)...]
+            guard let dot = suffix.utf8.firstIndex(of: UInt8(ascii: ".")) else { break }
+            suffix = suffix[suffix.utf8.index(after: dot)...]
         }
         return best
     }
@@ -108,5 +108,7 @@ public final class IndicatorSet: @unchecked Sendable {
     }
 
     public var isEmptyForURLs: Bool { urls.isEmpty }
+    public var isEmptyForDomains: Bool { domains.isEmpty }
+    public var isEmptyForAddresses: Bool { ipv4.isEmpty && ipv6.isEmpty && cidr4.isEmpty && cidr6.isEmpty }
     public var isEmptyForHashes: Bool { hashes.isEmpty }
 }

@@ -78,8 +78,8 @@ public enum IndicatorValue {
     }
 }
 
-/// The pieces of an absolute URL that matching needs, split without Foundation's URL (which
-/// rejects much of what appears in logs).
+/// The pieces of an absolute URL that matching needs, split on UTF-8 bytes without
+/// Foundation's URL (which rejects much of what appears in logs, and is slow per event).
 public struct URLParts: Sendable {
     public var scheme: String
     /// Lower-cased host without brackets, user info or port.
@@ -87,29 +87,50 @@ public struct URLParts: Sendable {
     public var normalized: String
 
     public init?(_ raw: String) {
-        let s = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let sep = s.range(of: "://"), !s[..<sep.lowerBound].isEmpty,
-              s[..<sep.lowerBound].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." }) else { return nil }
-        scheme = s[..<sep.lowerBound].lowercased()
-        var rest = s[sep.upperBound...]
-        if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
-        let authEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
-        var authority = rest[..<authEnd]
-        let tail = rest[authEnd...]
-        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
-        var hostPart = authority
-        var port = ""
-        if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { return nil }
-            hostPart = authority[authority.index(after: authority.startIndex)..<close]
-            port = String(authority[authority.index(after: close)...])
-        } else if let colon = authority.lastIndex(of: ":") {
-            hostPart = authority[..<colon]
-            port = String(authority[colon...])
+        let b = Array(raw.utf8)
+        var lo = 0, hi = b.count
+        while lo < hi, b[lo] <= 32 { lo += 1 }
+        while hi > lo, b[hi - 1] <= 32 { hi -= 1 }
+        // scheme ":" "//"
+        var i = lo
+        while i < hi, Self.isSchemeByte(b[i]) { i += 1 }
+        guard i > lo, i + 2 < hi, b[i] == 58, b[i + 1] == 47, b[i + 2] == 47 else { return nil }
+        let schemeEnd = i
+        var end = hi
+        if let hash = b[(i + 3)..<hi].firstIndex(of: 35) { end = hash }  // drop the fragment
+        let authStart = i + 3
+        var authEnd = authStart
+        while authEnd < end, b[authEnd] != 47, b[authEnd] != 63 { authEnd += 1 }
+        var hostStart = authStart
+        if let at = b[authStart..<authEnd].lastIndex(of: 64) { hostStart = at + 1 }
+        var hostEnd = authEnd, portStart = authEnd, bracketed = false
+        if hostStart < authEnd, b[hostStart] == 91 {  // [v6]
+            guard let close = b[hostStart..<authEnd].firstIndex(of: 93) else { return nil }
+            bracketed = true
+            portStart = close + 1
+            hostStart += 1
+            hostEnd = close
+        } else if let colon = b[hostStart..<authEnd].lastIndex(of: 58) {
+            hostEnd = colon
+            portStart = colon
         }
-        guard !hostPart.isEmpty else { return nil }
-        host = hostPart.lowercased()
-        let hostText = authority.hasPrefix("[") ? "[\(host)]" : host
-        normalized = "\(scheme)://\(hostText)\(port)\(tail.isEmpty ? "/" : tail.hasPrefix("?") ? "/" + tail : String(tail))"
+        guard hostEnd > hostStart else { return nil }
+        func lower(_ r: Range<Int>) -> [UInt8] { b[r].map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 } }
+        let schemeBytes = lower(lo..<schemeEnd)
+        let hostBytes = lower(hostStart..<hostEnd)
+        scheme = String(decoding: schemeBytes, as: UTF8.self)
+        host = String(decoding: hostBytes, as: UTF8.self)
+        var out = schemeBytes + Array("://".utf8)
+        if bracketed { out.append(91) }
+        out += hostBytes
+        if bracketed { out.append(93) }
+        out += b[portStart..<authEnd]
+        if authEnd == end || b[authEnd] == 63 { out.append(47) }
+        out += b[authEnd..<end]
+        normalized = String(decoding: out, as: UTF8.self)
+    }
+
+    @inline(__always) static func isSchemeByte(_ c: UInt8) -> Bool {
+        (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c == 43 || c == 45 || c == 46
     }
 }

@@ -41,30 +41,31 @@ public struct ThreatMatcher: Sendable {
             switch kind {
             case .ip:
                 guard let ip = IP.parse(raw) else { continue }
-                for s in sets { consider(s.match(ip: ip, nowMs: nowMs), s, name) }
+                for s in sets where !s.isEmptyForAddresses { consider(s.match(ip: ip, nowMs: nowMs), s, name) }
             case .domain:
                 matchHost(raw, name, &best)
             case .url:
+                if sets.allSatisfy({ $0.isEmptyForURLs && $0.isEmptyForDomains && $0.isEmptyForAddresses }) { continue }
                 guard let u = URLParts(raw) else { continue }
                 for s in sets where !s.isEmptyForURLs { consider(s.match(url: u.normalized, nowMs: nowMs), s, name) }
                 // A URL on a known-bad host is a hit on the host too.
                 matchHost(u.host, name, &best)
             case .hash:
-                let h = raw.lowercased()
+                let h = ASCII.lowered(raw)
                 for s in sets where !s.isEmptyForHashes { consider(s.match(hash: h, nowMs: nowMs), s, name) }
             }
         }
         return best
 
         func matchHost(_ host: String, _ field: String, _ best: inout ThreatMatch?) {
-            var h = host.lowercased()
-            if h.hasSuffix(".") { h.removeLast() }
+            var h = ASCII.lowered(host)
+            if h.utf8.last == UInt8(ascii: ".") { h.removeLast() }
             if let ip = IP.parse(h) {
-                for s in sets { if let e = s.match(ip: ip, nowMs: nowMs), best == nil || e.confidence > best!.confidence {
+                for s in sets where !s.isEmptyForAddresses { if let e = s.match(ip: ip, nowMs: nowMs), best == nil || e.confidence > best!.confidence {
                     best = ThreatMatch(type: e.type, value: e.value, feed: s.feed, confidence: e.confidence, field: field) } }
                 return
             }
-            for s in sets {
+            for s in sets where !s.isEmptyForDomains {
                 if let e = s.match(domain: h, nowMs: nowMs), best == nil || e.confidence > best!.confidence {
                     best = ThreatMatch(type: e.type, value: e.value, feed: s.feed, confidence: e.confidence, field: field)
                 }

@@ -37,9 +37,9 @@ public struct AssetIndex: Sendable {
     public func resolve(_ f: [String: String]) -> (AssetRecord, String)? {
         if assets.isEmpty { return nil }
         if let h = f["host.name"], !h.isEmpty {
-            let l = h.lowercased()
+            let l = ASCII.lowered(h)
             if let i = byHost[l] ?? byShortHost[l] { return (assets[i], "host.name") }
-            if let dot = l.firstIndex(of: "."), let i = byShortHost[String(l[..<dot])] { return (assets[i], "host.name") }
+            if let dot = l.utf8.firstIndex(of: UInt8(ascii: ".")), let i = byShortHost[String(l[..<dot])] { return (assets[i], "host.name") }
         }
         if let a = f["agent.id"], let i = byAgent[a] { return (assets[i], "agent.id") }
         if let m = f["host.mac"], let i = byMAC[Self.mac(m)] { return (assets[i], "host.mac") }

@@ -1,4 +1,5 @@
 import Foundation
+import VigilIntel
 import VigilStore
 import VigilWire
 
@@ -27,13 +28,14 @@ public struct UserIndex: Sendable {
     public func resolve(_ f: [String: String]) -> DirectoryUser? {
         if users.isEmpty { return nil }
         if let id = f["user.id"], id.hasPrefix("S-1-") || id.hasPrefix("s-1-"), let i = bySID[id.uppercased()] { return users[i] }
-        if let m = f["user.email"], let i = byMail[m.lowercased()] { return users[i] }
-        guard var name = f["user.name"]?.lowercased(), !name.isEmpty else { return nil }
-        if name.contains("@") {
+        if let m = f["user.email"], let i = byMail[ASCII.lowered(m)] { return users[i] }
+        guard let raw = f["user.name"], !raw.isEmpty else { return nil }
+        var name = ASCII.lowered(raw)
+        if let at = name.utf8.firstIndex(of: UInt8(ascii: "@")) {
             if let i = byMail[name] { return users[i] }
-            name = String(name[..<name.firstIndex(of: "@")!])
+            name = String(name[..<at])
         }
-        if let slash = name.lastIndex(of: "\\") { name = String(name[name.index(after: slash)...]) }
+        if let slash = name.utf8.lastIndex(of: UInt8(ascii: "\\")) { name = String(name[name.utf8.index(after: slash)...]) }
         return byName[name].map { users[$0] }
     }
 }
