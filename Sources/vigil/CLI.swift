@@ -69,6 +69,10 @@ enum CLI {
                                              send syslog lines to ingest (default UDP 127.0.0.1:5514)
       vigil sys health|metrics SERVICE [--json]
                                              ask one service (or instance, e.g. ingest-0) directly
+      vigil intel feeds|lookup VALUE|reload [FEED]
+                                             threat-intel feed status, indicator lookup, reload (docs/enrichment.md)
+      vigil assets import FILE|list [QQL]    asset inventory (CSV or JSON)
+      vigil users import FILE|list [QQL]     directory users (CSV or JSON)
 
     Every command accepts --data DIR (or VIGIL_DATA) to choose the local stack.
     """
@@ -91,8 +95,11 @@ enum CLI {
             case "import": return try ImportCommand.run(args)
             case "sources": return try SourcesCommand.run(args)
             case "events": return try EventsCommand.run(args)
+            case "intel": return try EnrichmentCommands.intel(args)
+            case "assets": return try EnrichmentCommands.directory(args, list: "assets")
+            case "users": return try EnrichmentCommands.directory(args, list: "users")
             default:
-                throw CLIError(message: "unknown command '\(cmd)'; commands: up, status, down, tail, send, import, sources, events, sys (vigil --help)", exitCode: 2)
+                throw CLIError(message: "unknown command '\(cmd)'; commands: up, status, down, tail, send, import, sources, events, intel, assets, users, sys (vigil --help)", exitCode: 2)
             }
         } catch let e as CLIError {
             FileHandle.standardError.write(Data("vigil: \(e.message)\n".utf8))
