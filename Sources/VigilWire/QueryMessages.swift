@@ -65,14 +65,14 @@ public struct TokenCatalogResponse: Sendable, Equatable {
 }
 
 @inline(__always)
-private func pack<C>(_ m: inout C, _ size: (UnsafePointer<C>) -> Int, _ pk: (UnsafePointer<C>, UnsafeMutablePointer<UInt8>) -> Int) -> [UInt8] {
+func pack<C>(_ m: inout C, _ size: (UnsafePointer<C>) -> Int, _ pk: (UnsafePointer<C>, UnsafeMutablePointer<UInt8>) -> Int) -> [UInt8] {
     let n = size(&m)
     if n == 0 { return [] }
     return [UInt8](unsafeUninitializedCapacity: n) { buf, count in count = pk(&m, buf.baseAddress!) }
 }
 
 @inline(__always)
-private func unpack<C, R>(_ bytes: [UInt8], _ type: String, _ up: (Int, UnsafePointer<UInt8>) -> UnsafeMutablePointer<C>?,
+func unpack<C, R>(_ bytes: [UInt8], _ type: String, _ up: (Int, UnsafePointer<UInt8>) -> UnsafeMutablePointer<C>?,
                           _ fr: (UnsafeMutablePointer<C>) -> Void, _ convert: (C) -> R) throws -> R {
     var one: UInt8 = 0
     let p: UnsafeMutablePointer<C>? = bytes.isEmpty ? withUnsafePointer(to: &one) { up(0, $0) }

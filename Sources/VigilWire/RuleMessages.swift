@@ -64,23 +64,7 @@ public struct SignalPage: Sendable, Equatable {
     public init() {}
 }
 
-@inline(__always)
-private func pack<C>(_ m: inout C, _ size: (UnsafePointer<C>) -> Int, _ pk: (UnsafePointer<C>, UnsafeMutablePointer<UInt8>) -> Int) -> [UInt8] {
-    let n = size(&m)
-    if n == 0 { return [] }
-    return [UInt8](unsafeUninitializedCapacity: n) { buf, count in count = pk(&m, buf.baseAddress!) }
-}
-
-@inline(__always)
-private func unpack<C, R>(_ bytes: [UInt8], _ type: String, _ up: (Int, UnsafePointer<UInt8>) -> UnsafeMutablePointer<C>?,
-                          _ fr: (UnsafeMutablePointer<C>) -> Void, _ convert: (C) -> R) throws -> R {
-    var one: UInt8 = 0
-    let p: UnsafeMutablePointer<C>? = bytes.isEmpty ? withUnsafePointer(to: &one) { up(0, $0) }
-        : bytes.withUnsafeBufferPointer { up($0.count, $0.baseAddress!) }
-    guard let p else { throw WireError(code: .malformed, messageType: type, byteCount: bytes.count) }
-    defer { fr(p) }
-    return convert(p.pointee)
-}
+// pack/unpack: the shared helpers in QueryMessages.swift.
 
 private func cStrings(_ a: Arena, _ values: [String]) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) {
     if values.isEmpty { return (0, nil) }

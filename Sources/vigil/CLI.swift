@@ -73,6 +73,10 @@ enum CLI {
       vigil keygen                           print a new CURVE key pair (for tcp:// deployments)
       vigil sys health|metrics SERVICE [--json]
                                              ask one service (or instance, e.g. ingest-0) directly
+      vigil intel feeds|lookup VALUE|reload [FEED]
+                                             threat-intel feed status, indicator lookup, reload (docs/enrichment.md)
+      vigil assets import FILE|list [QQL]    asset inventory (CSV or JSON)
+      vigil users import FILE|list [QQL]     directory users (CSV or JSON)
 
     Every command accepts --data DIR (or VIGIL_DATA) to choose the local stack.
     """
@@ -101,8 +105,11 @@ enum CLI {
             case "events": return try EventsCommand.run(args)
             case "rules": return try RulesCommand.run(args)
             case "signals": return try RulesCommand.signals(args)
+            case "intel": return try EnrichmentCommands.intel(args)
+            case "assets": return try EnrichmentCommands.directory(args, list: "assets")
+            case "users": return try EnrichmentCommands.directory(args, list: "users")
             default:
-                throw CLIError(message: "unknown command '\(cmd)'; commands: up, status, down, tail, send, import, sources, events, rules, signals, sys (vigil --help)", exitCode: 2)
+                throw CLIError(message: "unknown command '\(cmd)'; commands: up, status, down, tail, send, import, sources, events, rules, signals, intel, assets, users, keygen, sys (vigil --help)", exitCode: 2)
             }
         } catch let e as CLIError {
             FileHandle.standardError.write(Data("vigil: \(e.message)\n".utf8))

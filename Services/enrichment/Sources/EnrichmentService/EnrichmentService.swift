@@ -12,11 +12,12 @@ import VigilWire
 /// the outbox and recording the stream position happen in one transaction.
 public final class EnrichmentService {
     public static let keys: [(String, String)] = [
-        ("assets", "CSV file of assets loaded at start: id,name,hostname,ip,criticality (optional)"),
+        ("assets", "CSV or JSON file of assets imported at start: id,name,hostname,ip,criticality[,mac,agent_id,tags,os,owner] (optional)"),
+        ("feeds", "threat-intel feeds file (JSON, docs/enrichment.md); default <data>/config/feeds.json when it exists"),
         ("batch-size", "events per SQLite transaction (default 5000)"),
         ("outbox.max-rows", "unacknowledged events kept before refusing input (default 2000000)"),
     ]
-    public static let defaults: [String: String] = ["assets": "", "batch-size": "5000", "outbox.max-rows": "2000000"]
+    public static let defaults: [String: String] = ["assets": "", "feeds": "", "batch-size": "5000", "outbox.max-rows": "2000000"]
 
     static let migrations: [Migration] = [
         Migration(1, "events and assets", """
@@ -32,15 +33,33 @@ public final class EnrichmentService {
         ALTER TABLE events ADD COLUMN parse_status TEXT NOT NULL DEFAULT '';
         UPDATE events SET parse_status = CASE status WHEN 1 THEN 'parsed' WHEN 2 THEN 'unparsed' ELSE '' END;
         """),
+        Migration(3, "asset inventory columns, directory users, threat-intel indicators and feeds", """
+        ALTER TABLE assets ADD COLUMN mac TEXT NOT NULL DEFAULT '';
+        ALTER TABLE assets ADD COLUMN agent_id TEXT NOT NULL DEFAULT '';
+        ALTER TABLE assets ADD COLUMN tags TEXT NOT NULL DEFAULT '';
+        ALTER TABLE assets ADD COLUMN os TEXT NOT NULL DEFAULT '';
+        ALTER TABLE assets ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+        ALTER TABLE assets ADD COLUMN updated_ms INTEGER NOT NULL DEFAULT 0;
+        UPDATE assets SET criticality = lower(criticality);
+        CREATE TABLE directory_users(id TEXT PRIMARY KEY, sam TEXT NOT NULL, upn TEXT NOT NULL, email TEXT NOT NULL,
+            sid TEXT NOT NULL, display_name TEXT NOT NULL, department TEXT NOT NULL, title TEXT NOT NULL, manager TEXT NOT NULL,
+            groups TEXT NOT NULL, privileged INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
+        CREATE TABLE intel_indicators(feed TEXT NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL, confidence INTEGER NOT NULL,
+            first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL,
+            PRIMARY KEY(feed, type, value)) WITHOUT ROWID;
+        CREATE INDEX intel_indicators_value ON intel_indicators(value);
+        CREATE TABLE intel_feeds(name TEXT PRIMARY KEY, last_load_ms INTEGER NOT NULL, last_attempt_ms INTEGER NOT NULL,
+            last_error TEXT NOT NULL, refused INTEGER NOT NULL, refused_samples TEXT NOT NULL, etag TEXT NOT NULL,
+            last_modified TEXT NOT NULL);
+        """),
     ]
-
-    struct Asset { var id, name, criticality: String }
 
     let runtime: ServiceRuntime
     let producer: StreamProducer
-    var byHost: [String: Asset] = [:]
-    var byIP: [String: Asset] = [:]
+    public let enricher = Enricher()
+    var intel: ThreatIntel!
     var queries: ListQueries?
+    var listQueries: [ListQueries] = []
 
     public init(runtime: ServiceRuntime) throws {
         self.runtime = runtime
@@ -48,41 +67,38 @@ public final class EnrichmentService {
         try runtime.db.migrate(component: "enrichment", Self.migrations)
         producer = try runtime.enableProducer(maxOutboxRows: try cfg.int("outbox.max-rows", default: 2_000_000))
         let assetsFile = cfg.string("assets", default: "")
-        if !assetsFile.isEmpty { try importAssets(csvPath: assetsFile) }
-        try loadAssets()
+        if !assetsFile.isEmpty { try importAssetsAtStart(path: assetsFile) }
+        try reloadAssets()
+        try reloadUsers()
+        var feeds = cfg.string("feeds", default: "")
+        if feeds.isEmpty, FileManager.default.fileExists(atPath: cfg.dataDirectory + "/config/feeds.json") {
+            feeds = cfg.dataDirectory + "/config/feeds.json"
+        }
+        intel = ThreatIntel(db: runtime.db, logger: runtime.logger, feedsPath: feeds)
+        intel.onChange = { [unowned self] m in self.enricher.threats = m }
+        intel.count = { [unowned self] name in self.runtime.count(name) }
+        try intel.start(nowMs: Clock.nowMs())
+        runtime.every(ms: 250) { [unowned self] in self.intel.tick(nowMs: Clock.nowMs()) }
         try installQueries()
+        installEnrichmentRPCs()
         try runtime.enableConsumer(topicPrefixes: ["events.parsed."], batchSize: try cfg.int("batch-size", default: 5000)) { [unowned self] batch in
             try self.process(batch)
         }
     }
 
-    func importAssets(csvPath: String) throws {
-        guard let text = try? String(contentsOfFile: csvPath, encoding: .utf8) else {
-            throw ConfigError(code: .badFile, key: "assets", message: "cannot read \(csvPath)")
+    /// `--assets FILE` (CSV, or JSON by extension): unreadable is a configuration error; rows
+    /// that are wrong are logged and skipped so one bad line does not stop the service.
+    func importAssetsAtStart(path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(code: .badFile, key: "assets", message: "cannot read \(path)")
         }
-        var n = 0
-        try runtime.db.transaction {
-            for (i, line) in text.split(separator: "\n").enumerated() {
-                let cols = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-                if i == 0 && cols.first == "id" { continue }
-                guard cols.count == 5 else {
-                    throw ConfigError(code: .badFile, key: "assets", message: "\(csvPath):\(i + 1): expected 5 columns id,name,hostname,ip,criticality; got \(cols.count)")
-                }
-                try runtime.db.run("INSERT OR REPLACE INTO assets(id, name, hostname, ip, criticality) VALUES(?,?,?,?,?)",
-                                   cols.map { SQLValue.text($0) })
-                n += 1
-            }
-        }
-        runtime.logger.info("assets imported", ["file": csvPath, "count": String(n)])
+        let r = try importAssets(ImportRequest(format: path.lowercased().hasSuffix(".json") ? "json" : "csv", content: [UInt8](data), origin: path))
+        for e in r.errors { runtime.logger.warning("asset row skipped", ["error": e]) }
+        runtime.logger.info("assets imported", ["file": path, "count": String(r.imported), "rejected": String(r.rejected)])
     }
 
-    func loadAssets() throws {
-        for r in try runtime.db.query("SELECT id, name, hostname, ip, criticality FROM assets") {
-            let a = Asset(id: r.string(0), name: r.string(1), criticality: r.string(4))
-            if !r.string(2).isEmpty { byHost[r.string(2).lowercased()] = a }
-            if !r.string(3).isEmpty { byIP[r.string(3)] = a }
-        }
-    }
+    func reloadAssets() throws { enricher.assets = AssetIndex(try AssetStore.loadAll(runtime.db)) }
+    func reloadUsers() throws { enricher.users = UserIndex(try UserStore.loadAll(runtime.db)) }
 
     /// Raw bytes are stored as TEXT when they are valid UTF-8 (searchable with QQL, LIKE)
     /// and as a BLOB otherwise; either way they read back byte for byte.
@@ -114,25 +130,16 @@ public final class EnrichmentService {
         }
     }
 
-    func enrich(_ e: inout Event) {
-        let asset = e.fields["host.name"].flatMap { byHost[$0.lowercased()] }
-            ?? e.fields["destination.ip"].flatMap { byIP[$0] }
-            ?? e.fields["host.ip"].flatMap { byIP[$0] }
-        if let a = asset {
-            e.enriched["asset.id"] = a.id
-            e.enriched["asset.name"] = a.name
-            e.enriched["asset.criticality"] = a.criticality
-        }
-    }
-
     func process(_ batch: [StreamEnvelope]) throws {
+        let now = Clock.nowMs()
+        let before = enricher.counts
         for env in batch {
             guard var e = try? Event(decoding: env.payload) else {
                 runtime.count("malformed")
                 runtime.logger.warning("undecodable event payload", ["producer": env.producerId, "stream": env.stream, "seq": String(env.sequence)])
                 continue
             }
-            enrich(&e)
+            enricher.enrich(&e, nowMs: now)
             let inserted = try runtime.db.run("""
                 INSERT OR IGNORE INTO events(id, time_ms, received_ms, source, format, status, parse_error, raw, fields, original, enriched, partition, parse_status)
                 VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)
@@ -145,6 +152,10 @@ public final class EnrichmentService {
             let stream = "events.enriched.\(e.partition)"
             try producer.append(stream: stream, topic: stream, payloadType: Event.typeName, payload: e.encoded())
         }
+        let after = enricher.counts
+        runtime.count("enriched.asset", UInt64(after.assets - before.assets))
+        runtime.count("enriched.user", UInt64(after.users - before.users))
+        runtime.count("enriched.threat", UInt64(after.threats - before.threats))
     }
 
     public static func main() -> Never {
