@@ -38,6 +38,18 @@ public final class StreamProducer {
         CREATE TABLE stream_acks(consumer TEXT NOT NULL, stream TEXT NOT NULL, seq INTEGER NOT NULL,
             time_ms INTEGER NOT NULL, PRIMARY KEY(consumer, stream)) WITHOUT ROWID;
         """),
+        // Rows are appended in commit order with a small (stream, seq) index beside them:
+        // a WITHOUT ROWID table keyed by (stream, seq) stored the large payloads inside the
+        // B-tree, so 16 interleaved partitions rewrote scattered pages on every batch.
+        Migration(2, "outbox in append order", """
+        CREATE TABLE stream_outbox_v2(id INTEGER PRIMARY KEY, stream TEXT NOT NULL, seq INTEGER NOT NULL,
+            topic TEXT NOT NULL, payload_type TEXT NOT NULL, payload BLOB NOT NULL, time_ms INTEGER NOT NULL);
+        INSERT INTO stream_outbox_v2(stream, seq, topic, payload_type, payload, time_ms)
+            SELECT stream, seq, topic, payload_type, payload, time_ms FROM stream_outbox ORDER BY time_ms, stream, seq;
+        DROP TABLE stream_outbox;
+        ALTER TABLE stream_outbox_v2 RENAME TO stream_outbox;
+        CREATE UNIQUE INDEX stream_outbox_stream_seq ON stream_outbox(stream, seq);
+        """),
     ]
 
     public let options: Options

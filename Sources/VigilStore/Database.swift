@@ -8,6 +8,11 @@ public struct StoreOptions: Sendable {
     /// `full` also survives power loss at the cost of an fsync per commit.
     public var synchronousFull: Bool = false
     public var readOnly: Bool = false
+    /// Page cache per connection. SQLite's default (2 MB) makes a busy outbox or event store
+    /// re-read pages it just wrote.
+    public var cacheSizeKiB: Int = 64 * 1024
+    /// Reads through a memory map instead of a read() per page.
+    public var mmapSizeBytes: Int = 256 * 1024 * 1024
     public init() {}
 }
 
@@ -35,6 +40,9 @@ public final class Database {
             try execute(options.synchronousFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
         }
         try execute("PRAGMA foreign_keys=ON")
+        try execute("PRAGMA cache_size=-\(options.cacheSizeKiB)")
+        try execute("PRAGMA mmap_size=\(options.mmapSizeBytes)")
+        try execute("PRAGMA temp_store=MEMORY")
     }
 
     private var closed = false

@@ -50,9 +50,11 @@ private func cStringMap<E>(_ map: [String: String], arena: Arena,
     -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<E>?>?) {
     if map.isEmpty { return (0, nil) }
     let array = arena.allocate(UnsafeMutablePointer<E>?.self, count: map.count)
-    // Sorted keys make the encoding deterministic (useful for tests and for diffing).
-    for (i, k) in map.keys.sorted().enumerated() {
-        array[i] = arena.box(make(arena.string(k), arena.string(map[k]!)))
+    // Map order on the wire carries no meaning (protobuf maps are unordered), so no sort.
+    var i = 0
+    for (k, v) in map {
+        array[i] = arena.box(make(arena.string(k), arena.string(v)))
+        i += 1
     }
     return (map.count, array)
 }

@@ -255,15 +255,23 @@ public final class IngestService {
     }
 }
 
-/// Time-ordered unique ids: 12 hex digits of milliseconds then 20 random hex digits.
+/// Time-ordered unique ids, 32 hex digits: 12 of milliseconds, 8 random per process start,
+/// 12 of a counter. One random draw per process instead of a getrandom() per id.
 struct EventIdGenerator {
-    var rng = SystemRandomNumberGenerator()
+    private let prefix: UInt32 = UInt32.random(in: 0...UInt32.max)
+    private var counter: UInt64 = UInt64.random(in: 0..<(1 << 40))
+    private static let digits = Array("0123456789abcdef".utf8)
+
     mutating func next(now: Int64) -> String {
-        let t = String(UInt64(now), radix: 16)
-        let a = String(rng.next() & 0xFFFF_FFFF_FFFF_FFFF, radix: 16)
-        let b = String(UInt16(truncatingIfNeeded: rng.next()), radix: 16)
-        return String(repeating: "0", count: max(0, 12 - t.count)) + t
-            + String(repeating: "0", count: 16 - a.count) + a
-            + String(repeating: "0", count: 4 - b.count) + b
+        counter &+= 1
+        var out = [UInt8](repeating: 0, count: 32)
+        func put(_ v: UInt64, _ at: Int, _ n: Int) {
+            var v = v
+            for k in stride(from: at + n - 1, through: at, by: -1) { out[k] = Self.digits[Int(v & 15)]; v >>= 4 }
+        }
+        put(UInt64(max(0, now)), 0, 12)
+        put(UInt64(prefix), 12, 8)
+        put(counter & 0xFFFF_FFFF_FFFF, 20, 12)
+        return String(decoding: out, as: UTF8.self)
     }
 }
