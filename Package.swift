@@ -74,7 +74,7 @@ let package = Package(
                           path: "bench/ingest-bench", swiftSettings: strict),
         .executableTarget(name: "parsers-bench", dependencies: ["VigilParsers"], path: "bench/parsers-bench"),
         .executableTarget(name: "detection-bench", dependencies: ["VigilRules", "VigilWire"], path: "bench/detection-bench", swiftSettings: strict),
-        .executableTarget(name: "qql-bench", dependencies: ["VigilQuery", "CSQLite"], path: "bench/qql-bench"),
+        .executableTarget(name: "qql-bench", dependencies: ["VigilQuery", "VigilStore", "VigilService"], path: "bench/qql-bench"),
         .executableTarget(name: "enrichment-bench", dependencies: ["EnrichmentService", "VigilIntel", "VigilWire"], path: "bench/enrichment-bench"),
 
         .testTarget(name: "VigilWireTests", dependencies: ["VigilWire"]),

@@ -49,7 +49,8 @@ public final class ListQueries {
         }
     }
 
-    func rows(_ c: CompiledSQL) throws -> [Row] {
+    /// Runs compiled QQL SQL with its parameters bound.
+    public func rows(_ c: CompiledSQL) throws -> [Row] {
         try db.query(c.sql, c.parameters.map(Self.toStore))
     }
 

@@ -1,4 +1,5 @@
-import CSQLite
+import VigilService
+import VigilStore
 import Foundation
 import VigilQuery
 
@@ -81,34 +82,29 @@ print("in-memory: \(evaluations) evaluations of a 5-clause condition in \(Int(ev
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("qql-bench-\(ProcessInfo.processInfo.processIdentifier)")
 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: directory) }
-let db = try BenchDB(path: directory.appendingPathComponent("events.db").path)
-try db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA cache_size=-200000")
-try db.exec("CREATE TABLE events(id TEXT, time INTEGER, raw TEXT, fields TEXT, enriched TEXT)")
+// The same store code the services use: VigilStore plus the QQL SQL functions ListQueries registers.
+let db = try Database(path: directory.appendingPathComponent("events.db").path)
+try db.execute("PRAGMA synchronous=OFF; PRAGMA cache_size=-200000")
+try db.execute("CREATE TABLE events(id TEXT, time INTEGER, raw TEXT, fields TEXT, enriched TEXT)")
+let queries = try ListQueries(catalog: catalog, db: db)
 let loadMs = try millis {
-    try db.exec("BEGIN")
-    try db.withStatement("INSERT INTO events(id, time, raw, fields, enriched) VALUES (?, ?, ?, ?, '{}')") { statement in
+    try db.transaction {
         for i in 0..<eventCount {
             let fields = makeFields(&rng)
             let raw = "\(fields["user.name"]!) \(fields["event.outcome"]!) from \(fields["source.ip"]!) on \(fields["host.name"]!)"
-            let values: [String] = ["ev-\(i)", raw, json(fields)]
-            sqlite3_bind_text(statement, 1, values[0], -1, vigil_sqlite_transient())
             // Ingest order is roughly time order (up to a minute of jitter), as in a live store.
             let time = now - span + Int64(i) * span / Int64(eventCount) - Int64(rng.below(60_000))
-            sqlite3_bind_int64(statement, 2, time)
-            sqlite3_bind_text(statement, 3, values[1], -1, vigil_sqlite_transient())
-            sqlite3_bind_text(statement, 4, values[2], -1, vigil_sqlite_transient())
-            guard sqlite3_step(statement) == SQLITE_DONE else { throw SQLiteError(message: "insert failed") }
-            sqlite3_reset(statement)
+            try db.run("INSERT INTO events(id, time, raw, fields, enriched) VALUES (?, ?, ?, ?, '{}')",
+                       [.text("ev-\(i)"), .integer(time), .text(raw), .text(json(fields))])
         }
     }
-    try db.exec("COMMIT")
 }
 let indexMs = try millis {
     // Time index serves ranges, histograms and newest-first paging (rowid is the tie-breaker);
     // the expression index serves exact host lookups. Both expressions match the compiler's SQL.
-    try db.exec("CREATE INDEX events_time ON events(time)")
-    try db.exec("CREATE INDEX events_host ON events(json_extract(\"fields\", '$.\"host.name\"'))")
-    try db.exec("ANALYZE")
+    try db.execute("CREATE INDEX events_time ON events(time)")
+    try db.execute("CREATE INDEX events_host ON events(json_extract(\"fields\", '$.\"host.name\"'))")
+    try db.execute("ANALYZE")
 }
 print("store: \(eventCount) events loaded in \(Int(loadMs)) ms, indexed in \(Int(indexMs)) ms")
 
@@ -116,26 +112,21 @@ let compiler = SQLCompiler(catalog: catalog)
 let searchQuery = try QueryParser().parse("host.name: `web-0042` and @timestamp >= now-24h and not event.outcome: success")
 let search = try compiler.search(searchQuery, context: context, limit: 50)
 var searchRows = 0
-let searchMs = try best { searchRows = try db.rows(search).count }
+let searchMs = try best { searchRows = try queries.rows(search).count }
 print("search: `\(searchQuery.text)` -> \(searchRows) rows, \(String(format: "%.2f", searchMs)) ms")
 
 let facetQuery = try QueryParser().parse("@timestamp >= now-24h")
 let facet = try compiler.facet(facetQuery, context: context, token: "event.category", limit: 10)
-var facetRows: [[SQLValue?]] = []
-let facetMs = try best(3) { facetRows = try db.rows(facet) }
+var facetRows: [Row] = []
+let facetMs = try best(3) { facetRows = try queries.rows(facet) }
 print("facet: event.category over `\(facetQuery.text)` (~\(eventCount / 10) rows) -> \(facetRows.count) values, \(String(format: "%.1f", facetMs)) ms")
 
 let histogramQuery = try QueryParser().parse("event.outcome: failure")
 let plan = try compiler.histogram(histogramQuery, context: context, from: now - 86_400_000, to: now, buckets: 24)
 var total: Int64 = 0
 let histogramMs = try best(3) {
-    let rows = try db.rows(plan.sql)
-    total = plan.buckets(from: rows.map { row in
-        var bucket: Int64 = -1, count: Int64 = 0
-        if case .integer(let b)? = row[0] { bucket = b }
-        if case .integer(let c)? = row[1] { count = c }
-        return (bucket, count)
-    }).reduce(0) { $0 + $1.count }
+    let rows = try queries.rows(plan.sql)
+    total = plan.buckets(from: rows.map { (bucket: $0.int(0), count: $0.int(1)) }).reduce(0) { $0 + $1.count }
 }
 print("histogram: 24 buckets over the last 24h for `\(histogramQuery.text)` -> \(total) events, \(String(format: "%.1f", histogramMs)) ms")
 
