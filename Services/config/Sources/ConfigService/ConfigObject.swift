@@ -32,7 +32,7 @@ public struct ConfigObject: Sendable, Equatable {
         guard case .object(var m) = body else { return body }
         m.removeAll { $0.0 == "id" }
         m.insert(("id", .string(id)), at: 0)
-        m += [("created_by", .string(createdBy)), ("created_ms", .integer(createdMs)),
+        m += [("kind", .string(kind.rawValue)), ("created_by", .string(createdBy)), ("created_ms", .integer(createdMs)),
               ("modified_by", .string(modifiedBy)), ("modified_ms", .integer(modifiedMs)),
               ("sequence", .integer(Int64(sequence)))]
         return .object(m)

@@ -59,8 +59,8 @@ public enum ConfigKind: String, Sendable, CaseIterable {
 
     static let collectorTypes = ["syslog", "tcp-json", "agent", "file", "api"]
     static let common = ["id", "name", "description", "references"]
-    /// Kept by the service; ignored when a client sends them (import keeps them).
-    static let metadata = ["created_by", "created_ms", "modified_by", "modified_ms", "sequence"]
+    /// Kept or computed by the service; ignored when a client sends them (import keeps created_*).
+    static let metadata = ["kind", "created_by", "created_ms", "modified_by", "modified_ms", "sequence", "sources", "event_sources", "collectors"]
 }
 
 /// What a special object's members are; each member is checked against it.
