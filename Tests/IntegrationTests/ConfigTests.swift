@@ -169,4 +169,33 @@ final class ConfigServiceTests: XCTestCase {
         XCTAssertEqual((rename["before"] as? [String: Any])?["name"] as? String, "Appliance 1")
         XCTAssertEqual((rename["after"] as? [String: Any])?["name"] as? String, "Appliance One")
     }
+
+    /// `vigil config …` end to end: create from a file, list, refused delete, export, import.
+    func testConfigCLI() throws {
+        try stack.start("vigil-broker", name: "broker")
+        try stack.start("vigil-config", name: "config")
+        try stack.waitHealthy(["config"])
+        let file = stack.dir + "/collector.json"
+        try #"{"id": "ap", "name": "ap", "hostname": "ap.local", "ip": "10.0.0.9"}"#.write(toFile: stack.dir + "/ap.json", atomically: true, encoding: .utf8)
+        try #"{"id": "col", "name": "Edge syslog", "type": "syslog", "appliance": "ap"}"#.write(toFile: file, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try stack.vigil(["config", "create", "appliance", stack.dir + "/ap.json"]).status, 0)
+        let created = try stack.vigil(["config", "create", "collectors", file])
+        XCTAssertEqual(created.status, 0, created.err)
+        XCTAssertTrue(created.out.contains("\"created_by\""), created.out)
+        let list = try stack.vigil(["config", "list", "collector"])
+        XCTAssertTrue(list.out.contains("Edge syslog"), list.out)
+        let refusedDelete = try stack.vigil(["config", "delete", "collector", "col"])
+        XCTAssertNotEqual(refusedDelete.status, 0)
+        XCTAssertTrue(refusedDelete.err.contains("confirmation_required"), refusedDelete.err)
+        let export = stack.dir + "/export.json"
+        XCTAssertEqual(try stack.vigil(["config", "export", export]).status, 0)
+        XCTAssertEqual(try stack.vigil(["config", "delete", "collector", "col", "--confirm"]).status, 0)
+        let imported = try stack.vigil(["config", "import", export])
+        XCTAssertEqual(imported.status, 0, imported.err)
+        XCTAssertTrue(imported.out.contains("\"created\": 1"), imported.out)
+        let overview = try stack.vigil(["config", "overview"])
+        XCTAssertTrue(overview.out.contains("collector"), overview.out)
+        let audit = try stack.vigil(["config", "audit"])
+        XCTAssertEqual(audit.out.components(separatedBy: "\n").filter { $0.contains(" deleted ") || $0.contains(" created ") }.count, 4, audit.out)
+    }
 }
