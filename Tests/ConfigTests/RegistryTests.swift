@@ -92,4 +92,18 @@ final class RegistryTests: XCTestCase {
         XCTAssertEqual(try registry.store.get(.specialObject, "keep")?.members, ["a"])
         XCTAssertEqual(try registry.importAll(exported, actor: "b").unchanged, 1)
     }
+
+    struct Down: Error {}
+
+    func testRulesUsingASpecialObjectBlockItsDeleteAndUnknownNeedsConfirm() throws {
+        _ = try registry.create(.specialObject, json: #"{"name": "tor", "type": "ips", "members": []}"#, actor: "a")
+        registry.ruleReferrers = { name in name == "tor" ? ["rule/r1 'Tor logins' (condition)"] : [] }
+        XCTAssertEqual(failure { try self.registry.delete(.specialObject, id: "tor", confirm: true, actor: "a") }?.message,
+                       "special_object 'tor' is used by: rule/r1 'Tor logins' (condition)")
+        registry.ruleReferrers = { _ in throw Down() }
+        XCTAssertEqual(failure { try self.registry.delete(.specialObject, id: "tor", confirm: false, actor: "a") }?.code, .unverified)
+        XCTAssertNotNil(try registry.store.get(.specialObject, "tor"))
+        _ = try registry.delete(.specialObject, id: "tor", confirm: true, actor: "a")
+        XCTAssertNil(try registry.store.get(.specialObject, "tor"))
+    }
 }

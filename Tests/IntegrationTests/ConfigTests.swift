@@ -70,6 +70,8 @@ final class ConfigServiceTests: XCTestCase {
                        json: #"{"id": "blocklist", "name": "blocklist", "type": "ips", "members": ["198.51.100.0/24"]}"#)
         try stack.eventually("detection loaded the special object") { try self.stack.metrics("detection").counters["config.special_objects"] == 1 }
         _ = try c.call(service: "detection", method: "rules.create", RuleRequest(ruleJson: Self.blocklistRule), as: RuleDetail.self, timeoutMs: 10_000)
+        refused(c, "delete", kind: "special_object", id: "blocklist",
+                ["referenced:", "rule/cccccccc-0000-4000-8000-000000000001 'Login from a blocklisted address' (condition)"])
 
         let before = try evaluated()
         try accepted(c, batch: "a", ip: "203.0.113.9")

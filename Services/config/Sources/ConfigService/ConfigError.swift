@@ -17,6 +17,7 @@ public struct ConfigFailure: Error, Sendable, Equatable, CustomStringConvertible
         case conflict = "conflict"
         case referenced = "referenced"
         case confirmationRequired = "confirmation_required"
+        case unverified = "references_unverified"
     }
     public var code: Code
     public var message: String

@@ -32,6 +32,8 @@ public final class ConfigService {
             let seq = try producer.append(stream: Self.stream, topic: Self.stream, payloadType: ConfigChange.typeName, payload: c.encoded())
             return seq
         }
+        let rules = RuleReferences(client: runtime.client)
+        registry.ruleReferrers = { try rules.referrers(of: $0) }
         installRPCs()
         try installLists()
     }

@@ -9,6 +9,9 @@ final class Registry {
     let store: ConfigStore
     let publish: (ConfigChange) throws -> UInt64
     let now: () -> Int64
+    /// Rules (owned by detection) that use a special object by name: "rule/<id> '<name>' (condition)".
+    /// Throws when they cannot be asked; set by the service, none in tests.
+    var ruleReferrers: (String) throws -> [String] = { _ in [] }
 
     init(store: ConfigStore, now: @escaping () -> Int64, publish: @escaping (ConfigChange) throws -> UInt64) {
         self.store = store; self.now = now; self.publish = publish
@@ -60,7 +63,8 @@ final class Registry {
         o.body = ConfigObject.withId(o.id, checked.body)
         try checkIntegrity(o, lookup: storeLookup)
         if kind == .specialObject && before.name != o.name {
-            let users = try referrers(of: before)
+            var users = try referrers(of: before)
+            if users.isEmpty { users = try rulesUsing(before.name, confirmed: false) }
             if !users.isEmpty {
                 throw ConfigFailure(.referenced, "special object '\(before.name)' cannot be renamed while used by: \(users.joined(separator: ", "))")
             }
@@ -86,6 +90,8 @@ final class Registry {
         let dropped = Set(cascade.map { "\($0.kind.rawValue)/\($0.id)" })
         var users = try referrers(of: o).filter { r in !dropped.contains(where: { r.hasPrefix($0 + " ") }) }
         for c in cascade { users += try referrers(of: c).filter { r in !dropped.contains(where: { r.hasPrefix($0 + " ") }) && !r.hasPrefix("collector/\(id) ") } }
+        // Detection is asked only when no config object already refuses the delete.
+        if users.isEmpty && kind == .specialObject { users = try rulesUsing(o.name, confirmed: confirm) }
         if !users.isEmpty {
             throw ConfigFailure(.referenced, "\(kind.rawValue) '\(id)' is used by: \(users.joined(separator: ", "))")
         }
@@ -135,6 +141,15 @@ final class Registry {
             problems.append(FieldProblem("name", "special object '\(other.id)' is already named '\(o.name)'"))
         }
         if !problems.isEmpty { throw ConfigFailure(.invalid, "\(o.kind.rawValue) '\(o.id)' is not valid", problems: problems) }
+    }
+
+    /// Rules that use `@name`. When detection cannot be asked, the change is refused unless
+    /// confirmed (the rules would then silently stop matching).
+    func rulesUsing(_ name: String, confirmed: Bool) throws -> [String] {
+        do { return try ruleReferrers(name) } catch {
+            if confirmed { return [] }
+            throw ConfigFailure(.unverified, "cannot check which rules use @\(name) (\(error)); repeat with confirm to go ahead anyway")
+        }
     }
 
     /// "kind/id (field f)" for every object that refers to `target`.
