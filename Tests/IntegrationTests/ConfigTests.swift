@@ -87,6 +87,11 @@ final class ConfigServiceTests: XCTestCase {
         try accepted(c, batch: "b", ip: "203.0.113.9")
         try stack.eventually(timeoutMs: 10_000, "a signal for the listed address") { try self.blocklistSignals(c) == 1 }
         XCTAssertLessThan(Date().timeIntervalSince(started), 10)
+        // Event search (enrichment) resolves the same list.
+        try stack.eventually("event search with @blocklist") {
+            try c.call(service: "enrichment", method: "events.count", QueryRequest(query: "source.ip: @blocklist"),
+                       as: CountResponse.self, timeoutMs: 10_000).count == 2
+        }
 
         // Detection down while the list changes: at restart the snapshot (and the stream) bring it back.
         stack.kill("detection", signal: SIGTERM)
@@ -146,6 +151,7 @@ final class ConfigServiceTests: XCTestCase {
         let overview = try object(config(c, "overview"))
         XCTAssertEqual(overview["total"] as? Int, 9)
         XCTAssertEqual(overview["created_24h"] as? Int, 9)
+        XCTAssertEqual((overview["recent"] as? [[String: Any]])?.count, 9)
 
         // Export, then an import with one bad object changes nothing; the good import applies.
         let exported = try config(c, "export")

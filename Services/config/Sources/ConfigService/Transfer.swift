@@ -96,7 +96,13 @@ extension Registry {
             areas.append((kind.rawValue, .object([("total", .integer(r?.total ?? 0)), ("created_24h", .integer(r?.created ?? 0)),
                                                   ("updated_24h", .integer(r?.updated ?? 0))])))
         }
+        let recent = try store.db.query("SELECT kind, id, name, modified_by, modified_ms, created_ms FROM objects WHERE modified_ms >= ? ORDER BY modified_ms DESC LIMIT 20",
+                                        [.integer(since)]).map { r -> JSONValue in
+            .object([("kind", .string(r.string(0))), ("id", .string(r.string(1))), ("name", .string(r.string(2))),
+                     ("change", .string(r.int(5) == r.int(4) ? "created" : "updated")),
+                     ("modified_by", .string(r.string(3))), ("modified_ms", .integer(r.int(4)))])
+        }
         return .object([("total", .integer(total)), ("created_24h", .integer(created)), ("updated_24h", .integer(updated)),
-                        ("areas", .object(areas))])
+                        ("areas", .object(areas)), ("recent", .array(recent))])
     }
 }
