@@ -12,7 +12,7 @@ enum ConfigCommands {
       vigil config get KIND ID                   one object as JSON
       vigil config create KIND FILE              create from a JSON file ('-' reads stdin)
       vigil config update KIND FILE [ID]         replace an object's fields (id in the file or given)
-      vigil config delete KIND ID [--confirm]    deleting a collector needs --confirm
+      vigil config delete KIND ID [--confirm]    a collector needs --confirm (a special object too while detection is down)
       vigil config search sources|collectors|appliances [QQL] [--limit N]
       vigil config overview [--json]             counts per kind; created/updated in the last 24 h
       vigil config audit [KIND [ID]] [--limit N] [--json]
