@@ -17,7 +17,7 @@ struct CLIError: Error, CustomStringConvertible {
 struct Args {
     var words: [String] = []
     var flags: [String: String] = [:]
-    static let booleanFlags: Set<String> = ["json", "foreground", "tcp", "help", "quiet"]
+    static let booleanFlags: Set<String> = ["json", "foreground", "tcp", "help", "quiet", "confirm"]
 
     init(_ argv: [String]) throws {
         var i = 0
@@ -60,7 +60,7 @@ enum CLI {
     vigil — the Vigil XDR stack, locally
 
     usage:
-      vigil up [--data DIR] [--foreground]   start broker, ingest, enrichment, detection (default data ./vigil-data)
+      vigil up [--data DIR] [--foreground]   start broker, ingest, enrichment, detection, config (default data ./vigil-data)
       vigil status [--data DIR] [--json]     pid, uptime, health, messages in/out, stream lag per service
       vigil down [--data DIR]                stop the stack (SIGTERM, 10 s grace)
       vigil tail signals [--topic PREFIX] [--count N] [--timeout S] [--json]
@@ -77,6 +77,8 @@ enum CLI {
                                              threat-intel feed status, indicator lookup, reload (docs/enrichment.md)
       vigil assets import FILE|list [QQL]    asset inventory (CSV or JSON)
       vigil users import FILE|list [QQL]     directory users (CSV or JSON)
+      vigil config list|get|create|update|delete|search|overview|audit|export|import …
+                                             configuration objects (docs/configuration.md; vigil config for usage)
 
     Every command accepts --data DIR (or VIGIL_DATA) to choose the local stack.
     """
@@ -108,8 +110,9 @@ enum CLI {
             case "intel": return try EnrichmentCommands.intel(args)
             case "assets": return try EnrichmentCommands.directory(args, list: "assets")
             case "users": return try EnrichmentCommands.directory(args, list: "users")
+            case "config": return try ConfigCommands.run(args)
             default:
-                throw CLIError(message: "unknown command '\(cmd)'; commands: up, status, down, tail, send, import, sources, events, rules, signals, intel, assets, users, keygen, sys (vigil --help)", exitCode: 2)
+                throw CLIError(message: "unknown command '\(cmd)'; commands: up, status, down, tail, send, import, sources, events, rules, signals, intel, assets, users, config, keygen, sys (vigil --help)", exitCode: 2)
             }
         } catch let e as CLIError {
             FileHandle.standardError.write(Data("vigil: \(e.message)\n".utf8))

@@ -31,6 +31,8 @@ public final class DetectionService {
     var batches: Int64 = 0
     var signalQueries: ListQueries?
     var ruleQueries: ListQueries?
+    /// Live special objects (`@name` in conditions) from the config service.
+    var configMirror: ConfigMirror!
 
     public init(runtime: ServiceRuntime) throws {
         self.runtime = runtime
@@ -44,6 +46,8 @@ public final class DetectionService {
         options.latenessMs = l
         options.maxGroupsPerRule = max(10, try cfg.int("rules.max-groups", default: 10_000))
         engine = DetectionEngine(options: options)
+        configMirror = ConfigMirror(runtime: runtime)
+        engine.specialObjects = configMirror.specialObjects
         store = RuleStore(db: runtime.db)
         producer = try runtime.enableProducer(maxOutboxRows: try cfg.int("outbox.max-rows", default: 2_000_000))
         try loadLibraryOnce(cfg.settings["rules.library"])
@@ -51,7 +55,7 @@ public final class DetectionService {
         try restoreState()
         try installQueries()
         installRuleRPCs()
-        try runtime.enableConsumer(topicPrefixes: ["events.enriched."], batchSize: try cfg.int("batch-size", default: 5000)) { [unowned self] batch in
+        try runtime.enableConsumer(topicPrefixes: ["events.enriched.", ConfigMirror.topicPrefix], batchSize: try cfg.int("batch-size", default: 5000)) { [unowned self] batch in
             try self.process(batch)
         }
         runtime.logger.info("rules loaded", ["rules": String(engine.rules.count), "active": String(engine.activeRuleCount),
@@ -97,6 +101,7 @@ public final class DetectionService {
         batches += 1
         let now = Clock.nowMs()
         for env in batch {
+            if configMirror.accept(env) { continue }
             guard let e = try? Event(decoding: env.payload) else {
                 runtime.count("malformed")
                 continue

@@ -59,6 +59,8 @@ public final class EnrichmentService {
     public let enricher = Enricher()
     var intel: ThreatIntel!
     var queries: ListQueries?
+    /// Special objects from the config service, for `@name` in event searches.
+    var configMirror: ConfigMirror!
     var listQueries: [ListQueries] = []
 
     public init(runtime: ServiceRuntime) throws {
@@ -79,9 +81,10 @@ public final class EnrichmentService {
         intel.count = { [unowned self] name in self.runtime.count(name) }
         try intel.start(nowMs: Clock.nowMs())
         runtime.every(ms: 250) { [unowned self] in self.intel.tick(nowMs: Clock.nowMs()) }
+        configMirror = ConfigMirror(runtime: runtime)
         try installQueries()
         installEnrichmentRPCs()
-        try runtime.enableConsumer(topicPrefixes: ["events.parsed."], batchSize: try cfg.int("batch-size", default: 5000)) { [unowned self] batch in
+        try runtime.enableConsumer(topicPrefixes: ["events.parsed.", ConfigMirror.topicPrefix], batchSize: try cfg.int("batch-size", default: 5000)) { [unowned self] batch in
             try self.process(batch)
         }
     }
@@ -108,6 +111,7 @@ public final class EnrichmentService {
 
     func installQueries() throws {
         let queries = try ListQueries(catalog: EventCatalog.catalog, db: runtime.db)
+        queries.specialObjects = configMirror.specialObjects
         self.queries = queries
         queries.install(on: runtime.worker) { rows, next in
             var page = EventPage()
@@ -134,6 +138,7 @@ public final class EnrichmentService {
         let now = Clock.nowMs()
         let before = enricher.counts
         for env in batch {
+            if configMirror.accept(env) { continue }
             guard var e = try? Event(decoding: env.payload) else {
                 runtime.count("malformed")
                 runtime.logger.warning("undecodable event payload", ["producer": env.producerId, "stream": env.stream, "seq": String(env.sequence)])

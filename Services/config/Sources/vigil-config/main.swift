@@ -1,0 +1,3 @@
+import ConfigService
+
+ConfigService.main()

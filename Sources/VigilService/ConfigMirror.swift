@@ -1,0 +1,124 @@
+import Foundation
+import VigilBus
+import VigilQuery
+import VigilWire
+
+/// The special objects of the config service, kept current in memory: loaded from the
+/// `config.snapshot` RPC and updated by `config.changed` messages. Each object remembers the
+/// sequence of its last change, so a snapshot and the stream can arrive in any order and the
+/// newer state always wins (a change at or below what is known is ignored).
+public final class SpecialObjectMirror: SpecialObjectProvider, @unchecked Sendable {
+    private struct Entry { var sequence: UInt64; var name: String; var members: [String] }
+    private let lock = NSLock()
+    private var entries: [String: Entry] = [:]
+    private var deleted: [String: UInt64] = [:]
+    private var byName: [String: [String]] = [:]
+
+    public init() {}
+
+    public func values(named name: String) -> [String]? {
+        lock.lock(); defer { lock.unlock() }
+        return byName[name]
+    }
+
+    public var count: Int { lock.lock(); defer { lock.unlock() }; return entries.count }
+
+    /// Applies one change; returns false when it is older than what is known (or not a special object).
+    @discardableResult
+    public func apply(_ c: ConfigChange) -> Bool {
+        guard c.kind == "special_object" else { return false }
+        lock.lock(); defer { lock.unlock() }
+        return applyLocked(c)
+    }
+
+    private func applyLocked(_ c: ConfigChange) -> Bool {
+        let known = max(entries[c.id]?.sequence ?? 0, deleted[c.id] ?? 0)
+        guard c.sequence > known || (known == 0 && c.sequence == 0) else { return false }
+        if c.action == "deleted" {
+            entries[c.id] = nil
+            deleted[c.id] = c.sequence
+        } else {
+            guard let (name, members) = Self.parse(c.objectJSON) else { return false }
+            entries[c.id] = Entry(sequence: c.sequence, name: name, members: members)
+            deleted[c.id] = nil
+        }
+        rebuild()
+        return true
+    }
+
+    /// Loads a snapshot: its objects (where newer than what is known), and drops objects the
+    /// snapshot no longer has unless a change after its head created them.
+    public func load(_ s: ConfigSnapshot) {
+        lock.lock(); defer { lock.unlock() }
+        var present = Set<String>()
+        for o in s.objects where o.kind == "special_object" {
+            present.insert(o.id)
+            let known = max(entries[o.id]?.sequence ?? 0, deleted[o.id] ?? 0)
+            if o.sequence > known || entries[o.id] == nil && deleted[o.id] == nil, let (name, members) = Self.parse(o.objectJSON) {
+                entries[o.id] = Entry(sequence: o.sequence, name: name, members: members)
+            }
+        }
+        for (id, e) in entries where !present.contains(id) && e.sequence <= s.head { entries[id] = nil }
+        rebuild()
+    }
+
+    private func rebuild() {
+        var m: [String: [String]] = [:]
+        for e in entries.values { m[e.name] = e.members }
+        byName = m
+    }
+
+    static func parse(_ json: String) -> (String, [String])? {
+        guard let obj = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+              let name = obj["name"] as? String else { return nil }
+        return (name, (obj["members"] as? [Any] ?? []).compactMap { $0 as? String })
+    }
+}
+
+/// What a service needs to follow configuration: add `ConfigMirror.topicPrefix` to its
+/// consumer's prefixes and hand every envelope to `accept` first. At start (and until it
+/// succeeds) it asks the config service for a snapshot; nothing is missed between the two
+/// because every object carries the sequence of its last change.
+public final class ConfigMirror {
+    public static let topicPrefix = "config.changed"
+    public let specialObjects = SpecialObjectMirror()
+    public private(set) var snapshotLoaded = false
+    public private(set) var changesApplied: UInt64 = 0
+    private let runtime: ServiceRuntime
+    private var requesting = false
+
+    public init(runtime: ServiceRuntime, retryMs: Int64 = 1000) {
+        self.runtime = runtime
+        requestSnapshot()
+        runtime.every(ms: retryMs) { [unowned self] in if !self.snapshotLoaded { self.requestSnapshot() } }
+        runtime.addMetrics { [unowned self] m in
+            m["config.snapshot_loaded"] = self.snapshotLoaded ? 1 : 0
+            m["config.changes_applied"] = self.changesApplied
+            m["config.special_objects"] = UInt64(self.specialObjects.count)
+        }
+    }
+
+    private func requestSnapshot() {
+        guard !requesting else { return }
+        requesting = true
+        runtime.client.send(service: "config", method: "config.snapshot", payload: [], timeoutMs: 3000) { [weak self] result in
+            guard let self else { return }
+            self.requesting = false
+            guard case .success(let r) = result, r.errorCode == .ok, let s = try? ConfigSnapshot(decoding: r.payload) else { return }
+            self.specialObjects.load(s)
+            self.snapshotLoaded = true
+            self.runtime.logger.info("config snapshot loaded", ["head": String(s.head), "special_objects": String(self.specialObjects.count)])
+        }
+    }
+
+    /// True when the envelope was a config change (applied here); false for anything else.
+    public func accept(_ env: StreamEnvelope) -> Bool {
+        guard env.stream == Self.topicPrefix else { return false }
+        guard let c = try? ConfigChange(decoding: env.payload) else {
+            runtime.count("config.malformed")
+            return true
+        }
+        if specialObjects.apply(c) { changesApplied += 1 }
+        return true
+    }
+}
