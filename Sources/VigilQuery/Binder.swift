@@ -35,7 +35,7 @@ struct Binder: Sendable {
         let tokens = catalog.freeTextDefinitions
         guard !tokens.isEmpty else {
             throw QueryError(.unsupported, at: literal.position,
-                             "the \(catalog.list) list has no free-text search; use `token: value` (try `help tokens`)")
+                             "the \(catalog.list) list has no free-text search; use `token: value` with one of: \(catalog.listedTokens.prefix(12).map(\.name).joined(separator: ", "))")
         }
         return .or(tokens.map { .test($0, test) })
     }
@@ -43,7 +43,10 @@ struct Binder: Sendable {
     private func resolveToken(_ clause: Clause) throws -> TokenDefinition {
         if let token = catalog.token(named: clause.token) { return token }
         let near = catalog.nearest(to: clause.token)
-        let hint = near.isEmpty ? "see `help tokens` for the list" : "did you mean " + near.joined(separator: ", ") + "?"
+        let listed = catalog.listedTokens.map(\.name)
+        let hint = near.isEmpty
+            ? "tokens of \(catalog.list): " + listed.prefix(12).joined(separator: ", ") + (listed.count > 12 ? ", … (\(listed.count) in all)" : "")
+            : "did you mean " + near.joined(separator: ", ") + "?"
         throw QueryError(.unknownToken, at: clause.tokenPosition,
                          "unknown token '\(clause.token)' for \(catalog.list); \(hint)", suggestions: near)
     }
