@@ -21,7 +21,8 @@ public enum JSONText {
         return s
     }
 
-    static func append(_ v: String, to s: inout String) {
+    /// Appends `v` as a quoted JSON string (escapes quotes, backslashes and control characters).
+    public static func append(_ v: String, to s: inout String) {
         s += "\""
         for u in v.unicodeScalars {
             switch u {

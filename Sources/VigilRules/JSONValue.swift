@@ -1,3 +1,4 @@
+import VigilEvents
 import Foundation
 
 /// A JSON document as a value. Rules are read through this (not Codable structs) so that
@@ -274,24 +275,5 @@ public enum JSONWriter {
         }
     }
 
-    static func quote(_ v: String, into s: inout String) {
-        s += "\""
-        for u in v.unicodeScalars {
-            switch u {
-            case "\"": s += "\\\""
-            case "\\": s += "\\\\"
-            case "\n": s += "\\n"
-            case "\r": s += "\\r"
-            case "\t": s += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let h = String(u.value, radix: 16)
-                    s += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    s.unicodeScalars.append(u)
-                }
-            }
-        }
-        s += "\""
-    }
+    static func quote(_ v: String, into s: inout String) { JSONText.append(v, to: &s) }
 }

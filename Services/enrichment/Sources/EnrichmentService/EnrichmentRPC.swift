@@ -69,36 +69,26 @@ extension EnrichmentService {
     /// Valid rows are stored (replacing rows with the same id) in one transaction; invalid rows
     /// are counted and described. A file that cannot be read as CSV/JSON is refused whole.
     func importAssets(_ req: ImportRequest) throws -> ImportResponse {
-        let origin = req.origin.isEmpty ? "assets" : req.origin
-        let rows: [ImportRow]
-        switch ImportRecords.read(req.content, format: req.format, origin: origin, list: "assets",
-                                  aliases: AssetStore.aliases, positional: AssetStore.positional) {
-        case .success(let r): rows = r
-        case .failure(let e): throw e
-        }
-        var resp = ImportResponse()
-        let now = Clock.nowMs()
-        try runtime.db.transaction {
-            for row in rows {
-                switch AssetStore.asset(row, nowMs: now) {
-                case .success(let a): try AssetStore.save(a, runtime.db); resp.imported += 1
-                case .failure(let e):
-                    resp.rejected += 1
-                    if resp.errors.count < Self.maxImportErrors { resp.errors.append(e.description) }
-                }
-            }
-        }
-        try reloadAssets()
-        runtime.count("assets.imported", resp.imported)
-        runtime.count("assets.rejected", resp.rejected)
-        return resp
+        try importRows(req, list: "assets", aliases: AssetStore.aliases, positional: AssetStore.positional,
+                       save: { row, now in AssetStore.asset(row, nowMs: now).map { a in { try AssetStore.save(a, $0) } } },
+                       reload: reloadAssets)
     }
 
     func importUsers(_ req: ImportRequest) throws -> ImportResponse {
-        let origin = req.origin.isEmpty ? "users" : req.origin
+        try importRows(req, list: "users", aliases: UserStore.aliases, positional: nil,
+                       save: { row, now in UserStore.user(row, nowMs: now).map { u in { try UserStore.save(u, $0) } } },
+                       reload: reloadUsers)
+    }
+
+    /// One import: read CSV/JSON rows, validate each, save the good ones in one transaction,
+    /// count and describe the rejected ones, then reload the in-memory index.
+    private func importRows<E: Error & CustomStringConvertible>(
+        _ req: ImportRequest, list: String, aliases: [String: String], positional: [String]?,
+        save: (ImportRow, Int64) -> Result<(Database) throws -> Void, E>, reload: () throws -> Void) throws -> ImportResponse {
+        let origin = req.origin.isEmpty ? list : req.origin
         let rows: [ImportRow]
-        switch ImportRecords.read(req.content, format: req.format, origin: origin, list: "users",
-                                  aliases: UserStore.aliases, positional: nil) {
+        switch ImportRecords.read(req.content, format: req.format, origin: origin, list: list,
+                                  aliases: aliases, positional: positional) {
         case .success(let r): rows = r
         case .failure(let e): throw e
         }
@@ -106,17 +96,17 @@ extension EnrichmentService {
         let now = Clock.nowMs()
         try runtime.db.transaction {
             for row in rows {
-                switch UserStore.user(row, nowMs: now) {
-                case .success(let u): try UserStore.save(u, runtime.db); resp.imported += 1
+                switch save(row, now) {
+                case .success(let write): try write(runtime.db); resp.imported += 1
                 case .failure(let e):
                     resp.rejected += 1
                     if resp.errors.count < Self.maxImportErrors { resp.errors.append(e.description) }
                 }
             }
         }
-        try reloadUsers()
-        runtime.count("users.imported", resp.imported)
-        runtime.count("users.rejected", resp.rejected)
+        try reload()
+        runtime.count("\(list).imported", resp.imported)
+        runtime.count("\(list).rejected", resp.rejected)
         return resp
     }
 }
