@@ -1,0 +1,246 @@
+import Foundation
+import VigilBus
+import VigilHTTP
+import VigilLog
+import VigilService
+import VigilStore
+import VigilWire
+
+/// Response: consumes the reliable stream `signals` (topics `signals.<criticality>.<tactic>`),
+/// renders the templates the signal's rule names, and delivers them through an SQLite outbox
+/// (one row per signal × template, written in the transaction that records the stream
+/// position) with retries, backoff, per-destination rate limits and dead letters. Every
+/// state change is published on `responses.<channel>` (reliable stream `responses`).
+public final class ResponseService {
+    public static let keys: [(String, String)] = [
+        ("templates", "templates file (JSON, docs/responses.md) loaded at start; default <data>/config/templates.json when it exists"),
+        ("smtp.url", "mail server: smtp://host:port or smtps://host:port (default smtp://127.0.0.1:25)"),
+        ("smtp.starttls", "off, try, required (default try)"),
+        ("smtp.user", "SMTP user (optional)"),
+        ("smtp.password", "SMTP password (optional; @FILE reads it from a file)"),
+        ("smtp.from", "envelope and From: address (default vigil@localhost)"),
+        ("pagerduty.url", "PagerDuty Events API v2 endpoint (default https://events.pagerduty.com/v2/enqueue)"),
+        ("link.base", "prefix of {{signal.link}} (default vigil://signals/)"),
+        ("delivery.threads", "concurrent deliveries (default 4)"),
+        ("delivery.timeout", "per-attempt timeout in ms (default 10000)"),
+        ("retry.attempts", "attempts before a delivery becomes a dead letter (default 8)"),
+        ("retry.base", "first retry delay in ms, doubled each attempt, with jitter (default 1000)"),
+        ("retry.max", "largest retry delay in ms (default 300000)"),
+        ("rate.per-destination", "sends per second to one destination, 0 = unlimited (default 20)"),
+        ("batch-size", "signals per SQLite transaction (default 1000)"),
+    ]
+    public static let defaults: [String: String] = [
+        "templates": "", "smtp.url": "smtp://127.0.0.1:25", "smtp.starttls": "try", "smtp.from": "vigil@localhost",
+        "pagerduty.url": "https://events.pagerduty.com/v2/enqueue", "link.base": "vigil://signals/", "delivery.threads": "4",
+        "delivery.timeout": "10000", "retry.attempts": "8", "retry.base": "1000", "retry.max": "300000",
+        "rate.per-destination": "20", "batch-size": "1000",
+    ]
+
+    let runtime: ServiceRuntime
+    let producer: StreamProducer
+    var templates: [String: Template] = [:]
+    var policy = DeliveryPolicy()
+    var payloadOptions = PayloadOptions()
+    var limiter: RateLimiter
+    let workers: DeliveryWorkers
+    /// Deliveries handed to the workers and not yet recorded.
+    var inFlight: Set<String> = []
+    let capacity: Int
+
+    public init(runtime: ServiceRuntime) throws {
+        self.runtime = runtime
+        let cfg = runtime.config
+        _ = try runtime.db.migrate(component: "response", Outbox.migrations)
+        producer = try runtime.enableProducer()
+        policy.maxAttempts = max(1, try cfg.int("retry.attempts", default: 8))
+        policy.baseDelayMs = Int64(max(1, try cfg.int("retry.base", default: 1000)))
+        policy.maxDelayMs = Int64(max(1, try cfg.int("retry.max", default: 300_000)))
+        let rateText = cfg.string("rate.per-destination", default: "20")
+        guard let rate = Double(rateText), rate >= 0 else {
+            throw ConfigError(code: .badValue, key: "rate.per-destination", message: "expected a number ≥ 0, got '\(rateText)'")
+        }
+        policy.ratePerDestination = rate
+        limiter = RateLimiter(rate: rate)
+        payloadOptions.pagerDutyURL = cfg.string("pagerduty.url", default: payloadOptions.pagerDutyURL)
+        payloadOptions.mailFrom = cfg.string("smtp.from", default: payloadOptions.mailFrom)
+        payloadOptions.linkBase = cfg.string("link.base", default: payloadOptions.linkBase)
+        var sender = SenderConfig()
+        sender.mailFrom = payloadOptions.mailFrom
+        sender.smtp = SMTPServer(url: cfg.string("smtp.url", default: "smtp://127.0.0.1:25"))
+        let tlsText = cfg.string("smtp.starttls", default: "try")
+        guard let tls = SMTPServer.TLS(rawValue: tlsText) else {
+            throw ConfigError(code: .badValue, key: "smtp.starttls", message: "expected off, try or required, got '\(tlsText)'")
+        }
+        sender.smtp.startTLS = tls
+        sender.smtp.username = cfg.string("smtp.user", default: "")
+        sender.smtp.password = try Self.secret(cfg.string("smtp.password", default: ""), key: "smtp.password")
+        sender.httpTimeoutMs = max(100, try cfg.int("delivery.timeout", default: 10_000))
+        capacity = max(1, try cfg.int("delivery.threads", default: 4)) * 4
+        workers = DeliveryWorkers(count: max(1, try cfg.int("delivery.threads", default: 4)), config: sender)
+        templates = try Outbox.loadTemplates(runtime.db)
+        try loadTemplatesFile()
+        installRPCs()
+        runtime.addMetrics { [unowned self] m in
+            m["deliveries.in_flight"] = UInt64(self.inFlight.count)
+            m["templates"] = UInt64(self.templates.count)
+        }
+        runtime.every(ms: 20) { [unowned self] in self.tick() }
+        try runtime.enableConsumer(topicPrefixes: ["signals."], batchSize: try cfg.int("batch-size", default: 1000)) { [unowned self] batch in
+            try self.process(batch)
+        }
+        runtime.logger.info("templates loaded", ["templates": String(templates.count)])
+    }
+
+    static func secret(_ v: String, key: String) throws -> String {
+        guard v.hasPrefix("@") else { return v }
+        guard let text = try? String(contentsOfFile: String(v.dropFirst()), encoding: .utf8) else {
+            throw ConfigError(code: .badFile, key: key, message: "cannot read \(v.dropFirst())")
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `--templates FILE` or `<data>/config/templates.json`: every template valid, or none stored.
+    func loadTemplatesFile() throws {
+        var path = runtime.config.string("templates", default: "")
+        if path.isEmpty {
+            let d = runtime.config.dataDirectory + "/config/templates.json"
+            guard FileManager.default.fileExists(atPath: d) else { return }
+            path = d
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(code: .badFile, key: "templates", message: "cannot read \(path)")
+        }
+        switch TemplateCodec.decodeFile(data) {
+        case .failure(let errors):
+            throw ConfigError(code: .badFile, key: "templates", message: "\(path): " + errors.all.map { $0.description }.joined(separator: "; "))
+        case .success(let list):
+            let now = Clock.nowMs()
+            try runtime.db.transaction { for t in list { try Outbox.saveTemplate(t, runtime.db, nowMs: now) } }
+            for t in list { templates[t.id] = t }
+            runtime.logger.info("templates file loaded", ["file": path, "count": String(list.count)])
+        }
+    }
+
+    // MARK: signals → outbox
+
+    func process(_ batch: [StreamEnvelope]) throws {
+        let now = Clock.nowMs()
+        for env in batch {
+            guard env.payloadType.isEmpty || env.payloadType == Signal.typeName, let s = try? Signal(decoding: env.payload) else {
+                runtime.count("malformed")
+                continue
+            }
+            runtime.count("signals")
+            var seen = Set<String>()
+            for tid in s.responseTemplateIds where seen.insert(tid).inserted {
+                try enqueue(s, templateId: tid, payload: env.payload, nowMs: now)
+            }
+        }
+    }
+
+    /// Renders and stores one delivery (no-op when it exists: the idempotency key is signal × template).
+    @discardableResult
+    func enqueue(_ s: Signal, templateId: String, payload: [UInt8], nowMs: Int64) throws -> Response {
+        var r = Response()
+        r.id = Outbox.id(signal: s.id, template: templateId)
+        r.signalId = s.id; r.templateId = templateId; r.ruleId = s.ruleId
+        r.createdTimeMs = nowMs; r.updatedTimeMs = nowMs; r.nextAttemptTimeMs = nowMs
+        var message: RenderedMessage?
+        if let t = templates[templateId] {
+            r.templateName = t.name; r.channel = t.channel.rawValue
+            r.destination = t.channel == .pagerduty ? "routing key …" + String(t.destination.suffix(4)) : t.destination
+            r.status = .pending
+            message = Payloads.render(t, s, responseId: r.id, options: payloadOptions, nowMs: nowMs)
+        } else {
+            // Visible and retryable once the template exists, never silently dropped.
+            r.status = .dead
+            r.lastError = "template_not_found: the rule names template '\(templateId)', which does not exist"
+            runtime.count("responses.template_missing")
+        }
+        guard try Outbox.insert(r, message: message, signal: payload, attemptLimit: policy.maxAttempts, runtime.db) else {
+            runtime.count("responses.duplicate_ignored")
+            return try Outbox.get(r.id, runtime.db) ?? r
+        }
+        runtime.count("responses.created")
+        try publish(r)
+        return r
+    }
+
+    func publish(_ r: Response) throws {
+        let channel = r.channel.isEmpty ? "unknown" : r.channel
+        do {
+            try producer.append(stream: "responses", topic: "responses.\(channel)", payloadType: Response.typeName, payload: r.encoded())
+        } catch let e as StreamError where e.code == .outboxFull {
+            // Status is history too (kept in the store); a full stream outbox must not stop deliveries.
+            runtime.count("responses.status_unpublished")
+        }
+    }
+
+    // MARK: delivery loop
+
+    func tick() {
+        let done = workers.takeDone()
+        if !done.isEmpty { record(done) }
+        guard inFlight.count < capacity else { return }
+        let now = Clock.nowMs()
+        do {
+            for d in try Outbox.due(runtime.db, nowMs: now, limit: capacity * 4, excluding: inFlight) {
+                guard inFlight.count < capacity else { break }
+                guard limiter.take(Self.destinationKey(d.message), nowMs: Clock.monotonicMs()) else { runtime.count("deliveries.rate_limited"); continue }
+                inFlight.insert(d.id)
+                workers.submit(.init(id: d.id, attempt: d.attempts + 1, attemptLimit: d.attemptLimit, message: d.message))
+            }
+        } catch {
+            runtime.logger.error("reading due deliveries failed", ["error": "\(error)"])
+        }
+    }
+
+    static func destinationKey(_ m: RenderedMessage) -> String { m.channel.rawValue + " " + m.target }
+
+    /// Outcomes → outbox rows, attempt history and status messages, in one transaction.
+    func record(_ done: [DeliveryWorkers.Done]) {
+        let now = Clock.nowMs()
+        do {
+            try runtime.db.transaction {
+                for d in done {
+                    let j = d.job
+                    try Outbox.recordAttempt(id: j.id, attempt: j.attempt, nowMs: d.startedMs, durationMs: d.durationMs,
+                                             ok: d.outcome.ok, error: d.outcome.error, runtime.db)
+                    let status: DeliveryStatus
+                    var next: Int64 = 0
+                    if d.outcome.ok { status = .delivered }
+                    else if d.outcome.permanent || j.attempt >= j.attemptLimit { status = .dead }
+                    else { status = .pending; next = now + policy.delayMs(afterAttempt: j.attempt) }
+                    try Outbox.update(id: j.id, status: status, attempts: j.attempt, lastError: d.outcome.error,
+                                      nextAttemptMs: next, nowMs: now, runtime.db)
+                    runtime.count(status == .delivered ? "deliveries.delivered" : status == .dead ? "deliveries.dead" : "deliveries.retried")
+                    if let r = try Outbox.get(j.id, runtime.db) { try publish(r) }
+                }
+            }
+            producer.publishCommitted()
+            for d in done { inFlight.remove(d.job.id) }
+        } catch {
+            producer.discardUncommitted()
+            // Not recorded: the rows stay pending and are sent again (same idempotency key).
+            for d in done { inFlight.remove(d.job.id) }
+            runtime.logger.error("recording delivery outcomes failed", ["error": "\(error)"])
+        }
+    }
+
+    /// Graceful stop: let in-flight deliveries finish (up to 5 s) and record them.
+    func drain() {
+        let deadline = Clock.monotonicMs() + 5000
+        while !inFlight.isEmpty && Clock.monotonicMs() < deadline {
+            let done = workers.takeDone()
+            if !done.isEmpty { record(done) } else { usleep(10_000) }
+        }
+        workers.stop()
+    }
+
+    public static func main() -> Never {
+        ServiceMain.run(service: "response", keys: keys, defaults: defaults) { runtime in
+            let service = try ResponseService(runtime: runtime)
+            return { service.drain() }
+        }
+    }
+}
