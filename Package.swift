@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "EnrichmentTests", dependencies: ["EnrichmentService", "VigilIntel", "VigilStore", "VigilWire"]),
         .testTarget(name: "ResponseTests", dependencies: ["ResponseService", "VigilWire", "VigilHTTP"]),
         .testTarget(name: "VigilBusTests", dependencies: ["VigilBus", "VigilStore", "VigilWire"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilService", "VigilEvents", "VigilQuery"],
+        .testTarget(name: "IntegrationTests", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilService", "VigilEvents", "VigilQuery", "ResponseService"],
                     resources: [.copy("python")]),
     ]
 )

@@ -60,7 +60,7 @@ enum CLI {
     vigil — the Vigil XDR stack, locally
 
     usage:
-      vigil up [--data DIR] [--foreground]   start broker, ingest, enrichment, detection (default data ./vigil-data)
+      vigil up [--data DIR] [--foreground]   start broker, ingest, enrichment, detection, response (default data ./vigil-data)
       vigil status [--data DIR] [--json]     pid, uptime, health, messages in/out, stream lag per service
       vigil down [--data DIR]                stop the stack (SIGTERM, 10 s grace)
       vigil tail signals [--topic PREFIX] [--count N] [--timeout S] [--json]
@@ -77,6 +77,10 @@ enum CLI {
                                              threat-intel feed status, indicator lookup, reload (docs/enrichment.md)
       vigil assets import FILE|list [QQL]    asset inventory (CSV or JSON)
       vigil users import FILE|list [QQL]     directory users (CSV or JSON)
+      vigil responses SIGNAL_ID|stats|retry ID
+                                             notifications of a signal, per-template statistics, resend a dead letter
+      vigil templates list|get|create FILE|update FILE|delete|test ID
+                                             response templates (docs/responses.md)
 
     Every command accepts --data DIR (or VIGIL_DATA) to choose the local stack.
     """
@@ -108,8 +112,10 @@ enum CLI {
             case "intel": return try EnrichmentCommands.intel(args)
             case "assets": return try EnrichmentCommands.directory(args, list: "assets")
             case "users": return try EnrichmentCommands.directory(args, list: "users")
+            case "responses": return try ResponseCommands.responses(args)
+            case "templates": return try ResponseCommands.templates(args)
             default:
-                throw CLIError(message: "unknown command '\(cmd)'; commands: up, status, down, tail, send, import, sources, events, rules, signals, intel, assets, users, keygen, sys (vigil --help)", exitCode: 2)
+                throw CLIError(message: "unknown command '\(cmd)'; commands: up, status, down, tail, send, import, sources, events, rules, signals, intel, assets, users, responses, templates, keygen, sys (vigil --help)", exitCode: 2)
             }
         } catch let e as CLIError {
             FileHandle.standardError.write(Data("vigil: \(e.message)\n".utf8))
