@@ -85,7 +85,10 @@ public final class ResponseService {
             m["templates"] = UInt64(self.templates.count)
         }
         runtime.every(ms: 20) { [unowned self] in self.tick() }
-        try runtime.enableConsumer(topicPrefixes: ["signals."], batchSize: try cfg.int("batch-size", default: 1000)) { [unowned self] batch in
+        // "signals", not "signals.": the consumer also subscribes to `stream.head.<prefix>`, and
+        // detection announces the head of its stream as `stream.head.signals`. With the dot, a
+        // response service started after signals were raised would not see them until the next one.
+        try runtime.enableConsumer(topicPrefixes: ["signals"], batchSize: try cfg.int("batch-size", default: 1000)) { [unowned self] batch in
             try self.process(batch)
         }
         runtime.logger.info("templates loaded", ["templates": String(templates.count)])
