@@ -31,7 +31,7 @@ final class ResponseEndToEndTests: XCTestCase {
     }
 
     /// Core + sinks + response service with `templates` (JSON objects) and a rule naming them.
-    func start(templates: [String], responseArgs: [String] = [], delayMs: Int = 0) throws {
+    func start(templates: [String], responseArgs: [String] = [], delayMs: Int = 0, startResponse: Bool = true) throws {
         try stack.startCore(ingestArgs: ["--syslog.udp", "off", "--syslog.tcp", "off"])
         httpPort = TestStack.freePort()
         smtpPort = TestStack.freePort()
@@ -40,6 +40,7 @@ final class ResponseEndToEndTests: XCTestCase {
         try stack.startPython("smtp_sink.py", name: "smtp-sink", [String(smtpPort), stack.dir + "/smtp.jsonl"])
         let list = templates.map { $0.replacingOccurrences(of: "PORT", with: String(httpPort)) }
         try Data("{\"templates\": [\(list.joined(separator: ","))]}".utf8).write(to: URL(fileURLWithPath: stack.dir + "/templates.json"))
+        guard startResponse else { return }
         try stack.startResponse(["--templates", stack.dir + "/templates.json", "--smtp.url", "smtp://127.0.0.1:\(smtpPort)",
                                  "--smtp.starttls", "off", "--smtp.from", "vigil@test.example",
                                  "--pagerduty.url", "http://127.0.0.1:\(httpPort)/pd", "--retry.base", "200", "--retry.attempts", "3",
@@ -197,6 +198,17 @@ final class ResponseEndToEndTests: XCTestCase {
             XCTAssertTrue((e as? RpcError)?.message.contains("[not_dead]") == true, "\(e)")
         }
         XCTAssertEqual(http("/fail-2").count, 3, "nothing delivered twice")
+    }
+
+    /// Signals raised while the response service is down are notified when it starts (it hears
+    /// detection's head announcement of stream `signals` and replays from detection's outbox).
+    func testSignalsRaisedBeforeTheServiceStartsAreNotified() throws {
+        try start(templates: [#"{"id": "hook", "channel": "webhook", "destination": "http://127.0.0.1:PORT/late"}"#], startResponse: false)
+        try createRule(rule(4, responses: ["hook"]))
+        try submit(["carol", "dave", "erin"], batch: "b4")
+        try stack.eventually("detection raised the signals") { (try stack.metrics("detection").counters["signals"] ?? 0) >= 6 }
+        try stack.startResponse(["--templates", stack.dir + "/templates.json", "--rate.per-destination", "0"])
+        try stack.eventually("three notifications") { http("/late").count == 3 }
     }
 
     func testNoDuplicateNotificationsAfterSIGKILLMidDelivery() throws {
