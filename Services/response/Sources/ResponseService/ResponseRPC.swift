@@ -106,7 +106,7 @@ extension ResponseService {
                 }
                 let m = Payloads.render(t, s, responseId: id, options: payloadOptions, nowMs: now)
                 try runtime.db.run("UPDATE deliveries SET template_name = ?, channel = ?, destination = ?, target = ?, headers = ?, body = ? WHERE id = ?",
-                                   [.text(t.name), .text(t.channel.rawValue), .text(t.destination), .text(m.target),
+                                   [.text(t.name), .text(t.channel.rawValue), .text(Self.displayDestination(t)), .text(m.target),
                                     .text(TemplateCodec.json(m.headers)), .blob(m.body), .text(id)])
             }
             try runtime.db.run("UPDATE deliveries SET status = 1, next_attempt_ms = ?, updated_ms = ?, attempt_limit = ? WHERE id = ?",

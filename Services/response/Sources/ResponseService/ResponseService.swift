@@ -23,17 +23,19 @@ public final class ResponseService {
         ("link.base", "prefix of {{signal.link}} (default vigil://signals/)"),
         ("delivery.threads", "concurrent deliveries (default 4)"),
         ("delivery.timeout", "per-attempt timeout in ms (default 10000)"),
+        ("delivery.queue", "deliveries handed to the threads at once (default 16 × delivery.threads)"),
         ("retry.attempts", "attempts before a delivery becomes a dead letter (default 8)"),
         ("retry.base", "first retry delay in ms, doubled each attempt, with jitter (default 1000)"),
         ("retry.max", "largest retry delay in ms (default 300000)"),
         ("rate.per-destination", "sends per second to one destination, 0 = unlimited (default 20)"),
         ("batch-size", "signals per SQLite transaction (default 1000)"),
+        ("retention.days", "delivered and dead notifications (and their attempts) kept this many days (default 30)"),
     ]
     public static let defaults: [String: String] = [
         "templates": "", "smtp.url": "smtp://127.0.0.1:25", "smtp.starttls": "try", "smtp.from": "vigil@localhost",
         "pagerduty.url": "https://events.pagerduty.com/v2/enqueue", "link.base": "vigil://signals/", "delivery.threads": "4",
         "delivery.timeout": "10000", "retry.attempts": "8", "retry.base": "1000", "retry.max": "300000",
-        "rate.per-destination": "20", "batch-size": "1000",
+        "rate.per-destination": "20", "batch-size": "1000", "retention.days": "30",
     ]
 
     let runtime: ServiceRuntime
@@ -75,8 +77,11 @@ public final class ResponseService {
         sender.smtp.username = cfg.string("smtp.user", default: "")
         sender.smtp.password = try Self.secret(cfg.string("smtp.password", default: ""), key: "smtp.password")
         sender.httpTimeoutMs = max(100, try cfg.int("delivery.timeout", default: 10_000))
-        capacity = max(1, try cfg.int("delivery.threads", default: 4)) * 4
-        workers = DeliveryWorkers(count: max(1, try cfg.int("delivery.threads", default: 4)), config: sender)
+        let threads = max(1, try cfg.int("delivery.threads", default: 4))
+        // The loop records outcomes on its timer (every 20–50 ms), so the queue must hold more
+        // than the threads finish in one turn; only sent-and-unrecorded ones can repeat after a kill.
+        capacity = max(1, try cfg.int("delivery.queue", default: threads * 16))
+        workers = DeliveryWorkers(count: threads, config: sender)
         templates = try Outbox.loadTemplates(runtime.db)
         try loadTemplatesFile()
         installRPCs()
@@ -85,6 +90,8 @@ public final class ResponseService {
             m["templates"] = UInt64(self.templates.count)
         }
         runtime.every(ms: 20) { [unowned self] in self.tick() }
+        let retentionMs = Int64(max(1, try cfg.int("retention.days", default: 30))) * 86_400_000
+        runtime.every(ms: 60_000) { [unowned self] in self.expire(olderThanMs: retentionMs) }
         // "signals", not "signals.": the consumer also subscribes to `stream.head.<prefix>`, and
         // detection announces the head of its stream as `stream.head.signals`. With the dot, a
         // response service started after signals were raised would not see them until the next one.
@@ -151,7 +158,7 @@ public final class ResponseService {
         var message: RenderedMessage?
         if let t = templates[templateId] {
             r.templateName = t.name; r.channel = t.channel.rawValue
-            r.destination = t.channel == .pagerduty ? "routing key …" + String(t.destination.suffix(4)) : t.destination
+            r.destination = Self.displayDestination(t)
             r.status = .pending
             message = Payloads.render(t, s, responseId: r.id, options: payloadOptions, nowMs: nowMs)
         } else {
@@ -195,6 +202,31 @@ public final class ResponseService {
             }
         } catch {
             runtime.logger.error("reading due deliveries failed", ["error": "\(error)"])
+        }
+    }
+
+    /// What lists show: Slack webhook URLs and PagerDuty routing keys are credentials.
+    static func displayDestination(_ t: Template) -> String {
+        switch t.channel {
+        case .pagerduty: return "routing key …" + String(t.destination.suffix(4))
+        case .slack:
+            let host = URLComponents(string: t.destination)?.host ?? "?"
+            return "https://\(host)/…" + String(t.destination.suffix(4))
+        case .email, .webhook: return t.destination
+        }
+    }
+
+    /// Retention: finished notifications older than the limit go, with their attempts.
+    func expire(olderThanMs: Int64) {
+        let cutoff = Clock.nowMs() - olderThanMs
+        do {
+            let n = try runtime.db.transaction { () -> Int in
+                try runtime.db.run("DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE status IN (2, 3) AND updated_ms < ?)", [.integer(cutoff)])
+                return try runtime.db.run("DELETE FROM deliveries WHERE status IN (2, 3) AND updated_ms < ?", [.integer(cutoff)])
+            }
+            if n > 0 { runtime.count("responses.expired", UInt64(n)) }
+        } catch {
+            runtime.logger.error("retention failed", ["error": "\(error)"])
         }
     }
 
