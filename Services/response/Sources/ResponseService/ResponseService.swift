@@ -23,19 +23,19 @@ public final class ResponseService {
         ("link.base", "prefix of {{signal.link}} (default vigil://signals/)"),
         ("delivery.threads", "concurrent deliveries (default 4)"),
         ("delivery.timeout", "per-attempt timeout in ms (default 10000)"),
-        ("delivery.queue", "deliveries handed to the threads at once (default 16 × delivery.threads)"),
+        ("delivery.queue", "deliveries handed to the threads at once (default 8 × delivery.threads)"),
         ("retry.attempts", "attempts before a delivery becomes a dead letter (default 8)"),
         ("retry.base", "first retry delay in ms, doubled each attempt, with jitter (default 1000)"),
         ("retry.max", "largest retry delay in ms (default 300000)"),
         ("rate.per-destination", "sends per second to one destination, 0 = unlimited (default 20)"),
-        ("batch-size", "signals per SQLite transaction (default 1000)"),
+        ("batch-size", "signals per SQLite transaction (default 100; small, so outcomes are recorded between batches)"),
         ("retention.days", "delivered and dead notifications (and their attempts) kept this many days (default 30)"),
     ]
     public static let defaults: [String: String] = [
         "templates": "", "smtp.url": "smtp://127.0.0.1:25", "smtp.starttls": "try", "smtp.from": "vigil@localhost",
         "pagerduty.url": "https://events.pagerduty.com/v2/enqueue", "link.base": "vigil://signals/", "delivery.threads": "4",
         "delivery.timeout": "10000", "retry.attempts": "8", "retry.base": "1000", "retry.max": "300000",
-        "rate.per-destination": "20", "batch-size": "1000", "retention.days": "30",
+        "rate.per-destination": "20", "batch-size": "100", "retention.days": "30",
     ]
 
     let runtime: ServiceRuntime
@@ -48,6 +48,8 @@ public final class ResponseService {
     /// Deliveries handed to the workers and not yet recorded.
     var inFlight: Set<String> = []
     let capacity: Int
+    /// Delivery threads poke this after each outcome.
+    let wake: ZSocket
 
     public init(runtime: ServiceRuntime) throws {
         self.runtime = runtime
@@ -80,8 +82,11 @@ public final class ResponseService {
         let threads = max(1, try cfg.int("delivery.threads", default: 4))
         // The loop records outcomes on its timer (every 20–50 ms), so the queue must hold more
         // than the threads finish in one turn; only sent-and-unrecorded ones can repeat after a kill.
-        capacity = max(1, try cfg.int("delivery.queue", default: threads * 16))
-        workers = DeliveryWorkers(count: threads, config: sender)
+        capacity = max(1, try cfg.int("delivery.queue", default: threads * 8))
+        let wakeEndpoint = "inproc://response-delivered"
+        wake = try ZSocket(runtime.context, .pull)
+        try wake.bind(wakeEndpoint)
+        workers = DeliveryWorkers(count: threads, config: sender, context: runtime.context, wakeEndpoint: wakeEndpoint)
         templates = try Outbox.loadTemplates(runtime.db)
         try loadTemplatesFile()
         installRPCs()
@@ -89,13 +94,17 @@ public final class ResponseService {
             m["deliveries.in_flight"] = UInt64(self.inFlight.count)
             m["templates"] = UInt64(self.templates.count)
         }
+        runtime.add(socket: wake) { [unowned self] in
+            while (try? self.wake.receive(dontWait: true)) ?? nil != nil {}
+            self.tick()
+        }
         runtime.every(ms: 20) { [unowned self] in self.tick() }
         let retentionMs = Int64(max(1, try cfg.int("retention.days", default: 30))) * 86_400_000
         runtime.every(ms: 60_000) { [unowned self] in self.expire(olderThanMs: retentionMs) }
         // "signals", not "signals.": the consumer also subscribes to `stream.head.<prefix>`, and
         // detection announces the head of its stream as `stream.head.signals`. With the dot, a
         // response service started after signals were raised would not see them until the next one.
-        try runtime.enableConsumer(topicPrefixes: ["signals"], batchSize: try cfg.int("batch-size", default: 1000)) { [unowned self] batch in
+        try runtime.enableConsumer(topicPrefixes: ["signals"], batchSize: try cfg.int("batch-size", default: 100)) { [unowned self] batch in
             try self.process(batch)
         }
         runtime.logger.info("templates loaded", ["templates": String(templates.count)])
@@ -134,6 +143,13 @@ public final class ResponseService {
     // MARK: signals → outbox
 
     func process(_ batch: [StreamEnvelope]) throws {
+        // While a backlog of signals is consumed batch after batch, outcomes are recorded with
+        // each batch (same transaction), not only when the loop is idle: fewer sent-but-unrecorded.
+        let done = workers.takeDone()
+        if !done.isEmpty {
+            try apply(done)
+            for d in done { inFlight.remove(d.job.id) }
+        }
         let now = Clock.nowMs()
         for env in batch {
             guard env.payloadType.isEmpty || env.payloadType == Signal.typeName, let s = try? Signal(decoding: env.payload) else {
@@ -234,31 +250,34 @@ public final class ResponseService {
 
     /// Outcomes → outbox rows, attempt history and status messages, in one transaction.
     func record(_ done: [DeliveryWorkers.Done]) {
-        let now = Clock.nowMs()
         do {
-            try runtime.db.transaction {
-                for d in done {
-                    let j = d.job
-                    try Outbox.recordAttempt(id: j.id, attempt: j.attempt, nowMs: d.startedMs, durationMs: d.durationMs,
-                                             ok: d.outcome.ok, error: d.outcome.error, runtime.db)
-                    let status: DeliveryStatus
-                    var next: Int64 = 0
-                    if d.outcome.ok { status = .delivered }
-                    else if d.outcome.permanent || j.attempt >= j.attemptLimit { status = .dead }
-                    else { status = .pending; next = now + policy.delayMs(afterAttempt: j.attempt) }
-                    try Outbox.update(id: j.id, status: status, attempts: j.attempt, lastError: d.outcome.error,
-                                      nextAttemptMs: next, nowMs: now, runtime.db)
-                    runtime.count(status == .delivered ? "deliveries.delivered" : status == .dead ? "deliveries.dead" : "deliveries.retried")
-                    if let r = try Outbox.get(j.id, runtime.db) { try publish(r) }
-                }
-            }
+            try runtime.db.transaction { try apply(done) }
             producer.publishCommitted()
-            for d in done { inFlight.remove(d.job.id) }
         } catch {
             producer.discardUncommitted()
             // Not recorded: the rows stay pending and are sent again (same idempotency key).
-            for d in done { inFlight.remove(d.job.id) }
             runtime.logger.error("recording delivery outcomes failed", ["error": "\(error)"])
+        }
+        for d in done { inFlight.remove(d.job.id) }
+    }
+
+    /// Writes outcomes inside the caller's transaction (status messages are published by the
+    /// caller after its commit).
+    func apply(_ done: [DeliveryWorkers.Done]) throws {
+        let now = Clock.nowMs()
+        for d in done {
+            let j = d.job
+            try Outbox.recordAttempt(id: j.id, attempt: j.attempt, nowMs: d.startedMs, durationMs: d.durationMs,
+                                     ok: d.outcome.ok, error: d.outcome.error, runtime.db)
+            let status: DeliveryStatus
+            var next: Int64 = 0
+            if d.outcome.ok { status = .delivered }
+            else if d.outcome.permanent || j.attempt >= j.attemptLimit { status = .dead }
+            else { status = .pending; next = now + policy.delayMs(afterAttempt: j.attempt) }
+            try Outbox.update(id: j.id, status: status, attempts: j.attempt, lastError: d.outcome.error,
+                              nextAttemptMs: next, nowMs: now, runtime.db)
+            runtime.count(status == .delivered ? "deliveries.delivered" : status == .dead ? "deliveries.dead" : "deliveries.retried")
+            if let r = try Outbox.get(j.id, runtime.db) { try publish(r) }
         }
     }
 
@@ -270,6 +289,7 @@ public final class ResponseService {
             if !done.isEmpty { record(done) } else { usleep(10_000) }
         }
         workers.stop()
+        wake.close()
     }
 
     public static func main() -> Never {

@@ -1,4 +1,5 @@
 import Foundation
+import VigilBus
 import VigilHTTP
 
 /// How a rendered message leaves the process (libcurl through VigilHTTP).
@@ -88,7 +89,9 @@ struct RateLimiter {
 }
 
 /// Threads that perform deliveries (libcurl calls block) while the service loop keeps the
-/// store: jobs in, outcomes out, under one lock. No database access here.
+/// store: jobs in, outcomes out, under one lock. No database access here. After each outcome a
+/// thread pokes the loop through its own inproc PUSH socket (`wakeEndpoint`), so outcomes are
+/// recorded at once: the fewer sent-but-unrecorded, the fewer repeats after a crash.
 final class DeliveryWorkers: @unchecked Sendable {
     struct Job: Sendable { var id: String; var attempt: Int; var attemptLimit: Int; var message: RenderedMessage }
     struct Done: Sendable { var job: Job; var outcome: SendOutcome; var startedMs: Int64; var durationMs: Int64 }
@@ -102,11 +105,18 @@ final class DeliveryWorkers: @unchecked Sendable {
     /// Test hook (and the bench): replaces the real send.
     let send: @Sendable (RenderedMessage, SenderConfig) -> SendOutcome
 
-    init(count: Int, config: SenderConfig, send: @escaping @Sendable (RenderedMessage, SenderConfig) -> SendOutcome = Sender.send) {
+    init(count: Int, config: SenderConfig, context: ZContext, wakeEndpoint: String,
+         send: @escaping @Sendable (RenderedMessage, SenderConfig) -> SendOutcome = Sender.send) {
         self.config = config
         self.send = send
         for i in 0..<max(1, count) {
-            let t = Thread { [unowned self] in self.loop() }
+            let t = Thread { [unowned self] in
+                // One socket per thread (ZeroMQ sockets have one owner), closed before the thread ends.
+                let wake = try? ZSocket(context, .push)
+                try? wake?.connect(wakeEndpoint)
+                self.loop(wake)
+                wake?.close()
+            }
             t.name = "delivery-\(i)"
             threads.append(t)
             t.start()
@@ -128,7 +138,7 @@ final class DeliveryWorkers: @unchecked Sendable {
         cond.lock(); stopping = true; jobs.removeAll(); cond.broadcast(); cond.unlock()
     }
 
-    private func loop() {
+    private func loop(_ wake: ZSocket?) {
         while true {
             cond.lock()
             while jobs.isEmpty && !stopping { cond.wait() }
@@ -140,6 +150,7 @@ final class DeliveryWorkers: @unchecked Sendable {
             let outcome = send(j.message, config)
             let ms = Int64((DispatchTime.now().uptimeNanoseconds - mono) / 1_000_000)
             cond.lock(); done.append(Done(job: j, outcome: outcome, startedMs: start, durationMs: ms)); cond.unlock()
+            _ = try? wake?.send([[1]] as [Frame], dontWait: true)
         }
     }
 }
