@@ -22,7 +22,9 @@ extension HTTPClient {
         guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {
             throw HTTPError(code: .invalidURL, url: request.url, message: "only http:// and https:// URLs are posted to")
         }
-        for (n, v) in request.headers where n.contains(where: { $0 == "\r" || $0 == "\n" || $0 == ":" }) || v.contains(where: { $0 == "\r" || $0 == "\n" }) {
+        // Unicode scalars, not Characters: "\r\n" is one Character and equals neither "\r" nor "\n".
+        for (n, v) in request.headers where n.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == ":" })
+            || v.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
             throw HTTPError(code: .invalidURL, url: request.url, message: "header '\(n)' contains a line break or colon")
         }
         guard initialized, let h = curl_easy_init() else {
@@ -50,7 +52,11 @@ extension HTTPClient {
                 vigil_curl_setopt_ptr(h, CURLOPT_ERRORBUFFER, eb.baseAddress)
                 vigil_curl_setopt_long(h, CURLOPT_POST, 1)
                 vigil_curl_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bp.count))
-                vigil_curl_setopt_ptr(h, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: bp.baseAddress ?? UnsafePointer(bitPattern: 1)!))
+                if let base = bp.baseAddress, bp.count > 0 {
+                    vigil_curl_setopt_ptr(h, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: base))
+                } else {
+                    vigil_curl_setopt_str(h, CURLOPT_COPYPOSTFIELDS, "")
+                }
                 if let headers { vigil_curl_setopt_slist(h, CURLOPT_HTTPHEADER, headers) }
                 vigil_curl_setopt_cb(h, CURLOPT_WRITEFUNCTION, { ptr, size, n, user in
                     guard let ptr, let user else { return 0 }

@@ -37,7 +37,7 @@ extension HTTPClient {
         guard lower.hasPrefix("smtp://") || lower.hasPrefix("smtps://") else {
             throw SMTPError(code: .invalidURL, message: "'\(server.url)' is not an smtp:// or smtps:// URL")
         }
-        for a in [m.from] + m.recipients where a.isEmpty || a.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "<" || $0 == ">" }) {
+        for a in [m.from] + m.recipients where a.isEmpty || a.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "<" || $0 == ">" }) {
             throw SMTPError(code: .invalidAddress, message: "'\(a)' is not a usable address")
         }
         guard !m.recipients.isEmpty else { throw SMTPError(code: .invalidAddress, message: "no recipient") }

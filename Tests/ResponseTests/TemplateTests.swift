@@ -17,6 +17,9 @@ final class TemplateTests: XCTestCase {
         guard case .failure(let e) = r else { return XCTFail("accepted") }
         XCTAssertEqual(e.first?.code, .unknownPlaceholder)
         XCTAssertTrue(e.first?.description.contains("line 2, column 3") ?? false, e.first?.description ?? "")
+        // CRLF templates count lines the same way.
+        guard case .failure(let c) = TemplateCodec.decode(#"{"id":"t1","channel":"email","destination":"soc@example.com","body":"a\r\nb\r\n {{x}}"}"#) else { return XCTFail("accepted") }
+        XCTAssertTrue(c.first?.description.contains("line 3, column 2") ?? false, c.first?.description ?? "")
     }
 
     func testBadChannelURLAndAddressAreRefused() {

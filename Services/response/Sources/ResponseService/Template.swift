@@ -165,7 +165,7 @@ public enum TemplateValidator {
             return "'\(s)' is not an http:// or https:// URL"
         }
         guard let host = u.host, !host.isEmpty else { return "'\(s)' has no host" }
-        if s.contains(where: { $0 == "\r" || $0 == "\n" || $0 == " " }) { return "'\(s)' contains spaces or line breaks" }
+        if s.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == " " }) { return "'\(s)' contains spaces or line breaks" }
         return nil
     }
 }

@@ -30,7 +30,7 @@ public enum TemplateText {
                 let (startLine, startCol) = (line, col)
                 var j = i + 2
                 var name = ""
-                while j + 1 < chars.count && !(chars[j] == "}" && chars[j + 1] == "}") && chars[j] != "\n" { name.append(chars[j]); j += 1 }
+                while j + 1 < chars.count && !(chars[j] == "}" && chars[j + 1] == "}") && !chars[j].isNewline { name.append(chars[j]); j += 1 }
                 guard j + 1 < chars.count, chars[j] == "}", chars[j + 1] == "}" else {
                     return .failure(TemplateError(.unclosedPlaceholder, field, "'{{' at line \(startLine), column \(startCol) is not closed by '}}' on the same line"))
                 }
@@ -46,7 +46,7 @@ public enum TemplateText {
                 continue
             }
             literal.append(chars[i])
-            if chars[i] == "\n" { line += 1; col = 1 } else { col += 1 }
+            if chars[i].isNewline { line += 1; col = 1 } else { col += 1 }
             i += 1
         }
         if !literal.isEmpty { parts.append(.literal(literal)) }
