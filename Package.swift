@@ -13,6 +13,8 @@ let package = Package(
         .executable(name: "vigil-enrichment", targets: ["vigil-enrichment"]),
         .executable(name: "vigil-detection", targets: ["vigil-detection"]),
         .executable(name: "vigil-config", targets: ["vigil-config"]),
+        .executable(name: "vigil-response", targets: ["vigil-response"]),
+        .executable(name: "response-bench", targets: ["response-bench"]),
         .executable(name: "vigil-bench", targets: ["vigil-bench"]),
         .executable(name: "ingest-bench", targets: ["ingest-bench"]),
         .executable(name: "parsers-bench", targets: ["parsers-bench"]),
@@ -71,6 +73,11 @@ let package = Package(
         .executableTarget(name: "vigil-config", dependencies: ["ConfigService"],
                           path: "Services/config/Sources/vigil-config", swiftSettings: strict),
 
+        .target(name: "ResponseService", dependencies: ["VigilBus", "VigilService", "VigilStore", "VigilWire", "VigilLog", "VigilHTTP"],
+                path: "Services/response/Sources/ResponseService", swiftSettings: strict),
+        .executableTarget(name: "vigil-response", dependencies: ["ResponseService"],
+                          path: "Services/response/Sources/vigil-response", swiftSettings: strict),
+
         .executableTarget(name: "vigil", dependencies: ["VigilBus", "VigilService", "VigilWire", "VigilLog", "VigilStore", "VigilQuery", "VigilImport", "VigilRules"],
                           path: "Sources/vigil", swiftSettings: strict),
         .executableTarget(name: "vigil-bench", dependencies: ["VigilBus", "VigilService", "VigilWire", "VigilStore", "VigilLog"],
@@ -80,6 +87,7 @@ let package = Package(
         .executableTarget(name: "parsers-bench", dependencies: ["VigilParsers"], path: "bench/parsers-bench"),
         .executableTarget(name: "detection-bench", dependencies: ["VigilRules", "VigilWire"], path: "bench/detection-bench", swiftSettings: strict),
         .executableTarget(name: "qql-bench", dependencies: ["VigilQuery", "VigilStore", "VigilService"], path: "bench/qql-bench"),
+        .executableTarget(name: "response-bench", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilLog"], path: "bench/response-bench", swiftSettings: strict),
         .executableTarget(name: "enrichment-bench", dependencies: ["EnrichmentService", "VigilIntel", "VigilWire"], path: "bench/enrichment-bench"),
 
         .testTarget(name: "VigilWireTests", dependencies: ["VigilWire"]),
@@ -91,8 +99,9 @@ let package = Package(
         .testTarget(name: "VigilIntelTests", dependencies: ["VigilIntel", "VigilHTTP"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EnrichmentTests", dependencies: ["EnrichmentService", "VigilIntel", "VigilStore", "VigilWire"]),
         .testTarget(name: "ConfigTests", dependencies: ["ConfigService", "VigilService", "VigilStore", "VigilWire", "VigilRules", "VigilQuery"]),
+        .testTarget(name: "ResponseTests", dependencies: ["ResponseService", "VigilWire", "VigilHTTP"]),
         .testTarget(name: "VigilBusTests", dependencies: ["VigilBus", "VigilStore", "VigilWire"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilService", "VigilEvents", "VigilQuery"],
+        .testTarget(name: "IntegrationTests", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilService", "VigilEvents", "VigilQuery", "ResponseService"],
                     resources: [.copy("python")]),
     ]
 )

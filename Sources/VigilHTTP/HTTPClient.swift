@@ -34,7 +34,7 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
 /// libcurl's easy interface, wrapped once: no C pointer leaves this file.
 public enum HTTPClient {
     /// curl_global_init is not thread-safe; a Swift global is initialized exactly once.
-    private static let initialized: Bool = curl_global_init(3 /* CURL_GLOBAL_ALL: SSL + platform sockets */) == CURLE_OK
+    static let initialized: Bool = curl_global_init(3 /* CURL_GLOBAL_ALL: SSL + platform sockets */) == CURLE_OK
 
     /// GET `request.url`; any status is returned (the caller decides what is an error), except
     /// transport failures, timeouts and oversized bodies, which throw.
@@ -107,7 +107,7 @@ public enum HTTPClient {
 }
 
 /// Collects the body (up to a limit) and the validators of the final response.
-private final class Sink {
+final class Sink {
     let limit: Int
     var body: [UInt8] = []
     var overflowed = false

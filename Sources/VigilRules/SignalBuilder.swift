@@ -37,6 +37,7 @@ public enum SignalBuilder {
         s.createdTimeMs = nowMs
         s.firstEventTimeMs = h.firstEventMs
         s.lastEventTimeMs = h.lastEventMs
+        s.responseTemplateIds = h.rule.responses
         let who = s.entity.user.isEmpty ? "?" : s.entity.user
         s.description = h.eventCount > 1
             ? "\(h.rule.name): \(h.eventCount) events for \(h.groupKey.isEmpty ? who : h.groupKey)"

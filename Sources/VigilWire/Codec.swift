@@ -234,6 +234,12 @@ extension Signal: WireMessage {
         c.first_event_time_ms = firstEventTimeMs
         c.last_event_time_ms = lastEventTimeMs
         c.description = arena.string(description)
+        if !responseTemplateIds.isEmpty {
+            let arr = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: responseTemplateIds.count)
+            for (i, s) in responseTemplateIds.enumerated() { arr[i] = arena.string(s) }
+            c.n_response_template_ids = responseTemplateIds.count
+            c.response_template_ids = arr
+        }
         return c
     }
 
@@ -260,6 +266,9 @@ extension Signal: WireMessage {
         s.firstEventTimeMs = c.first_event_time_ms
         s.lastEventTimeMs = c.last_event_time_ms
         s.description = swiftString(c.description)
+        if let ids = c.response_template_ids {
+            for i in 0..<c.n_response_template_ids { s.responseTemplateIds.append(swiftString(ids[i])) }
+        }
         self = s
     }
 

@@ -86,6 +86,8 @@ public struct Signal: Sendable, Equatable {
     public var firstEventTimeMs: Int64 = 0
     public var lastEventTimeMs: Int64 = 0
     public var description = ""
+    /// The rule's `responses`: template ids the response service renders and delivers.
+    public var responseTemplateIds: [String] = []
     public init() {}
 
     /// `signals.<criticality>.<tactic>`, tactic as a lower-case slug ("credential-access").

@@ -60,7 +60,7 @@ enum CLI {
     vigil — the Vigil XDR stack, locally
 
     usage:
-      vigil up [--data DIR] [--foreground]   start broker, ingest, enrichment, detection, config (default data ./vigil-data)
+      vigil up [--data DIR] [--foreground]   start broker, ingest, enrichment, detection, config, response (default data ./vigil-data)
       vigil status [--data DIR] [--json]     pid, uptime, health, messages in/out, stream lag per service
       vigil down [--data DIR]                stop the stack (SIGTERM, 10 s grace)
       vigil tail signals [--topic PREFIX] [--count N] [--timeout S] [--json]
@@ -79,6 +79,10 @@ enum CLI {
       vigil users import FILE|list [QQL]     directory users (CSV or JSON)
       vigil config list|get|create|update|delete|search|overview|audit|export|import …
                                              configuration objects (docs/configuration.md; vigil config for usage)
+      vigil responses SIGNAL_ID|stats|retry ID
+                                             notifications of a signal, per-template statistics, resend a dead letter
+      vigil templates list|get|create FILE|update FILE|delete|test ID
+                                             response templates (docs/responses.md)
 
     Every command accepts --data DIR (or VIGIL_DATA) to choose the local stack.
     """
@@ -111,8 +115,10 @@ enum CLI {
             case "assets": return try EnrichmentCommands.directory(args, list: "assets")
             case "users": return try EnrichmentCommands.directory(args, list: "users")
             case "config": return try ConfigCommands.run(args)
+            case "responses": return try ResponseCommands.responses(args)
+            case "templates": return try ResponseCommands.templates(args)
             default:
-                throw CLIError(message: "unknown command '\(cmd)'; commands: up, status, down, tail, send, import, sources, events, rules, signals, intel, assets, users, config, keygen, sys (vigil --help)", exitCode: 2)
+                throw CLIError(message: "unknown command '\(cmd)'; commands: up, status, down, tail, send, import, sources, events, rules, signals, intel, assets, users, config, responses, templates, keygen, sys (vigil --help)", exitCode: 2)
             }
         } catch let e as CLIError {
             FileHandle.standardError.write(Data("vigil: \(e.message)\n".utf8))

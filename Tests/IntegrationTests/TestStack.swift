@@ -95,6 +95,32 @@ final class TestStack {
         try waitHealthy(["ingest", "enrichment", "detection"])
     }
 
+    /// The response service (docs/responses.md), after startCore; `args` add to the defaults.
+    func startResponse(_ args: [String] = []) throws {
+        try start("vigil-response", name: "response", args)
+        try waitHealthy(["response"])
+    }
+
+    /// A Python helper from Tests/IntegrationTests/python, started with `args`; returns after it
+    /// prints its first line ("listening"). Stopped with the stack.
+    @discardableResult
+    func startPython(_ script: String, name: String, _ args: [String]) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+        p.arguments = ["\(root)/python/\(script)"] + args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try p.run()
+        processes[name] = p
+        let first = out.fileHandleForReading.availableData
+        guard String(decoding: first, as: UTF8.self).contains("listening") else {
+            throw NSError(domain: "TestStack", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(script) did not start"])
+        }
+        return p
+    }
+
     func client() throws -> RpcClient {
         try RpcClient(context: context, endpoint: endpoints.rpc, caller: Identity(name: "test", role: "admin"))
     }

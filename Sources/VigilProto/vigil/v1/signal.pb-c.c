@@ -283,7 +283,7 @@ const ProtobufCMessageDescriptor vigil__v1__entity__descriptor =
   (ProtobufCMessageInit) vigil__v1__entity__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor vigil__v1__signal__field_descriptors[14] =
+static const ProtobufCFieldDescriptor vigil__v1__signal__field_descriptors[15] =
 {
   {
     "id",
@@ -453,6 +453,18 @@ static const ProtobufCFieldDescriptor vigil__v1__signal__field_descriptors[14] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "response_template_ids",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Vigil__V1__Signal, n_response_template_ids),
+    offsetof(Vigil__V1__Signal, response_template_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned vigil__v1__signal__field_indices_by_name[] = {
   10,   /* field[10] = created_time_ms */
@@ -465,6 +477,7 @@ static const unsigned vigil__v1__signal__field_indices_by_name[] = {
   0,   /* field[0] = id */
   12,   /* field[12] = last_event_time_ms */
   4,   /* field[4] = mitre */
+  14,   /* field[14] = response_template_ids */
   6,   /* field[6] = risk_score */
   1,   /* field[1] = rule_id */
   3,   /* field[3] = rule_name */
@@ -473,7 +486,7 @@ static const unsigned vigil__v1__signal__field_indices_by_name[] = {
 static const ProtobufCIntRange vigil__v1__signal__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 14 }
+  { 0, 15 }
 };
 const ProtobufCMessageDescriptor vigil__v1__signal__descriptor =
 {
@@ -483,7 +496,7 @@ const ProtobufCMessageDescriptor vigil__v1__signal__descriptor =
   "Vigil__V1__Signal",
   "vigil.v1",
   sizeof(Vigil__V1__Signal),
-  14,
+  15,
   vigil__v1__signal__field_descriptors,
   vigil__v1__signal__field_indices_by_name,
   1,  vigil__v1__signal__number_ranges,

@@ -100,10 +100,15 @@ struct  Vigil__V1__Signal
   int64_t first_event_time_ms;
   int64_t last_event_time_ms;
   char *description;
+  /*
+   * the rule's `responses`: templates the response service runs
+   */
+  size_t n_response_template_ids;
+  char **response_template_ids;
 };
 #define VIGIL__V1__SIGNAL__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&vigil__v1__signal__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, NULL, VIGIL__V1__CRITICALITY__CRITICALITY_UNSPECIFIED, 0, NULL, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, NULL, VIGIL__V1__CRITICALITY__CRITICALITY_UNSPECIFIED, 0, NULL, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0, (char *)protobuf_c_empty_string, 0,NULL }
 
 
 /* Vigil__V1__Mitre methods */

@@ -1,0 +1,301 @@
+import Foundation
+import VigilBus
+import VigilHTTP
+import VigilLog
+import VigilService
+import VigilStore
+import VigilWire
+
+/// Response: consumes the reliable stream `signals` (topics `signals.<criticality>.<tactic>`),
+/// renders the templates the signal's rule names, and delivers them through an SQLite outbox
+/// (one row per signal × template, written in the transaction that records the stream
+/// position) with retries, backoff, per-destination rate limits and dead letters. Every
+/// state change is published on `responses.<channel>` (reliable stream `responses`).
+public final class ResponseService {
+    public static let keys: [(String, String)] = [
+        ("templates", "templates file (JSON, docs/responses.md) loaded at start; default <data>/config/templates.json when it exists"),
+        ("smtp.url", "mail server: smtp://host:port or smtps://host:port (default smtp://127.0.0.1:25)"),
+        ("smtp.starttls", "off, try, required (default try)"),
+        ("smtp.user", "SMTP user (optional)"),
+        ("smtp.password", "SMTP password (optional; @FILE reads it from a file)"),
+        ("smtp.from", "envelope and From: address (default vigil@localhost)"),
+        ("pagerduty.url", "PagerDuty Events API v2 endpoint (default https://events.pagerduty.com/v2/enqueue)"),
+        ("link.base", "prefix of {{signal.link}} (default vigil://signals/)"),
+        ("delivery.threads", "concurrent deliveries (default 4)"),
+        ("delivery.timeout", "per-attempt timeout in ms (default 10000)"),
+        ("delivery.queue", "deliveries handed to the threads at once (default 8 × delivery.threads)"),
+        ("retry.attempts", "attempts before a delivery becomes a dead letter (default 8)"),
+        ("retry.base", "first retry delay in ms, doubled each attempt, with jitter (default 1000)"),
+        ("retry.max", "largest retry delay in ms (default 300000)"),
+        ("rate.per-destination", "sends per second to one destination, 0 = unlimited (default 20)"),
+        ("batch-size", "signals per SQLite transaction (default 100; small, so outcomes are recorded between batches)"),
+        ("retention.days", "delivered and dead notifications (and their attempts) kept this many days (default 30)"),
+    ]
+    public static let defaults: [String: String] = [
+        "templates": "", "smtp.url": "smtp://127.0.0.1:25", "smtp.starttls": "try", "smtp.from": "vigil@localhost",
+        "pagerduty.url": "https://events.pagerduty.com/v2/enqueue", "link.base": "vigil://signals/", "delivery.threads": "4",
+        "delivery.timeout": "10000", "retry.attempts": "8", "retry.base": "1000", "retry.max": "300000",
+        "rate.per-destination": "20", "batch-size": "100", "retention.days": "30",
+    ]
+
+    let runtime: ServiceRuntime
+    let producer: StreamProducer
+    var templates: [String: Template] = [:]
+    var policy = DeliveryPolicy()
+    var payloadOptions = PayloadOptions()
+    var limiter: RateLimiter
+    let workers: DeliveryWorkers
+    /// Deliveries handed to the workers and not yet recorded.
+    var inFlight: Set<String> = []
+    let capacity: Int
+    /// Delivery threads poke this after each outcome.
+    let wake: ZSocket
+
+    public init(runtime: ServiceRuntime) throws {
+        self.runtime = runtime
+        let cfg = runtime.config
+        _ = try runtime.db.migrate(component: "response", Outbox.migrations)
+        producer = try runtime.enableProducer()
+        policy.maxAttempts = max(1, try cfg.int("retry.attempts", default: 8))
+        policy.baseDelayMs = Int64(max(1, try cfg.int("retry.base", default: 1000)))
+        policy.maxDelayMs = Int64(max(1, try cfg.int("retry.max", default: 300_000)))
+        let rateText = cfg.string("rate.per-destination", default: "20")
+        guard let rate = Double(rateText), rate >= 0 else {
+            throw ConfigError(code: .badValue, key: "rate.per-destination", message: "expected a number ≥ 0, got '\(rateText)'")
+        }
+        policy.ratePerDestination = rate
+        limiter = RateLimiter(rate: rate)
+        payloadOptions.pagerDutyURL = cfg.string("pagerduty.url", default: payloadOptions.pagerDutyURL)
+        payloadOptions.mailFrom = cfg.string("smtp.from", default: payloadOptions.mailFrom)
+        payloadOptions.linkBase = cfg.string("link.base", default: payloadOptions.linkBase)
+        var sender = SenderConfig()
+        sender.mailFrom = payloadOptions.mailFrom
+        sender.smtp = SMTPServer(url: cfg.string("smtp.url", default: "smtp://127.0.0.1:25"))
+        let tlsText = cfg.string("smtp.starttls", default: "try")
+        guard let tls = SMTPServer.TLS(rawValue: tlsText) else {
+            throw ConfigError(code: .badValue, key: "smtp.starttls", message: "expected off, try or required, got '\(tlsText)'")
+        }
+        sender.smtp.startTLS = tls
+        sender.smtp.username = cfg.string("smtp.user", default: "")
+        sender.smtp.password = try Self.secret(cfg.string("smtp.password", default: ""), key: "smtp.password")
+        sender.httpTimeoutMs = max(100, try cfg.int("delivery.timeout", default: 10_000))
+        let threads = max(1, try cfg.int("delivery.threads", default: 4))
+        // The loop records outcomes on its timer (every 20–50 ms), so the queue must hold more
+        // than the threads finish in one turn; only sent-and-unrecorded ones can repeat after a kill.
+        capacity = max(1, try cfg.int("delivery.queue", default: threads * 8))
+        let wakeEndpoint = "inproc://response-delivered"
+        wake = try ZSocket(runtime.context, .pull)
+        try wake.bind(wakeEndpoint)
+        workers = DeliveryWorkers(count: threads, config: sender, context: runtime.context, wakeEndpoint: wakeEndpoint)
+        templates = try Outbox.loadTemplates(runtime.db)
+        try loadTemplatesFile()
+        installRPCs()
+        runtime.addMetrics { [unowned self] m in
+            m["deliveries.in_flight"] = UInt64(self.inFlight.count)
+            m["templates"] = UInt64(self.templates.count)
+        }
+        runtime.add(socket: wake) { [unowned self] in
+            while (try? self.wake.receive(dontWait: true)) ?? nil != nil {}
+            self.tick()
+        }
+        runtime.every(ms: 20) { [unowned self] in self.tick() }
+        let retentionMs = Int64(max(1, try cfg.int("retention.days", default: 30))) * 86_400_000
+        runtime.every(ms: 60_000) { [unowned self] in self.expire(olderThanMs: retentionMs) }
+        // "signals", not "signals.": the consumer also subscribes to `stream.head.<prefix>`, and
+        // detection announces the head of its stream as `stream.head.signals`. With the dot, a
+        // response service started after signals were raised would not see them until the next one.
+        try runtime.enableConsumer(topicPrefixes: ["signals"], batchSize: try cfg.int("batch-size", default: 100)) { [unowned self] batch in
+            try self.process(batch)
+        }
+        runtime.logger.info("templates loaded", ["templates": String(templates.count)])
+    }
+
+    static func secret(_ v: String, key: String) throws -> String {
+        guard v.hasPrefix("@") else { return v }
+        guard let text = try? String(contentsOfFile: String(v.dropFirst()), encoding: .utf8) else {
+            throw ConfigError(code: .badFile, key: key, message: "cannot read \(v.dropFirst())")
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `--templates FILE` or `<data>/config/templates.json`: every template valid, or none stored.
+    func loadTemplatesFile() throws {
+        var path = runtime.config.string("templates", default: "")
+        if path.isEmpty {
+            let d = runtime.config.dataDirectory + "/config/templates.json"
+            guard FileManager.default.fileExists(atPath: d) else { return }
+            path = d
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(code: .badFile, key: "templates", message: "cannot read \(path)")
+        }
+        switch TemplateCodec.decodeFile(data) {
+        case .failure(let errors):
+            throw ConfigError(code: .badFile, key: "templates", message: "\(path): " + errors.all.map { $0.description }.joined(separator: "; "))
+        case .success(let list):
+            let now = Clock.nowMs()
+            try runtime.db.transaction { for t in list { try Outbox.saveTemplate(t, runtime.db, nowMs: now) } }
+            for t in list { templates[t.id] = t }
+            runtime.logger.info("templates file loaded", ["file": path, "count": String(list.count)])
+        }
+    }
+
+    // MARK: signals → outbox
+
+    func process(_ batch: [StreamEnvelope]) throws {
+        // While a backlog of signals is consumed batch after batch, outcomes are recorded with
+        // each batch (same transaction), not only when the loop is idle: fewer sent-but-unrecorded.
+        let done = workers.takeDone()
+        if !done.isEmpty {
+            try apply(done)
+            for d in done { inFlight.remove(d.job.id) }
+        }
+        let now = Clock.nowMs()
+        for env in batch {
+            guard env.payloadType.isEmpty || env.payloadType == Signal.typeName, let s = try? Signal(decoding: env.payload) else {
+                runtime.count("malformed")
+                continue
+            }
+            runtime.count("signals")
+            var seen = Set<String>()
+            for tid in s.responseTemplateIds where seen.insert(tid).inserted {
+                try enqueue(s, templateId: tid, payload: env.payload, nowMs: now)
+            }
+        }
+    }
+
+    /// Renders and stores one delivery (no-op when it exists: the idempotency key is signal × template).
+    @discardableResult
+    func enqueue(_ s: Signal, templateId: String, payload: [UInt8], nowMs: Int64) throws -> Response {
+        var r = Response()
+        r.id = Outbox.id(signal: s.id, template: templateId)
+        r.signalId = s.id; r.templateId = templateId; r.ruleId = s.ruleId
+        r.createdTimeMs = nowMs; r.updatedTimeMs = nowMs; r.nextAttemptTimeMs = nowMs
+        var message: RenderedMessage?
+        if let t = templates[templateId] {
+            r.templateName = t.name; r.channel = t.channel.rawValue
+            r.destination = Self.displayDestination(t)
+            r.status = .pending
+            message = Payloads.render(t, s, responseId: r.id, options: payloadOptions, nowMs: nowMs)
+        } else {
+            // Visible and retryable once the template exists, never silently dropped.
+            r.status = .dead
+            r.lastError = "template_not_found: the rule names template '\(templateId)', which does not exist"
+            runtime.count("responses.template_missing")
+        }
+        guard try Outbox.insert(r, message: message, signal: payload, attemptLimit: policy.maxAttempts, runtime.db) else {
+            runtime.count("responses.duplicate_ignored")
+            return try Outbox.get(r.id, runtime.db) ?? r
+        }
+        runtime.count("responses.created")
+        try publish(r)
+        return r
+    }
+
+    func publish(_ r: Response) throws {
+        let channel = r.channel.isEmpty ? "unknown" : r.channel
+        do {
+            try producer.append(stream: "responses", topic: "responses.\(channel)", payloadType: Response.typeName, payload: r.encoded())
+        } catch let e as StreamError where e.code == .outboxFull {
+            // Status is history too (kept in the store); a full stream outbox must not stop deliveries.
+            runtime.count("responses.status_unpublished")
+        }
+    }
+
+    // MARK: delivery loop
+
+    func tick() {
+        let done = workers.takeDone()
+        if !done.isEmpty { record(done) }
+        guard inFlight.count < capacity else { return }
+        let now = Clock.nowMs()
+        do {
+            for d in try Outbox.due(runtime.db, nowMs: now, limit: capacity * 4, excluding: inFlight) {
+                guard inFlight.count < capacity else { break }
+                guard limiter.take(Self.destinationKey(d.message), nowMs: Clock.monotonicMs()) else { runtime.count("deliveries.rate_limited"); continue }
+                inFlight.insert(d.id)
+                workers.submit(.init(id: d.id, attempt: d.attempts + 1, attemptLimit: d.attemptLimit, message: d.message))
+            }
+        } catch {
+            runtime.logger.error("reading due deliveries failed", ["error": "\(error)"])
+        }
+    }
+
+    /// What lists show: Slack webhook URLs and PagerDuty routing keys are credentials.
+    static func displayDestination(_ t: Template) -> String {
+        switch t.channel {
+        case .pagerduty: return "routing key …" + String(t.destination.suffix(4))
+        case .slack:
+            let host = URLComponents(string: t.destination)?.host ?? "?"
+            return "https://\(host)/…" + String(t.destination.suffix(4))
+        case .email, .webhook: return t.destination
+        }
+    }
+
+    /// Retention: finished notifications older than the limit go, with their attempts.
+    func expire(olderThanMs: Int64) {
+        let cutoff = Clock.nowMs() - olderThanMs
+        do {
+            let n = try runtime.db.transaction { () -> Int in
+                try runtime.db.run("DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE status IN (2, 3) AND updated_ms < ?)", [.integer(cutoff)])
+                return try runtime.db.run("DELETE FROM deliveries WHERE status IN (2, 3) AND updated_ms < ?", [.integer(cutoff)])
+            }
+            if n > 0 { runtime.count("responses.expired", UInt64(n)) }
+        } catch {
+            runtime.logger.error("retention failed", ["error": "\(error)"])
+        }
+    }
+
+    static func destinationKey(_ m: RenderedMessage) -> String { m.channel.rawValue + " " + m.target }
+
+    /// Outcomes → outbox rows, attempt history and status messages, in one transaction.
+    func record(_ done: [DeliveryWorkers.Done]) {
+        do {
+            try runtime.db.transaction { try apply(done) }
+            producer.publishCommitted()
+        } catch {
+            producer.discardUncommitted()
+            // Not recorded: the rows stay pending and are sent again (same idempotency key).
+            runtime.logger.error("recording delivery outcomes failed", ["error": "\(error)"])
+        }
+        for d in done { inFlight.remove(d.job.id) }
+    }
+
+    /// Writes outcomes inside the caller's transaction (status messages are published by the
+    /// caller after its commit).
+    func apply(_ done: [DeliveryWorkers.Done]) throws {
+        let now = Clock.nowMs()
+        for d in done {
+            let j = d.job
+            try Outbox.recordAttempt(id: j.id, attempt: j.attempt, nowMs: d.startedMs, durationMs: d.durationMs,
+                                     ok: d.outcome.ok, error: d.outcome.error, runtime.db)
+            let status: DeliveryStatus
+            var next: Int64 = 0
+            if d.outcome.ok { status = .delivered }
+            else if d.outcome.permanent || j.attempt >= j.attemptLimit { status = .dead }
+            else { status = .pending; next = now + policy.delayMs(afterAttempt: j.attempt) }
+            try Outbox.update(id: j.id, status: status, attempts: j.attempt, lastError: d.outcome.error,
+                              nextAttemptMs: next, nowMs: now, runtime.db)
+            runtime.count(status == .delivered ? "deliveries.delivered" : status == .dead ? "deliveries.dead" : "deliveries.retried")
+            if let r = try Outbox.get(j.id, runtime.db) { try publish(r) }
+        }
+    }
+
+    /// Graceful stop: let in-flight deliveries finish (up to 5 s) and record them.
+    func drain() {
+        let deadline = Clock.monotonicMs() + 5000
+        while !inFlight.isEmpty && Clock.monotonicMs() < deadline {
+            let done = workers.takeDone()
+            if !done.isEmpty { record(done) } else { usleep(10_000) }
+        }
+        workers.stop()
+        wake.close()
+    }
+
+    public static func main() -> Never {
+        ServiceMain.run(service: "response", keys: keys, defaults: defaults) { runtime in
+            let service = try ResponseService(runtime: runtime)
+            return { service.drain() }
+        }
+    }
+}

@@ -1,0 +1,2 @@
+import ResponseService
+ResponseService.main()
