@@ -56,7 +56,7 @@ public enum DefaultLogsources {
     {"product": "windows", "service": "powershell-classic", "any": [{"Channel": "Windows PowerShell"}]},
     {"product": "windows", "service": "taskscheduler", "any": [{"Channel": "Microsoft-Windows-TaskScheduler/Operational"}]},
     {"product": "windows", "service": "wmi", "any": [{"Channel": "Microsoft-Windows-WMI-Activity/Operational"}]},
-    {"product": "windows", "service": "windefend", "any": [{"Channel": "Microsoft-Windows-Windows Defender/Operational"}]},
+    {"product": "windows", "service": "windefend", "any": [{"Channel": "Microsoft-Windows-Windows Defender/Operational"}], "split_camel_case": true},
     {"product": "windows", "service": "bits-client", "any": [{"Channel": "Microsoft-Windows-Bits-Client/Operational"}]},
     {"product": "windows", "service": "codeintegrity-operational", "any": [{"Channel": "Microsoft-Windows-CodeIntegrity/Operational"}]},
     {"product": "windows", "service": "firewall-as", "any": [{"Channel": "Microsoft-Windows-Windows Firewall With Advanced Security/Firewall"}]},

@@ -9,11 +9,29 @@ public struct LogsourceMapping: Sendable {
         /// Alternatives: each a Channel and optional EventIDs.
         public var any: [(channel: String?, eventIds: [String])]
         public var aliases: [String: [String]]
+        /// Also try `SourceName` as `Source Name` (Defender's EventData names have spaces).
+        public var splitCamelCase: Bool
     }
     public struct Resolved: Sendable {
         public var formats: [String]
         public var constraint: Predicate?
         public var aliases: [String: [String]]
+        public var splitCamelCase = false
+
+        /// Other names the field may have in events of this source.
+        public func aliases(of field: String) -> [String] {
+            var out = aliases[field] ?? []
+            if splitCamelCase {
+                var spaced = ""
+                var prev: Character?
+                for ch in field {
+                    if ch.isUppercase, let p = prev, p.isLowercase { spaced.append(" ") }
+                    spaced.append(ch); prev = ch
+                }
+                if spaced != field && !out.contains(spaced) { out.append(spaced) }
+            }
+            return out
+        }
     }
 
     public var products: [String: Product] = [:]
@@ -52,7 +70,8 @@ public struct LogsourceMapping: Sendable {
                 var aliases: [String: [String]] = [:]
                 if case .object(let al)? = x["aliases"] { for (k, a) in al { aliases[k] = Self.strings(a) } }
                 func s(_ k: String) -> String? { if case .string(let t)? = x[k] { return t }; return nil }
-                sources.append(Source(product: s("product"), category: s("category"), service: s("service"), any: alts, aliases: aliases))
+                sources.append(Source(product: s("product"), category: s("category"), service: s("service"), any: alts, aliases: aliases,
+                                     splitCamelCase: x["split_camel_case"] == .bool(true)))
             }
         }
     }
@@ -75,7 +94,7 @@ public struct LogsourceMapping: Sendable {
                 return parts.count == 1 ? parts[0] : .and(parts)
             }
             let constraint: Predicate? = alts.isEmpty ? nil : alts.count == 1 ? alts[0] : .or(alts)
-            return Resolved(formats: formats, constraint: constraint, aliases: src.aliases)
+            return Resolved(formats: formats, constraint: constraint, aliases: src.aliases, splitCamelCase: src.splitCamelCase)
         }
         if let p, products[p]?.strict == true { throw SigmaError(.unmappedLogsource, named + " (not in the mapping)") }
         if p == nil && c == nil && s == nil { throw SigmaError(.unmappedLogsource, "logsource is empty") }

@@ -81,7 +81,7 @@ public struct SigmaConverter: Sendable {
         let ls = doc["logsource"]
         func f(_ k: String) -> String? { ls.flatMap { SigmaMetadata.text($0, k) } }
         let resolved = try mapping.resolve(product: f("product"), category: f("category"), service: f("service"))
-        let d = try SigmaDetection(detection, aliases: resolved.aliases)
+        let d = try SigmaDetection(detection, aliases: resolved)
         let p = resolved.constraint.map { Predicate.and([$0, d.condition]) } ?? d.condition
         return (p, resolved.formats)
     }

@@ -7,7 +7,7 @@ struct SigmaDetection {
     var selections: [(String, Predicate)] = []
     var condition: Predicate
 
-    init(_ node: YAMLNode, aliases: [String: [String]]) throws {
+    init(_ node: YAMLNode, aliases: LogsourceMapping.Resolved) throws {
         guard case .mapping(let pairs, _) = node else { throw SigmaError(.invalidRule, "detection must be a map, found \(node.kindName)", at: node.mark) }
         var conditions: [(String, YAMLMark)] = []
         var selections: [(String, Predicate)] = []
@@ -36,7 +36,7 @@ struct SigmaDetection {
         condition = parsed.count == 1 ? parsed[0] : .or(parsed)
     }
 
-    static func selection(_ node: YAMLNode, aliases: [String: [String]]) throws -> Predicate {
+    static func selection(_ node: YAMLNode, aliases: LogsourceMapping.Resolved) throws -> Predicate {
         switch node {
         case .mapping(let pairs, let mark):
             guard !pairs.isEmpty else { throw SigmaError(.unsupportedValue, "empty selection map", at: mark) }
@@ -64,7 +64,7 @@ struct SigmaDetection {
         return [ModifierChain.matcher(.contains, s)]
     }
 
-    static func fieldTest(_ p: YAMLPair, aliases: [String: [String]]) throws -> Predicate {
+    static func fieldTest(_ p: YAMLPair, aliases: LogsourceMapping.Resolved) throws -> Predicate {
         let parts = p.key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
         let field = parts[0]
         let chain = try ModifierChain(Array(parts.dropFirst()), at: p.keyMark)
@@ -82,7 +82,7 @@ struct SigmaDetection {
             let ks = perValue.map { Predicate.keywords($0) }
             return chain.all ? (ks.count == 1 ? ks[0] : .and(ks)) : .keywords(perValue.flatMap { $0 })
         }
-        let names = [field] + (aliases[field] ?? [])
+        let names = [field] + aliases.aliases(of: field)
         if chain.all && values.count > 1 {
             if perValue.allSatisfy({ $0.count == 1 }) {
                 return .test(FieldTest(fields: names, matchers: perValue.map { $0[0] }, all: true, cased: chain.cased))

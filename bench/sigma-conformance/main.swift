@@ -88,7 +88,9 @@ if let walker = fm.enumerator(atPath: sigmaDir + "/regression_data") {
         var ruleIds: [String] = []
         if case .sequence(let metas, _)? = doc["rule_metadata"] { ruleIds = metas.compactMap { $0["id"]?.scalarText?.lowercased() } }
         var want = 1
-        if case .sequence(let tests, _)? = doc["regression_tests_info"], let m = tests.first?["match_count"]?.scalarText, let n = Int(m) { want = n }
+        // info.yml without regression_tests_info (commented out upstream) declares no test.
+        guard case .sequence(let tests, _)? = doc["regression_tests_info"], !tests.isEmpty else { continue }
+        if let m = tests.first?["match_count"]?.scalarText, let n = Int(m) { want = n }
         for rid in ruleIds {
             total += 1
             let jsonPath = dir + "/" + rid + ".json"
