@@ -134,6 +134,7 @@ public final class DetectionEngine {
         for slot in candidates {
             guard prefilter.passes(slot, stamp: stamp) else { continue }
             guard let r = slots[slot] else { continue }
+            count("evaluated")
             if case .match = r.rule.detection {
                 if r.matches(0, record, context) { matchRule(slot, r, e, t, record, &out) }
                 continue

@@ -40,9 +40,12 @@ final class LiteralPrefilter {
             var value: String?
             for f in s.fields { if let v = e.original[f] ?? e.fields[f] { value = v; break } }
             guard let v = value else { continue }
-            s.automaton.scan(v) { id in for slot in s.slots[id] { passed[slot] = stamp } }
+            hits.removeAll(keepingCapacity: true)
+            s.automaton.scan(v, into: &hits)
+            for id in hits { for slot in s.slots[Int(id)] { passed[slot] = stamp } }
         }
     }
+    private var hits: [Int32] = []
 
     @inline(__always) func passes(_ slot: Int, stamp: Int) -> Bool { !guarded[slot] || passed[slot] == stamp }
 
@@ -93,74 +96,152 @@ final class LiteralPrefilter {
             }
             if cur.count > best.count { best = cur }
             return best.isEmpty ? nil : best
+        case .regex: return RegexLiteral.required(m.value)
         default: return nil
         }
     }
 }
 
-/// Aho–Corasick over ASCII-folded bytes: dense root, sorted sparse transitions elsewhere.
+/// A literal (ASCII-folded, at least 3 bytes) every match of a regex contains, found conservatively:
+/// the longest run of plain characters at the top level, none made optional by a quantifier;
+/// nil when the pattern has a top-level `|` or no such run.
+enum RegexLiteral {
+    static func required(_ pattern: String) -> [UInt8]? {
+        if pattern.contains("(?x") || pattern.contains("(?-") { return nil }
+        let b = Array(pattern.utf8)
+        var best: [UInt8] = [], cur: [UInt8] = []
+        func cut() { if cur.count > best.count { best = cur }; cur = [] }
+        var i = 0
+        while i < b.count {
+            let c = b[i]
+            switch c {
+            case UInt8(ascii: "|"): return nil
+            case UInt8(ascii: "("), UInt8(ascii: "["):
+                cut()
+                // Skip the group or class (nested groups, escapes, classes inside groups).
+                var depth = 0, inClass = false
+                while i < b.count {
+                    let x = b[i]
+                    if x == UInt8(ascii: "\\") { i += 2; continue }
+                    if inClass { if x == UInt8(ascii: "]") { inClass = false; if depth == 0 { break } } }
+                    else if x == UInt8(ascii: "[") { inClass = true }
+                    else if x == UInt8(ascii: "(") { depth += 1 }
+                    else if x == UInt8(ascii: ")") { depth -= 1; if depth == 0 { break } }
+                    i += 1
+                }
+                i += 1
+                continue
+            case UInt8(ascii: "*"), UInt8(ascii: "?"), UInt8(ascii: "{"):
+                if !cur.isEmpty { cur.removeLast() }
+                cut()
+                if c == UInt8(ascii: "{") { while i < b.count && b[i] != UInt8(ascii: "}") { i += 1 } }
+            case UInt8(ascii: "+"): cut()
+            case UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "$"), UInt8(ascii: ")"): cut()
+            case UInt8(ascii: "\\"):
+                guard i + 1 < b.count else { cut(); break }
+                let n = b[i + 1]
+                let isLetterOrDigit = (n >= 48 && n <= 57) || (n >= 65 && n <= 90) || (n >= 97 && n <= 122)
+                if isLetterOrDigit { cut() } else { cur.append(n) }
+                i += 1
+            default:
+                if c >= 0x80 { cut() } else { cur.append(PredicateEvaluator.fold(c)) }
+            }
+            i += 1
+        }
+        cut()
+        return best.count >= 3 ? best : nil
+    }
+}
+
+/// Aho–Corasick over ASCII-folded bytes: a dense root row, every other state's edges in one
+/// flat sorted array (no per-state arrays, so scanning neither allocates nor retains).
 struct AhoCorasick {
-    private var trans: [[(UInt8, Int32)]] = [[]]
+    private var edgeStart: [Int32] = []
+    private var edgeByte: [UInt8] = []
+    private var edgeNext: [Int32] = []
     private var fail: [Int32] = [0]
-    /// Needle ids ending exactly here, and the nearest failure-chain state that has some.
-    private var out: [[Int32]] = [[]]
-    private var outLink: [Int32] = [-1]
+    /// Needle ids ending at a state: outIds[outStart[s]..<outStart[s+1]], including those of its failure chain.
+    private var outStart: [Int32] = []
+    private var outIds: [Int32] = []
     private var root = [Int32](repeating: 0, count: 256)
 
     init(_ needles: [[UInt8]]) {
         var children: [[UInt8: Int32]] = [[:]]
+        var out: [[Int32]] = [[]]
         for (id, n) in needles.enumerated() {
             var s: Int32 = 0
             for c in n {
                 if let nx = children[Int(s)][c] { s = nx; continue }
                 let nx = Int32(children.count)
-                children.append([:]); out.append([]); fail.append(0); outLink.append(-1)
+                children.append([:]); out.append([])
                 children[Int(s)][c] = nx
                 s = nx
             }
             out[Int(s)].append(Int32(id))
         }
-        trans = children.map { $0.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+        let trans = children.map { $0.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
         for c in 0..<256 { root[c] = children[0][UInt8(c)] ?? 0 }
-        // Breadth-first failure links.
-        var queue: [Int32] = children[0].values.map { $0 }
+        fail = Array(repeating: 0, count: trans.count)
+        func step(_ s: Int32, _ c: UInt8) -> Int32? { trans[Int(s)].first { $0.0 == c }?.1 }
+        // Breadth-first: failure links, and each state's outputs extended by its failure state's.
+        var queue: [Int32] = children[0].values.sorted()
         var qi = 0
         while qi < queue.count {
             let s = queue[qi]; qi += 1
             for (c, nx) in trans[Int(s)] {
                 var f = fail[Int(s)]
-                while f != 0 && Self.step(trans[Int(f)], c) == nil { f = fail[Int(f)] }
-                let target = f == 0 ? root[Int(c)] : (Self.step(trans[Int(f)], c) ?? 0)
+                while f != 0 && step(f, c) == nil { f = fail[Int(f)] }
+                let target = f == 0 ? root[Int(c)] : (step(f, c) ?? 0)
                 fail[Int(nx)] = target == nx ? 0 : target
-                let ft = Int(fail[Int(nx)])
-                outLink[Int(nx)] = out[ft].isEmpty ? outLink[ft] : Int32(ft)
+                out[Int(nx)] += out[Int(fail[Int(nx)])]
                 queue.append(nx)
             }
         }
+        for (s, t) in trans.enumerated() {
+            edgeStart.append(Int32(edgeByte.count))
+            for (c, nx) in t { edgeByte.append(c); edgeNext.append(nx) }
+            outStart.append(Int32(outIds.count))
+            outIds += out[s]
+        }
+        edgeStart.append(Int32(edgeByte.count))
+        outStart.append(Int32(outIds.count))
     }
 
-    @inline(__always) static func step(_ t: [(UInt8, Int32)], _ c: UInt8) -> Int32? {
-        for (k, v) in t { if k == c { return v }; if k > c { return nil } }
-        return nil
-    }
-
-    func scan(_ s: String, _ hit: (Int) -> Void) {
-        var st: Int32 = 0
+    /// Appends the id of every needle occurring in `s` (an id once per occurrence).
+    func scan(_ s: String, into hits: inout [Int32]) {
         let body: (UnsafeBufferPointer<UInt8>) -> Void = { buf in
-            for raw in buf {
-                let c = PredicateEvaluator.fold(raw)
-                while true {
-                    if st == 0 { st = root[Int(c)]; break }
-                    if let nx = Self.step(trans[Int(st)], c) { st = nx; break }
-                    st = fail[Int(st)]
+            self.edgeStart.withUnsafeBufferPointer { es in
+            self.edgeByte.withUnsafeBufferPointer { eb in
+            self.edgeNext.withUnsafeBufferPointer { en in
+            self.fail.withUnsafeBufferPointer { fl in
+            self.root.withUnsafeBufferPointer { rt in
+            self.outStart.withUnsafeBufferPointer { os in
+            self.outIds.withUnsafeBufferPointer { oi in
+                var st: Int32 = 0
+                for raw in buf {
+                    let c = raw >= 65 && raw <= 90 ? raw + 32 : raw
+                    while true {
+                        if st == 0 { st = rt[Int(c)]; break }
+                        var k = Int(es[Int(st)]), found: Int32 = -1
+                        let end = Int(es[Int(st) + 1])
+                        while k < end { let b = eb[k]; if b == c { found = en[k]; break }; if b > c { break }; k += 1 }
+                        if found >= 0 { st = found; break }
+                        st = fl[Int(st)]
+                    }
+                    if st != 0 {
+                        var o = Int(os[Int(st)])
+                        let oe = Int(os[Int(st) + 1])
+                        while o < oe { hits.append(oi[o]); o += 1 }
+                    }
                 }
-                if st != 0 {
-                    for id in out[Int(st)] { hit(Int(id)) }
-                    var l = outLink[Int(st)]
-                    while l > 0 { for id in out[Int(l)] { hit(Int(id)) }; l = outLink[Int(l)] }
-                }
-            }
+            }}}}}}}
         }
         if s.utf8.withContiguousStorageIfAvailable(body) == nil { Array(s.utf8).withUnsafeBufferPointer(body) }
     }
+}
+
+extension Predicate {
+    /// Whether the engine can skip this predicate on events that lack all of its literals
+    /// (otherwise it is evaluated on every event of its log source and EventID).
+    public var hasLiteralGuard: Bool { LiteralPrefilter.guardAtoms(self) != nil }
 }

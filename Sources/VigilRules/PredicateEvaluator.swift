@@ -7,11 +7,16 @@ final class PredicateEvaluator {
     indirect enum Node {
         case and([Node]), or([Node]), not(Node), constant(Bool)
         case test(fields: [String], matchers: [Compiled], all: Bool, cased: Bool)
+        /// A long any-of list of literal matchers: one Aho–Corasick pass, then each hit checked by its own op.
+        case manyLiterals(fields: [String], automaton: AhoCorasick, matchers: [Compiled], rest: [Compiled])
         case keywords([Compiled])
     }
     enum Compiled {
         case equals([UInt8], Double?), contains([UInt8]), startswith([UInt8]), endswith([UInt8]), glob([UInt8])
-        case regex(NSRegularExpression)
+        /// The regex and a literal every match contains (checked first: bridging to NSString is slow).
+        case regex(NSRegularExpression, [UInt8]?)
+        /// `.{N,}`: a line of at least N characters (ICU takes milliseconds on this pattern).
+        case longLine(Int)
         case cidr(Network)
         case compare(Matcher.Op, Double)
         case exists(Bool), null
@@ -33,7 +38,19 @@ final class PredicateEvaluator {
         case .not(let x): return .not(try compile(x))
         case .constant(let b): return .constant(b)
         case .keywords(let ms): return .keywords(try ms.map { try compile($0, cased: false) })
-        case .test(let t): return .test(fields: t.fields, matchers: try t.matchers.map { try compile($0, cased: t.cased) }, all: t.all, cased: t.cased)
+        case .test(let t):
+            let compiled = try t.matchers.map { try compile($0, cased: t.cased) }
+            if !t.all && !t.cased {
+                var lits: [Compiled] = [], needles: [[UInt8]] = [], rest: [Compiled] = []
+                for m in compiled {
+                    switch m {
+                    case .contains(let n), .startswith(let n), .endswith(let n), .equals(let n, nil) where !n.isEmpty: lits.append(m); needles.append(n)
+                    default: rest.append(m)
+                    }
+                }
+                if lits.count >= 6 { return .manyLiterals(fields: t.fields, automaton: AhoCorasick(needles), matchers: lits, rest: rest) }
+            }
+            return .test(fields: t.fields, matchers: compiled, all: t.all, cased: t.cased)
         }
     }
 
@@ -46,7 +63,8 @@ final class PredicateEvaluator {
         case .endswith: return .endswith(b)
         case .glob: return .glob(b)
         case .regex:
-            do { return .regex(try NSRegularExpression(pattern: m.value)) } catch {
+            if let n = longLinePattern(m.value) { return .longLine(n) }
+            do { return .regex(try NSRegularExpression(pattern: m.value), RegexLiteral.required(m.value)) } catch {
                 throw PredicateError("regex '\(m.value)' does not compile: \(error.localizedDescription)")
             }
         case .cidr:
@@ -72,6 +90,15 @@ final class PredicateEvaluator {
         case .keywords(let ms):
             for v in e.original.values { for m in ms where Self.test(m, v, cased: false, e) { return true } }
             if let v = e.fields["message"] { for m in ms where Self.test(m, v, cased: false, e) { return true } }
+            return false
+        case .manyLiterals(let fields, let ac, let lits, let rest):
+            var value: String?
+            for f in fields { if let v = e.original[f] ?? e.fields[f] { value = v; break } }
+            guard let v = value else { return rest.contains(where: Self.holdsWhenAbsent) }
+            var hits: [Int32] = []
+            ac.scan(v, into: &hits)
+            for id in hits where Self.test(lits[Int(id)], v, cased: false, e) { return true }
+            for m in rest where Self.test(m, v, cased: false, e) { return true }
             return false
         case .test(let fields, let ms, let all, let cased):
             var value: String?
@@ -99,11 +126,16 @@ final class PredicateEvaluator {
         switch m {
         case .exists(let want): return want
         case .null: return v.isEmpty
-        case .regex(let r):
+        case .regex(let r, let lit):
+            if let lit, !withBytes(v, { contains($0, lit, false) }) { return false }
             return r.firstMatch(in: v, range: NSRange(v.startIndex..., in: v)) != nil
         case .cidr(let n): return n.contains(v)
+        case .longLine(let n):
+            var run = 0
+            for ch in v.unicodeScalars { if ch == "\n" || ch == "\r" { run = 0 } else { run += 1; if run >= n { return true } } }
+            return false
         case .compare(let op, let d):
-            guard let x = Double(v.trimmingCharacters(in: .whitespaces)) else { return false }
+            guard let x = Double(v) ?? Double(v.trimmingCharacters(in: .whitespaces)) else { return false }
             switch op { case .gt: return x > d; case .gte: return x >= d; case .lt: return x < d; default: return x <= d }
         case .fieldref(let other):
             guard let o = e.original[other] ?? e.fields[other] else { return false }
@@ -117,6 +149,15 @@ final class PredicateEvaluator {
         case .endswith(let n): return withBytes(v) { $0.count >= n.count && eq($0, $0.count - n.count, n, cased) }
         case .glob(let p): return withBytes(v) { glob($0, p, cased) }
         }
+    }
+
+    /// `.{N,}` (optionally with `^`/`$` around it): the minimum line length N.
+    static func longLinePattern(_ p: String) -> Int? {
+        var s = Substring(p)
+        if s.hasPrefix("^") { s = s.dropFirst() }
+        if s.hasSuffix("$") { s = s.dropLast() }
+        guard s.hasPrefix(".{"), s.hasSuffix(",}") else { return nil }
+        return Int(s.dropFirst(2).dropLast(2))
     }
 
     @inline(__always) static func fold(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c + 32 : c }
@@ -198,7 +239,7 @@ struct Network {
     }
 
     func contains(_ s: String) -> Bool {
-        guard let a = Network.parse(s.trimmingCharacters(in: .whitespaces)), a.count == bytes.count else { return false }
+        guard let a = Network.parse(s), a.count == bytes.count else { return false }
         var bits = prefix, i = 0
         while bits > 0 {
             let mask: UInt8 = bits >= 8 ? 0xFF : UInt8(0xFF << (8 - bits) & 0xFF)

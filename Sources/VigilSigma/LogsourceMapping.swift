@@ -21,7 +21,7 @@ public struct LogsourceMapping: Sendable {
         /// Other names the field may have in events of this source.
         public func aliases(of field: String) -> [String] {
             var out = aliases[field] ?? []
-            if splitCamelCase {
+            if splitCamelCase && !["EventID", "Channel", "Provider_Name", "Computer"].contains(field) {
                 var spaced = ""
                 var prev: Character?
                 for ch in field {

@@ -126,6 +126,7 @@ for r in windowsRules { try? engine.upsert(r, forceActive: true) }
 var processed = 0, signals = 0
 if !allEvents.isEmpty {
     let start = Date()
+    let cpuStart = clock()
     var time: Int64 = 1_767_225_600_000
     while Date().timeIntervalSince(start) < seconds {
         for var e in allEvents {
@@ -136,7 +137,36 @@ if !allEvents.isEmpty {
         processed += allEvents.count
     }
     let rate = Double(processed) / Date().timeIntervalSince(start)
-    print(String(format: "speed: %.0f events/s with %d Windows rules active (%d events, %d signals, %.1f candidate rules/event)",
-                 rate, engine.activeRuleCount, processed, signals, Double(engine.counters["candidates"] ?? 0) / Double(max(processed, 1))))
+    let cpuRate = Double(processed) / (Double(clock() - cpuStart) / Double(CLOCKS_PER_SEC))
+    if verbose {
+        var costs: [(Double, Int)] = []
+        for (k, e) in allEvents.enumerated() {
+            let t = Date(); for _ in 0..<5 { _ = engine.process(e, nowMs: time) }
+            costs.append((Date().timeIntervalSince(t) / 5, k))
+        }
+        if let worst = costs.max(by: { $0.0 < $1.0 }) {
+            var per: [(Double, String)] = []
+            for r in windowsRules {
+                let one = DetectionEngine()
+                try? one.upsert(r, forceActive: true)
+                _ = one.process(allEvents[worst.1], nowMs: time)
+                let t = Date(); for _ in 0..<3 { _ = one.process(allEvents[worst.1], nowMs: time) }
+                per.append((Date().timeIntervalSince(t) / 3, r.id + " " + r.name))
+            }
+            for (c, n) in per.sorted(by: { $0.0 > $1.0 }).prefix(6) { print(String(format: "slow rule %.0f µs %@", c * 1e6, n)) }
+        }
+        for (c, k) in costs.sorted(by: { $0.0 > $1.0 }).prefix(8) {
+            let e = allEvents[k]
+            print(String(format: "slow event %d: %.0f µs EventID %@ %d bytes", k, c * 1e6, e.original["EventID"] ?? "?", e.original.values.reduce(0) { $0 + $1.utf8.count }))
+        }
+    }
+    print(String(format: "speed: %.0f events/s per CPU second (wall clock: %.0f events/s) with %d Windows rules active (%d events, %d signals, %.1f candidate rules/event, %.1f evaluated)",
+                 cpuRate, rate, engine.activeRuleCount, processed, signals, Double(engine.counters["candidates"] ?? 0) / Double(max(processed, 1)), Double(engine.counters["evaluated"] ?? 0) / Double(max(processed, 1))))
 }
 print("RESULT rules_found=\(summary.found) imported=\(summary.imported.count) refused=\(summary.refused.count) regression_passed=\(passed) regression_total=\(total)")
+if verbose {
+    for r in windowsRules {
+        guard case .match(let c, _) = r.detection, let p = try? Predicate.parse(condition: c), !p.hasLiteralGuard else { continue }
+        print("unguarded \(r.id) \(r.name): \(c.prefix(300))")
+    }
+}
