@@ -29,6 +29,7 @@ public enum SigmaFiles {
 
 public struct SigmaFileError: Error, Sendable, CustomStringConvertible {
     public var message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }
 
