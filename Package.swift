@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "VigilIntelTests", dependencies: ["VigilIntel", "VigilHTTP"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EnrichmentTests", dependencies: ["EnrichmentService", "VigilIntel", "VigilStore", "VigilWire"]),
         .testTarget(name: "VigilBusTests", dependencies: ["VigilBus", "VigilStore", "VigilWire"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilService", "VigilEvents", "VigilQuery"],
+        .testTarget(name: "IntegrationTests", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilService", "VigilEvents", "VigilQuery", "VigilRules", "VigilSigma"],
                     resources: [.copy("python")]),
     ]
 )
