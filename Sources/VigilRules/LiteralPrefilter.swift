@@ -7,11 +7,12 @@ import VigilWire
 final class LiteralPrefilter {
     struct Atom: Hashable { var fields: [String]; var needle: [UInt8] }
 
-    private struct FieldScanner {
-        var fields: [String]
-        var automaton: AhoCorasick
+    private final class FieldScanner {
+        let fields: [String]
+        let automaton: AhoCorasick
         /// Needle id → slots guarded by it.
-        var slots: [[Int]]
+        let slots: [[Int]]
+        init(fields: [String], automaton: AhoCorasick, slots: [[Int]]) { self.fields = fields; self.automaton = automaton; self.slots = slots }
     }
     private var scanners: [FieldScanner] = []
     /// Slot → has a guard (rules without one are always candidates).
@@ -155,7 +156,7 @@ enum RegexLiteral {
 
 /// Aho–Corasick over ASCII-folded bytes: a dense root row, every other state's edges in one
 /// flat sorted array (no per-state arrays, so scanning neither allocates nor retains).
-struct AhoCorasick {
+final class AhoCorasick {
     private var edgeStart: [Int32] = []
     private var edgeByte: [UInt8] = []
     private var edgeNext: [Int32] = []
