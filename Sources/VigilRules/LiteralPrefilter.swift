@@ -15,6 +15,8 @@ final class LiteralPrefilter {
         init(fields: [String], automaton: AhoCorasick, slots: [[Int]]) { self.fields = fields; self.automaton = automaton; self.slots = slots }
     }
     private var scanners: [FieldScanner] = []
+    /// Field name → scanners that read it (as their first name or an alias).
+    private var byName: [String: [Int]] = [:]
     /// Slot → has a guard (rules without one are always candidates).
     private(set) var guarded: [Bool]
     private var passed: [Int]
@@ -31,16 +33,30 @@ final class LiteralPrefilter {
         }
         for (fields, needles) in byField.sorted(by: { $0.key.joined(separator: "|") < $1.key.joined(separator: "|") }) {
             let list = Array(needles)
+            for f in fields { byName[f, default: []].append(scanners.count) }
             scanners.append(FieldScanner(fields: fields, automaton: AhoCorasick(list.map(\.key)), slots: list.map(\.value)))
         }
     }
 
     /// Marks the guarded rules whose literals occur in this event; `passes` answers for one slot.
+    /// Walks the event's own fields (tens) rather than every scanner (hundreds): a scanner runs
+    /// on the value its field list resolves to — the first of its names present, vendor fields first.
     func scan(_ e: Event, stamp: Int) {
-        for s in scanners {
-            var value: String?
-            for f in s.fields { if let v = e.original[f] ?? e.fields[f] { value = v; break } }
-            guard let v = value else { continue }
+        for (name, v) in e.original { run(name, v, e, stamp, vendor: true) }
+        for (name, v) in e.fields where e.original[name] == nil { run(name, v, e, stamp, vendor: false) }
+    }
+
+    @inline(__always) private func run(_ name: String, _ v: String, _ e: Event, _ stamp: Int, vendor: Bool) {
+        guard let list = byName[name] else { return }
+        for i in list {
+            let s = scanners[i]
+            if s.fields.count > 1 || s.fields[0] != name {
+                // Resolves to this name only when no earlier name is present.
+                var resolved: String?
+                for f in s.fields where e.original[f] != nil || e.fields[f] != nil { resolved = f; break }
+                guard resolved == name else { continue }
+                if !vendor && e.original[name] != nil { continue }
+            }
             hits.removeAll(keepingCapacity: true)
             s.automaton.scan(v, into: &hits)
             for id in hits { for slot in s.slots[Int(id)] { passed[slot] = stamp } }
