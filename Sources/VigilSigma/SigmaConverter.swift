@@ -82,7 +82,9 @@ public struct SigmaConverter: Sendable {
         func f(_ k: String) -> String? { ls.flatMap { SigmaMetadata.text($0, k) } }
         let resolved = try mapping.resolve(product: f("product"), category: f("category"), service: f("service"))
         let d = try SigmaDetection(detection, aliases: resolved)
-        let p = resolved.constraint.map { Predicate.and([$0, d.condition]) } ?? d.condition
+        // The detection first: the index has already matched the EventID, so the constraint
+        // usually holds and the detection usually decides (and fails) sooner.
+        let p = resolved.constraint.map { Predicate.and([d.condition, $0]) } ?? d.condition
         return (p, resolved.formats)
     }
 
