@@ -43,10 +43,14 @@ final class PredicateEvaluator {
             if !t.all && !t.cased {
                 var lits: [Compiled] = [], needles: [[UInt8]] = [], rest: [Compiled] = []
                 for m in compiled {
+                    var literal: [UInt8]?
                     switch m {
-                    case .contains(let n), .startswith(let n), .endswith(let n), .equals(let n, nil) where !n.isEmpty: lits.append(m); needles.append(n)
-                    default: rest.append(m)
+                    case .contains(let n), .startswith(let n), .endswith(let n): literal = n
+                    case .equals(let n, nil): literal = n
+                    default: break
                     }
+                    // An empty needle never reports a hit from the automaton: it stays a plain matcher.
+                    if let n = literal, !n.isEmpty { lits.append(m); needles.append(n) } else { rest.append(m) }
                 }
                 if lits.count >= 6 { return .manyLiterals(fields: t.fields, automaton: AhoCorasick(needles), matchers: lits, rest: rest) }
             }
@@ -95,6 +99,7 @@ final class PredicateEvaluator {
             var value: String?
             for f in fields { if let v = e.original[f] ?? e.fields[f] { value = v; break } }
             guard let v = value else { return rest.contains(where: Self.holdsWhenAbsent) }
+            // `equals` with a number (e.g. 3 matching "03") is in `rest`, so numeric equality is kept.
             var hits: [Int32] = []
             ac.scan(v, into: &hits)
             for id in hits where Self.test(lits[Int(id)], v, cased: false, e) { return true }

@@ -149,7 +149,7 @@ if !allEvents.isEmpty {
             let t = Date(); for _ in 0..<5 { _ = engine.process(e, nowMs: time) }
             costs.append((Date().timeIntervalSince(t) / 5, k))
         }
-        if let worst = costs.max(by: { $0.0 < $1.0 }) {
+        if !costs.isEmpty {
             var per: [(Double, String)] = []
             for r in windowsRules {
                 let one = DetectionEngine()
