@@ -66,6 +66,10 @@ final class PredicateTests: XCTestCase {
         XCTAssertTrue(try fires(p, win(["Image": "c:\\x\\TOOL42.exe"])))
         XCTAssertFalse(try fires(p, win(["Image": "c:\\x\\tool42.exe.txt"])), "endswith, not contains")
         XCTAssertFalse(try fires(p, win(["Image": "c:\\x\\tool99.exe"])))
+        // An empty `contains` in a long list holds for any present value (Sigma: LIKE '%%').
+        let withEmpty = test("CommandLine", ["qfe list", "diskdrive ", "csproduct ", "computersystem ", " os ", ""].map { Matcher(.contains, $0) })
+        XCTAssertTrue(try fires(withEmpty, win(["CommandLine": "xyz"])))
+        XCTAssertFalse(try fires(withEmpty, win(["Image": "wmic.exe"])), "absent field")
     }
 
     func testAhoCorasickFindsOverlappingNeedles() {
