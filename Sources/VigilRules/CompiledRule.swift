@@ -6,7 +6,7 @@ import VigilQuery
 final class CompiledRule {
     let rule: Rule
     let active: Bool
-    let conditions: [QueryEvaluator]
+    let conditions: [Condition]
     let requirements: [Requirement?]
     let groupBy: [FieldAccess]
     let distinctField: FieldAccess?
@@ -14,8 +14,13 @@ final class CompiledRule {
     init(_ rule: Rule, forceActive: Bool = false) throws {
         self.rule = rule
         active = forceActive || rule.status == .active
-        conditions = try rule.detection.conditions.map { try QueryEvaluator($0, catalog: EventCatalog.catalog) }
-        requirements = conditions.map { Requirement.of($0.query) }
+        conditions = try rule.detection.conditions.map { try Condition($0) }
+        requirements = conditions.map {
+            switch $0 {
+            case .qql(let q): return Requirement.of(q.query)
+            case .predicate(let p): return Requirement.of(p.predicate)
+            }
+        }
         groupBy = rule.detection.groupBy.map(FieldAccess.init)
         if case .distinct(_, let f, _, _, _) = rule.detection { distinctField = FieldAccess(f) } else { distinctField = nil }
     }
@@ -24,13 +29,28 @@ final class CompiledRule {
     /// unknown special object, say) counts as no match.
     func matches(_ i: Int, _ record: EventRecord, _ context: QueryContext) -> Bool {
         if let r = requirements[i], !r.holds(record) { return false }
-        return (try? conditions[i].matches(record, context: context)) == true
+        switch conditions[i] {
+        case .qql(let q): return (try? q.matches(record, context: context)) == true
+        case .predicate(let p): return p.matches(record.event)
+        }
     }
 
     var windowMs: Int64 {
         switch rule.detection {
         case .match: return 0
         case .threshold(_, _, _, let w), .distinct(_, _, _, _, let w), .sequence(_, _, let w), .absence(_, _, _, let w): return w
+        }
+    }
+}
+
+/// A condition in either form: QQL over the events list, or a field predicate (`@predicate …`, what Sigma compiles to).
+enum Condition {
+    case qql(QueryEvaluator)
+    case predicate(PredicateEvaluator)
+
+    init(_ text: String) throws {
+        if text.hasPrefix(Predicate.prefix) { self = .predicate(try PredicateEvaluator(try Predicate.parse(condition: text))) } else {
+            self = .qql(try QueryEvaluator(text, catalog: EventCatalog.catalog))
         }
     }
 }

@@ -52,6 +52,7 @@ public final class DetectionEngine {
     private var slotById: [String: Int] = [:]
     private var states: [[String: GroupState]] = []
     private var index = RuleIndex([])
+    private var prefilter = LiteralPrefilter([])
     private var indexStale = false
     private var seen: [Int] = []
     private var stamp = 0
@@ -108,6 +109,7 @@ public final class DetectionEngine {
 
     private func reindex() {
         index = RuleIndex(slots)
+        prefilter = LiteralPrefilter(slots)
         hasAbsence = slots.contains { if case .absence? = $0?.rule.detection, $0?.active == true { return true }; return false }
         indexStale = false
     }
@@ -127,9 +129,12 @@ public final class DetectionEngine {
         var candidates: [Int] = []
         index.candidates(e, record, stamp: stamp, seen: &seen, into: &candidates)
         count("candidates", UInt64(candidates.count))
+        if !candidates.isEmpty { prefilter.scan(e, stamp: stamp) }
         var out: [RuleHit] = []
         for slot in candidates {
+            guard prefilter.passes(slot, stamp: stamp) else { continue }
             guard let r = slots[slot] else { continue }
+            count("evaluated")
             if case .match = r.rule.detection {
                 if r.matches(0, record, context) { matchRule(slot, r, e, t, record, &out) }
                 continue

@@ -205,6 +205,13 @@ public enum RuleDecoder {
     /// A QQL condition over the events list; a bad one is reported with the caret rendering.
     static func condition(_ o: inout Obj, _ key: String) -> String? {
         guard let text = o.string(key, required: true, nonEmpty: true) else { return nil }
+        if text.hasPrefix(Predicate.prefix) {
+            do { _ = try PredicateEvaluator(try Predicate.parse(condition: text)) } catch {
+                o.c.add(.invalidQuery, o.p(key), "predicate: \(error)")
+                return nil
+            }
+            return text
+        }
         do { _ = try QueryEvaluator(text, catalog: EventCatalog.catalog) } catch let e as QueryError {
             o.c.add(.invalidQuery, o.p(key), e.with(text).rendered)
             return nil

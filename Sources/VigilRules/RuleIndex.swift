@@ -109,3 +109,38 @@ struct RuleIndex {
         }
     }
 }
+
+extension Requirement {
+    /// The index literal of a predicate: Windows `EventID` (as `event.code`) or `Channel` equality
+    /// forced by the top-level AND, or by every branch of an OR on the same field.
+    public static func of(_ p: Predicate, catalog: TokenCatalog = EventCatalog.catalog) -> Requirement? {
+        switch p {
+        case .test(let t):
+            guard t.fields.count == 1, !t.all || t.matchers.count == 1, t.matchers.allSatisfy({ $0.op == .equals }),
+                  !t.matchers.contains(where: { $0.value.contains(where: { $0 == "*" || $0 == "?" }) }) else { return nil }
+            let tokenName: String
+            switch t.fields[0] {
+            case "EventID": tokenName = "event.code"
+            case "Channel": tokenName = "Channel"
+            default: return nil
+            }
+            guard let token = catalog.token(named: tokenName) else { return nil }
+            return Requirement(token: token, values: Set(t.matchers.map { asciiLower($0.value) }))
+        case .and(let ps):
+            var best: Requirement?
+            for x in ps { if let r = of(x, catalog: catalog), best == nil || rank(r.token.name) < rank(best!.token.name) { best = r } }
+            return best
+        case .or(let ps):
+            var union: Requirement?
+            for x in ps {
+                guard let r = of(x, catalog: catalog) else { return nil }
+                if let u = union {
+                    guard u.token.name == r.token.name else { return nil }
+                    union = Requirement(token: u.token, values: u.values.union(r.values))
+                } else { union = r }
+            }
+            return union
+        default: return nil
+        }
+    }
+}

@@ -17,7 +17,7 @@ struct CLIError: Error, CustomStringConvertible {
 struct Args {
     var words: [String] = []
     var flags: [String: String] = [:]
-    static let booleanFlags: Set<String> = ["json", "foreground", "tcp", "help", "quiet", "confirm"]
+    static let booleanFlags: Set<String> = ["json", "foreground", "tcp", "help", "quiet", "confirm", "inactive", "dry-run", "print-mapping"]
 
     init(_ argv: [String]) throws {
         var i = 0

@@ -13,6 +13,7 @@ enum RulesCommand {
       vigil rules facets TOKEN [QQL]               e.g. rule.tactic, rule.technique, rule.status, rule.criticality, rule.log_source
       vigil rules get ID [--json]                  detail, in plain language; --json prints the rule JSON
       vigil rules import FILE                      a rule, an array of rules or a bundle; all or nothing
+      vigil rules import-sigma PATH… [--mapping F] Sigma rules (files or directories), converted then imported; summary of refusals
       vigil rules export [ID] [--out FILE]         one rule or every rule as a bundle
       vigil rules activate|deactivate|delete ID
       vigil rules test FILE                        run the file's embedded tests (locally)
@@ -52,6 +53,7 @@ enum RulesCommand {
         let sub = args.words[1]
         let rest = Array(args.words.dropFirst(2))
         if sub == "test" { return try test(rest) }
+        if sub == "import-sigma" { return try SigmaCommand.run(args, rest) }
         func id() throws -> String {
             guard let i = rest.first else { throw CLIError(message: "usage: vigil rules \(sub) ID", exitCode: 2) }
             return i

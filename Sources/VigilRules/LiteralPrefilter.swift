@@ -1,0 +1,264 @@
+import VigilWire
+
+/// A necessary condition per predicate rule — "one of these literals occurs in that field" —
+/// checked for all rules at once: each field's value is scanned once by an Aho–Corasick
+/// automaton of every rule's literals for that field, and only rules with a hit are evaluated.
+/// Rules without such a guard (regexes, NOTs at the top, keywords…) are always evaluated.
+final class LiteralPrefilter {
+    struct Atom: Hashable { var fields: [String]; var needle: [UInt8] }
+
+    private final class FieldScanner {
+        let fields: [String]
+        let automaton: AhoCorasick
+        /// Needle id → slots guarded by it.
+        let slots: [[Int]]
+        init(fields: [String], automaton: AhoCorasick, slots: [[Int]]) { self.fields = fields; self.automaton = automaton; self.slots = slots }
+    }
+    private var scanners: [FieldScanner] = []
+    /// Field name → scanners that read it (as their first name or an alias).
+    private var byName: [String: [Int]] = [:]
+    /// Slot → has a guard (rules without one are always candidates).
+    private(set) var guarded: [Bool]
+    private var passed: [Int]
+
+    init(_ rules: [CompiledRule?]) {
+        guarded = Array(repeating: false, count: rules.count)
+        passed = Array(repeating: 0, count: rules.count)
+        var byField: [[String]: [[UInt8]: [Int]]] = [:]
+        for (slot, r) in rules.enumerated() {
+            guard let r, r.active, case .match = r.rule.detection, r.conditions.count == 1,
+                  case .predicate(let p) = r.conditions[0], let atoms = Self.guardAtoms(p.predicate) else { continue }
+            guarded[slot] = true
+            for a in atoms { byField[a.fields, default: [:]][a.needle, default: []].append(slot) }
+        }
+        for (fields, needles) in byField.sorted(by: { $0.key.joined(separator: "|") < $1.key.joined(separator: "|") }) {
+            let list = Array(needles)
+            for f in fields { byName[f, default: []].append(scanners.count) }
+            scanners.append(FieldScanner(fields: fields, automaton: AhoCorasick(list.map(\.key)), slots: list.map(\.value)))
+        }
+    }
+
+    /// Marks the guarded rules whose literals occur in this event; `passes` answers for one slot.
+    /// Walks the event's own fields (tens) rather than every scanner (hundreds): a scanner runs
+    /// on the value its field list resolves to — the first of its names present, vendor fields first.
+    func scan(_ e: Event, stamp: Int) {
+        for (name, v) in e.original { run(name, v, e, stamp, vendor: true) }
+        for (name, v) in e.fields where e.original[name] == nil { run(name, v, e, stamp, vendor: false) }
+    }
+
+    @inline(__always) private func run(_ name: String, _ v: String, _ e: Event, _ stamp: Int, vendor: Bool) {
+        guard let list = byName[name] else { return }
+        for i in list {
+            let s = scanners[i]
+            if s.fields.count > 1 || s.fields[0] != name {
+                // Resolves to this name only when no earlier name is present.
+                var resolved: String?
+                for f in s.fields where e.original[f] != nil || e.fields[f] != nil { resolved = f; break }
+                guard resolved == name else { continue }
+                if !vendor && e.original[name] != nil { continue }
+            }
+            hits.removeAll(keepingCapacity: true)
+            s.automaton.scan(v, into: &hits)
+            for id in hits { for slot in s.slots[Int(id)] { passed[slot] = stamp } }
+        }
+    }
+    private var hits: [Int32] = []
+
+    @inline(__always) func passes(_ slot: Int, stamp: Int) -> Bool { !guarded[slot] || passed[slot] == stamp }
+
+    // MARK: guards
+
+    /// Literals at least one of which must occur for the predicate to hold, or nil when there is no such set.
+    static func guardAtoms(_ p: Predicate) -> Set<Atom>? {
+        switch p {
+        case .and(let ps):
+            var best: Set<Atom>?
+            for x in ps { if let g = guardAtoms(x), best == nil || score(g) < score(best!) { best = g } }
+            return best
+        case .or(let ps):
+            var all = Set<Atom>()
+            for x in ps { guard let g = guardAtoms(x) else { return nil }; all.formUnion(g) }
+            return all
+        case .test(let t):
+            // The index already uses EventID/Channel; a literal every event of the source has would not filter.
+            if t.fields.contains(where: { $0 == "EventID" || $0 == "Channel" }) { return nil }
+            var needles: [[UInt8]] = []
+            for m in t.matchers {
+                guard let n = needle(m), n.count >= 2 else { if t.all { continue } else { return nil } }
+                needles.append(n)
+            }
+            if needles.isEmpty { return nil }
+            if t.all, let longest = needles.max(by: { $0.count < $1.count }) { return [Atom(fields: t.fields, needle: longest)] }
+            return Set(needles.map { Atom(fields: t.fields, needle: $0) })
+        default: return nil
+        }
+    }
+
+    static func score(_ g: Set<Atom>) -> Int { g.count + (g.contains { $0.needle.count < 4 } ? 1000 : 0) }
+
+    /// The folded literal a matcher's value must contain.
+    static func needle(_ m: Matcher) -> [UInt8]? {
+        switch m.op {
+        case .equals, .contains, .startswith, .endswith: return m.value.isEmpty ? nil : Array(m.value.utf8).map(PredicateEvaluator.fold)
+        case .glob:
+            // The longest literal run between wildcards.
+            var best: [UInt8] = [], cur: [UInt8] = []
+            let b = Array(m.value.utf8)
+            var i = 0
+            while i < b.count {
+                let c = b[i]
+                if c == 0x5C, i + 1 < b.count, [0x2A, 0x3F, 0x5C].contains(b[i + 1]) { cur.append(PredicateEvaluator.fold(b[i + 1])); i += 2; continue }
+                if c == 0x2A || c == 0x3F { if cur.count > best.count { best = cur }; cur = [] } else { cur.append(PredicateEvaluator.fold(c)) }
+                i += 1
+            }
+            if cur.count > best.count { best = cur }
+            return best.isEmpty ? nil : best
+        case .regex: return RegexLiteral.required(m.value)
+        default: return nil
+        }
+    }
+}
+
+/// A literal (ASCII-folded, at least 3 bytes) every match of a regex contains, found conservatively:
+/// the longest run of plain characters at the top level, none made optional by a quantifier;
+/// nil when the pattern has a top-level `|` or no such run.
+enum RegexLiteral {
+    static func required(_ pattern: String) -> [UInt8]? {
+        if pattern.contains("(?x") || pattern.contains("(?-") { return nil }
+        let b = Array(pattern.utf8)
+        var best: [UInt8] = [], cur: [UInt8] = []
+        func cut() { if cur.count > best.count { best = cur }; cur = [] }
+        var i = 0
+        while i < b.count {
+            let c = b[i]
+            switch c {
+            case UInt8(ascii: "|"): return nil
+            case UInt8(ascii: "("), UInt8(ascii: "["):
+                cut()
+                // Skip the group or class (nested groups, escapes, classes inside groups).
+                var depth = 0, inClass = false
+                while i < b.count {
+                    let x = b[i]
+                    if x == UInt8(ascii: "\\") { i += 2; continue }
+                    if inClass { if x == UInt8(ascii: "]") { inClass = false; if depth == 0 { break } } }
+                    else if x == UInt8(ascii: "[") { inClass = true }
+                    else if x == UInt8(ascii: "(") { depth += 1 }
+                    else if x == UInt8(ascii: ")") { depth -= 1; if depth == 0 { break } }
+                    i += 1
+                }
+                i += 1
+                continue
+            case UInt8(ascii: "*"), UInt8(ascii: "?"), UInt8(ascii: "{"):
+                if !cur.isEmpty { cur.removeLast() }
+                cut()
+                if c == UInt8(ascii: "{") { while i < b.count && b[i] != UInt8(ascii: "}") { i += 1 } }
+            case UInt8(ascii: "+"): cut()
+            case UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "$"), UInt8(ascii: ")"): cut()
+            case UInt8(ascii: "\\"):
+                guard i + 1 < b.count else { cut(); break }
+                let n = b[i + 1]
+                let isLetterOrDigit = (n >= 48 && n <= 57) || (n >= 65 && n <= 90) || (n >= 97 && n <= 122)
+                if isLetterOrDigit { cut() } else { cur.append(n) }
+                i += 1
+            default:
+                if c >= 0x80 { cut() } else { cur.append(PredicateEvaluator.fold(c)) }
+            }
+            i += 1
+        }
+        cut()
+        return best.count >= 3 ? best : nil
+    }
+}
+
+/// Aho–Corasick over ASCII-folded bytes: a dense root row, every other state's edges in one
+/// flat sorted array (no per-state arrays, so scanning neither allocates nor retains).
+final class AhoCorasick {
+    private var edgeStart: [Int32] = []
+    private var edgeByte: [UInt8] = []
+    private var edgeNext: [Int32] = []
+    private var fail: [Int32] = [0]
+    /// Needle ids ending at a state: outIds[outStart[s]..<outStart[s+1]], including those of its failure chain.
+    private var outStart: [Int32] = []
+    private var outIds: [Int32] = []
+    private var root = [Int32](repeating: 0, count: 256)
+
+    init(_ needles: [[UInt8]]) {
+        var children: [[UInt8: Int32]] = [[:]]
+        var out: [[Int32]] = [[]]
+        for (id, n) in needles.enumerated() {
+            var s: Int32 = 0
+            for c in n {
+                if let nx = children[Int(s)][c] { s = nx; continue }
+                let nx = Int32(children.count)
+                children.append([:]); out.append([])
+                children[Int(s)][c] = nx
+                s = nx
+            }
+            out[Int(s)].append(Int32(id))
+        }
+        let trans = children.map { $0.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+        for c in 0..<256 { root[c] = children[0][UInt8(c)] ?? 0 }
+        fail = Array(repeating: 0, count: trans.count)
+        func step(_ s: Int32, _ c: UInt8) -> Int32? { trans[Int(s)].first { $0.0 == c }?.1 }
+        // Breadth-first: failure links, and each state's outputs extended by its failure state's.
+        var queue: [Int32] = children[0].values.sorted()
+        var qi = 0
+        while qi < queue.count {
+            let s = queue[qi]; qi += 1
+            for (c, nx) in trans[Int(s)] {
+                var f = fail[Int(s)]
+                while f != 0 && step(f, c) == nil { f = fail[Int(f)] }
+                let target = f == 0 ? root[Int(c)] : (step(f, c) ?? 0)
+                fail[Int(nx)] = target == nx ? 0 : target
+                out[Int(nx)] += out[Int(fail[Int(nx)])]
+                queue.append(nx)
+            }
+        }
+        for (s, t) in trans.enumerated() {
+            edgeStart.append(Int32(edgeByte.count))
+            for (c, nx) in t { edgeByte.append(c); edgeNext.append(nx) }
+            outStart.append(Int32(outIds.count))
+            outIds += out[s]
+        }
+        edgeStart.append(Int32(edgeByte.count))
+        outStart.append(Int32(outIds.count))
+    }
+
+    /// Appends the id of every needle occurring in `s` (an id once per occurrence).
+    func scan(_ s: String, into hits: inout [Int32]) {
+        let body: (UnsafeBufferPointer<UInt8>) -> Void = { buf in
+            self.edgeStart.withUnsafeBufferPointer { es in
+            self.edgeByte.withUnsafeBufferPointer { eb in
+            self.edgeNext.withUnsafeBufferPointer { en in
+            self.fail.withUnsafeBufferPointer { fl in
+            self.root.withUnsafeBufferPointer { rt in
+            self.outStart.withUnsafeBufferPointer { os in
+            self.outIds.withUnsafeBufferPointer { oi in
+                var st: Int32 = 0
+                for raw in buf {
+                    let c = raw >= 65 && raw <= 90 ? raw + 32 : raw
+                    while true {
+                        if st == 0 { st = rt[Int(c)]; break }
+                        var k = Int(es[Int(st)]), found: Int32 = -1
+                        let end = Int(es[Int(st) + 1])
+                        while k < end { let b = eb[k]; if b == c { found = en[k]; break }; if b > c { break }; k += 1 }
+                        if found >= 0 { st = found; break }
+                        st = fl[Int(st)]
+                    }
+                    if st != 0 {
+                        var o = Int(os[Int(st)])
+                        let oe = Int(os[Int(st) + 1])
+                        while o < oe { hits.append(oi[o]); o += 1 }
+                    }
+                }
+            }}}}}}}
+        }
+        if s.utf8.withContiguousStorageIfAvailable(body) == nil { Array(s.utf8).withUnsafeBufferPointer(body) }
+    }
+}
+
+extension Predicate {
+    /// Whether the engine can skip this predicate on events that lack all of its literals
+    /// (otherwise it is evaluated on every event of its log source and EventID).
+    public var hasLiteralGuard: Bool { LiteralPrefilter.guardAtoms(self) != nil }
+}

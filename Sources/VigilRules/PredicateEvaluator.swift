@@ -1,0 +1,263 @@
+import Foundation
+import VigilWire
+
+/// A Predicate ready to run: needles folded once, regexes compiled, networks parsed.
+/// Values are read from the event's vendor fields first, then its normalized fields.
+final class PredicateEvaluator {
+    indirect enum Node {
+        case and([Node]), or([Node]), not(Node), constant(Bool)
+        case test(fields: [String], matchers: [Compiled], all: Bool, cased: Bool)
+        /// A long any-of list of literal matchers: one Aho–Corasick pass, then each hit checked by its own op.
+        case manyLiterals(fields: [String], automaton: AhoCorasick, matchers: [Compiled], rest: [Compiled])
+        case keywords([Compiled])
+    }
+    enum Compiled {
+        case equals([UInt8], Double?), contains([UInt8]), startswith([UInt8]), endswith([UInt8]), glob([UInt8])
+        /// The regex and a literal every match contains (checked first: bridging to NSString is slow).
+        case regex(NSRegularExpression, [UInt8]?)
+        /// `.{N,}`: a line of at least N characters (ICU takes milliseconds on this pattern).
+        case longLine(Int)
+        case cidr(Network)
+        case compare(Matcher.Op, Double)
+        case exists(Bool), null
+        case fieldref(String)
+    }
+
+    let predicate: Predicate
+    let root: Node
+
+    init(_ p: Predicate) throws {
+        predicate = p
+        root = try Self.compile(p)
+    }
+
+    static func compile(_ p: Predicate) throws -> Node {
+        switch p {
+        case .and(let ps): return .and(try ps.map(compile))
+        case .or(let ps): return .or(try ps.map(compile))
+        case .not(let x): return .not(try compile(x))
+        case .constant(let b): return .constant(b)
+        case .keywords(let ms): return .keywords(try ms.map { try compile($0, cased: false) })
+        case .test(let t):
+            let compiled = try t.matchers.map { try compile($0, cased: t.cased) }
+            if !t.all && !t.cased {
+                var lits: [Compiled] = [], needles: [[UInt8]] = [], rest: [Compiled] = []
+                for m in compiled {
+                    var literal: [UInt8]?
+                    switch m {
+                    case .contains(let n), .startswith(let n), .endswith(let n): literal = n
+                    case .equals(let n, nil): literal = n
+                    default: break
+                    }
+                    // An empty needle never reports a hit from the automaton: it stays a plain matcher.
+                    if let n = literal, !n.isEmpty { lits.append(m); needles.append(n) } else { rest.append(m) }
+                }
+                if lits.count >= 6 { return .manyLiterals(fields: t.fields, automaton: AhoCorasick(needles), matchers: lits, rest: rest) }
+            }
+            return .test(fields: t.fields, matchers: compiled, all: t.all, cased: t.cased)
+        }
+    }
+
+    static func compile(_ m: Matcher, cased: Bool) throws -> Compiled {
+        let b = cased ? Array(m.value.utf8) : Array(m.value.utf8).map(fold)
+        switch m.op {
+        case .equals: return .equals(b, !m.value.isEmpty && m.value.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" }) ? Double(m.value) : nil)
+        case .contains: return .contains(b)
+        case .startswith: return .startswith(b)
+        case .endswith: return .endswith(b)
+        case .glob: return .glob(b)
+        case .regex:
+            if let n = longLinePattern(m.value) { return .longLine(n) }
+            do { return .regex(try NSRegularExpression(pattern: m.value), RegexLiteral.required(m.value)) } catch {
+                throw PredicateError("regex '\(m.value)' does not compile: \(error.localizedDescription)")
+            }
+        case .cidr:
+            guard let n = Network(m.value) else { throw PredicateError("'\(m.value)' is not a CIDR network") }
+            return .cidr(n)
+        case .gt, .gte, .lt, .lte:
+            guard let d = Double(m.value) else { throw PredicateError("\(m.op.rawValue) needs a number, found '\(m.value)'") }
+            return .compare(m.op, d)
+        case .exists: return .exists(m.value == "true")
+        case .null: return .null
+        case .fieldref: return .fieldref(m.value)
+        }
+    }
+
+    func matches(_ e: Event) -> Bool { eval(root, e) }
+
+    private func eval(_ n: Node, _ e: Event) -> Bool {
+        switch n {
+        case .and(let xs): for x in xs where !eval(x, e) { return false }; return true
+        case .or(let xs): for x in xs where eval(x, e) { return true }; return false
+        case .not(let x): return !eval(x, e)
+        case .constant(let b): return b
+        case .keywords(let ms):
+            for v in e.original.values { for m in ms where Self.test(m, v, cased: false, e) { return true } }
+            if let v = e.fields["message"] { for m in ms where Self.test(m, v, cased: false, e) { return true } }
+            return false
+        case .manyLiterals(let fields, let ac, let lits, let rest):
+            var value: String?
+            for f in fields { if let v = e.original[f] ?? e.fields[f] { value = v; break } }
+            guard let v = value else { return rest.contains(where: Self.holdsWhenAbsent) }
+            // `equals` with a number (e.g. 3 matching "03") is in `rest`, so numeric equality is kept.
+            var hits: [Int32] = []
+            ac.scan(v, into: &hits)
+            for id in hits where Self.test(lits[Int(id)], v, cased: false, e) { return true }
+            for m in rest where Self.test(m, v, cased: false, e) { return true }
+            return false
+        case .test(let fields, let ms, let all, let cased):
+            var value: String?
+            for f in fields { if let v = e.original[f] ?? e.fields[f] { value = v; break } }
+            guard let v = value else {
+                // Absent: only `exists: false` and `null` hold.
+                if all { return ms.allSatisfy(Self.holdsWhenAbsent) }
+                return ms.contains(where: Self.holdsWhenAbsent)
+            }
+            if all { for m in ms where !Self.test(m, v, cased: cased, e) { return false }; return true }
+            for m in ms where Self.test(m, v, cased: cased, e) { return true }
+            return false
+        }
+    }
+
+    static func holdsWhenAbsent(_ m: Compiled) -> Bool {
+        switch m {
+        case .exists(let want): return !want
+        case .null: return true
+        default: return false
+        }
+    }
+
+    static func test(_ m: Compiled, _ v: String, cased: Bool, _ e: Event) -> Bool {
+        switch m {
+        case .exists(let want): return want
+        case .null: return v.isEmpty
+        case .regex(let r, let lit):
+            if let lit, !withBytes(v, { contains($0, lit, false) }) { return false }
+            return r.firstMatch(in: v, range: NSRange(v.startIndex..., in: v)) != nil
+        case .cidr(let n): return n.contains(v)
+        case .longLine(let n):
+            var run = 0
+            for ch in v.unicodeScalars { if ch == "\n" || ch == "\r" { run = 0 } else { run += 1; if run >= n { return true } } }
+            return false
+        case .compare(let op, let d):
+            guard let x = Double(v) ?? Double(v.trimmingCharacters(in: .whitespaces)) else { return false }
+            switch op { case .gt: return x > d; case .gte: return x >= d; case .lt: return x < d; default: return x <= d }
+        case .fieldref(let other):
+            guard let o = e.original[other] ?? e.fields[other] else { return false }
+            return cased ? v == o : asciiLower(v) == asciiLower(o)
+        case .equals(let needle, let num):
+            if bytesEqual(v, needle, cased) { return true }
+            if let num, let x = Double(v) { return x == num }
+            return false
+        case .contains(let n): return withBytes(v) { contains($0, n, cased) }
+        case .startswith(let n): return withBytes(v) { $0.count >= n.count && eq($0, 0, n, cased) }
+        case .endswith(let n): return withBytes(v) { $0.count >= n.count && eq($0, $0.count - n.count, n, cased) }
+        case .glob(let p): return withBytes(v) { glob($0, p, cased) }
+        }
+    }
+
+    /// `.{N,}` (optionally with `^`/`$` around it): the minimum line length N.
+    static func longLinePattern(_ p: String) -> Int? {
+        var s = Substring(p)
+        if s.hasPrefix("^") { s = s.dropFirst() }
+        if s.hasSuffix("$") { s = s.dropLast() }
+        guard s.hasPrefix(".{"), s.hasSuffix(",}") else { return nil }
+        return Int(s.dropFirst(2).dropLast(2))
+    }
+
+    @inline(__always) static func fold(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c + 32 : c }
+
+    @inline(__always) static func withBytes(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
+        if let r = s.utf8.withContiguousStorageIfAvailable(body) { return r }
+        let a = Array(s.utf8)
+        return a.withUnsafeBufferPointer(body)
+    }
+
+    static func bytesEqual(_ s: String, _ n: [UInt8], _ cased: Bool) -> Bool {
+        withBytes(s) { $0.count == n.count && eq($0, 0, n, cased) }
+    }
+
+    @inline(__always) static func eq(_ h: UnsafeBufferPointer<UInt8>, _ at: Int, _ n: [UInt8], _ cased: Bool) -> Bool {
+        var i = 0
+        if cased { while i < n.count { if h[at + i] != n[i] { return false }; i += 1 } } else {
+            while i < n.count { if fold(h[at + i]) != n[i] { return false }; i += 1 }
+        }
+        return true
+    }
+
+    static func contains(_ h: UnsafeBufferPointer<UInt8>, _ n: [UInt8], _ cased: Bool) -> Bool {
+        guard !n.isEmpty else { return true }
+        guard h.count >= n.count else { return false }
+        let first = n[0]
+        var i = 0
+        let last = h.count - n.count
+        while i <= last {
+            let c = cased ? h[i] : fold(h[i])
+            if c == first && eq(h, i, n, cased) { return true }
+            i += 1
+        }
+        return false
+    }
+
+    /// `*` any run, `?` one byte, `\` escapes the next `*`, `?` or `\`.
+    static func glob(_ h: UnsafeBufferPointer<UInt8>, _ p: [UInt8], _ cased: Bool) -> Bool {
+        var hi = 0, pi = 0, starP = -1, starH = 0
+        while hi < h.count {
+            if pi < p.count {
+                let c = p[pi]
+                if c == 0x2A { starP = pi; starH = hi; pi += 1; continue }
+                if c == 0x3F { pi += 1; hi += 1; continue }
+                var lit = c, width = 1
+                if c == 0x5C, pi + 1 < p.count, [0x2A, 0x3F, 0x5C].contains(p[pi + 1]) { lit = p[pi + 1]; width = 2 }
+                if (cased ? h[hi] : fold(h[hi])) == lit { pi += width; hi += 1; continue }
+            }
+            if starP >= 0 { pi = starP + 1; starH += 1; hi = starH; continue }
+            return false
+        }
+        while pi < p.count && p[pi] == 0x2A { pi += 1 }
+        return pi == p.count
+    }
+}
+
+/// An IPv4 or IPv6 network for `cidr`.
+struct Network {
+    let bytes: [UInt8]
+    let prefix: Int
+
+    init?(_ s: String) {
+        let parts = s.split(separator: "/", maxSplits: 1)
+        guard let a = Network.parse(String(parts[0])) else { return nil }
+        let p = parts.count == 2 ? Int(parts[1]) : a.count * 8
+        guard let p, p >= 0, p <= a.count * 8 else { return nil }
+        bytes = a; prefix = p
+    }
+
+    static func parse(_ s: String) -> [UInt8]? {
+        if s.contains(":") {
+            var a = in6_addr()
+            guard inet_pton(AF_INET6, s, &a) == 1 else { return nil }
+            return withUnsafeBytes(of: &a) { Array($0) }
+        }
+        var a = in_addr()
+        guard inet_pton(AF_INET, s, &a) == 1 else { return nil }
+        return withUnsafeBytes(of: &a) { Array($0) }
+    }
+
+    func contains(_ s: String) -> Bool {
+        guard let a = Network.parse(s), a.count == bytes.count else { return false }
+        var bits = prefix, i = 0
+        while bits > 0 {
+            let mask: UInt8 = bits >= 8 ? 0xFF : UInt8(0xFF << (8 - bits) & 0xFF)
+            if a[i] & mask != bytes[i] & mask { return false }
+            bits -= 8; i += 1
+        }
+        return true
+    }
+}
+
+/// The evaluator's wildcard matcher, case-sensitive, for other modules (Sigma selection names).
+public enum PredicateGlob {
+    public static func matches(_ h: UnsafeBufferPointer<UInt8>, _ pattern: [UInt8]) -> Bool {
+        PredicateEvaluator.glob(h, pattern, true)
+    }
+}
