@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "qql-bench", targets: ["qql-bench"]),
         .executable(name: "detection-bench", targets: ["detection-bench"]),
         .executable(name: "enrichment-bench", targets: ["enrichment-bench"]),
+        .executable(name: "e2e-bench", targets: ["e2e-bench"]),
     ],
     targets: [
         // C libraries from Debian, each wrapped by exactly one Swift module.
@@ -81,6 +82,9 @@ let package = Package(
         .executableTarget(name: "detection-bench", dependencies: ["VigilRules", "VigilWire"], path: "bench/detection-bench", swiftSettings: strict),
         .executableTarget(name: "qql-bench", dependencies: ["VigilQuery", "VigilStore", "VigilService"], path: "bench/qql-bench"),
         .executableTarget(name: "enrichment-bench", dependencies: ["EnrichmentService", "VigilIntel", "VigilWire"], path: "bench/enrichment-bench"),
+        // End to end: starts the release services, replays a seeded dataset, measures throughput, latency, RSS, CPU.
+        .executableTarget(name: "e2e-bench", dependencies: ["VigilBus", "VigilWire", "VigilLog", "VigilImport", "VigilRules"], path: "bench/e2e",
+                          exclude: ["peers"]),
 
         .testTarget(name: "VigilWireTests", dependencies: ["VigilWire"]),
         .testTarget(name: "VigilParsersTests", dependencies: ["VigilParsers"], resources: [.copy("Fixtures")]),
