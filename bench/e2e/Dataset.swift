@@ -48,6 +48,15 @@ struct Dataset {
         return String(format: "%@ %2d %02d:%02d:%02d", months[Int(tmv.tm_mon)], Int(tmv.tm_mday), Int(tmv.tm_hour), Int(tmv.tm_min), Int(tmv.tm_sec))
     }
 
+    /// "Mar 10 2024 12:00:00" (ASA's own timestamp with the year).
+    static func asaTime(_ ms: Int64) -> String {
+        var t = time_t(ms / 1000)
+        var tmv = tm()
+        gmtime_r(&t, &tmv)
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        return String(format: "%@ %02d %04d %02d:%02d:%02d", months[Int(tmv.tm_mon)], Int(tmv.tm_mday), Int(tmv.tm_year) + 1900, Int(tmv.tm_hour), Int(tmv.tm_min), Int(tmv.tm_sec))
+    }
+
     static func isoTime(_ ms: Int64) -> String {
         var t = time_t(ms / 1000)
         var tmv = tm()
@@ -134,7 +143,8 @@ struct Dataset {
             let s = start(k, fw, offset: 19000)
             for j in 0..<250 {
                 let t = s + Int64(j) * 100
-                at(t, "<134>\(Dataset.syslogTime(t)) fw01 CEF:0|Vigil|BenchFW|1.0|101|connection denied|5|src=192.0.\(2 + k / 250).\(k % 250 + 1) dst=172.16.0.10 spt=\(20000 + j) dpt=23 proto=TCP act=blocked rt=\(t)")
+                // Cisco ASA 106023 (the CEF parser sets no event.category, so the library's deny-flood rule cannot see CEF denies).
+                at(t, "<164>\(Dataset.asaTime(t)) asa-edge : %ASA-4-106023: Deny tcp src outside:192.0.\(2 + k / 250).\(k % 250 + 1)/\(20000 + j) dst inside:172.16.0.10/23 by access-group \"OUTSIDE_IN\" [0x8ed66b60, 0xf8852875]")
             }
         }
         let ua = max(1, attacks / 2)
@@ -165,7 +175,7 @@ struct Dataset {
             Expectation(ruleFile: "ssh-brute-force", what: "SSH brute force: \(ssh) addresses × 30 failures in 2 min", signals: ssh),
             Expectation(ruleFile: "windows-logon-brute-force", what: "4625 brute force: \(win) addresses × 12 failures", signals: win),
             Expectation(ruleFile: "sysmon-encoded-powershell", what: "encoded PowerShell: \(ps) process starts", signals: ps),
-            Expectation(ruleFile: "firewall-deny-flood", what: "firewall deny flood: \(fw) addresses × 250 denies in 25 s", signals: fw),
+            Expectation(ruleFile: "firewall-deny-flood", what: "firewall deny flood (Cisco ASA 106023): \(fw) addresses × 250 denies in 25 s", signals: fw),
             Expectation(ruleFile: "linux-user-created", what: "useradd: \(ua) new users", signals: ua),
             Expectation(ruleFile: "failed-login", what: "every failed login (\(ssh)×30 sshd + \(win)×12 Windows)", signals: ssh * 30 + win * 12),
             Expectation(ruleFile: "probe", what: "latency probes (sshd accepted for e2e_probe)", signals: probeN),
