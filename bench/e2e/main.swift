@@ -362,42 +362,49 @@ func fixedRatePhase(_ stack: Stack, rate fixedRate: Int, base: (UInt64, UInt64))
     let perTick = max(1, fixedRate / 100)
     let ticks = fixedSeconds * 100
     let sent = ticks * perTick
-    let startWall = Clock.nowMs()
     var r = SplitMix64(seed: seed ^ 0xABCD)
-    var inFlight = 0, failed = 0
-    let t0 = Clock.monotonicMs()
+    // Pre-rendered and pre-encoded, so the sender's pace is not limited by formatting.
+    let renderStart = Clock.nowMs() + 1000
+    var payloads: [[UInt8]] = []
+    payloads.reserveCapacity(ticks)
     var probeN = 1_000_000
+    for tick in 0..<ticks {
+        let evMs = renderStart + Int64(tick) * 10
+        var batch = EventBatch()
+        batch.batchId = "e2e-rate-\(getpid())-\(tick)"
+        batch.agentId = "e2e-bench"
+        for k in 0..<perTick {
+            var e = Event()
+            e.source = "e2e-bench"
+            let line: String
+            if k == 0 { line = Dataset.probeLine(evMs, probeN); probeN += 1 }
+            else { line = Dataset.background(evMs, tick * perTick + k, &r).0 }
+            e.raw = Array(line.utf8)
+            batch.events.append(e)
+        }
+        payloads.append(batch.encoded())
+    }
+    var inFlight = 0, failed = 0
+    let startWall = Clock.nowMs()
+    let t0 = Clock.monotonicMs()
     for tick in 0..<ticks {
         let target = t0 + Int64(tick) * 10
         while Clock.monotonicMs() < target {
             if zpoll([stack.client.socket], timeoutMs: 1)[0] { stack.client.processAvailable() }
         }
-        var batch = EventBatch()
-        batch.batchId = "e2e-rate-\(getpid())-\(tick)"
-        batch.agentId = "e2e-bench"
-        let nowEv = Clock.nowMs()
-        for k in 0..<perTick {
-            var e = Event()
-            e.source = "e2e-bench"
-            let line: String
-            if k == 0 { line = Dataset.probeLine(nowEv, probeN); probeN += 1 }
-            else { line = Dataset.background(nowEv, tick * perTick + k, &r).0 }
-            e.raw = Array(line.utf8)
-            batch.events.append(e)
-        }
         inFlight += 1
-        stack.client.send(service: "ingest", method: "ingest.submit", payload: batch.encoded(), timeoutMs: 30_000) { res in
+        stack.client.send(service: "ingest", method: "ingest.submit", payload: payloads[tick], timeoutMs: 30_000) { res in
             inFlight -= 1
             if case .success(let resp) = res, resp.errorCode == .ok {} else { failed += 1 }
         }
         stack.client.processAvailable()
         stack.client.expire()
     }
+    let sendSecs = Double(Clock.monotonicMs() - t0) / 1000
     while inFlight > 0 && Clock.monotonicMs() - t0 < Int64(fixedSeconds) * 1000 + 30_000 {
         if zpoll([stack.client.socket], timeoutMs: 50)[0] { stack.client.processAvailable() }
         stack.client.expire()
     }
-    let sendSecs = Double(Clock.monotonicMs() - t0) / 1000
     let achieved = Double(sent) / sendSecs
     // Wait until detection has evaluated everything sent.
     let waitUntil = Clock.monotonicMs() + 120_000
