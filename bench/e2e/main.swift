@@ -62,11 +62,14 @@ let t0gen = Clock.monotonicMs()
 let dataset = Dataset(events: eventCount, seed: seed, baseMs: baseMs)
 let dataPath = root + "/dataset.log"
 let sshPath = root + "/sshd.log"
+let windowsPath = root + "/windows.jsonl"
 do {
     var text = dataset.lines.joined(separator: "\n"); text += "\n"
     try text.write(toFile: dataPath, atomically: false, encoding: .utf8)
     var ssh = dataset.sshLines.joined(separator: "\n"); ssh += "\n"
     try ssh.write(toFile: sshPath, atomically: false, encoding: .utf8)
+    var win = dataset.lines.filter { $0.hasPrefix("{") }.joined(separator: "\n"); win += "\n"
+    try win.write(toFile: windowsPath, atomically: false, encoding: .utf8)
 }
 let total = dataset.lines.count
 let bytes = (try? FileManager.default.attributesOfItem(atPath: dataPath)[.size] as? Int) ?? 0
@@ -474,6 +477,42 @@ func secPeer(vigil: RunResult, expected: Int) -> [(String, String)] {
             ("vigil_sec_cpu_ratio", String(format: "%.2f", cpuPerM / max(0.001, vigil.cpuPerMillion)))]
 }
 
+/// pySigma's SQLite backend, the Zircolite approach, over the Windows JSON of the same dataset:
+/// bench/e2e/peers/sigma_sqlite.py with the Sigma equivalents of the library's Windows match rules
+/// (bench/e2e/peers/sigma/*.yml), installed from PyPI by bench/e2e/peers/install-pysigma.sh.
+func pySigmaPeer(vigil: RunResult, expected: Int) -> [(String, String)] {
+    let peers = URL(fileURLWithPath: libraryDirectory()).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path + "/bench/e2e/peers"
+    let install = Process()
+    install.executableURL = URL(fileURLWithPath: "/bin/sh")
+    install.arguments = [peers + "/install-pysigma.sh"]
+    guard (try? install.run()) != nil else { print("\npySigma: cannot run the install script; skipped"); return [] }
+    install.waitUntilExit()
+    guard install.terminationStatus == 0 else { print("\npySigma: `pip install pysigma-backend-sqlite` failed; skipped"); return [] }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", peers + "/sigma_sqlite.py", windowsPath, peers + "/sigma"]
+    let out = Pipe()
+    p.standardOutput = out
+    guard (try? p.run()) != nil else { print("\npySigma: cannot start python3; skipped"); return [] }
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0, let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+          let events = obj["events"] as? Int, events > 0 else { print("\npySigma: the script failed; skipped"); return [] }
+    func d(_ k: String) -> Double { (obj[k] as? Double) ?? Double((obj[k] as? Int) ?? 0) }
+    let matches = (obj["matches"] as? [String: Any]) ?? [:]
+    let enc = (matches["encoded-powershell"] as? Int) ?? -1
+    let cpu = d("cpu_load_s") + d("cpu_query_s")
+    let wall = d("load_s") + d("query_s")
+    let cpuPerM = cpu / Double(events) * 1e6
+    let rate = Double(events) / max(0.001, wall)
+    print(String(format: "\npySigma-SQLite: %d Windows events, %d Sigma rules: load %.2f s + query %.3f s (convert %.2f s, not counted) = %.0f events/s, %.1f CPU s per million events; encoded-powershell matches %d (expected %d)",
+                 events, (obj["rules"] as? Int) ?? 0, d("load_s"), d("query_s"), d("convert_s"), rate, cpuPerM, enc, expected))
+    print(String(format: "  Vigil/pySigma: events per CPU second %.2f× (Vigil: whole pipeline, all formats, %d rules; pySigma: Windows events only, in-memory SQLite, 13 rules)",
+                 cpuPerM / max(0.001, vigil.cpuPerMillion), vigil.rules))
+    return [("pysigma_events_per_s", String(Int(rate))), ("pysigma_cpu_s_per_million", String(format: "%.1f", cpuPerM)),
+            ("pysigma_encoded_powershell", String(enc)), ("vigil_pysigma_cpu_ratio", String(format: "%.2f", cpuPerM / max(0.001, vigil.cpuPerMillion)))]
+}
+
 // MARK: - Main
 
 var results: [RunResult] = []
@@ -511,6 +550,8 @@ for r in results { kv.append(("e2e_events_per_s_\(r.configured)_rules", String(I
 if !args.contains("--no-peers") {
     let k = dataset.expectations.first { $0.ruleFile == "ssh-brute-force" }?.signals ?? 0
     kv += secPeer(vigil: head, expected: k)
+    let ps = dataset.expectations.first { $0.ruleFile == "sysmon-encoded-powershell" }?.signals ?? 0
+    kv += pySigmaPeer(vigil: head, expected: ps)
 }
 kv.append(("signals_ok", allOK ? "1" : "0"))
 if !keep { try? FileManager.default.removeItem(atPath: root) } else { print("kept \(root)") }
