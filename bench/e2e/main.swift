@@ -38,7 +38,7 @@ nonisolated(unsafe) var startedPids: [Int32] = []
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("e2e-bench: \(message)\n".utf8))
-    for pid in startedPids.reversed() { kill(pid, SIGTERM) }
+    for pid in startedPids.reversed() where kill(pid, 0) == 0 { kill(pid, SIGTERM) }
     exit(1)
 }
 
@@ -223,6 +223,9 @@ final class Stack {
             while p.isRunning && Date() < deadline { usleep(20_000) }
             if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
         }
+        // Reaped: never signal these pids again (they may belong to someone else by now).
+        let mine = Set(procs.map { $0.process.processIdentifier })
+        startedPids.removeAll { mine.contains($0) }
     }
 }
 
