@@ -22,6 +22,7 @@ let package = Package(
         .executable(name: "detection-bench", targets: ["detection-bench"]),
         .executable(name: "enrichment-bench", targets: ["enrichment-bench"]),
         .executable(name: "sigma-conformance", targets: ["sigma-conformance"]),
+        .executable(name: "e2e-bench", targets: ["e2e-bench"]),
     ],
     targets: [
         // C libraries from Debian, each wrapped by exactly one Swift module.
@@ -95,6 +96,9 @@ let package = Package(
         .executableTarget(name: "qql-bench", dependencies: ["VigilQuery", "VigilStore", "VigilService"], path: "bench/qql-bench"),
         .executableTarget(name: "response-bench", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilLog"], path: "bench/response-bench", swiftSettings: strict),
         .executableTarget(name: "enrichment-bench", dependencies: ["EnrichmentService", "VigilIntel", "VigilWire"], path: "bench/enrichment-bench"),
+        // End to end: starts the release services, replays a seeded dataset, measures throughput, latency, RSS, CPU.
+        .executableTarget(name: "e2e-bench", dependencies: ["VigilBus", "VigilWire", "VigilLog", "VigilImport", "VigilRules"], path: "bench/e2e",
+                          exclude: ["peers"]),
 
         .executableTarget(name: "sigma-conformance", dependencies: ["VigilSigma", "VigilRules", "VigilParsers", "VigilWire", "VigilYAML"],
                           path: "bench/sigma-conformance", swiftSettings: strict),
