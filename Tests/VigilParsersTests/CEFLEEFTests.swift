@@ -17,6 +17,18 @@ final class CEFLEEFTests: XCTestCase {
         XCTAssertEqual(r.vendor["name"], "worm successfully stopped")
     }
 
+    /// A firewall deny sent as CEF without `outcome=`: the verdict comes from `act`, and a
+    /// record between two addresses is network activity (what the firewall rules look for).
+    func testCEFFirewallDenyWithoutOutcomeIsANetworkFailure() {
+        let r = parseOK("CEF:0|Fortinet|FortiGate|7.0|13|traffic deny|5|src=198.51.100.7 dst=10.0.0.5 spt=40000 dpt=22 proto=6 act=deny")
+        assertFields(r, ["event.category": "network", "event.outcome": "failure", "event.action": "deny", "destination.port": "22"])
+        let allowed = parseOK("CEF:0|V|FW|1|1|traffic|3|src=10.0.0.1 dst=10.0.0.2 act=accept")
+        XCTAssertEqual(allowed.fields["event.outcome"], "success")
+        let noAddresses = parseOK("CEF:0|V|AV|1|1|scan done|3|act=quarantined")
+        XCTAssertNil(noAddresses.fields["event.category"], "no addresses: not claimed as network")
+        XCTAssertNil(noAddresses.fields["event.outcome"], "an action that is no verdict sets no outcome")
+    }
+
     func testCEFUnescapedEqualsInsideValueStaysInValue() {
         let r = parseOK("CEF:0|Vendor|Proxy|2|req|Request|Low|request=https://example.com/a?x=1&y=2 requestMethod=GET src=10.1.1.1")
         XCTAssertEqual(r.fields["url.original"], "https://example.com/a?x=1&y=2")

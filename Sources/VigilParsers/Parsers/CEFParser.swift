@@ -58,6 +58,10 @@ public struct CEFParser: ContextParser {
         r.put("network.transport", v["proto"].map { Net.transport(ianaNumber: $0) ?? $0.lowercased() })
         r.put("network.protocol", v["app"]?.lowercased())
         if let o = v["outcome"] { r.put("event.outcome", Text.outcome(o)) }
+        // Firewalls and IDSs put the verdict in `act` (blocked, denied, allowed…) and often
+        // send no `outcome`; a record between two addresses is network activity.
+        else if let a = v["act"] { r.put("event.outcome", Text.outcome(a)) }
+        if v["src"] != nil || v["dst"] != nil { r.putIfAbsent("event.category", "network") }
         if let d = v["deviceDirection"] { r.put("network.direction", d == "0" ? "ingress" : d == "1" ? "egress" : nil) }
         r.putIfAbsent("message", h[5])
         r.put("host.name", v["dvchost"])
