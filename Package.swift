@@ -104,6 +104,7 @@ let package = Package(
                           path: "bench/sigma-conformance", swiftSettings: strict),
 
         .testTarget(name: "VigilWireTests", dependencies: ["VigilWire"]),
+        .testTarget(name: "VigilEventsTests", dependencies: ["VigilEvents"]),
         .testTarget(name: "VigilParsersTests", dependencies: ["VigilParsers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VigilQueryTests", dependencies: ["VigilQuery", "CSQLite"]),
         .testTarget(name: "VigilRulesTests", dependencies: ["VigilRules", "VigilEvents", "VigilWire"]),
