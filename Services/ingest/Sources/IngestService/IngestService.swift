@@ -47,8 +47,8 @@ public final class IngestService {
     let workers: ParseWorkers
     let listeners: Listeners
     let batchSize: Int
-    /// Builds events for `ingest.submit` on the loop (the workers have their own).
-    var builder: EventBuilder
+    /// Builders for the chunks of a large `ingest.submit` batch, prepared in parallel.
+    var submitBuilders: [EventBuilder]
     /// "events.parsed.<p>" per partition.
     let streamNames: [String]
     var sources = SourceCounters()
@@ -59,7 +59,7 @@ public final class IngestService {
         try runtime.db.migrate(component: "ingest", Self.migrations)
         producer = try runtime.enableProducer(maxOutboxRows: try cfg.int("outbox.max-rows", default: 2_000_000))
         batchSize = try cfg.int("batch-size", default: 5000)
-        builder = EventBuilder(partitions: cfg.partitions)
+        submitBuilders = (0..<max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))).map { _ in EventBuilder(partitions: cfg.partitions) }
         streamNames = (0..<max(1, cfg.partitions)).map { "events.parsed.\($0)" }
         events = try ZSocket(runtime.context, .pull)
         try events.setHighWaterMarks(send: 50_000, receive: 50_000)
@@ -102,20 +102,54 @@ public final class IngestService {
         events.close()
     }
 
-    /// Builds the normalized event for one raw line (see `EventBuilder`).
-    func makeEvent(raw: [UInt8], source: String, sender: String, now: Int64, hint: String? = nil) -> Event {
-        builder.makeEvent(raw: raw, source: source, sender: sender, now: now, hint: hint)
+    /// One submitted event made ready to store: raw-only events are parsed like a line (their
+    /// `format`, when set, is the sender's hint: "json", "cef", …; see ParserChain); others
+    /// get the defaults they lack. The partition is always derived here: a client's value is
+    /// never trusted.
+    static func prepare(_ input: Event, source: String, now: Int64, builder: inout EventBuilder) -> Event {
+        var e = input
+        if e.parseStatus == .unspecified && e.fields.isEmpty {
+            let hint = e.format.isEmpty || e.format == "auto" ? nil : e.format
+            var parsed = builder.makeEvent(raw: e.raw, source: e.source.isEmpty ? source : e.source, sender: e.sender,
+                                           now: now, hint: hint)
+            if !e.id.isEmpty { parsed.id = e.id }
+            e = parsed
+        } else {
+            if e.id.isEmpty { e.id = builder.ids.next(now: now) }
+            if e.receivedTimeMs == 0 { e.receivedTimeMs = now }
+            if e.eventTimeMs == 0 { e.eventTimeMs = now }
+            if e.source.isEmpty { e.source = source }
+            if e.parseStatus == .unspecified { e.parseStatus = .parsed }
+        }
+        builder.partition(&e)
+        return e
     }
 
-    /// Appends events in the open transaction.
-    func append(_ events: [Event]) throws {
-        for var e in events {
-            // The partition is always derived here: a client's value is never trusted.
-            builder.partition(&e)
-            let stream = streamNames[Int(e.partition)]
-            try producer.append(stream: stream, topic: stream, payloadType: Event.typeName, payload: e.encoded(),
-                                now: e.receivedTimeMs)
+    /// Prepares and encodes a submitted batch. Large batches are split over
+    /// `submitBuilders.count` threads while the loop waits (each chunk has its own
+    /// EventBuilder, so ids stay unique); the outbox appends stay on the loop.
+    func prepare(_ input: [Event], source: String, now: Int64) -> ([Event], [[UInt8]]) {
+        let n = input.count
+        var events = [Event](repeating: Event(), count: n)
+        var payloads = [[UInt8]](repeating: [], count: n)
+        let k = n >= 256 ? submitBuilders.count : 1
+        events.withUnsafeMutableBufferPointer { ebuf in
+            payloads.withUnsafeMutableBufferPointer { pbuf in
+                submitBuilders.withUnsafeMutableBufferPointer { bbuf in
+                    // Each chunk writes only its own index range and its own builder.
+                    let eb = ebuf, pb = pbuf, bb = bbuf
+                    let work = { (c: Int) in
+                        for i in (n * c / k)..<(n * (c + 1) / k) {
+                            let e = Self.prepare(input[i], source: source, now: now, builder: &bb[c])
+                            pb[i] = e.encoded()
+                            eb[i] = e
+                        }
+                    }
+                    if k == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: k, execute: work) }
+                }
+            }
         }
+        return (events, payloads)
     }
 
     /// Counts committed events per source (call after the transaction has committed).
@@ -196,27 +230,14 @@ public final class IngestService {
             }
             let now = Clock.nowMs()
             let source = batch.agentId.isEmpty ? "rpc" : "agent:\(batch.agentId)"
-            var events: [Event] = []
-            for var e in batch.events {
-                // An event that carries only raw bytes is parsed here, like a line; its
-                // `format`, when set, is the sender's hint ("json", "cef", …; see ParserChain).
-                if e.parseStatus == .unspecified && e.fields.isEmpty {
-                    let hint = e.format.isEmpty || e.format == "auto" ? nil : e.format
-                    let parsed = makeEvent(raw: e.raw, source: e.source.isEmpty ? source : e.source, sender: e.sender,
-                                           now: now, hint: hint)
-                    if !e.id.isEmpty { e = { var p = parsed; p.id = e.id; return p }() } else { e = parsed }
-                } else {
-                    if e.id.isEmpty { e.id = builder.ids.next(now: now) }
-                    if e.receivedTimeMs == 0 { e.receivedTimeMs = now }
-                    if e.eventTimeMs == 0 { e.eventTimeMs = now }
-                    if e.source.isEmpty { e.source = source }
-                    if e.parseStatus == .unspecified { e.parseStatus = .parsed }
-                }
-                events.append(e)
-            }
+            let (events, payloads) = prepare(batch.events, source: source, now: now)
             let unparsed = events.filter { $0.parseStatus == .unparsed }.count
             try runtime.db.transaction {
-                try append(events)
+                for (e, payload) in zip(events, payloads) {
+                    let stream = streamNames[Int(e.partition)]
+                    try producer.append(stream: stream, topic: stream, payloadType: Event.typeName, payload: payload,
+                                        now: e.receivedTimeMs)
+                }
                 try runtime.db.run("INSERT INTO agent_batches(batch_id, agent_id, accepted, unparsed, time_ms) VALUES(?,?,?,?,?)",
                                    [.text(batch.batchId), .text(batch.agentId), .integer(Int64(events.count)), .integer(Int64(unparsed)), .integer(now)])
             }
