@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Direct protobuf encoding of `Event` (the ingest hot path), without building protobuf-c
 /// structs first: same wire format (proto3: default values omitted, map entries as nested
 /// key = 1 / value = 2 messages), decoded by protobuf-c like its own output. Strings with an
@@ -38,7 +42,9 @@ struct ProtoWriter {
 
     /// The string as protobuf-c would send it (NUL → U+FFFD).
     @inline(__always) static func clean(_ s: String) -> String {
-        let nul = s.utf8.withContiguousStorageIfAvailable { b in b.contains(0) } ?? s.utf8.contains(0)
+        let nul = s.utf8.withContiguousStorageIfAvailable { b in
+            b.count > 0 && memchr(b.baseAddress!, 0, b.count) != nil
+        } ?? s.utf8.contains(0)
         return nul ? String(s.map { $0 == "\u{0}" ? "\u{FFFD}" : $0 }) : s
     }
 
