@@ -58,6 +58,8 @@ public final class StreamProducer {
     let logger: Logger
     public private(set) var heads: [String: UInt64] = [:]
     private var pending: [StreamEnvelope] = []
+    /// The outbox INSERT, prepared once (hot path: one row per message).
+    private var insert: Statement?
     public private(set) var outboxRows: Int = 0
     private var lastHeads: Int64 = 0
     public private(set) var published: UInt64 = 0
@@ -93,8 +95,14 @@ public final class StreamProducer {
                               message: "outbox of \(options.producerId) holds \(outboxRows) unacknowledged messages (limit \(options.maxOutboxRows)); consumers are behind or down")
         }
         let seq = (heads[stream] ?? 0) + 1
-        try db.run("INSERT INTO stream_outbox(stream, seq, topic, payload_type, payload, time_ms) VALUES(?,?,?,?,?,?)",
-                   [.text(stream), .integer(Int64(seq)), .text(topic), .text(payloadType), .blob(payload), .integer(now)])
+        let ins: Statement
+        if let s = insert { ins = s } else {
+            ins = try db.statement("INSERT INTO stream_outbox(stream, seq, topic, payload_type, payload, time_ms) VALUES(?,?,?,?,?,?)")
+            insert = ins
+        }
+        defer { ins.reset() }
+        try ins.bind([.text(stream), .integer(Int64(seq)), .text(topic), .text(payloadType), .blob(payload), .integer(now)])
+        while try ins.step() {}
         heads[stream] = seq
         outboxRows += 1
         var env = StreamEnvelope()

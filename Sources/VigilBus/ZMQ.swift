@@ -137,6 +137,8 @@ public final class ZSocket {
     public func unsubscribe(_ prefix: String) throws { try setBytes(ZMQ_UNSUBSCRIBE, Array(prefix.utf8)) }
     public func setRouterMandatory(_ on: Bool) throws { try setInt(ZMQ_ROUTER_MANDATORY, on ? 1 : 0) }
     public func setXpubNoDrop(_ on: Bool) throws { try setInt(ZMQ_XPUB_NODROP, on ? 1 : 0) }
+    /// A blocking `receive` returns nil after this long without a message.
+    public func setReceiveTimeout(ms: Int32) throws { try setInt(ZMQ_RCVTIMEO, ms) }
     public func setReconnectInterval(ms: Int32, maxMs: Int32) throws {
         try setInt(ZMQ_RECONNECT_IVL, ms)
         try setInt(ZMQ_RECONNECT_IVL_MAX, maxMs)

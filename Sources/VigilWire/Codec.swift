@@ -112,7 +112,8 @@ extension Event: WireMessage {
         sender = swiftString(m.sender)
     }
 
-    public func encoded() -> [UInt8] {
+    /// protobuf-c's encoding (the reference `encoded()` in EventEncoder.swift is checked against).
+    func encodedByProtobufC() -> [UInt8] {
         let arena = Arena()
         var c = cValue(arena)
         return packed(&c, size: vigil__v1__event__get_packed_size, pack: vigil__v1__event__pack)

@@ -19,12 +19,13 @@ public final class IngestService {
         ("udp.receive-buffer", "UDP socket receive buffer in bytes, capped by net.core.rmem_max (default 8388608)"),
         ("max-line-bytes", "longest accepted line; longer lines are cut (default 262144)"),
         ("batch-size", "events per SQLite transaction (default 5000)"),
+        ("parse-workers", "threads that parse and encode received lines off the ingest loop (default 1)"),
         ("outbox.max-rows", "unacknowledged events kept before refusing input (default 2000000)"),
     ]
     public static let defaults: [String: String] = [
         "syslog.udp": "127.0.0.1:5514", "syslog.tcp": "127.0.0.1:5514", "json.tcp": "127.0.0.1:5515",
         "udp.receive-buffer": "8388608", "max-line-bytes": "262144",
-        "batch-size": "5000", "outbox.max-rows": "2000000",
+        "batch-size": "5000", "parse-workers": "1", "outbox.max-rows": "2000000",
     ]
 
     static let migrations: [Migration] = [
@@ -41,11 +42,15 @@ public final class IngestService {
 
     let runtime: ServiceRuntime
     let producer: StreamProducer
-    let lines: ZSocket
+    /// Built events from the parse workers.
+    let events: ZSocket
+    let workers: ParseWorkers
     let listeners: Listeners
     let batchSize: Int
-    var ids = EventIdGenerator()
-    let parsers = ParserChain.standard
+    /// Builders for the chunks of a large `ingest.submit` batch, prepared in parallel.
+    var submitBuilders: [EventBuilder]
+    /// "events.parsed.<p>" per partition.
+    let streamNames: [String]
     var sources = SourceCounters()
 
     public init(runtime: ServiceRuntime) throws {
@@ -54,10 +59,14 @@ public final class IngestService {
         try runtime.db.migrate(component: "ingest", Self.migrations)
         producer = try runtime.enableProducer(maxOutboxRows: try cfg.int("outbox.max-rows", default: 2_000_000))
         batchSize = try cfg.int("batch-size", default: 5000)
-        lines = try ZSocket(runtime.context, .pull)
-        try lines.setHighWaterMarks(send: 1_000_000, receive: 1_000_000)
-        try lines.bind(Listeners.inprocEndpoint)
-        listeners = Listeners(context: runtime.context, logger: runtime.logger,
+        submitBuilders = (0..<max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))).map { _ in EventBuilder(partitions: cfg.partitions) }
+        streamNames = (0..<max(1, cfg.partitions)).map { "events.parsed.\($0)" }
+        events = try ZSocket(runtime.context, .pull)
+        try events.setHighWaterMarks(send: 50_000, receive: 50_000)
+        try events.bind(ParseWorkers.eventsEndpoint)
+        workers = try ParseWorkers(context: runtime.context, count: try cfg.int("parse-workers", default: 1),
+                                   partitions: cfg.partitions, hints: Self.sourceHints, logger: runtime.logger)
+        listeners = Listeners(context: runtime.context, logger: runtime.logger, endpoints: workers.endpoints,
                               maxLineBytes: try cfg.int("max-line-bytes", default: 262_144))
         if let udp = try NetworkAddress.parse(cfg.string("syslog.udp", default: "127.0.0.1:5514"), key: "syslog.udp") {
             try listeners.startUDP(udp, receiveBuffer: try cfg.int("udp.receive-buffer", default: 8 * 1024 * 1024))
@@ -68,7 +77,7 @@ public final class IngestService {
         if let json = try NetworkAddress.parse(cfg.string("json.tcp", default: "127.0.0.1:5515"), key: "json.tcp") {
             try listeners.startTCP(json, source: "json-tcp", octetCounting: false)
         }
-        runtime.add(socket: lines) { [unowned self] in self.drainLines() }
+        runtime.add(socket: events) { [unowned self] in self.drainEvents() }
         runtime.worker.handle("ingest.submit") { [unowned self] req in self.submit(req) }
         runtime.worker.handle("ingest.sources") { [unowned self] req in self.sourceStatus(req) }
         runtime.every(ms: 2000) { [unowned self] in self.flushSourceCounters() }
@@ -81,54 +90,66 @@ public final class IngestService {
 
     public func shutdown() {
         listeners.stop()
-        drainLines()
+        // The workers finish what is queued for them; their events are committed here.
+        workers.stop()
+        let deadline = Clock.monotonicMs() + 5000
+        while !workers.allStopped && Clock.monotonicMs() < deadline {
+            drainEvents()
+            usleep(5000)
+        }
+        drainEvents()
         flushSourceCounters()
-        lines.close()
+        events.close()
     }
 
-    /// Builds the normalized event for one raw line.
-    /// `hint` names the format the sender declared (ParserChain hint names; nil = sniff).
-    func makeEvent(raw: [UInt8], source: String, sender: String, now: Int64, hint: String? = nil) -> Event {
-        var e = Event()
-        e.id = ids.next(now: now)
-        e.receivedTimeMs = now
-        e.eventTimeMs = now
-        e.source = source
-        e.sender = sender
-        e.raw = raw
-        // Invalid UTF-8 is decoded with replacement characters so the line still parses;
-        // the raw bytes are kept unchanged.
-        let line = String(decoding: raw, as: UTF8.self)
-        switch parsers.parse(line, hint: hint, receivedAt: now) {
-        case .success(let p):
-            e.parseStatus = .parsed
-            e.format = p.format
-            e.fields = p.fields
-            e.original = p.vendor
-            if let t = p.timestamp { e.eventTimeMs = t }
-        case .failure(let f):
-            e.parseStatus = .unparsed
-            e.parseError = "\(f.code): \(f.reason)"
+    /// One submitted event made ready to store: raw-only events are parsed like a line (their
+    /// `format`, when set, is the sender's hint: "json", "cef", …; see ParserChain); others
+    /// get the defaults they lack. The partition is always derived here: a client's value is
+    /// never trusted.
+    static func prepare(_ input: Event, source: String, now: Int64, builder: inout EventBuilder) -> Event {
+        var e = input
+        if e.parseStatus == .unspecified && e.fields.isEmpty {
+            let hint = e.format.isEmpty || e.format == "auto" ? nil : e.format
+            var parsed = builder.makeEvent(raw: e.raw, source: e.source.isEmpty ? source : e.source, sender: e.sender,
+                                           now: now, hint: hint)
+            if !e.id.isEmpty { parsed.id = e.id }
+            e = parsed
+        } else {
+            if e.id.isEmpty { e.id = builder.ids.next(now: now) }
+            if e.receivedTimeMs == 0 { e.receivedTimeMs = now }
+            if e.eventTimeMs == 0 { e.eventTimeMs = now }
+            if e.source.isEmpty { e.source = source }
+            if e.parseStatus == .unspecified { e.parseStatus = .parsed }
         }
+        builder.partition(&e)
         return e
     }
 
-    func partition(for e: inout Event) {
-        let key = !e.partitionKey.isEmpty ? e.partitionKey
-            : e.fields["host.name"] ?? e.fields["source.ip"] ?? String(e.sender.split(separator: ":").first ?? "")
-        e.partitionKey = key
-        e.partition = Partitioner.partition(of: key, count: runtime.config.partitions)
-    }
-
-    /// Appends events in the open transaction.
-    func append(_ events: [Event]) throws {
-        for var e in events {
-            // The partition is always derived here: a client's value is never trusted.
-            partition(for: &e)
-            let stream = "events.parsed.\(e.partition)"
-            try producer.append(stream: stream, topic: stream, payloadType: Event.typeName, payload: e.encoded(),
-                                now: e.receivedTimeMs)
+    /// Prepares and encodes a submitted batch. Large batches are split over
+    /// `submitBuilders.count` threads while the loop waits (each chunk has its own
+    /// EventBuilder, so ids stay unique); the outbox appends stay on the loop.
+    func prepare(_ input: [Event], source: String, now: Int64) -> ([Event], [[UInt8]]) {
+        let n = input.count
+        var events = [Event](repeating: Event(), count: n)
+        var payloads = [[UInt8]](repeating: [], count: n)
+        let k = n >= 256 ? submitBuilders.count : 1
+        events.withUnsafeMutableBufferPointer { ebuf in
+            payloads.withUnsafeMutableBufferPointer { pbuf in
+                submitBuilders.withUnsafeMutableBufferPointer { bbuf in
+                    // Each chunk writes only its own index range and its own builder.
+                    let shared = DisjointChunks(events: ebuf, payloads: pbuf, builders: bbuf)
+                    let work: @Sendable (Int) -> Void = { c in
+                        for i in (n * c / k)..<(n * (c + 1) / k) {
+                            let e = Self.prepare(input[i], source: source, now: now, builder: &shared.builders[c])
+                            shared.payloads[i] = e.encoded()
+                            shared.events[i] = e
+                        }
+                    }
+                    if k == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: k, execute: work) }
+                }
+            }
         }
+        return (events, payloads)
     }
 
     /// Counts committed events per source (call after the transaction has committed).
@@ -136,23 +157,52 @@ public final class IngestService {
         for e in events { sources.count(e) }
     }
 
-    func drainLines() {
+    static let coalesceEvents = 1000
+    static let coalesceMs: Int64 = 10
+
+    /// Commits the events the parse workers built: the loop only appends them to the
+    /// outbox, one transaction per up to `batchSize` events, and counts them once committed.
+    func drainEvents() {
+        var lastSource: [UInt8] = [], sourceName = ""
         while true {
-            var batch: [Event] = []
-            let now = Clock.nowMs()
-            while batch.count < batchSize, let f = (try? lines.receive(dontWait: true)) ?? nil {
-                guard f.count == 3 else { runtime.count("malformed"); continue }
-                let source = f[0].utf8String
-                batch.append(makeEvent(raw: f[2], source: source, sender: f[1].utf8String, now: now, hint: Self.sourceHints[source]))
+            var batch: [BuiltEvent] = []
+            batch.reserveCapacity(min(batchSize, 8192))
+            // A commit costs about as much as a few hundred appends: while the workers are
+            // still delivering, wait up to `coalesceMs` for a fuller batch.
+            var deadline: Int64 = 0
+            while batch.count < batchSize {
+                guard let f = (try? events.receive(dontWait: true)) ?? nil else {
+                    if batch.isEmpty || batch.count >= Self.coalesceEvents { break }
+                    let now = Clock.monotonicMs()
+                    if deadline == 0 { deadline = now + Self.coalesceMs }
+                    if now >= deadline { break }
+                    _ = zpoll([events], timeoutMs: Int(deadline - now))
+                    continue
+                }
+                if f.count == 3 && f[0] != lastSource { lastSource = f[0]; sourceName = f[0].utf8String }
+                guard let b = BuiltEvent(frames: f, source: sourceName), b.partition < streamNames.count else {
+                    runtime.count("malformed"); continue
+                }
+                batch.append(b)
             }
             if batch.isEmpty { return }
             runtime.count("received", UInt64(batch.count))
             do {
-                try runtime.db.transaction { try append(batch) }
+                try runtime.db.transaction {
+                    for b in batch {
+                        let stream = streamNames[b.partition]
+                        try producer.append(stream: stream, topic: stream, payloadType: Event.typeName, payload: b.payload,
+                                            now: b.receivedTimeMs)
+                    }
+                }
                 producer.publishCommitted()
-                countSources(batch)
+                var unparsed = 0
+                for b in batch {
+                    sources.count(source: b.source, bytes: b.rawBytes, unparsed: b.unparsed, timeMs: b.receivedTimeMs)
+                    if b.unparsed { unparsed += 1 }
+                }
                 runtime.count("accepted", UInt64(batch.count))
-                runtime.count("unparsed", UInt64(batch.filter { $0.parseStatus == .unparsed }.count))
+                runtime.count("unparsed", UInt64(unparsed))
             } catch {
                 producer.discardUncommitted()
                 runtime.count("rejected", UInt64(batch.count))
@@ -180,27 +230,14 @@ public final class IngestService {
             }
             let now = Clock.nowMs()
             let source = batch.agentId.isEmpty ? "rpc" : "agent:\(batch.agentId)"
-            var events: [Event] = []
-            for var e in batch.events {
-                // An event that carries only raw bytes is parsed here, like a line; its
-                // `format`, when set, is the sender's hint ("json", "cef", …; see ParserChain).
-                if e.parseStatus == .unspecified && e.fields.isEmpty {
-                    let hint = e.format.isEmpty || e.format == "auto" ? nil : e.format
-                    let parsed = makeEvent(raw: e.raw, source: e.source.isEmpty ? source : e.source, sender: e.sender,
-                                           now: now, hint: hint)
-                    if !e.id.isEmpty { e = { var p = parsed; p.id = e.id; return p }() } else { e = parsed }
-                } else {
-                    if e.id.isEmpty { e.id = ids.next(now: now) }
-                    if e.receivedTimeMs == 0 { e.receivedTimeMs = now }
-                    if e.eventTimeMs == 0 { e.eventTimeMs = now }
-                    if e.source.isEmpty { e.source = source }
-                    if e.parseStatus == .unspecified { e.parseStatus = .parsed }
-                }
-                events.append(e)
-            }
+            let (events, payloads) = prepare(batch.events, source: source, now: now)
             let unparsed = events.filter { $0.parseStatus == .unparsed }.count
             try runtime.db.transaction {
-                try append(events)
+                for (e, payload) in zip(events, payloads) {
+                    let stream = streamNames[Int(e.partition)]
+                    try producer.append(stream: stream, topic: stream, payloadType: Event.typeName, payload: payload,
+                                        now: e.receivedTimeMs)
+                }
                 try runtime.db.run("INSERT INTO agent_batches(batch_id, agent_id, accepted, unparsed, time_ms) VALUES(?,?,?,?,?)",
                                    [.text(batch.batchId), .text(batch.agentId), .integer(Int64(events.count)), .integer(Int64(unparsed)), .integer(now)])
             }
@@ -274,4 +311,12 @@ struct EventIdGenerator {
         put(counter & 0xFFFF_FFFF_FFFF, 20, 12)
         return String(decoding: out, as: UTF8.self)
     }
+}
+
+/// The buffers `prepare` fills in parallel. Each chunk touches only its own index range and
+/// its own builder, which is what makes sharing them across threads sound.
+private struct DisjointChunks: @unchecked Sendable {
+    let events: UnsafeMutableBufferPointer<Event>
+    let payloads: UnsafeMutableBufferPointer<[UInt8]>
+    let builders: UnsafeMutableBufferPointer<EventBuilder>
 }

@@ -6,7 +6,7 @@ import VigilService
 import Glibc
 #endif
 
-/// A line received from the network, handed to the ingest loop over an inproc socket as
+/// A line received from the network, handed to the parse workers over inproc sockets as
 /// frames [source, sender, bytes] (each listener thread owns its own PUSH socket).
 struct NetworkAddress: Sendable, CustomStringConvertible {
     var host: String
@@ -80,12 +80,13 @@ final class ListenerStats: @unchecked Sendable {
 }
 
 /// Network listener threads: one for the UDP socket, one accepting per TCP port and one per
-/// TCP connection. Each pushes frames [source, sender, bytes] to the ingest loop's inproc
-/// PULL socket (each thread owns its PUSH socket). They stop when `ShutdownSignal`/`stop` is
+/// TCP connection. Each pushes frames [source, sender, bytes] to the parse workers' inproc
+/// PULL sockets, round-robin (each thread owns its PUSH socket). They stop when `ShutdownSignal`/`stop` is
 /// set (socket timeouts of 200 ms).
 final class Listeners: @unchecked Sendable {
-    static let inprocEndpoint = "inproc://ingest-lines"
     let context: ZContext
+    /// The parse workers' PULL endpoints.
+    let endpoints: [String]
     let logger: Logger
     let maxLineBytes: Int
     let stats = ListenerStats()
@@ -93,8 +94,9 @@ final class Listeners: @unchecked Sendable {
     /// Inode of the UDP socket, to find its kernel drop counter in /proc/net/udp.
     private(set) var udpInode: UInt64?
 
-    init(context: ZContext, logger: Logger, maxLineBytes: Int) {
+    init(context: ZContext, logger: Logger, endpoints: [String], maxLineBytes: Int) {
         self.context = context
+        self.endpoints = endpoints
         self.logger = logger
         self.maxLineBytes = maxLineBytes
     }
@@ -110,11 +112,11 @@ final class Listeners: @unchecked Sendable {
         Sockets.setReceiveTimeout(fd, ms: 200)
         var st = stat()
         if fstat(fd, &st) == 0 { udpInode = UInt64(st.st_ino) }
-        let ctx = context, stop = stopFlag, log = logger, stats = stats
+        let ctx = context, stop = stopFlag, log = logger, stats = stats, endpoints = endpoints
         Thread.detachNewThread {
             guard let push = try? ZSocket(ctx, .push) else { return }
             try? push.setHighWaterMarks(send: 1_000_000, receive: 1_000_000)
-            try? push.connect(Listeners.inprocEndpoint)
+            for e in endpoints { try? push.connect(e) }
             var buf = [UInt8](repeating: 0, count: 65_536)
             let source = Array("syslog-udp".utf8)
             while !stop.isSet {
@@ -162,15 +164,16 @@ final class Listeners: @unchecked Sendable {
         logger.info("listening", ["transport": source, "address": addr.description])
     }
 
-    /// One TCP connection. Back-pressure: when the ingest loop falls behind, the inproc PUSH
-    /// blocks at its high-water mark, this thread stops reading and TCP slows the sender.
+    /// One TCP connection. Back-pressure: when the ingest loop (or the parse workers) fall
+    /// behind, the inproc PUSH blocks at its high-water mark, this thread stops reading and
+    /// TCP slows the sender.
     private func serveTCP(_ fd: Int32, peer: String, source: String, octetCounting: Bool) {
         defer { close(fd) }
         Sockets.setReceiveTimeout(fd, ms: 200)
         guard let push = try? ZSocket(context, .push) else { return }
         defer { push.close() }
         try? push.setHighWaterMarks(send: 1_000_000, receive: 1_000_000)
-        try? push.connect(Listeners.inprocEndpoint)
+        for e in endpoints { try? push.connect(e) }
         let src = Array(source.utf8), sender = Array(peer.utf8)
         var framer = LineFramer(maxLineBytes: maxLineBytes, octetCounting: octetCounting)
         var buf = [UInt8](repeating: 0, count: 65_536)

@@ -9,6 +9,14 @@ struct SourceCounters {
     struct Pending {
         var events: Int64 = 0, bytes: Int64 = 0, unparsed: Int64 = 0
         var firstSeenMs: Int64 = .max, lastSeenMs: Int64 = 0
+
+        mutating func add(bytes: Int, unparsed: Bool, timeMs: Int64) {
+            events += 1
+            self.bytes += Int64(bytes)
+            if unparsed { self.unparsed += 1 }
+            firstSeenMs = min(firstSeenMs, timeMs)
+            lastSeenMs = max(lastSeenMs, timeMs)
+        }
     }
 
     /// Migration 2 adds bytes and first_seen_ms to the table created by migration 1
@@ -21,13 +29,11 @@ struct SourceCounters {
     private(set) var pending: [String: Pending] = [:]
 
     mutating func count(_ e: Event) {
-        var c = pending[e.source] ?? Pending()
-        c.events += 1
-        c.bytes += Int64(e.raw.count)
-        if e.parseStatus == .unparsed { c.unparsed += 1 }
-        c.firstSeenMs = min(c.firstSeenMs, e.receivedTimeMs)
-        c.lastSeenMs = max(c.lastSeenMs, e.receivedTimeMs)
-        pending[e.source] = c
+        count(source: e.source, bytes: e.raw.count, unparsed: e.parseStatus == .unparsed, timeMs: e.receivedTimeMs)
+    }
+
+    mutating func count(source: String, bytes: Int, unparsed: Bool, timeMs: Int64) {
+        pending[source, default: Pending()].add(bytes: bytes, unparsed: unparsed, timeMs: timeMs)
     }
 
     /// Adds the pending increments to the table in one transaction; kept in memory on failure.
