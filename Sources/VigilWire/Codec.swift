@@ -112,8 +112,9 @@ extension Event: WireMessage {
         sender = swiftString(m.sender)
     }
 
-    /// protobuf-c's encoding (the reference `encoded()` in EventEncoder.swift is checked against).
-    func encodedByProtobufC() -> [UInt8] {
+    /// Encoded by protobuf-c (invariant 1: the bus speaks protobuf-c; a hand-written encoder
+    /// was faster but is not what the contract promises).
+    public func encoded() -> [UInt8] {
         let arena = Arena()
         var c = cValue(arena)
         return packed(&c, size: vigil__v1__event__get_packed_size, pack: vigil__v1__event__pack)

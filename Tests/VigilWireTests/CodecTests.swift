@@ -26,25 +26,6 @@ final class CodecTests: XCTestCase {
         XCTAssertEqual(decoded, e)
     }
 
-    /// The direct encoder decodes to what protobuf-c's own encoding decodes to, including
-    /// empty values, negative times, NUL in strings and long (multi-byte length) fields.
-    func testDirectEventEncodingMatchesProtobufC() throws {
-        var cases = [sampleEvent(), Event()]
-        var e = sampleEvent()
-        e.eventTimeMs = -5
-        e.parseStatus = .unparsed
-        e.parseError = "no_parser: nul \u{0} inside"
-        e.fields = ["": "empty key", "empty.value": "", "k\u{0}": "v\u{0}w", "long": String(repeating: "x", count: 300)]
-        e.raw = Array(repeating: 7, count: 70_000)
-        e.partition = 0
-        cases.append(e)
-        for c in cases {
-            let direct = try Event(decoding: c.encoded())
-            XCTAssertEqual(direct, try Event(decoding: c.encodedByProtobufC()))
-            XCTAssertEqual(c.encoded().count, c.encodedByProtobufC().count)
-        }
-    }
-
     func testEmptyBytesDecodeToDefaults() throws {
         XCTAssertEqual(try Event(decoding: []), Event())
         XCTAssertEqual(try Signal(decoding: []), Signal())
