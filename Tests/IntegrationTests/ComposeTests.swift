@@ -7,7 +7,7 @@ import XCTest
 final class ComposeTests: XCTestCase {
     func testComposeFileMatchesTheCode() throws {
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-        guard FileManager.default.fileExists(atPath: "/usr/bin/python3") else { throw XCTSkip("python3 comes from scripts/install-deps.sh") }
+        guard FileManager.default.fileExists(atPath: "/usr/bin/python3") else { throw TestSetupError(message: "/usr/bin/python3 missing: run scripts/install-deps.sh") }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         p.arguments = [repo + "/Tests/IntegrationTests/python/check_compose.py", "--compose", repo + "/compose/docker-compose.yml",

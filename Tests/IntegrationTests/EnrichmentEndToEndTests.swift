@@ -27,7 +27,7 @@ final class FeedServer {
             usleep(50_000)
         }
         stop()
-        throw XCTSkip("python http.server did not start")
+        throw TestSetupError(message: "python http.server did not start on port \(port)")
     }
 
     static func accepts(_ port: UInt16) -> Bool {

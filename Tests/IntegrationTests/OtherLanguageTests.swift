@@ -12,7 +12,7 @@ final class OtherLanguageTests: XCTestCase {
 
     func testPythonSubscriberDecodesASignal() throws {
         guard FileManager.default.fileExists(atPath: "/usr/bin/protoc"), FileManager.default.fileExists(atPath: "/usr/bin/python3") else {
-            throw XCTSkip("protoc and python3 come from scripts/install-deps.sh")
+            throw TestSetupError(message: "/usr/bin/protoc or /usr/bin/python3 missing: run scripts/install-deps.sh")
         }
         let stack = try TestStack()
         defer { stack.cleanup() }

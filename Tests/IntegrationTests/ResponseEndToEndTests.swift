@@ -13,7 +13,7 @@ final class ResponseEndToEndTests: XCTestCase {
     var smtpPort: UInt16 = 0
 
     override func setUpWithError() throws {
-        guard FileManager.default.fileExists(atPath: "/usr/bin/python3") else { throw XCTSkip("python3 comes from scripts/install-deps.sh") }
+        guard FileManager.default.fileExists(atPath: "/usr/bin/python3") else { throw TestSetupError(message: "/usr/bin/python3 missing: run scripts/install-deps.sh") }
         stack = try TestStack()
     }
 

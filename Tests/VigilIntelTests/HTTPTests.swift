@@ -27,7 +27,7 @@ final class PythonHTTPServer {
             usleep(50_000)
         }
         stop()
-        throw XCTSkip("python http.server did not start")
+        throw TestSetupError(message: "python http.server did not start on port \(port)")
     }
 
     func url(_ file: String) -> String { "http://127.0.0.1:\(port)/\(file)" }
