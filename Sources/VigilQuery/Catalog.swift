@@ -165,3 +165,10 @@ func editDistance(_ a: String, _ b: String) -> Int {
     }
     return previous[y.count]
 }
+
+extension TokenDefinition {
+    /// A token stored natively in one column of the list's table.
+    public static func column(_ name: String, _ column: String, _ type: TokenType, _ description: String) -> TokenDefinition {
+        TokenDefinition(name, type: type, storage: .column(column), description: description)
+    }
+}
