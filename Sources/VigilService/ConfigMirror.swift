@@ -84,6 +84,11 @@ public final class ConfigMirror {
     public let specialObjects = SpecialObjectMirror()
     public private(set) var snapshotLoaded = false
     public private(set) var changesApplied: UInt64 = 0
+    /// Called with every change of any kind (inside the consumer's transaction, so a follower
+    /// can write its own state atomically with the stream position), after special objects.
+    public var onChange: ((ConfigChange) -> Void)?
+    /// Called with every snapshot loaded (at start, until one succeeds).
+    public var onSnapshot: ((ConfigSnapshot) -> Void)?
     private let runtime: ServiceRuntime
     private var requesting = false
 
@@ -106,6 +111,7 @@ public final class ConfigMirror {
             self.requesting = false
             guard case .success(let r) = result, r.errorCode == .ok, let s = try? ConfigSnapshot(decoding: r.payload) else { return }
             self.specialObjects.load(s)
+            self.onSnapshot?(s)
             self.snapshotLoaded = true
             self.runtime.logger.info("config snapshot loaded", ["head": String(s.head), "special_objects": String(self.specialObjects.count)])
         }
@@ -119,6 +125,7 @@ public final class ConfigMirror {
             return true
         }
         if specialObjects.apply(c) { changesApplied += 1 }
+        onChange?(c)
         return true
     }
 }

@@ -8,10 +8,12 @@ public struct ConfigChange: Sendable, Equatable {
     public var sequence: UInt64 = 0
     public var kind = "", id = "", action = "", objectJSON = "", actor = ""
     public var timeMs: Int64 = 0
+    /// The object before the change (updates and deletes); empty for creates and snapshots.
+    public var previousJSON = ""
     public init(sequence: UInt64 = 0, kind: String = "", id: String = "", action: String = "",
-                objectJSON: String = "", actor: String = "", timeMs: Int64 = 0) {
+                objectJSON: String = "", actor: String = "", timeMs: Int64 = 0, previousJSON: String = "") {
         self.sequence = sequence; self.kind = kind; self.id = id; self.action = action
-        self.objectJSON = objectJSON; self.actor = actor; self.timeMs = timeMs
+        self.objectJSON = objectJSON; self.actor = actor; self.timeMs = timeMs; self.previousJSON = previousJSON
     }
 }
 
@@ -52,12 +54,14 @@ extension ConfigChange: WireMessage {
         c.object_json = a.string(objectJSON)
         c.actor = a.string(actor)
         c.time_ms = timeMs
+        c.previous_json = a.string(previousJSON)
         return c
     }
 
     init(c m: Vigil__V1__ConfigChange) {
         self.init(sequence: m.sequence, kind: swiftString(m.kind), id: swiftString(m.id), action: swiftString(m.action),
-                  objectJSON: swiftString(m.object_json), actor: swiftString(m.actor), timeMs: m.time_ms)
+                  objectJSON: swiftString(m.object_json), actor: swiftString(m.actor), timeMs: m.time_ms,
+                  previousJSON: swiftString(m.previous_json))
     }
 
     public func encoded() -> [UInt8] {

@@ -104,6 +104,63 @@ final class ConfigServiceTests: XCTestCase {
         try stack.eventually(timeoutMs: 10_000, "a signal for the address added while detection was down") { try self.blocklistSignals(c) == 2 }
     }
 
+    /// The data-collection model end to end: lines from a configured source's address carry
+    /// its source, collector and appliance; deleting the collector (with confirmation) stops
+    /// ingestion from its sources — counted as refused, still after an ingest restart — and
+    /// configuring the address again resumes it.
+    func testDeletingACollectorStopsIngestionFromItsSources() throws {
+        try stack.start("vigil-config", name: "config")
+        try stack.startCore(ingestArgs: ["--syslog.tcp", "off"])
+        try stack.waitHealthy(["config"])
+        let c = try stack.client()
+        defer { c.close() }
+        _ = try config(c, "create", kind: "appliance", json: #"{"id": "app1", "name": "Appliance 1", "hostname": "app1.example.com", "ip": "10.0.0.5"}"#)
+        _ = try config(c, "create", kind: "collector", json: #"{"id": "col1", "name": "Syslog collector", "type": "syslog", "appliance": "app1", "status": "running"}"#)
+        _ = try config(c, "create", kind: "source_type", json: #"{"id": "linux", "name": "Linux auth", "format": "syslog", "vendor": "Linux", "product": "sshd", "collector_type": "syslog"}"#)
+        _ = try config(c, "create", kind: "event_source", json: #"{"id": "loopback", "name": "This host", "type": "linux", "collector": "col1", "address": "127.0.0.1"}"#)
+        try stack.eventually("ingest follows the collector") {
+            try self.stack.metrics("ingest").counters["collection.collectors"] == 1
+                && self.stack.metrics("ingest").counters["collection.sources"] == 1
+        }
+        func stored() throws -> UInt64 {
+            try c.call(service: "enrichment", method: "events.count", QueryRequest(query: "message: \"collector-test\""),
+                       as: CountResponse.self, timeoutMs: 10_000).count
+        }
+        func line(_ n: Int) -> String { "<38>Dec  4 09:15:11 web01 app[1]: collector-test line \(n)" }
+
+        try stack.sendSyslog((0..<3).map(line), tcp: false)
+        try stack.eventually("three lines stored") { try stored() == 3 }
+        XCTAssertEqual(try c.call(service: "enrichment", method: "events.count",
+                                  QueryRequest(query: "collection.source: loopback and collection.collector: col1 and collection.appliance: app1"),
+                                  as: CountResponse.self, timeoutMs: 10_000).count, 3, "events carry the source they came through")
+        let status = try c.call(service: "ingest", method: "ingest.sources", SourcesRequest(), as: SourcesResponse.self, timeoutMs: 5000)
+        XCTAssertEqual(status.collectors.map(\.collector), ["col1"])
+        XCTAssertEqual(status.collectors.first?.events, 3)
+        XCTAssertEqual(status.collectors.first?.state, "receiving")
+
+        refused(c, "delete", kind: "collector", id: "col1", ["confirmation_required", "event_source/loopback"])
+        _ = try config(c, "delete", kind: "collector", id: "col1", confirm: true)
+        try stack.eventually("ingest applied the delete") { try self.stack.metrics("ingest").counters["collection.stopped_addresses"] == 1 }
+        try stack.sendSyslog((3..<8).map(line), tcp: false)
+        try stack.eventually("five lines refused") { try self.stack.sources()["syslog-udp"]?.refused == 5 }
+        XCTAssertEqual(try stack.metrics("ingest").counters["refused.source_deleted"], 5)
+
+        // Still stopped after an ingest restart (the address is kept in ingest's store).
+        stack.kill("ingest", signal: SIGTERM)
+        try stack.start("vigil-ingest", name: "ingest", ["--syslog.tcp", "off"])
+        try stack.waitHealthy(["ingest"])
+        try stack.sendSyslog([line(8)], tcp: false)
+        try stack.eventually("refused after restart") { try self.stack.sources()["syslog-udp"]?.refused == 1 }
+
+        // Configuring the address again resumes ingestion from it.
+        _ = try config(c, "create", kind: "collector", json: #"{"id": "col2", "name": "New collector", "type": "syslog", "appliance": "app1"}"#)
+        _ = try config(c, "create", kind: "event_source", json: #"{"id": "loopback2", "name": "This host again", "type": "linux", "collector": "col2", "address": "127.0.0.1"}"#)
+        try stack.eventually("ingest resumed the address") { try self.stack.metrics("ingest").counters["collection.stopped_addresses"] == 0 }
+        try stack.sendSyslog([line(9)], tcp: false)
+        try stack.eventually("the new line stored") { try stored() == 4 }
+        XCTAssertEqual(try stored(), 4, "none of the six refused lines was stored")
+    }
+
     /// Validation errors name the field; references are checked and protect deletes; a
     /// collector needs confirmation; QQL, overview, audit, export and import work.
     func testObjectsReferencesQQLAndTransfer() throws {

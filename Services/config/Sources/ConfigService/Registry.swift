@@ -108,6 +108,7 @@ final class Registry {
         let t = now()
         var change = ConfigChange(kind: o.kind.rawValue, id: o.id, action: action, objectJSON: "", actor: actor, timeMs: t)
         if !removing { change.objectJSON = o.compactJSON }
+        change.previousJSON = before?.compactJSON ?? ""
         let seq = try publish(change)
         o.sequence = seq
         if removing { try store.remove(o.kind, o.id) } else { try store.put(o) }

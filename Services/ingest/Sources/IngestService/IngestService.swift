@@ -36,6 +36,9 @@ public final class IngestService {
             last_seen_ms INTEGER NOT NULL);
         """),
         SourceCounters.migration,
+        Migration(3, "addresses whose configured source was deleted", """
+        CREATE TABLE stopped_addresses(address TEXT PRIMARY KEY, reason TEXT NOT NULL, since_ms INTEGER NOT NULL);
+        """),
     ]
     /// Parser hint per network source; "json" takes the JSON path (Windows first, then generic).
     static let sourceHints = ["json-tcp": "json"]
@@ -52,6 +55,9 @@ public final class IngestService {
     /// "events.parsed.<p>" per partition.
     let streamNames: [String]
     var sources = SourceCounters()
+    /// Configured event sources and collectors (config service), consulted per received line.
+    let registry: CollectionRegistry
+    var configMirror: ConfigMirror!
 
     public init(runtime: ServiceRuntime) throws {
         self.runtime = runtime
@@ -61,11 +67,15 @@ public final class IngestService {
         batchSize = try cfg.int("batch-size", default: 5000)
         submitBuilders = (0..<max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))).map { _ in EventBuilder(partitions: cfg.partitions) }
         streamNames = (0..<max(1, cfg.partitions)).map { "events.parsed.\($0)" }
+        var stopped: [String: String] = [:]
+        for r in try runtime.db.query("SELECT address, reason FROM stopped_addresses") { stopped[r.string(0)] = r.string(1) }
+        registry = CollectionRegistry(stopped: stopped)
         events = try ZSocket(runtime.context, .pull)
         try events.setHighWaterMarks(send: 50_000, receive: 50_000)
         try events.bind(ParseWorkers.eventsEndpoint)
         workers = try ParseWorkers(context: runtime.context, count: try cfg.int("parse-workers", default: 1),
-                                   partitions: cfg.partitions, hints: Self.sourceHints, logger: runtime.logger)
+                                   partitions: cfg.partitions, hints: Self.sourceHints, registry: registry,
+                                   logger: runtime.logger)
         listeners = Listeners(context: runtime.context, logger: runtime.logger, endpoints: workers.endpoints,
                               maxLineBytes: try cfg.int("max-line-bytes", default: 262_144))
         if let udp = try NetworkAddress.parse(cfg.string("syslog.udp", default: "127.0.0.1:5514"), key: "syslog.udp") {
@@ -81,10 +91,46 @@ public final class IngestService {
         runtime.worker.handle("ingest.submit") { [unowned self] req in self.submit(req) }
         runtime.worker.handle("ingest.sources") { [unowned self] req in self.sourceStatus(req) }
         runtime.every(ms: 2000) { [unowned self] in self.flushSourceCounters() }
-        let listenerStats = listeners.stats, udpInode = listeners.udpInode
+        try followConfig()
+        let listenerStats = listeners.stats, udpInode = listeners.udpInode, registry = registry
         runtime.addMetrics { counters in
             counters.merge(listenerStats.snapshot) { $1 }
+            counters.merge(registry.metrics) { $1 }
             if let inode = udpInode, let drops = UDPDrops.count(inode: inode) { counters["udp.dropped"] = drops }
+        }
+    }
+
+    /// Follows config's event sources and collectors: deleting one stops ingestion from its
+    /// addresses (persisted here, in the same transaction as the stream position).
+    func followConfig() throws {
+        configMirror = ConfigMirror(runtime: runtime)
+        configMirror.onChange = { [unowned self] c in self.persist(self.registry.apply(c)) }
+        configMirror.onSnapshot = { [unowned self] s in
+            let changes = self.registry.load(s)
+            do { try self.runtime.db.transaction { self.persist(changes) } } catch {
+                self.runtime.logger.error("stopped addresses not saved", ["error": "\(error)"])
+            }
+        }
+        try runtime.enableConsumer(topicPrefixes: [ConfigMirror.topicPrefix], batchSize: 500) { [unowned self] batch in
+            for env in batch where !self.configMirror.accept(env) { self.runtime.count("config.unexpected_stream") }
+        }
+    }
+
+    func persist(_ changes: [CollectionRegistry.StopChange]) {
+        for ch in changes {
+            do {
+                switch ch {
+                case .stop(let address, let reason):
+                    try runtime.db.run("INSERT OR REPLACE INTO stopped_addresses(address, reason, since_ms) VALUES(?,?,?)",
+                                       [.text(address), .text(reason), .integer(Clock.nowMs())])
+                    runtime.logger.warning("ingestion stopped for an address", ["address": address, "reason": reason])
+                case .resume(let address):
+                    try runtime.db.run("DELETE FROM stopped_addresses WHERE address = ?", [.text(address)])
+                    runtime.logger.info("ingestion resumed for an address", ["address": address])
+                }
+            } catch {
+                runtime.logger.error("stopped address not saved", ["error": "\(error)"])
+            }
         }
     }
 
@@ -278,6 +324,13 @@ public final class IngestService {
             var r = SourcesResponse()
             r.instance = runtime.config.instance
             r.sources = try sources.status(runtime.db)
+            // Refused lines are counted by the workers since start; a transport with only refusals still shows.
+            for (transport, n) in registry.refusedTransports {
+                if let i = r.sources.firstIndex(where: { $0.source == transport }) { r.sources[i].refused = n }
+                else { r.sources.append(SourceStatus(source: transport, refused: n)) }
+            }
+            r.sources.sort { $0.source < $1.source }
+            r.collectors = registry.collectorStatus(nowMs: Clock.nowMs())
             return .ok(r)
         } catch {
             return .failure(.internal, "source counters not readable: \(error)")

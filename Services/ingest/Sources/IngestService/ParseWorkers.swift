@@ -104,7 +104,8 @@ final class ParseWorkers: @unchecked Sendable {
     var endpoints: [String] { (0..<count).map(Self.linesEndpoint) }
 
     /// Starts `count` workers; returns when their sockets are bound.
-    init(context: ZContext, count: Int, partitions: Int, hints: [String: String], logger: Logger) throws {
+    init(context: ZContext, count: Int, partitions: Int, hints: [String: String], registry: CollectionRegistry,
+         logger: Logger) throws {
         self.count = max(1, count)
         let ready = DispatchSemaphore(value: 0)
         let failure = ErrorBox()
@@ -148,7 +149,11 @@ final class ParseWorkers: @unchecked Sendable {
                         lastSource = f[0]; sourceName = f[0].utf8String; hint = hints[sourceName]
                     }
                     let now = Clock.nowMs()
-                    var e = builder.makeEvent(raw: f[2], source: sourceName, sender: f[1].utf8String, now: now, hint: hint)
+                    let sender = f[1].utf8String
+                    // A refused line (its configured source or collector stopped) is counted by the registry.
+                    guard case .accept(let attribution) = registry.decide(sender: sender, transport: sourceName, nowMs: now) else { continue }
+                    var e = builder.makeEvent(raw: f[2], source: sourceName, sender: sender, now: now, hint: hint)
+                    if let a = attribution { CollectionRegistry.attribute(&e, a) }
                     builder.partition(&e)
                     _ = try? push.send(BuiltEvent.frames(e, payload: e.encoded()))
                 }

@@ -187,7 +187,7 @@ void   vigil__v1__config_snapshot__free_unpacked
   assert(message->base.descriptor == &vigil__v1__config_snapshot__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor vigil__v1__config_change__field_descriptors[7] =
+static const ProtobufCFieldDescriptor vigil__v1__config_change__field_descriptors[8] =
 {
   {
     "sequence",
@@ -273,6 +273,18 @@ static const ProtobufCFieldDescriptor vigil__v1__config_change__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "previous_json",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__ConfigChange, previous_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned vigil__v1__config_change__field_indices_by_name[] = {
   3,   /* field[3] = action */
@@ -280,13 +292,14 @@ static const unsigned vigil__v1__config_change__field_indices_by_name[] = {
   2,   /* field[2] = id */
   1,   /* field[1] = kind */
   4,   /* field[4] = object_json */
+  7,   /* field[7] = previous_json */
   0,   /* field[0] = sequence */
   6,   /* field[6] = time_ms */
 };
 static const ProtobufCIntRange vigil__v1__config_change__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor vigil__v1__config_change__descriptor =
 {
@@ -296,7 +309,7 @@ const ProtobufCMessageDescriptor vigil__v1__config_change__descriptor =
   "Vigil__V1__ConfigChange",
   "vigil.v1",
   sizeof(Vigil__V1__ConfigChange),
-  7,
+  8,
   vigil__v1__config_change__field_descriptors,
   vigil__v1__config_change__field_indices_by_name,
   1,  vigil__v1__config_change__number_ranges,

@@ -97,6 +97,51 @@ void   vigil__v1__source_status__free_unpacked
   assert(message->base.descriptor == &vigil__v1__source_status__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   vigil__v1__collector_status__init
+                     (Vigil__V1__CollectorStatus         *message)
+{
+  static const Vigil__V1__CollectorStatus init_value = VIGIL__V1__COLLECTOR_STATUS__INIT;
+  *message = init_value;
+}
+size_t vigil__v1__collector_status__get_packed_size
+                     (const Vigil__V1__CollectorStatus *message)
+{
+  assert(message->base.descriptor == &vigil__v1__collector_status__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t vigil__v1__collector_status__pack
+                     (const Vigil__V1__CollectorStatus *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &vigil__v1__collector_status__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t vigil__v1__collector_status__pack_to_buffer
+                     (const Vigil__V1__CollectorStatus *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &vigil__v1__collector_status__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Vigil__V1__CollectorStatus *
+       vigil__v1__collector_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Vigil__V1__CollectorStatus *)
+     protobuf_c_message_unpack (&vigil__v1__collector_status__descriptor,
+                                allocator, len, data);
+}
+void   vigil__v1__collector_status__free_unpacked
+                     (Vigil__V1__CollectorStatus *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &vigil__v1__collector_status__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   vigil__v1__sources_response__init
                      (Vigil__V1__SourcesResponse         *message)
 {
@@ -160,7 +205,7 @@ const ProtobufCMessageDescriptor vigil__v1__sources_request__descriptor =
   (ProtobufCMessageInit) vigil__v1__sources_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor vigil__v1__source_status__field_descriptors[6] =
+static const ProtobufCFieldDescriptor vigil__v1__source_status__field_descriptors[7] =
 {
   {
     "source",
@@ -234,19 +279,32 @@ static const ProtobufCFieldDescriptor vigil__v1__source_status__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "refused",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__SourceStatus, refused),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned vigil__v1__source_status__field_indices_by_name[] = {
   2,   /* field[2] = bytes */
   1,   /* field[1] = events */
   5,   /* field[5] = first_seen_ms */
   4,   /* field[4] = last_seen_ms */
+  6,   /* field[6] = refused */
   0,   /* field[0] = source */
   3,   /* field[3] = unparsed */
 };
 static const ProtobufCIntRange vigil__v1__source_status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor vigil__v1__source_status__descriptor =
 {
@@ -256,14 +314,143 @@ const ProtobufCMessageDescriptor vigil__v1__source_status__descriptor =
   "Vigil__V1__SourceStatus",
   "vigil.v1",
   sizeof(Vigil__V1__SourceStatus),
-  6,
+  7,
   vigil__v1__source_status__field_descriptors,
   vigil__v1__source_status__field_indices_by_name,
   1,  vigil__v1__source_status__number_ranges,
   (ProtobufCMessageInit) vigil__v1__source_status__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor vigil__v1__sources_response__field_descriptors[2] =
+static const ProtobufCFieldDescriptor vigil__v1__collector_status__field_descriptors[8] =
+{
+  {
+    "collector",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__CollectorStatus, collector),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "appliance",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__CollectorStatus, appliance),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__CollectorStatus, status),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sources",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__CollectorStatus, sources),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "events",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__CollectorStatus, events),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "refused",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__CollectorStatus, refused),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_seen_ms",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__CollectorStatus, last_seen_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "state",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__CollectorStatus, state),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned vigil__v1__collector_status__field_indices_by_name[] = {
+  1,   /* field[1] = appliance */
+  0,   /* field[0] = collector */
+  4,   /* field[4] = events */
+  6,   /* field[6] = last_seen_ms */
+  5,   /* field[5] = refused */
+  3,   /* field[3] = sources */
+  7,   /* field[7] = state */
+  2,   /* field[2] = status */
+};
+static const ProtobufCIntRange vigil__v1__collector_status__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor vigil__v1__collector_status__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "vigil.v1.CollectorStatus",
+  "CollectorStatus",
+  "Vigil__V1__CollectorStatus",
+  "vigil.v1",
+  sizeof(Vigil__V1__CollectorStatus),
+  8,
+  vigil__v1__collector_status__field_descriptors,
+  vigil__v1__collector_status__field_indices_by_name,
+  1,  vigil__v1__collector_status__number_ranges,
+  (ProtobufCMessageInit) vigil__v1__collector_status__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor vigil__v1__sources_response__field_descriptors[3] =
 {
   {
     "instance",
@@ -289,15 +476,28 @@ static const ProtobufCFieldDescriptor vigil__v1__sources_response__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "collectors",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Vigil__V1__SourcesResponse, n_collectors),
+    offsetof(Vigil__V1__SourcesResponse, collectors),
+    &vigil__v1__collector_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned vigil__v1__sources_response__field_indices_by_name[] = {
+  2,   /* field[2] = collectors */
   0,   /* field[0] = instance */
   1,   /* field[1] = sources */
 };
 static const ProtobufCIntRange vigil__v1__sources_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor vigil__v1__sources_response__descriptor =
 {
@@ -307,7 +507,7 @@ const ProtobufCMessageDescriptor vigil__v1__sources_response__descriptor =
   "Vigil__V1__SourcesResponse",
   "vigil.v1",
   sizeof(Vigil__V1__SourcesResponse),
-  2,
+  3,
   vigil__v1__sources_response__field_descriptors,
   vigil__v1__sources_response__field_indices_by_name,
   1,  vigil__v1__sources_response__number_ranges,

@@ -51,10 +51,14 @@ struct  Vigil__V1__ConfigChange
    */
   char *actor;
   int64_t time_ms;
+  /*
+   * the object before the change (updates and deletes; empty for creates), so a
+   */
+  char *previous_json;
 };
 #define VIGIL__V1__CONFIG_CHANGE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&vigil__v1__config_change__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+    , 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
 
 
 struct  Vigil__V1__ConfigRequest

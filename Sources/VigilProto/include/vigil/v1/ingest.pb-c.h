@@ -17,6 +17,7 @@ PROTOBUF_C__BEGIN_DECLS
 
 typedef struct Vigil__V1__SourcesRequest Vigil__V1__SourcesRequest;
 typedef struct Vigil__V1__SourceStatus Vigil__V1__SourceStatus;
+typedef struct Vigil__V1__CollectorStatus Vigil__V1__CollectorStatus;
 typedef struct Vigil__V1__SourcesResponse Vigil__V1__SourcesResponse;
 
 
@@ -67,10 +68,59 @@ struct  Vigil__V1__SourceStatus
    * when the first event was accepted (0 for counters older than this field)
    */
   int64_t first_seen_ms;
+  /*
+   * lines refused since this instance started because their configured event
+   */
+  uint64_t refused;
 };
 #define VIGIL__V1__SOURCE_STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&vigil__v1__source_status__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0 }
+
+
+/*
+ * A configured collector (config service) as this ingest instance sees it: traffic from the
+ * addresses of its event sources since the instance started.
+ */
+struct  Vigil__V1__CollectorStatus
+{
+  ProtobufCMessage base;
+  /*
+   * collector id in config
+   */
+  char *collector;
+  /*
+   * its appliance id
+   */
+  char *appliance;
+  /*
+   * configured status: running, stopped, error (empty when not set)
+   */
+  char *status;
+  /*
+   * its configured event sources
+   */
+  uint32_t sources;
+  /*
+   * lines accepted from its sources
+   */
+  uint64_t events;
+  /*
+   * lines refused (source disabled, collector stopped)
+   */
+  uint64_t refused;
+  /*
+   * latest line from one of its sources (0: none since start)
+   */
+  int64_t last_seen_ms;
+  /*
+   * receiving (a line in the last 5 minutes), silent, stopped
+   */
+  char *state;
+};
+#define VIGIL__V1__COLLECTOR_STATUS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&vigil__v1__collector_status__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -85,10 +135,15 @@ struct  Vigil__V1__SourcesResponse
   char *instance;
   size_t n_sources;
   Vigil__V1__SourceStatus **sources;
+  /*
+   * sorted by collector id
+   */
+  size_t n_collectors;
+  Vigil__V1__CollectorStatus **collectors;
 };
 #define VIGIL__V1__SOURCES_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&vigil__v1__sources_response__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL }
 
 
 /* Vigil__V1__SourcesRequest methods */
@@ -129,6 +184,25 @@ Vigil__V1__SourceStatus *
 void   vigil__v1__source_status__free_unpacked
                      (Vigil__V1__SourceStatus *message,
                       ProtobufCAllocator *allocator);
+/* Vigil__V1__CollectorStatus methods */
+void   vigil__v1__collector_status__init
+                     (Vigil__V1__CollectorStatus         *message);
+size_t vigil__v1__collector_status__get_packed_size
+                     (const Vigil__V1__CollectorStatus   *message);
+size_t vigil__v1__collector_status__pack
+                     (const Vigil__V1__CollectorStatus   *message,
+                      uint8_t             *out);
+size_t vigil__v1__collector_status__pack_to_buffer
+                     (const Vigil__V1__CollectorStatus   *message,
+                      ProtobufCBuffer     *buffer);
+Vigil__V1__CollectorStatus *
+       vigil__v1__collector_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   vigil__v1__collector_status__free_unpacked
+                     (Vigil__V1__CollectorStatus *message,
+                      ProtobufCAllocator *allocator);
 /* Vigil__V1__SourcesResponse methods */
 void   vigil__v1__sources_response__init
                      (Vigil__V1__SourcesResponse         *message);
@@ -156,6 +230,9 @@ typedef void (*Vigil__V1__SourcesRequest_Closure)
 typedef void (*Vigil__V1__SourceStatus_Closure)
                  (const Vigil__V1__SourceStatus *message,
                   void *closure_data);
+typedef void (*Vigil__V1__CollectorStatus_Closure)
+                 (const Vigil__V1__CollectorStatus *message,
+                  void *closure_data);
 typedef void (*Vigil__V1__SourcesResponse_Closure)
                  (const Vigil__V1__SourcesResponse *message,
                   void *closure_data);
@@ -167,6 +244,7 @@ typedef void (*Vigil__V1__SourcesResponse_Closure)
 
 extern const ProtobufCMessageDescriptor vigil__v1__sources_request__descriptor;
 extern const ProtobufCMessageDescriptor vigil__v1__source_status__descriptor;
+extern const ProtobufCMessageDescriptor vigil__v1__collector_status__descriptor;
 extern const ProtobufCMessageDescriptor vigil__v1__sources_response__descriptor;
 
 PROTOBUF_C__END_DECLS
