@@ -27,6 +27,7 @@ public enum EventCatalog {
             TokenDefinition("raw", type: .text, storage: .column("raw"), description: "the original line"),
             TokenDefinition("fields", type: .text, storage: .column("fields"), description: "all event values as JSON text", listed: false),
             field("message", .text, "message text"),
+            field("event.reparsed", .keyword, "true when the event was stored unparsed and parsed later (ingest.reparse)"),
             field("collection.source", .keyword, "configured event source it came through (config id)"),
             field("collection.collector", .keyword, "collector of that event source"),
             field("collection.appliance", .keyword, "appliance of that collector"),

@@ -17,6 +17,7 @@ enum EventsCommand {
       vigil events histogram [QQL] [--since 24h | --from T --to T] [--buckets 24]
       vigil events get ID [--json]
       vigil events tokens
+      vigil events reparse [QQL] [time flags] [--limit N] [--json]   run the parsers again over unparsed events
     Times: ISO 8601 (2026-03-01, 2026-03-01T10:00:00Z), epoch ms, or now-24h; --since 24h means --from now-24h.
     """
 
@@ -24,6 +25,7 @@ enum EventsCommand {
         guard args.words.count >= 2 else { throw CLIError(message: usage, exitCode: 2) }
         let sub = args.words[1]
         let rest = Array(args.words.dropFirst(2))
+        if sub == "reparse" { return try ReparseCommand.run(args, query: rest.joined(separator: " ")) }
         let ctx = ZContext()
         defer { ctx.terminate() }
         let client = try RpcClient(context: ctx, endpoint: BusEndpoints.local(runDirectory: "\(args.data)/run").rpc,

@@ -146,14 +146,21 @@ public final class EnrichmentService {
             }
             enricher.enrich(&e, nowMs: now)
             let inserted = try runtime.db.run("""
-                INSERT OR IGNORE INTO events(id, time_ms, received_ms, source, format, status, parse_error, raw, fields, original, enriched, partition, parse_status)
+                INSERT INTO events(id, time_ms, received_ms, source, format, status, parse_error, raw, fields, original, enriched, partition, parse_status)
                 VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)
+                ON CONFLICT(id) DO UPDATE SET time_ms = excluded.time_ms, format = excluded.format, status = excluded.status,
+                    parse_error = excluded.parse_error, fields = excluded.fields, original = excluded.original,
+                    enriched = excluded.enriched, parse_status = excluded.parse_status
+                    WHERE events.parse_status = 'unparsed' AND excluded.parse_status = 'parsed'
                 """, [.text(e.id), .integer(e.eventTimeMs), .integer(e.receivedTimeMs), .text(e.source), .text(e.format),
                       .integer(Int64(e.parseStatus.rawValue)), .text(e.parseError), Self.rawValue(e.raw),
                       .text(JSONText.object(e.fields)), .text(JSONText.object(e.original)), .text(JSONText.object(e.enriched)),
                       .integer(Int64(e.partition)), .text(e.parseStatus == .parsed ? "parsed" : e.parseStatus == .unparsed ? "unparsed" : "")])
-            // Reliable streams should make this impossible; counted so a test or an operator would see it.
+            // A known id replaces the stored event only when it was unparsed and is now parsed
+            // (ingest.reparse); any other repeat should be impossible with reliable streams and
+            // is counted so a test or an operator would see it.
             if inserted == 0 { runtime.count("events.duplicate_ignored"); continue }
+            if e.fields["event.reparsed"] != nil { runtime.count("events.reparsed") }
             let stream = "events.enriched.\(e.partition)"
             try producer.append(stream: stream, topic: stream, payloadType: Event.typeName, payload: e.encoded())
         }

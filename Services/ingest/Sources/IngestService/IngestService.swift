@@ -90,6 +90,7 @@ public final class IngestService {
         runtime.add(socket: events) { [unowned self] in self.drainEvents() }
         runtime.worker.handle("ingest.submit") { [unowned self] req in self.submit(req) }
         runtime.worker.handle("ingest.sources") { [unowned self] req in self.sourceStatus(req) }
+        runtime.worker.handle("ingest.reparse") { [unowned self] req in self.reparse(req) }
         runtime.every(ms: 2000) { [unowned self] in self.flushSourceCounters() }
         try followConfig()
         let listenerStats = listeners.stats, udpInode = listeners.udpInode, registry = registry
