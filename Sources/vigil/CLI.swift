@@ -70,6 +70,7 @@ enum CLI {
       vigil import FILE… [--format json|syslog|cef|auto] [--batch N] [--in-flight N] [--quiet]
                                              send files to ingest (JSON lines, evtx_dump JSON, syslog, CEF); rerun-safe
       vigil sources [--json]                 per source: events, bytes, unparsed, last seen
+      vigil demo [--seed N] [--json]         replay a generated day of a small network (four attacks) into the running stack
       vigil keygen                           print a new CURVE key pair (for tcp:// deployments)
       vigil sys health|metrics SERVICE [--json]
                                              ask one service (or instance, e.g. ingest-0) directly
@@ -117,8 +118,9 @@ enum CLI {
             case "config": return try ConfigCommands.run(args)
             case "responses": return try ResponseCommands.responses(args)
             case "templates": return try ResponseCommands.templates(args)
+            case "demo": return try DemoCommand.run(args)
             default:
-                throw CLIError(message: "unknown command '\(cmd)'; commands: up, status, down, tail, send, import, sources, events, rules, signals, intel, assets, users, config, responses, templates, keygen, sys (vigil --help)", exitCode: 2)
+                throw CLIError(message: "unknown command '\(cmd)'; commands: up, status, down, demo, tail, send, import, sources, events, rules, signals, intel, assets, users, config, responses, templates, keygen, sys (vigil --help)", exitCode: 2)
             }
         } catch let e as CLIError {
             FileHandle.standardError.write(Data("vigil: \(e.message)\n".utf8))

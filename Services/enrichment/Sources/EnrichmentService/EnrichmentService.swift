@@ -72,11 +72,12 @@ public final class EnrichmentService {
         if !assetsFile.isEmpty { try importAssetsAtStart(path: assetsFile) }
         try reloadAssets()
         try reloadUsers()
-        var feeds = cfg.string("feeds", default: "")
-        if feeds.isEmpty, FileManager.default.fileExists(atPath: cfg.dataDirectory + "/config/feeds.json") {
-            feeds = cfg.dataDirectory + "/config/feeds.json"
-        }
-        intel = ThreatIntel(db: runtime.db, logger: runtime.logger, feedsPath: feeds)
+        // Without --feeds, <data>/config/feeds.json is read when it exists — also when it is
+        // created later (`vigil intel reload`, `vigil demo`).
+        let configuredFeeds = cfg.string("feeds", default: "")
+        intel = ThreatIntel(db: runtime.db, logger: runtime.logger,
+                            feedsPath: configuredFeeds.isEmpty ? cfg.dataDirectory + "/config/feeds.json" : configuredFeeds,
+                            feedsOptional: configuredFeeds.isEmpty)
         intel.onChange = { [unowned self] m in self.enricher.threats = m }
         intel.count = { [unowned self] name in self.runtime.count(name) }
         try intel.start(nowMs: Clock.nowMs())

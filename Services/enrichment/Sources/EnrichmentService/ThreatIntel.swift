@@ -12,6 +12,9 @@ final class ThreatIntel {
     let db: Database
     let logger: Logger
     let feedsPath: String
+    /// The default `<data>/config/feeds.json` may not exist (no feeds yet); a path the admin
+    /// configured must.
+    let feedsOptional: Bool
     private(set) var configs: [FeedConfig] = []
     private(set) var configError = ""
     private var status: [String: FeedStatus] = [:]
@@ -25,7 +28,8 @@ final class ThreatIntel {
     var onChange: (ThreatMatcher) -> Void = { _ in }
     var count: (String) -> Void = { _ in }
 
-    init(db: Database, logger: Logger, feedsPath: String) {
+    init(db: Database, logger: Logger, feedsPath: String, feedsOptional: Bool = false) {
+        self.feedsOptional = feedsOptional
         self.db = db
         self.logger = logger.with("component", "intel")
         self.feedsPath = feedsPath
@@ -45,6 +49,7 @@ final class ThreatIntel {
     func readConfig() {
         guard !feedsPath.isEmpty else { configs = []; configError = ""; return }
         guard FileManager.default.fileExists(atPath: feedsPath) else {
+            if feedsOptional { configs = []; configError = ""; return }
             configError = "feeds file \(feedsPath) does not exist"
             logger.error("feeds file missing", ["path": feedsPath])
             return
