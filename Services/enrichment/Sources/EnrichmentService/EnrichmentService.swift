@@ -16,8 +16,9 @@ public final class EnrichmentService {
         ("feeds", "threat-intel feeds file (JSON, docs/enrichment.md); default <data>/config/feeds.json when it exists"),
         ("batch-size", "events per SQLite transaction (default 5000)"),
         ("outbox.max-rows", "unacknowledged events kept before refusing input (default 2000000)"),
-    ]
+    ] + RetentionPolicy.keys
     public static let defaults: [String: String] = ["assets": "", "feeds": "", "batch-size": "5000", "outbox.max-rows": "2000000"]
+        .merging(RetentionPolicy.defaults) { a, _ in a }
 
     static let migrations: [Migration] = [
         Migration(1, "events and assets", """
@@ -62,6 +63,7 @@ public final class EnrichmentService {
     /// Special objects from the config service, for `@name` in event searches.
     var configMirror: ConfigMirror!
     var listQueries: [ListQueries] = []
+    var retention: Retention!
 
     public init(runtime: ServiceRuntime) throws {
         self.runtime = runtime
@@ -83,10 +85,28 @@ public final class EnrichmentService {
         try intel.start(nowMs: Clock.nowMs())
         runtime.every(ms: 250) { [unowned self] in self.intel.tick(nowMs: Clock.nowMs()) }
         configMirror = ConfigMirror(runtime: runtime)
+        try startRetention()
         try installQueries()
         installEnrichmentRPCs()
         try runtime.enableConsumer(topicPrefixes: ["events.parsed.", ConfigMirror.topicPrefix], batchSize: try cfg.int("batch-size", default: 5000)) { [unowned self] batch in
             try self.process(batch)
+        }
+    }
+
+    func startRetention() throws {
+        let r = Retention(policy: try RetentionPolicy(runtime.config), db: runtime.db, logger: runtime.logger)
+        retention = r
+        runtime.every(ms: r.policy.intervalMs) { [unowned self] in
+            do { try r.tick(nowMs: Clock.nowMs()) } catch {
+                self.runtime.count("retention.errors")
+                self.runtime.logger.error("retention failed; retried next round", ["error": "\(error)"])
+            }
+        }
+        runtime.addMetrics { m in
+            m["retention.deleted_age"] = r.deletedByAge
+            m["retention.deleted_size"] = r.deletedBySize
+            m["store.bytes"] = UInt64(max(0, r.storeBytes))
+            m["store.event_bytes"] = UInt64(max(0, r.eventBytes))
         }
     }
 
