@@ -3,7 +3,7 @@ import Foundation
 public enum FeedFormat: String, Sendable, CaseIterable {
     case stix = "stix2.1", misp, csv, plain
 
-    static func named(_ s: String) -> FeedFormat? {
+    public static func named(_ s: String) -> FeedFormat? {
         switch s.lowercased() {
         case "stix2.1", "stix", "stix2", "stix-2.1": return .stix
         case "misp", "misp-json", "misp-feed": return .misp

@@ -129,3 +129,51 @@ public final class ConfigMirror {
         return true
     }
 }
+
+/// The current objects of some config kinds, kept from snapshots and changes with the same
+/// sequence rules as special objects (a change at or below what is known is ignored). For
+/// services that act on whole objects: enrichment's `intel_feed`s, for instance.
+public final class ConfigObjectMirror {
+    public struct Object: Sendable, Equatable {
+        public var kind: String, id: String, sequence: UInt64, json: String
+    }
+    public let kinds: Set<String>
+    private var objects: [String: Object] = [:]
+    private var deleted: [String: UInt64] = [:]
+
+    public init(kinds: Set<String>) { self.kinds = kinds }
+
+    /// Applies one change; true when it changed what is known.
+    @discardableResult
+    public func apply(_ c: ConfigChange) -> Bool {
+        guard kinds.contains(c.kind) else { return false }
+        let key = "\(c.kind)/\(c.id)"
+        let known = max(objects[key]?.sequence ?? 0, deleted[key] ?? 0)
+        guard c.sequence > known || known == 0 && c.sequence == 0 else { return false }
+        if c.action == "deleted" {
+            objects[key] = nil
+            deleted[key] = c.sequence
+        } else {
+            objects[key] = Object(kind: c.kind, id: c.id, sequence: c.sequence, json: c.objectJSON)
+            deleted[key] = nil
+        }
+        return true
+    }
+
+    /// Loads a snapshot: its objects where newer, and drops objects it no longer has unless a
+    /// change after its head made them.
+    public func load(_ s: ConfigSnapshot) {
+        var present = Set<String>()
+        for o in s.objects where kinds.contains(o.kind) {
+            let key = "\(o.kind)/\(o.id)"
+            present.insert(key)
+            let known = max(objects[key]?.sequence ?? 0, deleted[key] ?? 0)
+            if o.sequence > known || objects[key] == nil && deleted[key] == nil {
+                objects[key] = Object(kind: o.kind, id: o.id, sequence: o.sequence, json: o.objectJSON)
+            }
+        }
+        for (key, o) in objects where !present.contains(key) && o.sequence <= s.head { objects[key] = nil }
+    }
+
+    public func all(kind: String) -> [Object] { objects.values.filter { $0.kind == kind }.sorted { $0.id < $1.id } }
+}

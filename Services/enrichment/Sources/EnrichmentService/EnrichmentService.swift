@@ -3,6 +3,7 @@ import VigilBus
 import VigilLog
 import VigilService
 import VigilEvents
+import VigilIntel
 import VigilStore
 import VigilWire
 
@@ -84,13 +85,34 @@ public final class EnrichmentService {
         intel.count = { [unowned self] name in self.runtime.count(name) }
         try intel.start(nowMs: Clock.nowMs())
         runtime.every(ms: 250) { [unowned self] in self.intel.tick(nowMs: Clock.nowMs()) }
+        intel.followsConfigService = true
         configMirror = ConfigMirror(runtime: runtime)
+        followConfigFeeds()
         try startRetention()
         try installQueries()
         installEnrichmentRPCs()
         try runtime.enableConsumer(topicPrefixes: ["events.parsed.", ConfigMirror.topicPrefix], batchSize: try cfg.int("batch-size", default: 5000)) { [unowned self] batch in
             try self.process(batch)
         }
+    }
+
+    /// Threat-intel feeds defined in config (`intel_feed` objects) join the feeds file's.
+    func followConfigFeeds() {
+        let feeds = ConfigObjectMirror(kinds: ["intel_feed"])
+        let apply = { [unowned self] in
+            var list: [FeedConfig] = []
+            for o in feeds.all(kind: "intel_feed") {
+                switch FeedConfig.fromConfigObject(o.json) {
+                case .success(let f): list.append(f)
+                case .failure(let e):
+                    self.runtime.count("intel.config_errors")
+                    self.runtime.logger.error("intel_feed object refused", ["id": o.id, "error": "\(e)"])
+                }
+            }
+            self.intel.setServiceFeeds(list, nowMs: Clock.nowMs())
+        }
+        configMirror.onChange = { c in if feeds.apply(c) { apply() } }
+        configMirror.onSnapshot = { s in feeds.load(s); apply() }
     }
 
     func startRetention() throws {

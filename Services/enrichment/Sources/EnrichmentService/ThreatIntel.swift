@@ -15,7 +15,15 @@ final class ThreatIntel {
     /// The default `<data>/config/feeds.json` may not exist (no feeds yet); a path the admin
     /// configured must.
     let feedsOptional: Bool
+    /// The feeds in effect: the feeds file's, and the config service's `intel_feed` objects
+    /// (which win when both name the same feed).
     private(set) var configs: [FeedConfig] = []
+    private var fileConfigs: [FeedConfig] = []
+    private(set) var serviceFeeds: [FeedConfig] = []
+    /// Set before `start` when the service follows config's `intel_feed` objects: until the
+    /// first snapshot, feeds stored earlier are kept (they may be config-defined).
+    var followsConfigService = false
+    private var serviceFeedsKnown = false
     private(set) var configError = ""
     private var status: [String: FeedStatus] = [:]
     private var validators: [String: FeedLoader.Validators] = [:]
@@ -47,23 +55,36 @@ final class ThreatIntel {
 
     /// (Re)reads the feeds file. A broken file keeps the previous definitions and is reported.
     func readConfig() {
-        guard !feedsPath.isEmpty else { configs = []; configError = ""; return }
-        guard FileManager.default.fileExists(atPath: feedsPath) else {
-            if feedsOptional { configs = []; configError = ""; return }
-            configError = "feeds file \(feedsPath) does not exist"
-            logger.error("feeds file missing", ["path": feedsPath])
-            return
+        if feedsPath.isEmpty {
+            fileConfigs = []; configError = ""
+        } else if !FileManager.default.fileExists(atPath: feedsPath) {
+            if feedsOptional { fileConfigs = []; configError = "" } else {
+                configError = "feeds file \(feedsPath) does not exist"
+                logger.error("feeds file missing", ["path": feedsPath])
+            }
+        } else {
+            do {
+                fileConfigs = try FeedsFile.load(path: feedsPath)
+                configError = ""
+            } catch {
+                configError = "\(error)"
+                count("intel.config_errors")
+                logger.error("feeds file refused; keeping the previous feeds", ["path": feedsPath, "error": "\(error)"])
+            }
         }
-        do {
-            configs = try FeedsFile.load(path: feedsPath)
-            configError = ""
-        } catch {
-            configError = "\(error)"
-            count("intel.config_errors")
-            logger.error("feeds file refused; keeping the previous feeds", ["path": feedsPath, "error": "\(error)"])
+        recompute()
+    }
+
+    private func recompute() {
+        let serviceNames = Set(serviceFeeds.map(\.name))
+        for c in fileConfigs where serviceNames.contains(c.name) {
+            logger.warning("feed defined in the feeds file and in config; config's intel_feed is used", ["feed": c.name])
         }
+        configs = fileConfigs.filter { !serviceNames.contains($0.name) } + serviceFeeds
         let names = Set(configs.map(\.name))
-        for n in Array(sets.keys) where !names.contains(n) { sets[n] = nil }
+        if !followsConfigService || serviceFeedsKnown {
+            for n in Array(sets.keys) where !names.contains(n) { sets[n] = nil }
+        }
         for c in configs where status[c.name] == nil {
             var s = FeedStatus()
             s.name = c.name
@@ -77,34 +98,60 @@ final class ThreatIntel {
         }
     }
 
-    /// The last good sets survive restarts: matching works before the first reload finishes.
-    private func restoreStored() throws {
+    /// The config service's `intel_feed` objects (snapshot or change): new and changed feeds
+    /// load now; a removed feed takes its indicators with it.
+    func setServiceFeeds(_ feeds: [FeedConfig], nowMs: Int64) {
+        let before = Dictionary(serviceFeeds.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        serviceFeeds = feeds
+        serviceFeedsKnown = true
+        recompute()
+        do { try pruneStored() } catch { logger.error("removed feeds' indicators not deleted", ["error": "\(error)"]) }
+        for f in feeds where f.enabled && before[f.name] != f {
+            due[f.name] = nowMs
+            validators[f.name] = nil
+        }
+        onChange(matcher)
+        tick(nowMs: nowMs)
+    }
+
+    /// Deletes stored indicators and status of feeds no longer defined anywhere.
+    private func pruneStored() throws {
         let names = Set(configs.map(\.name))
         try db.transaction {
-            for r in try db.query("SELECT DISTINCT feed FROM intel_indicators") where !names.contains(r.string(0)) {
-                // A feed removed from the feeds file takes its indicators with it.
+            for r in try db.query("SELECT DISTINCT feed FROM intel_indicators UNION SELECT name FROM intel_feeds") where !names.contains(r.string(0)) {
                 try db.run("DELETE FROM intel_indicators WHERE feed = ?", [.text(r.string(0))])
                 try db.run("DELETE FROM intel_feeds WHERE name = ?", [.text(r.string(0))])
             }
         }
-        for c in configs {
-            if let r = try db.query("SELECT last_load_ms, last_attempt_ms, last_error, refused, refused_samples, etag, last_modified FROM intel_feeds WHERE name = ?", [.text(c.name)]).first {
-                status[c.name]?.lastLoadTimeMs = r.int(0)
-                status[c.name]?.lastAttemptTimeMs = r.int(1)
-                status[c.name]?.lastError = r.string(2)
-                status[c.name]?.refused = UInt64(r.int(3))
-                status[c.name]?.refusedSamples = r.string(4).split(separator: "\n").map(String.init)
-                validators[c.name] = .init(etag: r.string(5), lastModified: r.string(6))
+    }
+
+    /// The last good sets survive restarts: matching works before the first reload finishes.
+    private func restoreStored() throws {
+        // A feed removed from the feeds file takes its indicators with it — once it is known
+        // that config does not define it either.
+        if !followsConfigService { try pruneStored() }
+        var names = configs.map(\.name)
+        if followsConfigService {
+            for r in try db.query("SELECT DISTINCT feed FROM intel_indicators") where !names.contains(r.string(0)) { names.append(r.string(0)) }
+        }
+        for name in names {
+            if let r = try db.query("SELECT last_load_ms, last_attempt_ms, last_error, refused, refused_samples, etag, last_modified FROM intel_feeds WHERE name = ?", [.text(name)]).first {
+                status[name]?.lastLoadTimeMs = r.int(0)
+                status[name]?.lastAttemptTimeMs = r.int(1)
+                status[name]?.lastError = r.string(2)
+                status[name]?.refused = UInt64(r.int(3))
+                status[name]?.refusedSamples = r.string(4).split(separator: "\n").map(String.init)
+                validators[name] = .init(etag: r.string(5), lastModified: r.string(6))
             }
             var list: [Indicator] = []
-            for r in try db.query("SELECT type, value, confidence, expires_ms FROM intel_indicators WHERE feed = ?", [.text(c.name)]) {
+            for r in try db.query("SELECT type, value, confidence, expires_ms FROM intel_indicators WHERE feed = ?", [.text(name)]) {
                 guard let t = IndicatorType(rawValue: r.string(0)) else { continue }
                 list.append(Indicator(type: t, value: r.string(1), confidence: Int(r.int(2)), expiresMs: r.int(3)))
             }
             if !list.isEmpty {
-                let set = IndicatorSet(feed: c.name, indicators: list)
-                sets[c.name] = set
-                status[c.name]?.indicators = UInt64(set.count)
+                let set = IndicatorSet(feed: name, indicators: list)
+                sets[name] = set
+                status[name]?.indicators = UInt64(set.count)
             }
         }
     }
@@ -257,5 +304,32 @@ final class Mailbox: @unchecked Sendable {
         let out = items
         items.removeAll()
         return out
+    }
+}
+
+extension FeedConfig {
+    /// A feed from config's `intel_feed` object (validated there: format, location, schedule).
+    /// `schedule` is an interval (30m, 1h, 1d) or `manual` (loaded at start and on reload).
+    static func fromConfigObject(_ json: String) -> Result<FeedConfig, IntelError> {
+        guard let o = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+              let name = o["name"] as? String, !name.isEmpty else {
+            return .failure(IntelError(.badConfig, feed: "config", "intel_feed object without a name"))
+        }
+        guard let f = (o["format"] as? String).flatMap(FeedFormat.named) else {
+            return .failure(IntelError(.badConfig, feed: name, "unknown format \(o["format"] ?? "nothing")"))
+        }
+        guard let location = o["location"] as? String, !location.isEmpty else {
+            return .failure(IntelError(.badConfig, feed: name, "no location"))
+        }
+        var c = FeedConfig(name: name, format: f, location: location)
+        let schedule = o["schedule"] as? String ?? "1h"
+        if schedule == "manual" { c.refreshSeconds = 0 } else {
+            guard let s = FeedsFile.parseDuration(schedule), s > 0 else {
+                return .failure(IntelError(.badConfig, feed: name, "schedule '\(schedule)' is not an interval"))
+            }
+            c.refreshSeconds = s
+        }
+        c.enabled = o["enabled"] as? Bool ?? true
+        return .success(c)
     }
 }
