@@ -87,6 +87,51 @@ final class ResponseEndToEndTests: XCTestCase {
 
     // MARK: -
 
+    /// Templates owned by the config service (`response_template` objects) are followed live:
+    /// created, used by a rule, changed, deleted — and an invalid one is refused and counted.
+    func testTemplatesFromTheConfigService() throws {
+        try stack.start("vigil-config", name: "config")
+        try start(templates: [])
+        try stack.waitHealthy(["config", "response"])
+        let c = try stack.client()
+        defer { c.close() }
+        func configCall(_ method: String, _ req: ConfigRequest) throws {
+            _ = try c.call(service: "config", method: "config.\(method)", req, as: ConfigReply.self, timeoutMs: 10_000)
+        }
+        func metric(_ k: String) throws -> UInt64 { try stack.metrics("response").counters[k] ?? 0 }
+        try configCall("create", ConfigRequest(kind: "response_template", objectJSON: """
+            {"id": "soc-hook", "name": "SOC webhook", "channel": "webhook", "recipients": ["http://127.0.0.1:\(httpPort)/cfg"],
+             "subject": "{{rule.name}}", "body": "v1 {{entity.user}}"}
+            """))
+        try stack.eventually("response took the template from config") { try metric("templates.config_applied") == 1 }
+        try createRule(rule(7, responses: ["soc-hook"]))
+        try submit(["carol"], batch: "cfg-1")
+        try stack.eventually("delivered through the config template") { self.http("/cfg").count == 1 }
+        func text(_ r: [String: Any]?) -> String? {
+            guard let body = r?["body"] as? String, let o = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] else { return nil }
+            return o["text"] as? String
+        }
+        XCTAssertEqual(text(http("/cfg").first), "v1 carol")
+
+        try configCall("update", ConfigRequest(kind: "response_template", id: "soc-hook", objectJSON: """
+            {"name": "SOC webhook", "channel": "webhook", "recipients": ["http://127.0.0.1:\(httpPort)/cfg"], "body": "v2 {{entity.user}}"}
+            """))
+        try stack.eventually("the change applied") { try metric("templates.config_applied") == 2 }
+        try submit(["dave"], batch: "cfg-2")
+        try stack.eventually("delivered with the changed body") { self.http("/cfg").count == 2 }
+        XCTAssertEqual(text(http("/cfg").last), "v2 dave")
+
+        // Config accepts any text in recipients; a template needs an address: refused here, counted.
+        try configCall("create", ConfigRequest(kind: "response_template", objectJSON: #"{"id": "bad-mail", "name": "Bad mail", "channel": "email", "recipients": ["not-an-address"], "body": "x"}"#))
+        try stack.eventually("the bad template refused") { try metric("templates.config_refused") == 1 }
+
+        try configCall("delete", ConfigRequest(kind: "response_template", id: "soc-hook"))
+        try stack.eventually("deleted with the object") { try metric("templates.config_deleted") == 1 }
+        let list = try call("templates.list", TemplateRequest(), TemplateDocument.self).json
+        XCTAssertFalse(list.contains("soc-hook"), list)
+        XCTAssertFalse(list.contains("bad-mail"), list)
+    }
+
     func testEveryChannelIsDeliveredOnceAndVisibleOverRPCAndCLI() throws {
         try start(templates: [
             #"{"id": "mail", "channel": "email", "destination": "soc@example.com, oncall@example.com", "subject": "[{{signal.criticality}}] {{rule.name}} for {{entity.user}}", "body": "risk {{risk.score}} {{mitre.technique}} on {{entity.asset}} from {{entity.ip}}\n.\nsignal {{signal.id}}"}"#,

@@ -41,6 +41,8 @@ public final class ResponseService {
     let runtime: ServiceRuntime
     let producer: StreamProducer
     var templates: [String: Template] = [:]
+    /// Response templates defined in config (ConfigTemplates.swift).
+    var configMirror: ConfigMirror!
     var policy = DeliveryPolicy()
     var payloadOptions = PayloadOptions()
     var limiter: RateLimiter
@@ -54,7 +56,7 @@ public final class ResponseService {
     public init(runtime: ServiceRuntime) throws {
         self.runtime = runtime
         let cfg = runtime.config
-        _ = try runtime.db.migrate(component: "response", Outbox.migrations)
+        _ = try runtime.db.migrate(component: "response", Outbox.migrations + [Self.configTemplatesMigration])
         producer = try runtime.enableProducer()
         policy.maxAttempts = max(1, try cfg.int("retry.attempts", default: 8))
         policy.baseDelayMs = Int64(max(1, try cfg.int("retry.base", default: 1000)))
@@ -104,7 +106,9 @@ public final class ResponseService {
         // "signals", not "signals.": the consumer also subscribes to `stream.head.<prefix>`, and
         // detection announces the head of its stream as `stream.head.signals`. With the dot, a
         // response service started after signals were raised would not see them until the next one.
-        try runtime.enableConsumer(topicPrefixes: ["signals"], batchSize: try cfg.int("batch-size", default: 100)) { [unowned self] batch in
+        configMirror = ConfigMirror(runtime: runtime)
+        configMirror.onSnapshot = { [unowned self] snap in self.loadConfigTemplates(snap) }
+        try runtime.enableConsumer(topicPrefixes: ["signals", ConfigMirror.topicPrefix], batchSize: try cfg.int("batch-size", default: 100)) { [unowned self] batch in
             try self.process(batch)
         }
         runtime.logger.info("templates loaded", ["templates": String(templates.count)])
@@ -152,6 +156,10 @@ public final class ResponseService {
         }
         let now = Clock.nowMs()
         for env in batch {
+            if env.stream == ConfigMirror.topicPrefix {
+                if let c = try? ConfigChange(decoding: env.payload) { try applyConfigTemplate(c) } else { runtime.count("config.malformed") }
+                continue
+            }
             guard env.payloadType.isEmpty || env.payloadType == Signal.typeName, let s = try? Signal(decoding: env.payload) else {
                 runtime.count("malformed")
                 continue
