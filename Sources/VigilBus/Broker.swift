@@ -14,6 +14,9 @@ public final class Broker {
         /// With a secret key, every endpoint requires CURVE and clients must be on `allowedClients`.
         public var curveSecretKey: String?
         public var allowedClients: Set<String> = []
+        /// Who each allowed key is (role and name); requests from it are judged as this identity,
+        /// whatever they state. A key without an entry is a service.
+        public var clientIdentities: [String: Identity] = [:]
         public init(endpoints: BusEndpoints) { self.endpoints = endpoints }
     }
 
@@ -97,8 +100,10 @@ public final class Broker {
         if ready[1] { forward(from: xpub, to: xsub, isPublish: false) }
         if ready[2] {
             for _ in 0..<10_000 {
-                guard let frames = try? router.receive(dontWait: true) else { break }
-                handleRouter(frames)
+                // With CURVE, "User-Id" is the client's public key (what the ZAP handler answered).
+                var key: String?
+                guard let frames = try? router.receive(dontWait: true, property: zap == nil ? nil : "User-Id", value: &key) else { break }
+                handleRouter(frames, authenticated: key.flatMap(identity(forKey:)))
             }
         }
         let now = Clock.monotonicMs()
@@ -119,7 +124,12 @@ public final class Broker {
         }
     }
 
-    private func handleRouter(_ frames: [Frame]) {
+    private func identity(forKey key: String) -> Identity? {
+        guard !key.isEmpty else { return nil }
+        return options.clientIdentities[key] ?? Identity(name: "key:" + key.prefix(8), role: "service")
+    }
+
+    private func handleRouter(_ frames: [Frame], authenticated: Identity?) {
         guard frames.count >= 2 else { return malformed(frames, "fewer than 2 frames") }
         let sender = frames[0]
         if frames[1] == RpcProtocol.client {
@@ -129,7 +139,8 @@ public final class Broker {
             let service = frames[2].utf8String
             if service == "broker", let local = localHandler {
                 let resp: RpcResponse
-                if let req = try? RpcRequest(decoding: frames[4]) {
+                if var req = try? RpcRequest(decoding: frames[4]) {
+                    if let who = authenticated { req.caller = who }
                     var r = local(req)
                     r.requestId = req.requestId
                     resp = r
@@ -139,7 +150,9 @@ public final class Broker {
                 }
                 _ = try? router.send([sender, RpcProtocol.client, frames[3], RpcProtocol.ok, resp.encoded()], dontWait: true)
             } else if let worker = pickWorker(service) {
-                _ = try? router.send([worker, RpcProtocol.worker, RpcProtocol.request, sender, frames[3], frames[4]], dontWait: true)
+                // An authenticated client's identity travels as a sixth frame; the worker judges by it.
+                let auth: [Frame] = authenticated.map { [AuthFrame.encode($0)] } ?? []
+                _ = try? router.send([worker, RpcProtocol.worker, RpcProtocol.request, sender, frames[3], frames[4]] + auth, dontWait: true)
             } else {
                 stats.noService += 1
                 _ = try? router.send([sender, RpcProtocol.client, frames[3], RpcProtocol.noService, []], dontWait: true)

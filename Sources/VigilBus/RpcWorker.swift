@@ -10,6 +10,10 @@ public final class RpcWorker {
     public let instance: String
     private var services: [String]
     private var handlers: [String: Handler] = [:]
+    private var roles: [String: RpcRole] = [:]
+    /// Refuse calls whose caller's role is below the method's (ERROR_CODE_PERMISSION_DENIED).
+    public var enforceRoles = true
+    public private(set) var denied: UInt64 = 0
     private let logger: Logger
     private var lastHeartbeat: Int64 = 0
     public var heartbeatIntervalMs: Int64 = 1000
@@ -30,9 +34,14 @@ public final class RpcWorker {
         heartbeat(force: true)
     }
 
-    public func handle(_ method: String, _ handler: @escaping Handler) {
+    /// Answers `method`; callers need `role` (default: `RpcRole.required(for:)` — reads
+    /// viewer, changes analyst, deletes/imports/configuration admin).
+    public func handle(_ method: String, role: RpcRole? = nil, _ handler: @escaping Handler) {
         handlers[method] = handler
+        roles[method] = role ?? RpcRole.required(for: method)
     }
+
+    public func requiredRole(_ method: String) -> RpcRole? { roles[method] }
 
     public var methods: [String] { handlers.keys.sorted() }
 
@@ -66,7 +75,8 @@ public final class RpcWorker {
             return
         }
         if frames[1] == RpcProtocol.heartbeat { return }
-        guard frames[1] == RpcProtocol.request, frames.count == 5 else {
+        // [VW01, REQ, client, requestId, body, auth?]: the broker adds `auth` when it authenticated the client.
+        guard frames[1] == RpcProtocol.request, frames.count == 5 || frames.count == 6 else {
             malformed += 1
             logger.warning("malformed request from broker", ["frames": String(frames.count)])
             return
@@ -74,8 +84,22 @@ public final class RpcWorker {
         let client = frames[2], requestIdFrame = frames[3]
         var response: RpcResponse
         do {
-            let request = try RpcRequest(decoding: frames[4])
-            if let h = handlers[request.method] {
+            var request = try RpcRequest(decoding: frames[4])
+            var authenticated = false
+            if frames.count == 6, let who = AuthFrame.decode(frames[5]) {
+                request.caller = who
+                authenticated = true
+            }
+            let need = roles[request.method] ?? .viewer
+            let has = RpcRole(name: request.caller.role)
+            if handlers[request.method] != nil && enforceRoles && has < need {
+                denied += 1
+                logger.warning("rpc refused: role too low", ["method": request.method, "caller": request.caller.name,
+                                                             "role": request.caller.role, "needs": need.name])
+                let stated = request.caller.role.isEmpty ? "no role" : "role " + request.caller.role
+                response = RpcResponse(errorCode: .permissionDenied,
+                                       errorMessage: "\(request.method) needs role \(need.name); caller '\(request.caller.name)' has \(stated)\(authenticated ? " (authenticated by its CURVE key)" : "")")
+            } else if let h = handlers[request.method] {
                 response = h(request)
             } else {
                 response = RpcResponse(errorCode: .unknownMethod,

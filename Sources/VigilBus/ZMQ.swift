@@ -172,6 +172,13 @@ public final class ZSocket {
 
     /// Receives one multipart message; nil when `dontWait` and nothing is queued.
     public func receive(dontWait: Bool = false) throws -> [Frame]? {
+        var ignored: String?
+        return try receive(dontWait: dontWait, property: nil, value: &ignored)
+    }
+
+    /// Receives one multipart message and a metadata property of its frames (e.g.
+    /// "User-Id": what the ZAP handler answered for the peer's CURVE key).
+    public func receive(dontWait: Bool = false, property: String?, value: inout String?) throws -> [Frame]? {
         let hdl = try h()
         var frames: [Frame] = []
         var msg = zmq_msg_t()
@@ -185,6 +192,9 @@ public final class ZSocket {
                 if e == EINTR && frames.isEmpty { return nil }
                 throw BusError(code: .zmq, errno: e, message: "receive: \(String(cString: zmq_strerror(e)))")
             }
+            // A ROUTER's first frame (the routing id) is made locally and has no metadata: take
+            // the property from the first frame that carries it.
+            if value == nil, let property, let v = zmq_msg_gets(&msg, property) { value = String(cString: v) }
             let size = zmq_msg_size(&msg)
             if size > 0, let data = zmq_msg_data(&msg) {
                 frames.append(Array(UnsafeRawBufferPointer(start: data, count: size)))

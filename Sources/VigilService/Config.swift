@@ -1,5 +1,6 @@
 import Foundation
 import VigilBus
+import VigilWire
 import VigilLog
 
 public struct ConfigError: Error, Sendable, CustomStringConvertible {
@@ -59,22 +60,42 @@ public struct RuntimeConfig: Sendable {
     }
 
     /// The broker's allowlist: one Z85 public key per line, `#` comments.
-    public func allowedKeys() throws -> Set<String> {
-        guard let path = settings["curve.allow"], !path.isEmpty else { return [] }
+    public func allowedKeys() throws -> Set<String> { Set(try allowedClients().keys) }
+
+    /// The allowlist with who each key is: `KEY [ROLE [NAME]] [# comment]`. ROLE is admin,
+    /// analyst, viewer or service; a key without one is a service key (Vigil's own processes,
+    /// full rights). NAME defaults to `key:<first 8 characters>`.
+    public func allowedClients() throws -> [String: Identity] {
+        guard let path = settings["curve.allow"], !path.isEmpty else { return [:] }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ConfigError(code: .badFile, key: "curve.allow", message: "cannot read \(path)")
         }
-        var keys = Set<String>()
+        var out: [String: Identity] = [:]
         for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             // Z85 keys may contain '#': a line is a key when its first word is a valid key,
-            // a comment when it starts with '#' otherwise; anything after the key is ignored.
-            guard let word = Self.firstWord(raw) else { continue }
-            if CurveKeys.isValid(word) { keys.insert(word); continue }
+            // a comment when it starts with '#' otherwise.
+            let words = raw.split(whereSeparator: { (c: Character) in c == " " || c == "\t" || c == "\r" }).map(String.init)
+            guard let word = words.first else { continue }
+            if CurveKeys.isValid(word) {
+                let rest = words.dropFirst().prefix { !$0.hasPrefix("#") }
+                var who = Identity(name: "key:" + word.prefix(8), role: "service")
+                if let role = rest.first {
+                    guard ["admin", "analyst", "viewer", "service"].contains(role) else {
+                        throw ConfigError(code: .badFile, key: "curve.allow",
+                                          message: "\(path):\(i + 1): '\(role)' after the key is not a role (admin, analyst, viewer, service) or a # comment")
+                    }
+                    who.role = role
+                }
+                if rest.count > 1 { who.name = rest.dropFirst().joined(separator: " ") }
+                out[word] = who
+                continue
+            }
             if word.hasPrefix("#") { continue }
             throw ConfigError(code: .badFile, key: "curve.allow", message: "\(path):\(i + 1): not a 40-character Z85 public key")
         }
-        return keys
+        return out
     }
+
     public func int(_ key: String, default d: Int) throws -> Int {
         guard let v = settings[key] else { return d }
         guard let i = Int(v) else { throw ConfigError(code: .badValue, key: key, message: "expected an integer, got '\(v)'") }
@@ -96,7 +117,7 @@ public struct RuntimeConfig: Sendable {
         ("hwm", "ZeroMQ high-water mark per peer (default 200000)"),
         ("curve.secret", "this process's CURVE secret key (Z85, or @FILE); enables CURVE on every bus socket"),
         ("curve.server-public", "the broker's CURVE public key (Z85, or @FILE); services only"),
-        ("curve.allow", "broker only: file of client public keys allowed to connect, one per line"),
+        ("curve.allow", "broker only: file of client public keys allowed to connect, one per line: KEY [ROLE [NAME]]"),
         ("print-config", "print the effective configuration as JSON and exit"),
     ]
 

@@ -36,6 +36,8 @@ public final class ServiceRuntime {
         self.logger = logger ?? Logger(label: config.service, level: config.logLevel).with("instance", config.instance)
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: config.dataDirectory + "/run", withIntermediateDirectories: true)
+        // ipc:// sockets live here; only the account running Vigil may connect (stated roles are trusted on ipc).
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: config.dataDirectory + "/run")
         context = ZContext()
         db = try Database(path: config.storePath)
         worker = try RpcWorker(context: context, endpoint: config.endpoints.rpc,
@@ -71,7 +73,8 @@ public final class ServiceRuntime {
                 return .failure(.internal, "\(error)")
             }
         }
-        worker.handle("stream.ack") { req in
+        // Any consumer acknowledges its own position, external subscribers with a viewer identity included.
+        worker.handle("stream.ack", role: .viewer) { req in
             do {
                 try p.acknowledge(try AckRequest(decoding: req.payload))
                 return RpcResponse()
@@ -171,6 +174,7 @@ public final class ServiceRuntime {
         m.counters = counters
         m.counters["rpc.handled"] = worker.handled
         m.counters["rpc.malformed"] = worker.malformed
+        m.counters["rpc.denied"] = worker.denied
         for p in metricsProviders { p(&m.counters) }
         if let p = producer {
             m.counters["out.published"] = p.published

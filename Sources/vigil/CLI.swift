@@ -144,7 +144,7 @@ enum CLI {
             return 0
         }
         try FileManager.default.createDirectory(atPath: "\(data)/logs", withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: "\(data)/run", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: "\(data)/run", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         if args.flags["foreground"] != nil {
             return Supervisor(data: data).run()
         }

@@ -38,7 +38,7 @@ final class BadInputTests: XCTestCase {
         try raw.send([Array(repeating: 0x41, count: 200_000)])
         // 2. A well-framed request whose RpcRequest is garbage, and a valid request with a garbage payload.
         try raw.send([Array("VC01".utf8), Array("ingest".utf8), Array("g1".utf8), [0x0a, 0xff, 0xff, 0x01]])
-        let badSubmit = RpcRequest(method: "ingest.submit", requestId: "g2", payload: [0x1a, 0x7f, 0x00])
+        let badSubmit = RpcRequest(method: "ingest.submit", requestId: "g2", caller: Identity(name: "fuzzer", role: "analyst"), payload: [0x1a, 0x7f, 0x00])
         try raw.send([Array("VC01".utf8), Array("ingest".utf8), Array("g2".utf8), badSubmit.encoded()])
         var codes: [String: ErrorCode] = [:]
         let deadline = Clock.monotonicMs() + 5000

@@ -46,6 +46,61 @@ final class CurveTests: XCTestCase {
         XCTAssertTrue(stack.log("broker").contains("client key not on the allowlist"))
     }
 
+    /// Roles: over CURVE the broker judges a request by the key's role on the allowlist, not by
+    /// what the caller states; locally (ipc) by the stated role. Reads need viewer, changes analyst.
+    func testRolesComeFromTheAllowlistOverCurve() throws {
+        let stack = try TestStack()
+        defer { stack.cleanup() }
+        let broker = try CurveKeys.generate(), service = try CurveKeys.generate()
+        let viewer = try CurveKeys.generate(), analyst = try CurveKeys.generate()
+        let allow = stack.dir + "/allowed_clients"
+        try "\(service.publicKey)   # ingest: no role, a service\n\(viewer.publicKey) viewer alice  # read only\n\(analyst.publicKey) analyst bob\n"
+            .write(toFile: allow, atomically: true, encoding: .utf8)
+        let bind = (0..<3).map { _ in "tcp://127.0.0.1:\(TestStack.freePort())" }
+        try stack.start("vigil-broker", name: "broker", ["--endpoint.publish", bind[0], "--endpoint.subscribe", bind[1], "--endpoint.rpc", bind[2],
+                                                          "--curve.secret", broker.secretKey, "--curve.allow", allow])
+        try stack.start("vigil-ingest", name: "ingest", ["--endpoint.publish", bind[0], "--endpoint.subscribe", bind[1], "--endpoint.rpc", bind[2],
+                                                          "--curve.secret", service.secretKey, "--curve.server-public", broker.publicKey,
+                                                          "--syslog.udp", "off", "--syslog.tcp", "off", "--json.tcp", "off"])
+        func client(_ k: CurveKeys) throws -> RpcClient {
+            var keys = k
+            keys.serverPublicKey = broker.publicKey
+            var limits = BusLimits()
+            limits.curve = keys
+            // Both claim to be admins; the allowlist decides.
+            return try RpcClient(context: stack.context, endpoint: bind[2], caller: Identity(name: "mallory", role: "admin"), limits: limits)
+        }
+        let alice = try client(viewer), bob = try client(analyst)
+        defer { alice.close(); bob.close() }
+        var empty = EventBatch(); empty.batchId = "roles"
+        _ = try alice.call(service: "ingest", method: "ingest.sources", SourcesRequest(), as: SourcesResponse.self, timeoutMs: 15_000)
+        XCTAssertThrowsError(try alice.call(service: "ingest", method: "ingest.reparse", empty, as: EventBatchAck.self, timeoutMs: 5000)) { e in
+            let err = e as? RpcError
+            XCTAssertEqual(err?.code, .permissionDenied)
+            XCTAssertEqual(err?.message, "ingest.reparse needs role analyst; caller 'alice' has role viewer (authenticated by its CURVE key)")
+        }
+        let ack = try bob.call(service: "ingest", method: "ingest.reparse", empty, as: EventBatchAck.self, timeoutMs: 5000)
+        XCTAssertEqual(ack.accepted, 0)
+    }
+
+    /// ipc:// (the default, one host): the stated role is checked; the run directory admits
+    /// only its owner, so a stated identity is as trustworthy as the account that runs Vigil.
+    func testStatedRolesAreCheckedLocally() throws {
+        let stack = try TestStack()
+        defer { stack.cleanup() }
+        try stack.start("vigil-broker", name: "broker")
+        try stack.start("vigil-ingest", name: "ingest", ["--syslog.udp", "off", "--syslog.tcp", "off", "--json.tcp", "off"])
+        try stack.waitHealthy(["ingest"])
+        let c = try RpcClient(context: stack.context, endpoint: stack.endpoints.rpc, caller: Identity(name: "carol", role: "viewer"))
+        defer { c.close() }
+        _ = try c.call(service: "ingest", method: "ingest.sources", SourcesRequest(), as: SourcesResponse.self, timeoutMs: 5000)
+        var b = EventBatch(); b.batchId = "x"
+        XCTAssertThrowsError(try c.call(service: "ingest", method: "ingest.submit", b, as: EventBatchAck.self, timeoutMs: 5000)) { e in
+            XCTAssertEqual((e as? RpcError)?.message, "ingest.submit needs role analyst; caller 'carol' has role viewer")
+        }
+        XCTAssertEqual(try stack.metrics("ingest").counters["rpc.denied"], 1)
+    }
+
     func testCurveWithoutAllowlistIsRefusedAtStart() throws {
         let stack = try TestStack()
         defer { stack.cleanup() }

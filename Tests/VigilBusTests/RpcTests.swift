@@ -16,7 +16,7 @@ final class WorkerThread: @unchecked Sendable {
             let w = try! RpcWorker(context: context, endpoint: endpoint, services: [service, instance], instance: instance,
                                    logger: Logger(label: instance, level: .error))
             w.heartbeatIntervalMs = 200
-            w.handle("echo") { req in RpcResponse(payload: req.payload + Array(instance.utf8)) }
+            w.handle("echo", role: .viewer) { req in RpcResponse(payload: req.payload + Array(instance.utf8)) }
             ready.signal()
             while !stop.isSet {
                 if zpoll([w.socket], timeoutMs: 50)[0] { w.processAvailable() }

@@ -36,7 +36,7 @@ final class StreamTests: XCTestCase {
         let w = try RpcWorker(context: broker.context, endpoint: broker.endpoints.rpc, services: [id], instance: id, logger: logger)
         w.heartbeatIntervalMs = 200
         w.handle("stream.replay") { req in .ok(try! p.replay(try! ReplayRequest(decoding: req.payload))) }
-        w.handle("stream.ack") { req in try? p.acknowledge(try AckRequest(decoding: req.payload)); return RpcResponse() }
+        w.handle("stream.ack", role: .viewer) { req in try? p.acknowledge(try AckRequest(decoding: req.payload)); return RpcResponse() }
         return ProducerSide(db: db, producer: p, worker: w, publisher: pub)
     }
 

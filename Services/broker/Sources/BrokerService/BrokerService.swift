@@ -27,6 +27,8 @@ public enum BrokerService {
         let logger = Logger(label: "broker", level: config.logLevel)
         do {
             try FileManager.default.createDirectory(atPath: config.dataDirectory + "/run", withIntermediateDirectories: true)
+            // Only the account running Vigil may connect to the ipc:// sockets (roles stated on ipc are trusted).
+            try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: config.dataDirectory + "/run")
             // A stale ipc socket file from a killed broker would make bind fail.
             for ep in [config.endpoints.publish, config.endpoints.subscribe, config.endpoints.rpc] where ep.hasPrefix("ipc://") {
                 try? FileManager.default.removeItem(atPath: String(ep.dropFirst(6)))
@@ -37,7 +39,8 @@ public enum BrokerService {
             opts.limits.curve = nil
             if let secret = try config.key("curve.secret") {
                 opts.curveSecretKey = secret
-                opts.allowedClients = try config.allowedKeys()
+                opts.clientIdentities = try config.allowedClients()
+                opts.allowedClients = Set(opts.clientIdentities.keys)
                 if opts.allowedClients.isEmpty {
                     throw ConfigError(code: .missingValue, key: "curve.allow", message: "CURVE without an allowlist would admit any key; give a file of allowed client public keys")
                 }
