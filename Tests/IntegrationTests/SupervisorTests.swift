@@ -28,7 +28,7 @@ final class SupervisorTests: XCTestCase {
             stack.cleanup()
         }
         try FileManager.default.createDirectory(atPath: stack.dir + "/config", withIntermediateDirectories: true)
-        try "{\"syslog.udp\": \"127.0.0.1:\(stack.syslogPort)\", \"syslog.tcp\": \"127.0.0.1:\(stack.syslogPort)\"}"
+        try "{\"syslog.udp\": \"127.0.0.1:\(stack.syslogPort)\", \"syslog.tcp\": \"127.0.0.1:\(stack.syslogPort)\", \"json.tcp\": \"127.0.0.1:\(stack.jsonPort)\"}"
             .write(toFile: stack.dir + "/config/ingest.json", atomically: true, encoding: .utf8)
 
         let (upStatus, upOut) = try vigil(stack, ["up", "--timeout", "40"])
