@@ -186,6 +186,21 @@ public final class UserAnalyticsEngine {
         }
     }
 
+    /// Adds or updates directory users (what an import or a sync applies), in one transaction.
+    @discardableResult
+    public func upsert(_ users: [DirectoryUser], origin: String, nowMs: Int64) throws -> DirectorySyncReport {
+        var report = DirectorySyncReport()
+        let rows = users.map { u -> UserRow in
+            var r = UserRow()
+            r.user = u
+            r.origin = origin
+            r.inDirectory = true
+            return r
+        }
+        try db.transaction { try apply(rows, fullFrom: nil, nowMs: nowMs, report: &report) }
+        return report
+    }
+
     // MARK: read models
 
     func risk(_ u: UserRow, nowMs: Int64) -> UserRisk {
@@ -228,10 +243,26 @@ public final class UserAnalyticsEngine {
             countSignals.reset()
             try countSignals.bind([.text(u.user.id), .integer(fromMs), .integer(toMs)])
             if try countSignals.step() { r.signals = UInt64(max(0, countSignals.value(0).int64 ?? 0)) }
-            r.topRule = model.explain(try riskSignals(u.user.id, untilMs: nowMs).map { $0.0 }, atMs: nowMs).byRule.first?.ruleName ?? ""
+            r.topRule = try topRule(u.user.id, nowMs: nowMs)
             page.users.append(r)
         }
         return page
+    }
+
+    /// S"""Lite's math functions (Debian builds them in) when present: the top rule is then
+    /// summed in S"""L instead of reading every signal of the user into Swift.
+    private lazy var sqlMath: Bool = (try? db.scalar("SELECT pow(2.0, -1.0)")) != nil
+
+    /// The rule contributing most to the current score.
+    func topRule(_ userId: String, nowMs: Int64) throws -> String {
+        if sqlMath {
+            let rows = try db.query("""
+                SELECT rule_name, sum(score * weight * pow(2.0, (time_ms - ?) / ?)) AS d FROM signals
+                WHERE user_id = ? AND time_ms <= ? GROUP BY rule_id ORDER BY d DESC, rule_id LIMIT 1
+                """, [.integer(nowMs), .real(Double(model.halfLifeMs)), .text(userId), .integer(nowMs)])
+            return rows.first?.string(0) ?? ""
+        }
+        return model.explain(try riskSignals(userId, untilMs: nowMs).map { $0.0 }, atMs: nowMs).byRule.first?.ruleName ?? ""
     }
 
     /// Everything the user pages show, for the range [from, to].
