@@ -174,7 +174,7 @@ public struct DirectorySync {
 /// CSV or JSON users (the alternative to LDAP), with the column names people use.
 enum UserImport {
     static let aliases: [String: String] = [
-        "id": "name", "samaccountname": "name", "sam": "name", "name": "name", "username": "name", "account": "name", "login": "name",
+        "samaccountname": "name", "sam": "name", "name": "name", "username": "name", "account": "name", "login": "name",
         "upn": "upn", "userprincipalname": "upn", "email": "email", "mail": "email", "emailaddress": "email",
         "sid": "sid", "objectsid": "sid", "displayname": "display_name", "display_name": "display_name", "fullname": "display_name", "cn": "display_name",
         "department": "department", "title": "title", "jobtitle": "title", "manager": "manager",
@@ -215,7 +215,7 @@ enum UserImport {
             var rec: [String: [String]] = [:]
             for (j, v) in cols.enumerated() where j < fields.count {
                 guard let f = fields[j] else { continue }
-                rec[f] = f == "groups" ? v.split(separator: ";").map { String($0).trimmingCharacters(in: .whitespaces) } : [v]
+                rec[f] = f == "groups" ? v.split(whereSeparator: { $0 == ";" || $0 == "|" }).map { String($0).trimmingCharacters(in: .whitespaces) } : [v]
             }
             out.append(("\(origin):\(i + 1)", rec))
         }
