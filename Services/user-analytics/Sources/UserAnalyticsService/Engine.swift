@@ -45,7 +45,9 @@ public final class UserAnalyticsEngine {
 
     /// The user a name refers to: SID, UPN/e-mail, `DOMAIN\name`, `name@domain`, or the account name.
     public func resolve(_ raw: String) -> String? {
-        let s = raw.trimmingCharacters(in: .whitespaces)
+        // Hot path (every signal): exact lower-case match first, Foundation trimming only when needed.
+        if let id = index[raw] { return id }
+        let s = raw.utf8.first == 32 || raw.utf8.last == 32 ? raw.trimmingCharacters(in: .whitespaces) : raw
         if s.isEmpty { return nil }
         if s.uppercased().hasPrefix("S-1-") { return index[s.uppercased()] }
         let l = s.lowercased()

@@ -18,7 +18,6 @@ enum Schema {
             tactic TEXT NOT NULL, technique TEXT NOT NULL, criticality INTEGER NOT NULL, score INTEGER NOT NULL,
             weight REAL NOT NULL, time_ms INTEGER NOT NULL, event_ids TEXT NOT NULL) WITHOUT ROWID;
         CREATE INDEX signals_user_time ON signals(user_id, time_ms);
-        CREATE INDEX signals_time ON signals(time_ms);
         CREATE TABLE directory_syncs(id INTEGER PRIMARY KEY, mode TEXT NOT NULL, started_ms INTEGER NOT NULL,
             finished_ms INTEGER NOT NULL, ok INTEGER NOT NULL, error TEXT NOT NULL, fetched INTEGER NOT NULL,
             added INTEGER NOT NULL, updated INTEGER NOT NULL, unchanged INTEGER NOT NULL, rejected INTEGER NOT NULL,

@@ -204,6 +204,8 @@ public final class UserAnalyticsService {
                       .integer(Int64(r.fetched)), .integer(Int64(r.added)), .integer(Int64(r.updated)), .integer(Int64(r.unchanged)),
                       .integer(Int64(r.rejected)), .integer(Int64(r.duplicates)), .integer(Int64(r.missing)),
                       .text(r.problems.joined(separator: "\n")), .integer(Int64(r.pages))])
+            // History is for operators, not an archive: the latest 1000 syncs are kept.
+            try runtime.db.run("DELETE FROM directory_syncs WHERE id <= (SELECT max(id) FROM directory_syncs) - 1000")
         } catch {
             runtime.logger.error("recording the sync failed", ["error": "\(error)"])
         }
