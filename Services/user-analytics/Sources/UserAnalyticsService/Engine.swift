@@ -177,7 +177,8 @@ public final class UserAnalyticsEngine {
             if let o = old { u.user.updatedTimeMs = nowMs; report.updated += 1; if o.user.privileged != u.user.privileged { count("users.privilege_changed", 1) } }
             else { u.user.updatedTimeMs = nowMs; report.added += 1 }
             try save(u, nowMs: nowMs)
-            remember(UserRow(try db.query("SELECT \(Schema.userColumns) FROM users WHERE id = ?", [.text(u.user.id)])[0]))
+            // Re-read: the stored row keeps the user's risk state, which `u` does not carry.
+            if let stored = try row(u.user.id) { remember(stored) }
             try onDirectoryChange(u.user)
         }
         if let origin {

@@ -110,9 +110,11 @@ public struct RiskModel: Sendable, Equatable {
         for i in parts.indices {
             parts[i].points = sum > 0 ? total * parts[i].decayed / sum : 0
             let s = parts[i].signal
-            rules[s.ruleId, default: .init(ruleId: s.ruleId, ruleName: s.ruleName, signals: 0, decayed: 0, points: 0)].signals += 1
-            rules[s.ruleId]!.decayed += parts[i].decayed
-            rules[s.ruleId]!.points += parts[i].points
+            var r = rules[s.ruleId] ?? .init(ruleId: s.ruleId, ruleName: s.ruleName, signals: 0, decayed: 0, points: 0)
+            r.signals += 1
+            r.decayed += parts[i].decayed
+            r.points += parts[i].points
+            rules[s.ruleId] = r
         }
         parts.sort { $0.points != $1.points ? $0.points > $1.points : $0.signal.timeMs > $1.signal.timeMs }
         let byRule = rules.values.sorted { $0.points != $1.points ? $0.points > $1.points : $0.ruleId < $1.ruleId }
