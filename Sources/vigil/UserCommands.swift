@@ -54,7 +54,16 @@ enum UserCommands {
                 throw CLIError(message: "--tab: '\(tab)'; expected general, trend, timeline or details", exitCode: 2)
             }
             let d = try call("ua.user", req, UserDetail.self)
-            if args.json { printJSON(detailJSON(d, tab: tab)) } else { printDetail(d, tab: tab) }
+            // The trend tab adds the user's activity from enrichment's events, internal vs external.
+            let act: Activity? = tab == "trend" ? activity(c, d) : nil
+            if args.json {
+                var o = detailJSON(d, tab: tab)
+                if let a = act { o["activity"] = a.json }
+                printJSON(o)
+            } else {
+                printDetail(d, tab: tab)
+                if let a = act { printActivity(a) }
+            }
         case "sync":
             let mode = args.flags["mode"] ?? "full"
             let r = try call("ua.sync", DirectorySyncRequest(mode: mode), DirectorySyncReport.self)
@@ -177,6 +186,55 @@ enum UserCommands {
              String($0.unchanged), String($0.rejected), String($0.duplicates), String($0.missing)]
         }))
         for r in l { for p in r.problems { print("  \(p)") } }
+    }
+
+    /// Events of the user per bucket, split by source address: internal (RFC 1918, loopback,
+    /// ULA) or external (any other address). Events without a source address are in neither.
+    struct Activity {
+        var bucketMs: Int64 = 0
+        var inside: [HistogramResponse.Bucket] = []
+        var outside: [HistogramResponse.Bucket] = []
+        var error = ""
+        var json: [String: Any] {
+            if !error.isEmpty { return ["error": error] }
+            let ti: UInt64 = inside.reduce(0) { $0 + $1.count }
+            let te: UInt64 = outside.reduce(0) { $0 + $1.count }
+            var rows: [[String: Any]] = []
+            for (i, o) in zip(inside, outside) { rows.append(["start_time_ms": i.startTimeMs, "internal": i.count, "external": o.count]) }
+            return ["bucket_ms": bucketMs, "internal_total": ti, "external_total": te, "buckets": rows]
+        }
+    }
+
+    static let internalNets = "[10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 127.0.0.0/8, fc00::/7, ::1/128]"
+
+    static func activity(_ c: RpcClient, _ d: UserDetail) -> Activity {
+        var a = Activity()
+        // Directory users are matched by the id enrichment attached; others by account name.
+        let who = d.risk.inDirectory ? "enriched.user.id: \"\(d.risk.id)\"" : "user.name: \"\(d.risk.name.isEmpty ? d.risk.id : d.risk.name)\""
+        func histogram(_ q: String) throws -> HistogramResponse {
+            var r = QueryRequest(query: q)
+            r.fromTimeMs = d.fromTimeMs; r.toTimeMs = d.toTimeMs; r.buckets = 24
+            return try c.call(service: "enrichment", method: "events.histogram", r, as: HistogramResponse.self, timeoutMs: 30_000)
+        }
+        do {
+            let i = try histogram("\(who) and source.ip: \(internalNets)")
+            let e = try histogram("\(who) and source.ip: [0.0.0.0/0, ::/0] and not source.ip: \(internalNets)")
+            a.bucketMs = i.bucketMs; a.inside = i.buckets; a.outside = e.buckets
+        } catch {
+            a.error = "activity from enrichment unavailable: \(error)"
+        }
+        return a
+    }
+
+    static func printActivity(_ a: Activity) {
+        print("\nACTIVITY (events by source address)")
+        if !a.error.isEmpty { print("  " + a.error); return }
+        let ti: UInt64 = a.inside.reduce(0) { $0 + $1.count }
+        let te: UInt64 = a.outside.reduce(0) { $0 + $1.count }
+        print("internal \(ti), external \(te), bucket \(CLI.formatDuration(a.bucketMs))")
+        var rows: [[String]] = []
+        for (i, o) in zip(a.inside, a.outside) where i.count + o.count > 0 { rows.append([time(i.startTimeMs), String(i.count), String(o.count)]) }
+        if !rows.isEmpty { print(Table.render(header: ["START", "INTERNAL", "EXTERNAL"], rows: rows)) }
     }
 
     static func json(_ u: UserRisk) -> [String: Any] {

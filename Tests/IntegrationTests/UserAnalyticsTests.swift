@@ -15,6 +15,15 @@ final class UserAnalyticsEndToEndTests: XCTestCase {
         stack?.cleanup()
     }
 
+    /// RFC 3164 time ("Dec  4 09:15:11", UTC) so the event falls in the default 7-day ranges.
+    static func syslogTime(_ ms: Int64) -> String {
+        var t = time_t(ms / 1000)
+        var tmv = tm()
+        gmtime_r(&t, &tmv)
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        return String(format: "%@ %2d %02d:%02d:%02d", months[Int(tmv.tm_mon)], Int(tmv.tm_mday), Int(tmv.tm_hour), Int(tmv.tm_min), Int(tmv.tm_sec))
+    }
+
     func testSignalForAUserRaisesTheirRiskInTheOverview() throws {
         try stack.startCore(ingestArgs: ["--syslog.udp", "off", "--syslog.tcp", "off"])
         try stack.start("vigil-config", name: "config")
@@ -50,7 +59,7 @@ final class UserAnalyticsEndToEndTests: XCTestCase {
         batch.batchId = "ua-1"; batch.agentId = "test"
         var e = Event()
         e.id = "ua-ev-1"
-        e.raw = Array("<38>Dec  4 09:15:11 web01 sshd[1]: Failed password for alice from 10.9.8.7 port 4000 ssh2".utf8)
+        e.raw = Array("<38>\(Self.syslogTime(Clock.nowMs() - 60_000)) web01 sshd[1]: Failed password for alice from 10.9.8.7 port 4000 ssh2".utf8)
         batch.events.append(e)
         _ = try c.call(service: "ingest", method: "ingest.submit", batch, as: EventBatchAck.self, timeoutMs: 20_000)
 
@@ -99,6 +108,13 @@ final class UserAnalyticsEndToEndTests: XCTestCase {
         let show = try stack.vigil(["users", "show", "alice", "--tab", "trend"])
         XCTAssertEqual(show.status, 0, show.err)
         XCTAssertTrue(show.out.contains("Failed SSH or su login"), show.out)
+        // The trend tab adds activity from enrichment's events: the login came from 10.9.8.7 (internal).
+        let trend = try stack.vigil(["users", "show", "alice", "--tab", "trend", "--json"])
+        XCTAssertEqual(trend.status, 0, trend.err)
+        let tj = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(trend.out.utf8)) as? [String: Any])
+        let activity = try XCTUnwrap(tj["activity"] as? [String: Any], trend.out)
+        XCTAssertEqual(activity["internal_total"] as? Int, 1, trend.out)
+        XCTAssertEqual(activity["external_total"] as? Int, 0, trend.out)
         let list = try stack.vigil(["users", "list", "user.privileged: true"])
         XCTAssertEqual(list.status, 0, list.err)
         XCTAssertTrue(list.out.contains("bob") && !list.out.contains("alice"), list.out)
