@@ -106,6 +106,7 @@ public struct DirectorySyncReport: Sendable, Equatable {
     public var rejected: UInt64 = 0, duplicates: UInt64 = 0, missing: UInt64 = 0
     public var problems: [String] = []
     public var pages: UInt32 = 0
+    public var running = false
     public init() {}
 }
 
@@ -379,6 +380,7 @@ extension DirectorySyncReport {
         c.rejected = rejected; c.duplicates = duplicates; c.missing = missing
         (c.n_problems, c.problems) = cStrings(a, problems)
         c.pages = pages
+        c.running = running ? 1 : 0
         return c
     }
     init(c: Vigil__V1__DirectorySyncReport) {
@@ -388,6 +390,7 @@ extension DirectorySyncReport {
         fetched = c.fetched; added = c.added; updated = c.updated; unchanged = c.unchanged
         rejected = c.rejected; duplicates = c.duplicates; missing = c.missing
         problems = swiftStrings(c.problems, c.n_problems); pages = c.pages
+        running = c.running != 0
     }
 }
 

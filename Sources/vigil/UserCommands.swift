@@ -12,7 +12,7 @@ enum UserCommands {
       vigil users overview [--limit N] [--since 7d]       highest-risk users with signal counts
       vigil users list [QQL] [--limit N]                  e.g. vigil users list 'user.department: Finance'
       vigil users show USER [--tab general|trend|timeline|details] [--since 7d] [--tactic T] [--bucket 1h]
-      vigil users sync [--mode full|changed]              sync from LDAP / Active Directory now
+      vigil users sync [--mode full|changed] [--wait S]   sync from LDAP / Active Directory now and wait for the outcome
       vigil users syncs [--limit N]                       latest syncs with their counts and problems
       vigil users import FILE [--format csv|json]         directory users from a file
       vigil users lists [--limit N]                       each user list with its top-risk users
@@ -66,7 +66,15 @@ enum UserCommands {
             }
         case "sync":
             let mode = args.flags["mode"] ?? "full"
-            let r = try call("ua.sync", DirectorySyncRequest(mode: mode), DirectorySyncReport.self)
+            var r = try call("ua.sync", DirectorySyncRequest(mode: mode), DirectorySyncReport.self)
+            // The service reads the directory in the background; wait for its outcome.
+            let deadline = Clock.monotonicMs() + Int64(try args.int("wait", 300)) * 1000
+            let started = r.startedTimeMs
+            while r.running && Clock.monotonicMs() < deadline {
+                usleep(200_000)
+                if let done = try call("ua.syncs", UserRequest(limit: 5), DirectorySyncReportList.self).syncs.first(where: { $0.startedTimeMs >= started }) { r = done }
+            }
+            if r.running { throw CLIError(message: "the sync started at \(time(started)) is still running; see vigil users syncs") }
             if args.json { printJSON(syncJSON(r)) } else { printSyncs([r]) }
             return r.ok ? 0 : 1
         case "syncs":

@@ -79,9 +79,32 @@ final class ServiceSyncTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(try c.call(service: "user-analytics", method: "sys.metrics", MetricsResponse(), as: MetricsResponse.self, timeoutMs: 5000)
             .counters["out.published"] ?? 0, 4, "each added user went out on directory.changed")
 
+        // `vigil users sync` starts one and waits for its outcome.
+        let cli = Process()
+        cli.executableURL = URL(fileURLWithPath: Self.buildDirectory() + "/vigil")
+        cli.arguments = ["users", "sync", "--mode", "changed", "--json", "--data", dir]
+        let out = Pipe()
+        cli.standardOutput = out
+        try cli.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        cli.waitUntilExit()
+        XCTAssertEqual(cli.terminationStatus, 0, text)
+        let synced = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], text)
+        XCTAssertEqual(synced["mode"] as? String, "changed", text)
+        XCTAssertEqual(synced["ok"] as? Bool, true, text)
+        XCTAssertEqual(synced["fetched"] as? Int, 0, "fixtures are stamped 2020: nothing changed since the first sync")
+
         // The directory server goes away: the requested sync fails with the reason, users stay.
         slapd.stop()
-        let failed = try call("ua.sync", DirectorySyncRequest(mode: "changed"), DirectorySyncReport.self)
+        let started = try call("ua.sync", DirectorySyncRequest(mode: "changed"), DirectorySyncReport.self)
+        XCTAssertTrue(started.running, "the read runs in the background")
+        var failed = DirectorySyncReport()
+        let until = Date().addingTimeInterval(20)
+        while Date() < until {
+            if let r = try call("ua.syncs", UserRequest(), DirectorySyncReportList.self).syncs.first(where: { $0.startedTimeMs >= started.startedTimeMs }) { failed = r; break }
+            usleep(100_000)
+        }
+        XCTAssertEqual(failed.mode, "changed")
         XCTAssertFalse(failed.ok)
         XCTAssertTrue(failed.error.contains("ldap connect failed"), failed.error)
         XCTAssertEqual(try call("ua.users", UserRequest(query: "user.in_directory: true"), UserRiskPage.self).total, 4)

@@ -148,7 +148,16 @@ public struct DirectorySync {
     }
 
     /// One sync: read, then apply in one transaction (publishing each change through the engine).
-    public func run(_ mode: Mode, engine: UserAnalyticsEngine, nowMs: Int64, lastSuccessMs: Int64?) -> DirectorySyncReport {
+    /// What the read phase hands to the apply phase.
+    public struct Fetched: Sendable {
+        public var report: DirectorySyncReport
+        var rows: [UserRow]?      // nil: the read failed (report.error says why); nothing is applied
+        var full: Bool
+    }
+
+    /// Read phase: connects, searches, maps and de-duplicates. Touches no store, so it runs on a
+    /// background thread (the LDAP connection lives and dies there).
+    public func fetch(_ mode: Mode, nowMs: Int64, lastSuccessMs: Int64?) -> Fetched {
         var report = DirectorySyncReport()
         report.startedTimeMs = nowMs
         // Changed-since needs a previous successful sync; the overlap covers clock skew and
@@ -158,16 +167,36 @@ public struct DirectorySync {
         do {
             let since = effective == .changed ? (lastSuccessMs ?? 0) - 120_000 : nil
             let rows = DirectoryMapping.dedupe(try read(sinceMs: since, report: &report), report: &report)
-            try engine.db.transaction {
-                try engine.apply(rows, fullFrom: effective == .full ? "ldap" : nil, nowMs: nowMs, report: &report)
-            }
-            report.ok = true
+            return Fetched(report: report, rows: rows, full: effective == .full)
         } catch {
             report.ok = false
             report.error = "\(error)"
+            report.finishedTimeMs = Int64(Date().timeIntervalSince1970 * 1000)
+            return Fetched(report: report, rows: nil, full: false)
+        }
+    }
+
+    /// Apply phase (the store's owner thread): one transaction; a failed read changes nothing.
+    public static func apply(_ f: Fetched, engine: UserAnalyticsEngine, nowMs: Int64) -> DirectorySyncReport {
+        var report = f.report
+        guard let rows = f.rows else { return report }
+        do {
+            try engine.db.transaction {
+                try engine.apply(rows, fullFrom: f.full ? "ldap" : nil, nowMs: nowMs, report: &report)
+            }
+            report.ok = true
+        } catch {
+            report = f.report
+            report.ok = false
+            report.error = "applying the directory failed: \(error)"
         }
         report.finishedTimeMs = Int64(Date().timeIntervalSince1970 * 1000)
         return report
+    }
+
+    /// Both phases on the calling thread (tests, tools).
+    public func run(_ mode: Mode, engine: UserAnalyticsEngine, nowMs: Int64, lastSuccessMs: Int64?) -> DirectorySyncReport {
+        Self.apply(fetch(mode, nowMs: nowMs, lastSuccessMs: lastSuccessMs), engine: engine, nowMs: nowMs)
     }
 }
 

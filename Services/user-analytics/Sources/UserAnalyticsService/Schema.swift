@@ -55,7 +55,7 @@ public enum UserRiskCatalog {
 }
 
 /// A user row: directory values plus risk state.
-struct UserRow {
+struct UserRow: Sendable {
     var user = DirectoryUser()
     var dn = ""
     var attributes: [String: String] = [:]

@@ -48,6 +48,7 @@ public final class UserAnalyticsService {
     let queries: ListQueries
     var configMirror: ConfigMirror!
     var lastSync: DirectorySyncReport?
+    let syncSlot = SyncSlot()
 
     public init(runtime: ServiceRuntime) throws {
         self.runtime = runtime
@@ -75,6 +76,7 @@ public final class UserAnalyticsService {
         runtime.every(ms: 3_600_000) { [unowned self] in
             do { _ = try self.engine.expireSignals(olderThanMs: Clock.nowMs() - retentionMs) } catch { self.runtime.logger.error("retention failed", ["error": "\(error)"]) }
         }
+        runtime.every(ms: 100) { [unowned self] in self.applyFinishedSync() }
         if directory.configured {
             let full = Int64(max(0, try cfg.int("sync.full-every", default: 86_400))) * 1000
             let changed = Int64(max(0, try cfg.int("sync.changed-every", default: 900))) * 1000
@@ -171,17 +173,41 @@ public final class UserAnalyticsService {
         (try? runtime.db.scalar("SELECT max(started_ms) FROM directory_syncs WHERE ok = 1"))??.int64
     }
 
+    /// Starts a sync: the directory is read on a background thread (a large directory takes
+    /// a while; the loop keeps consuming signals and answering RPCs) and applied on the loop
+    /// when the read is complete. Returns the report so far: `running` while it reads, or the
+    /// reason it could not start.
     @discardableResult
     func sync(_ mode: DirectorySync.Mode) -> DirectorySyncReport {
+        var r = DirectorySyncReport()
+        r.mode = mode.rawValue
+        r.startedTimeMs = Clock.nowMs()
         guard directory.configured else {
-            var r = DirectorySyncReport()
-            r.mode = mode.rawValue; r.error = "no directory configured (--ldap.url and --ldap.base-dn); import users with users.import instead"
+            r.error = "no directory configured (--ldap.url and --ldap.base-dn); import users with users.import instead"
             return r
         }
-        let r = DirectorySync(config: directory).run(mode, engine: engine, nowMs: Clock.nowMs(), lastSuccessMs: lastSuccessfulSync())
+        guard let started = syncSlot.start() else {
+            r.running = true
+            r.error = "a sync started at \(Clock.iso8601(syncSlot.startedMs)) is still running"
+            return r
+        }
+        r.startedTimeMs = started
+        r.running = true
+        let config = directory, slot = syncSlot, last = lastSuccessfulSync()
+        let thread = Thread {
+            slot.finish(DirectorySync(config: config).fetch(mode, nowMs: started, lastSuccessMs: last))
+        }
+        thread.name = "directory-sync"
+        thread.start()
+        return r
+    }
+
+    /// Loop side: applies a finished read.
+    func applyFinishedSync() {
+        guard let fetched = syncSlot.take() else { return }
+        let r = DirectorySync.apply(fetched, engine: engine, nowMs: Clock.nowMs())
         if r.ok { producer.publishCommitted() } else { producer.discardUncommitted() }
         record(r)
-        return r
     }
 
     func record(_ r: DirectorySyncReport) {
@@ -221,6 +247,31 @@ public final class UserAnalyticsService {
             r.fetched = UInt64(row.int(5)); r.added = UInt64(row.int(6)); r.updated = UInt64(row.int(7)); r.unchanged = UInt64(row.int(8))
             r.rejected = UInt64(row.int(9)); r.duplicates = UInt64(row.int(10)); r.missing = UInt64(row.int(11))
             r.problems = row.string(12).split(separator: "\n").map(String.init); r.pages = UInt32(row.int(13))
+            return r
+        }
+    }
+
+    /// One sync at a time: the background reader hands its result to the loop through here.
+    final class SyncSlot: @unchecked Sendable {
+        private let lock = NSLock()
+        private var running = false
+        private var result: DirectorySync.Fetched?
+        private(set) var startedMs: Int64 = 0
+
+        /// The start time, or nil when a sync is already running (or its result not yet applied).
+        func start() -> Int64? {
+            lock.lock(); defer { lock.unlock() }
+            guard !running else { return nil }
+            running = true
+            startedMs = Clock.nowMs()
+            return startedMs
+        }
+        func finish(_ f: DirectorySync.Fetched) { lock.lock(); result = f; lock.unlock() }
+        func take() -> DirectorySync.Fetched? {
+            lock.lock(); defer { lock.unlock() }
+            guard let r = result else { return nil }
+            result = nil
+            running = false
             return r
         }
     }

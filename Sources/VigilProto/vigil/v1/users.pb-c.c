@@ -1808,7 +1808,7 @@ const ProtobufCMessageDescriptor vigil__v1__directory_sync_request__descriptor =
   (ProtobufCMessageInit) vigil__v1__directory_sync_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor vigil__v1__directory_sync_report__field_descriptors[14] =
+static const ProtobufCFieldDescriptor vigil__v1__directory_sync_report__field_descriptors[15] =
 {
   {
     "mode",
@@ -1978,6 +1978,18 @@ static const ProtobufCFieldDescriptor vigil__v1__directory_sync_report__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "running",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__DirectorySyncReport, running),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned vigil__v1__directory_sync_report__field_indices_by_name[] = {
   6,   /* field[6] = added */
@@ -1991,6 +2003,7 @@ static const unsigned vigil__v1__directory_sync_report__field_indices_by_name[] 
   13,   /* field[13] = pages */
   12,   /* field[12] = problems */
   9,   /* field[9] = rejected */
+  14,   /* field[14] = running */
   1,   /* field[1] = started_time_ms */
   8,   /* field[8] = unchanged */
   7,   /* field[7] = updated */
@@ -1998,7 +2011,7 @@ static const unsigned vigil__v1__directory_sync_report__field_indices_by_name[] 
 static const ProtobufCIntRange vigil__v1__directory_sync_report__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 14 }
+  { 0, 15 }
 };
 const ProtobufCMessageDescriptor vigil__v1__directory_sync_report__descriptor =
 {
@@ -2008,7 +2021,7 @@ const ProtobufCMessageDescriptor vigil__v1__directory_sync_report__descriptor =
   "Vigil__V1__DirectorySyncReport",
   "vigil.v1",
   sizeof(Vigil__V1__DirectorySyncReport),
-  14,
+  15,
   vigil__v1__directory_sync_report__field_descriptors,
   vigil__v1__directory_sync_report__field_indices_by_name,
   1,  vigil__v1__directory_sync_report__number_ranges,

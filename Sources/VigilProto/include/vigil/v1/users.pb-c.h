@@ -364,10 +364,14 @@ struct  Vigil__V1__DirectorySyncReport
   size_t n_problems;
   char **problems;
   uint32_t pages;
+  /*
+   * ua.sync: the read runs in the background; poll ua.syncs for the outcome
+   */
+  protobuf_c_boolean running;
 };
 #define VIGIL__V1__DIRECTORY_SYNC_REPORT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&vigil__v1__directory_sync_report__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0,NULL, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0,NULL, 0, 0 }
 
 
 struct  Vigil__V1__DirectorySyncReportList
