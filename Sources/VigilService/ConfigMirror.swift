@@ -75,6 +75,65 @@ public final class SpecialObjectMirror: SpecialObjectProvider, @unchecked Sendab
     }
 }
 
+/// The user lists of the config service (`user_list`: explicit `members` and/or a QQL `query`
+/// over users), kept current like special objects: newer sequence wins, snapshot prunes.
+public final class UserListMirror: @unchecked Sendable {
+    public struct List: Sendable, Equatable {
+        public var id: String
+        public var name: String
+        public var members: [String]
+        public var query: String
+    }
+    private struct Entry { var sequence: UInt64; var list: List }
+    private let lock = NSLock()
+    private var entries: [String: Entry] = [:]
+    private var deleted: [String: UInt64] = [:]
+
+    public init() {}
+
+    public var lists: [List] {
+        lock.lock(); defer { lock.unlock() }
+        return entries.values.map(\.list).sorted { $0.name.lowercased() < $1.name.lowercased() }
+    }
+
+    @discardableResult
+    public func apply(_ c: ConfigChange) -> Bool {
+        guard c.kind == "user_list" else { return false }
+        lock.lock(); defer { lock.unlock() }
+        let known = max(entries[c.id]?.sequence ?? 0, deleted[c.id] ?? 0)
+        guard c.sequence > known || (known == 0 && c.sequence == 0) else { return false }
+        if c.action == "deleted" {
+            entries[c.id] = nil
+            deleted[c.id] = c.sequence
+        } else {
+            guard let l = Self.parse(id: c.id, c.objectJSON) else { return false }
+            entries[c.id] = Entry(sequence: c.sequence, list: l)
+            deleted[c.id] = nil
+        }
+        return true
+    }
+
+    public func load(_ s: ConfigSnapshot) {
+        lock.lock(); defer { lock.unlock() }
+        var present = Set<String>()
+        for o in s.objects where o.kind == "user_list" {
+            present.insert(o.id)
+            let known = max(entries[o.id]?.sequence ?? 0, deleted[o.id] ?? 0)
+            if o.sequence > known || entries[o.id] == nil && deleted[o.id] == nil, let l = Self.parse(id: o.id, o.objectJSON) {
+                entries[o.id] = Entry(sequence: o.sequence, list: l)
+            }
+        }
+        for (id, e) in entries where !present.contains(id) && e.sequence <= s.head { entries[id] = nil }
+    }
+
+    static func parse(id: String, _ json: String) -> List? {
+        guard let obj = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+              let name = obj["name"] as? String else { return nil }
+        return List(id: id, name: name, members: (obj["members"] as? [Any] ?? []).compactMap { $0 as? String },
+                    query: obj["query"] as? String ?? "")
+    }
+}
+
 /// What a service needs to follow configuration: add `ConfigMirror.topicPrefix` to its
 /// consumer's prefixes and hand every envelope to `accept` first. At start (and until it
 /// succeeds) it asks the config service for a snapshot; nothing is missed between the two
@@ -82,6 +141,7 @@ public final class SpecialObjectMirror: SpecialObjectProvider, @unchecked Sendab
 public final class ConfigMirror {
     public static let topicPrefix = "config.changed"
     public let specialObjects = SpecialObjectMirror()
+    public let userLists = UserListMirror()
     public private(set) var snapshotLoaded = false
     public private(set) var changesApplied: UInt64 = 0
     /// Called with every change of any kind (inside the consumer's transaction, so a follower
@@ -111,6 +171,7 @@ public final class ConfigMirror {
             self.requesting = false
             guard case .success(let r) = result, r.errorCode == .ok, let s = try? ConfigSnapshot(decoding: r.payload) else { return }
             self.specialObjects.load(s)
+            self.userLists.load(s)
             self.onSnapshot?(s)
             self.snapshotLoaded = true
             self.runtime.logger.info("config snapshot loaded", ["head": String(s.head), "special_objects": String(self.specialObjects.count)])
@@ -124,7 +185,7 @@ public final class ConfigMirror {
             runtime.count("config.malformed")
             return true
         }
-        if specialObjects.apply(c) { changesApplied += 1 }
+        if specialObjects.apply(c) || userLists.apply(c) { changesApplied += 1 }
         onChange?(c)
         return true
     }

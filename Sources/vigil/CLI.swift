@@ -60,7 +60,7 @@ enum CLI {
     vigil — the Vigil XDR stack, locally
 
     usage:
-      vigil up [--data DIR] [--foreground]   start broker, ingest, enrichment, detection, config, response (default data ./vigil-data)
+      vigil up [--data DIR] [--foreground]   start broker, ingest, enrichment, detection, config, response, user-analytics (default data ./vigil-data)
       vigil status [--data DIR] [--json]     pid, uptime, health, messages in/out, stream lag per service
       vigil down [--data DIR]                stop the stack (SIGTERM, 10 s grace)
       vigil tail signals [--topic PREFIX] [--count N] [--timeout S] [--json]
@@ -77,7 +77,8 @@ enum CLI {
       vigil intel feeds|lookup VALUE|reload [FEED]
                                              threat-intel feed status, indicator lookup, reload (docs/enrichment.md)
       vigil assets import FILE|list [QQL]    asset inventory (CSV or JSON)
-      vigil users import FILE|list [QQL]     directory users (CSV or JSON)
+      vigil users overview|list [QQL]|show USER [--tab general|trend|timeline|details] [--since 24h]|sync|syncs|import FILE|lists
+                                             user analytics: risk, explanations, trends, directory sync (docs/users.md)
       vigil config list|get|create|update|delete|search|overview|audit|export|import …
                                              configuration objects (docs/configuration.md; vigil config for usage)
       vigil responses SIGNAL_ID|stats|retry ID
@@ -114,7 +115,7 @@ enum CLI {
             case "signals": return try RulesCommand.signals(args)
             case "intel": return try EnrichmentCommands.intel(args)
             case "assets": return try EnrichmentCommands.directory(args, list: "assets")
-            case "users": return try EnrichmentCommands.directory(args, list: "users")
+            case "users": return try UserCommands.run(args)
             case "config": return try ConfigCommands.run(args)
             case "responses": return try ResponseCommands.responses(args)
             case "templates": return try ResponseCommands.templates(args)

@@ -3,8 +3,8 @@ import VigilBus
 import VigilLog
 import VigilWire
 
-/// `vigil intel …`, `vigil assets …`, `vigil users …` — enrichment's threat intel, asset
-/// inventory and directory users.
+/// `vigil intel …`, `vigil assets …` — enrichment's threat intel and asset inventory
+/// (`vigil users …` is UserCommands: user-analytics).
 enum EnrichmentCommands {
     static let usage = """
     usage:
@@ -13,8 +13,7 @@ enum EnrichmentCommands {
       vigil intel reload [FEED] [--wait S]       re-read the feeds file and load (all feeds or one); waits for the result
       vigil assets import FILE [--format csv|json]
       vigil assets list [QQL] [--limit N]        e.g. vigil assets list 'asset.criticality: critical'
-      vigil users import FILE [--format csv|json]
-      vigil users list [QQL] [--limit N]
+      (vigil users …: see UserCommands; import falls back to enrichment when user-analytics is not running)
     """
 
     static func client(_ args: Args, _ ctx: ZContext) throws -> RpcClient {

@@ -24,7 +24,7 @@ final class Supervisor {
     var children: [Child]
     let binDir: String
 
-    static let services = ["broker", "ingest", "enrichment", "detection", "config", "response"]
+    static let services = ["broker", "ingest", "enrichment", "detection", "config", "response", "user-analytics"]
 
     init(data: String, extraArgs: [String: [String]] = [:]) {
         self.data = data

@@ -50,7 +50,8 @@ public enum ConfigKind: String, Sendable, CaseIterable {
         case .agentProfile:
             return [.init("logs", .nonEmptyStrings, required: true), .init("assets", .nonEmptyStrings, required: true), .init("filter", .text)]
         case .userList:
-            return [.init("members", .strings, required: true)]
+            // Members by name, and/or a QQL over user-analytics' users list (`user.department: Finance`).
+            return [.init("members", .strings, required: true), .init("query", .text)]
         case .responseTemplate:
             return [.init("channel", .oneOf(["email", "slack", "pager", "webhook"]), required: true),
                     .init("subject", .text), .init("body", .nonEmptyText, required: true), .init("recipients", .strings)]

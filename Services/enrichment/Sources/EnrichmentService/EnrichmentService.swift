@@ -91,7 +91,8 @@ public final class EnrichmentService {
         try startRetention()
         try installQueries()
         installEnrichmentRPCs()
-        try runtime.enableConsumer(topicPrefixes: ["events.parsed.", ConfigMirror.topicPrefix], batchSize: try cfg.int("batch-size", default: 5000)) { [unowned self] batch in
+        // `directory` is user-analytics' stream of directory users (topic `directory.changed`).
+        try runtime.enableConsumer(topicPrefixes: ["events.parsed.", ConfigMirror.topicPrefix, Self.directoryStream], batchSize: try cfg.int("batch-size", default: 5000)) { [unowned self] batch in
             try self.process(batch)
         }
     }
@@ -177,11 +178,26 @@ public final class EnrichmentService {
         }
     }
 
+    static let directoryStream = "directory"
+
     func process(_ batch: [StreamEnvelope]) throws {
         let now = Clock.nowMs()
         let before = enricher.counts
+        var directoryChanged = false
         for env in batch {
             if configMirror.accept(env) { continue }
+            if env.stream == Self.directoryStream {
+                // Users synced by user-analytics join the replica the `vigil users import` path fills.
+                guard let u = try? DirectoryUser(decoding: env.payload), !u.id.isEmpty else {
+                    runtime.count("directory.malformed")
+                    runtime.logger.warning("undecodable directory user", ["producer": env.producerId, "seq": String(env.sequence)])
+                    continue
+                }
+                try UserStore.save(u, runtime.db)
+                runtime.count("directory.users_received")
+                directoryChanged = true
+                continue
+            }
             guard var e = try? Event(decoding: env.payload) else {
                 runtime.count("malformed")
                 runtime.logger.warning("undecodable event payload", ["producer": env.producerId, "stream": env.stream, "seq": String(env.sequence)])
@@ -207,6 +223,8 @@ public final class EnrichmentService {
             let stream = "events.enriched.\(e.partition)"
             try producer.append(stream: stream, topic: stream, payloadType: Event.typeName, payload: e.encoded())
         }
+        // Events later in this batch were enriched with the previous replica; the next batch sees the new one.
+        if directoryChanged { try reloadUsers() }
         let after = enricher.counts
         runtime.count("enriched.asset", UInt64(after.assets - before.assets))
         runtime.count("enriched.user", UInt64(after.users - before.users))

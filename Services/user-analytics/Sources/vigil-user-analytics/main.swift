@@ -1,0 +1,2 @@
+import UserAnalyticsService
+UserAnalyticsService.main()
