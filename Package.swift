@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(name: "VigilEventsTests", dependencies: ["VigilEvents"]),
         .testTarget(name: "VigilParsersTests", dependencies: ["VigilParsers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VigilQueryTests", dependencies: ["VigilQuery", "CSQLite"]),
-        .testTarget(name: "VigilRulesTests", dependencies: ["VigilRules", "VigilEvents", "VigilWire"]),
+        .testTarget(name: "VigilRulesTests", dependencies: ["VigilRules", "VigilEvents", "VigilWire", "VigilParsers"]),
         .testTarget(name: "VigilSigmaTests", dependencies: ["VigilSigma", "VigilYAML", "VigilRules", "VigilWire"]),
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore"]),
         .testTarget(name: "VigilImportTests", dependencies: ["VigilImport"]),
