@@ -97,7 +97,7 @@ let package = Package(
         .executableTarget(name: "response-bench", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilLog"], path: "bench/response-bench", swiftSettings: strict),
         .executableTarget(name: "enrichment-bench", dependencies: ["EnrichmentService", "VigilIntel", "VigilWire"], path: "bench/enrichment-bench"),
         // End to end: starts the release services, replays a seeded dataset, measures throughput, latency, RSS, CPU.
-        .executableTarget(name: "e2e-bench", dependencies: ["VigilBus", "VigilWire", "VigilLog", "VigilImport", "VigilRules"], path: "bench/e2e",
+        .executableTarget(name: "e2e-bench", dependencies: ["VigilBus", "VigilWire", "VigilLog", "VigilImport", "VigilRules", "VigilService", "VigilParsers"], path: "bench/e2e",
                           exclude: ["peers"]),
 
         .executableTarget(name: "sigma-conformance", dependencies: ["VigilSigma", "VigilRules", "VigilParsers", "VigilWire", "VigilYAML"],
