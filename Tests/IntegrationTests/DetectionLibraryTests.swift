@@ -172,6 +172,16 @@ final class DetectionLibraryTests: XCTestCase {
         let (sRc, shown, sErr) = try stack.vigil(["signals", "show", try XCTUnwrap(try call("signals.search", QueryRequest(), SignalPage.self).signals.first?.id)])
         XCTAssertEqual(sRc, 0, sErr)
         XCTAssertTrue(shown.contains("asset       Web (a-web)") && shown.contains("Accepted password for root"), shown)
+
+        // Enrichment down: the signal still comes back, with the reason its events are missing.
+        let remaining = try XCTUnwrap(try call("signals.search", QueryRequest(), SignalPage.self).signals.first)
+        stack.kill("enrichment")
+        let alone = try call("signals.detail", GetRequest(id: remaining.id), SignalDetail.self)
+        XCTAssertEqual(alone.signal.id, remaining.id)
+        XCTAssertEqual(alone.events, [])
+        XCTAssertNil(alone.asset)
+        XCTAssertTrue(alone.lookupError.contains("events:") && alone.lookupError.contains("asset:"), alone.lookupError)
+        XCTAssertGreaterThanOrEqual(try stack.metrics("detection").counters["signals.detail_lookup_failed"] ?? 0, 1)
     }
 
     /// An absence rule whose expected event never comes fires on the wall clock while the stream

@@ -188,11 +188,14 @@ extension DetectionService {
     }
 
     /// The signal, its events (from enrichment, which stores them) and its asset. Enrichment is
-    /// asked with a short deadline; when it does not answer the signal is returned with the reason.
+    /// asked with short deadlines (this runs on the detection loop: at most about 2 s in all);
+    /// when it does not answer, the signal is returned with the reason and the asset is not
+    /// asked for.
     func signalDetail(_ s: Signal) -> SignalDetail {
         var d = SignalDetail()
         d.signal = s
         var problems: [String] = []
+        var enrichmentDown = false
         let ids = Array(s.eventIds.prefix(100))
         if !ids.isEmpty {
             var q = QueryRequest(query: "event.id: [" + ids.map(Self.quoted).joined(separator: ", ") + "]")
@@ -200,10 +203,11 @@ extension DetectionService {
             q.sortToken = "@timestamp"; q.sortAscending = true
             do {
                 d.events = try runtime.client.call(service: "enrichment", method: "events.search", q, as: EventPage.self,
-                                                   timeoutMs: 3000, attemptTimeoutMs: 1500).events
+                                                   timeoutMs: 1200, attemptTimeoutMs: 600).events
                 if d.events.count < ids.count { problems.append("\(ids.count - d.events.count) of \(ids.count) events are no longer stored (retention)") }
             } catch {
                 runtime.count("signals.detail_lookup_failed")
+                if let e = error as? RpcError, e.code == .unavailable || e.code == .timeout { enrichmentDown = true }
                 problems.append("events: \(error)")
             }
         }
@@ -214,12 +218,14 @@ extension DetectionService {
         } else if !s.entity.asset.isEmpty {
             assetQuery = "asset.name = \(Self.quoted(s.entity.asset)) or host.name = \(Self.quoted(s.entity.asset))"
         }
-        if !assetQuery.isEmpty {
+        if !assetQuery.isEmpty && enrichmentDown {
+            problems.append("asset: not looked up (enrichment did not answer)")
+        } else if !assetQuery.isEmpty {
             var q = QueryRequest(query: assetQuery)
             q.limit = 1
             do {
                 d.asset = try runtime.client.call(service: "enrichment", method: "assets.search", q, as: AssetPage.self,
-                                                  timeoutMs: 3000, attemptTimeoutMs: 1500).assets.first
+                                                  timeoutMs: 800, attemptTimeoutMs: 400).assets.first
             } catch {
                 runtime.count("signals.detail_lookup_failed")
                 problems.append("asset: \(error)")
