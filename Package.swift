@@ -107,7 +107,7 @@ let package = Package(
         .executableTarget(name: "response-bench", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilLog"], path: "bench/response-bench", swiftSettings: strict),
         .executableTarget(name: "enrichment-bench", dependencies: ["EnrichmentService", "VigilIntel", "VigilWire"], path: "bench/enrichment-bench"),
         // End to end: starts the release services, replays a seeded dataset, measures throughput, latency, RSS, CPU.
-        .executableTarget(name: "e2e-bench", dependencies: ["VigilBus", "VigilWire", "VigilLog", "VigilImport", "VigilRules"], path: "bench/e2e",
+        .executableTarget(name: "e2e-bench", dependencies: ["VigilBus", "VigilWire", "VigilLog", "VigilImport", "VigilRules", "VigilService", "VigilParsers"], path: "bench/e2e",
                           exclude: ["peers"]),
 
         .executableTarget(name: "user-analytics-bench", dependencies: ["UserAnalyticsService", "VigilStore", "VigilWire"], path: "bench/user-analytics-bench"),
@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(name: "VigilEventsTests", dependencies: ["VigilEvents"]),
         .testTarget(name: "VigilParsersTests", dependencies: ["VigilParsers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VigilQueryTests", dependencies: ["VigilQuery", "CSQLite"]),
-        .testTarget(name: "VigilRulesTests", dependencies: ["VigilRules", "VigilEvents", "VigilWire"]),
+        .testTarget(name: "VigilRulesTests", dependencies: ["VigilRules", "VigilEvents", "VigilWire", "VigilParsers"]),
         .testTarget(name: "VigilSigmaTests", dependencies: ["VigilSigma", "VigilYAML", "VigilRules", "VigilWire"]),
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore"]),
         .testTarget(name: "VigilImportTests", dependencies: ["VigilImport"]),

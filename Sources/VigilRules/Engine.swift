@@ -63,6 +63,9 @@ public final class DetectionEngine {
     public private(set) var maxEventMs: Int64 = .min
     private var lastExpiryWatermark: Int64 = .min
     private var hasAbsence = false
+    /// Wall-clock time (ms) of the last processed event: a quiet stream's event clock is taken to
+    /// advance with the wall clock from here (see `tick`). Checkpointed with the event clock.
+    public private(set) var lastEventWallMs: Int64 = .min
 
     public init(options: EngineOptions = EngineOptions()) { self.options = options }
 
@@ -121,6 +124,7 @@ public final class DetectionEngine {
         if indexStale { reindex() }
         count("events")
         let t = e.eventTimeMs != 0 ? e.eventTimeMs : e.receivedTimeMs
+        lastEventWallMs = nowMs
         let late = t < watermark
         if t > maxEventMs { maxEventMs = t }
         let record = EventRecord(e)
@@ -157,6 +161,20 @@ public final class DetectionEngine {
         if indexStale { reindex() }
         if eventTimeMs > maxEventMs { maxEventMs = eventTimeMs }
         return expireAbsences(upTo: watermark)
+    }
+
+    /// Wall-clock timer for absence rules: when no event has arrived for a while, the event
+    /// clock is extrapolated (`maxEventMs` + wall time since the last event) so an absence
+    /// window closes even if nothing else ever comes. The event clock itself is not moved,
+    /// so a later burst of older events is judged exactly as before.
+    public func tick(nowMs: Int64) -> [RuleHit] {
+        if indexStale { reindex() }
+        guard hasAbsence, maxEventMs != .min, lastEventWallMs != .min, nowMs > lastEventWallMs else { return [] }
+        let extrapolated = maxEventMs &+ (nowMs - lastEventWallMs) - options.latenessMs
+        guard extrapolated >= lastExpiryWatermark &+ 1000 else { return [] }
+        let out = expireAbsences(upTo: extrapolated)
+        count("absence_timer_signals", UInt64(out.count))
+        return out
     }
 
     private func groupKey(_ r: CompiledRule, _ e: Event, _ record: EventRecord, allowMissing: Bool) -> (String, [(String, String)])? {
@@ -335,8 +353,9 @@ public final class DetectionEngine {
         touch = Swift.max(touch, g.touched)
     }
 
-    public func restoreClock(maxEventMs: Int64) {
+    public func restoreClock(maxEventMs: Int64, lastEventWallMs: Int64? = nil) {
         self.maxEventMs = maxEventMs
+        self.lastEventWallMs = lastEventWallMs ?? .min
         lastExpiryWatermark = watermark
     }
 
@@ -346,6 +365,7 @@ public final class DetectionEngine {
         dirty = [:]
         cleared = []
         maxEventMs = .min
+        lastEventWallMs = .min
         lastExpiryWatermark = .min
     }
 

@@ -9,6 +9,8 @@ public struct Rule: Sendable, Equatable {
     public var description: String = ""
     public var version: Int = 1
     public var author: String = ""
+    /// The library rule (or other rule) this one was copied from; empty for originals.
+    public var derivedFrom: String = ""
     /// Milliseconds since the epoch.
     public var createdMs: Int64 = 0
     public var modifiedMs: Int64 = 0

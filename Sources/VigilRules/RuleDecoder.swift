@@ -135,6 +135,11 @@ public enum RuleDecoder {
         let description = o.string("description") ?? ""
         let version = o.int("version", range: 1...Int64(Int32.max)) ?? 1
         let author = o.string("author") ?? ""
+        var derivedFrom = o.string("derived_from") ?? ""
+        if !derivedFrom.isEmpty {
+            if let u = UUID(uuidString: derivedFrom) { derivedFrom = u.uuidString.lowercased() }
+            else { c.add(.invalidValue, o.p("derived_from"), "must be the UUID of the rule this one was copied from, got \"\(derivedFrom)\"") }
+        }
         let created = o.time("created") ?? 0
         let modified = o.time("modified") ?? created
         var status = RuleStatus.inactive
@@ -168,7 +173,7 @@ public enum RuleDecoder {
         }
         guard let id, let name, let detection else { return nil }
         var r = Rule(id: id, name: name, detection: detection)
-        r.description = description; r.version = version; r.author = author
+        r.description = description; r.version = version; r.author = author; r.derivedFrom = derivedFrom
         r.createdMs = created; r.modifiedMs = modified; r.status = status
         r.tactics = tactics; r.techniques = techniques; r.criticality = criticality; r.riskScore = risk
         r.logSources = logSources; r.suppressionMs = suppression; r.responses = responses; r.tests = tests

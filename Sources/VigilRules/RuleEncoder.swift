@@ -12,6 +12,7 @@ public enum RuleEncoder {
             ("version", .integer(Int64(r.version))),
             ("author", .string(r.author)),
         ]
+        if !r.derivedFrom.isEmpty { m.append(("derived_from", .string(r.derivedFrom))) }
         if r.createdMs != 0 { m.append(("created", .string(Clock.iso8601(r.createdMs)))) }
         if r.modifiedMs != 0 { m.append(("modified", .string(Clock.iso8601(r.modifiedMs)))) }
         m.append(("status", .string(r.status.rawValue)))

@@ -17,6 +17,8 @@ enum RulesCommand {
       vigil rules export [ID] [--out FILE]         one rule or every rule as a bundle
       vigil rules activate|deactivate|delete ID
       vigil rules test FILE                        run the file's embedded tests (locally)
+      vigil rules delete-signals ID --confirm      delete every stored signal of a rule (admin; audited)
+      vigil rules library list|show|activate|copy  the shipped library (vigil rules library for details)
     """
 
     static let signalsUsage = """
@@ -25,6 +27,9 @@ enum RulesCommand {
       vigil signals count [QQL] [time flags]
       vigil signals facets TOKEN [QQL] [time flags]   e.g. signal.criticality, rule.name, tactic, user.name, asset.name
       vigil signals get ID [--json]
+      vigil signals show ID [--json]               the signal with its events and asset
+      vigil signals dashboard [QQL] [--since 24h | --from T --to T] [--json]
+                                                   threat hunting: by ATT&CK stage, top tactics, users, assets
     """
 
     /// Calls detection; RPC errors become CLI errors (a refused rule prints its problems as is).
@@ -54,6 +59,8 @@ enum RulesCommand {
         let rest = Array(args.words.dropFirst(2))
         if sub == "test" { return try test(rest) }
         if sub == "import-sigma" { return try SigmaCommand.run(args, rest) }
+        if sub == "delete-signals" { return try DetectionCommands.deleteSignals(args) }
+        if sub == "library" { return try DetectionCommands.library(args) }
         func id() throws -> String {
             guard let i = rest.first else { throw CLIError(message: "usage: vigil rules \(sub) ID", exitCode: 2) }
             return i
@@ -139,6 +146,8 @@ enum RulesCommand {
         guard args.words.count >= 2 else { throw CLIError(message: signalsUsage, exitCode: 2) }
         let sub = args.words[1]
         let rest = Array(args.words.dropFirst(2))
+        if sub == "dashboard" { return try DetectionCommands.dashboard(args) }
+        if sub == "show" { return try DetectionCommands.show(args) }
         return try withClient(args) { call in
             switch sub {
             case "search":

@@ -51,12 +51,12 @@ final class DetectionTests: XCTestCase {
         }
         // The library was loaded at first start; only the demo rule is active.
         let all = try call("rules.list", QueryRequest(), RulePage.self).rules
-        XCTAssertGreaterThanOrEqual(all.count, 25)
+        XCTAssertGreaterThanOrEqual(all.count, 77)
         XCTAssertEqual(all.filter { $0.status == "active" }.map(\.name), ["Failed SSH or su login"])
         var facet = QueryRequest(); facet.facetToken = "rule.tactic"
         let tactics = try call("rules.facets", facet, FacetResponse.self)
-        XCTAssertEqual(tactics.values.first { $0.value == "TA0006" }?.count, 8, "\(tactics.values)")
-        XCTAssertEqual(try call("rules.count", QueryRequest(query: "rule.type: threshold and rule.log_source: windows"), CountResponse.self).count, 2)
+        XCTAssertEqual(tactics.values.first { $0.value == "TA0006" }?.count, 16, "\(tactics.values)")
+        XCTAssertEqual(try call("rules.count", QueryRequest(query: "rule.type: threshold and rule.log_source: windows"), CountResponse.self).count, 4)
 
         // A bad rule is refused whole, with the path of the problem.
         let bad = Self.thresholdRule.replacingOccurrences(of: "\"window\": \"1h\"", with: "\"window\": \"soon\"")

@@ -122,4 +122,15 @@ final class RuleFormatTests: XCTestCase {
         broken.tests[0].signals = 2
         XCTAssertEqual(RuleTester.run(broken).map(\.passed), [false])
     }
+
+    func testDerivedFromRoundTripsAndMustBeAUUID() throws {
+        let copy = T.rule("{\"type\": \"match\", \"condition\": \"event.outcome: failure\"}", extra: ", \"derived_from\": \"17E3CB05-F38C-50ED-B395-7B9E0A673349\"")
+        XCTAssertEqual(copy.derivedFrom, "17e3cb05-f38c-50ed-b395-7b9e0a673349")
+        XCTAssertEqual(try RuleDecoder.decode(RuleEncoder.text(copy)).derivedFrom, copy.derivedFrom)
+        XCTAssertFalse(RuleEncoder.text(T.rule("{\"type\": \"match\", \"condition\": \"event.outcome: failure\"}")).contains("derived_from"), "originals carry no derived_from")
+        let text = RuleEncoder.text(copy).replacingOccurrences(of: "17e3cb05-f38c-50ed-b395-7b9e0a673349", with: "the library one")
+        XCTAssertThrowsError(try RuleDecoder.decode(text)) { e in
+            XCTAssertTrue("\(e)".contains("$.derived_from"), "\(e)")
+        }
+    }
 }

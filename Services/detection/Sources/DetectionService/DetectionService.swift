@@ -33,6 +33,8 @@ public final class DetectionService {
     var ruleQueries: ListQueries?
     /// Live special objects (`@name` in conditions) from the config service.
     var configMirror: ConfigMirror!
+    /// The shipped library as read at start (library.* RPCs), sorted by name.
+    var library: [Rule] = []
 
     public init(runtime: ServiceRuntime) throws {
         self.runtime = runtime
@@ -50,34 +52,45 @@ public final class DetectionService {
         engine.specialObjects = configMirror.specialObjects
         store = RuleStore(db: runtime.db)
         producer = try runtime.enableProducer(maxOutboxRows: try cfg.int("outbox.max-rows", default: 2_000_000))
-        try loadLibraryOnce(cfg.settings["rules.library"])
+        library = readLibrary(cfg.settings["rules.library"])
+        try loadLibraryOnce()
         for r in try store.all() { try engine.upsert(r) }
         try restoreState()
         try installQueries()
         installRuleRPCs()
+        installLibraryRPCs()
+        installSignalRPCs()
         try runtime.enableConsumer(topicPrefixes: ["events.enriched.", ConfigMirror.topicPrefix], batchSize: try cfg.int("batch-size", default: 5000)) { [unowned self] batch in
             try self.process(batch)
         }
+        // Absence rules also close on the wall clock, so a stream that goes quiet still fires them.
+        runtime.every(ms: 1000) { [unowned self] in self.absenceTick() }
         runtime.logger.info("rules loaded", ["rules": String(engine.rules.count), "active": String(engine.activeRuleCount),
                                              "groups": String(engine.groupCount)])
     }
 
     /// First start only: the library goes into the store as written (inactive unless the file
     /// says active). Later starts keep what people activated, edited or deleted.
-    func loadLibraryOnce(_ configured: String?) throws {
+    func loadLibraryOnce() throws {
         guard try store.meta("library.loaded") == nil else { return }
-        var rules: [Rule] = []
-        if let dir = RuleLibrary.directory(configured: configured) {
-            rules = RuleLibrary.load(dir, logger: runtime.logger)
-            runtime.logger.info("loading rule library", ["dir": dir, "rules": String(rules.count)])
-        } else {
-            runtime.logger.warning("rule library not found; loading only the built-in demo rule (set rules.library)")
-        }
-        if !rules.contains(where: { $0.id == BuiltInRules.demo.id }) { rules.append(BuiltInRules.demo) }
+        let rules = library
         try runtime.db.transaction {
             for r in rules where try store.get(r.id) == nil { try store.put(r) }
             try store.setMeta("library.loaded", String(Clock.nowMs()))
         }
+    }
+
+    /// The library directory's rules plus the built-in demo rule, sorted by name.
+    func readLibrary(_ configured: String?) -> [Rule] {
+        var rules: [Rule] = []
+        if let dir = RuleLibrary.directory(configured: configured) {
+            rules = RuleLibrary.load(dir, logger: runtime.logger)
+            runtime.logger.info("rule library", ["dir": dir, "rules": String(rules.count)])
+        } else {
+            runtime.logger.warning("rule library not found; the library holds only the built-in demo rule (set rules.library)")
+        }
+        if !rules.contains(where: { $0.id == BuiltInRules.demo.id }) { rules.append(BuiltInRules.demo) }
+        return rules.sorted { ($0.name, $0.id) < ($1.name, $1.id) }
     }
 
     /// Loads the checkpointed correlation state and event clock.
@@ -86,7 +99,9 @@ public final class DetectionService {
         for row in try runtime.db.query("SELECT rule_id, group_key, state FROM rule_state") {
             engine.restore(ruleId: row.string(0), groupKey: row.string(1), json: row.string(2))
         }
-        if let clock = try store.meta("engine.max_event_ms").flatMap({ Int64($0) }) { engine.restoreClock(maxEventMs: clock) }
+        if let clock = try store.meta("engine.max_event_ms").flatMap({ Int64($0) }) {
+            engine.restoreClock(maxEventMs: clock, lastEventWallMs: try store.meta("engine.last_event_wall_ms").flatMap { Int64($0) })
+        }
         batches = try store.meta("engine.batches").flatMap { Int64($0) } ?? 0
     }
 
@@ -129,6 +144,26 @@ public final class DetectionService {
         runtime.count("signals")
     }
 
+    /// Fires absence rules whose window closed while no event came (engine.tick), storing the
+    /// signals and the state change in one transaction like a batch.
+    func absenceTick() {
+        let now = Clock.nowMs()
+        let hits = engine.tick(nowMs: now)
+        guard !hits.isEmpty else { return }
+        do {
+            try runtime.db.transaction {
+                for hit in hits { try raise(SignalBuilder.signal(hit, nowMs: now)) }
+                try checkpoint()
+            }
+            producer.publishCommitted()
+        } catch {
+            producer.discardUncommitted()
+            runtime.count("errors")
+            runtime.logger.error("absence timer: signals not stored; reloading correlation state", ["error": "\(error)"])
+            do { try restoreState() } catch { runtime.logger.error("state reload failed", ["error": "\(error)"]) }
+        }
+    }
+
     /// Writes what the engine changed; runs inside the consumer's transaction.
     func checkpoint() throws {
         for c in engine.takeChanges() {
@@ -140,6 +175,7 @@ public final class DetectionService {
             }
         }
         if engine.maxEventMs != .min { try store.setMeta("engine.max_event_ms", String(engine.maxEventMs)) }
+        if engine.lastEventWallMs != .min { try store.setMeta("engine.last_event_wall_ms", String(engine.lastEventWallMs)) }
         try store.setMeta("engine.batches", String(batches))
         for (k, v) in engine.counters { runtime.counters["rules." + k] = v }
         runtime.counters["rules.groups"] = UInt64(engine.groupCount)

@@ -124,6 +124,8 @@ extension DetectionService {
                 }
                 rule.createdMs = old.createdMs
                 rule.modifiedMs = Clock.nowMs()
+                // An edited copy stays linked to its origin even when the editor dropped the member.
+                if rule.derivedFrom.isEmpty { rule.derivedFrom = old.derivedFrom }
                 try self.save(rule, previous: old)
                 return .ok(try self.detail(rule))
             }

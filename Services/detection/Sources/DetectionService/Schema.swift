@@ -30,6 +30,11 @@ enum Schema {
         UPDATE signals SET criticality_name = CASE criticality WHEN 1 THEN 'low' WHEN 2 THEN 'medium' WHEN 3 THEN 'high' WHEN 4 THEN 'critical' ELSE '' END;
         CREATE INDEX signals_rule ON signals(rule_id);
         """),
+        // Who did what to rules and signals (deleted signals, library activations and copies).
+        Migration(3, "audit", """
+        CREATE TABLE audit(id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, actor TEXT NOT NULL, role TEXT NOT NULL,
+            action TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL);
+        """),
     ]
 
     /// Column positions of `SELECT *` on the tables (ListQueries selects every column).

@@ -367,6 +367,366 @@ void   vigil__v1__signal_page__free_unpacked
   assert(message->base.descriptor == &vigil__v1__signal_page__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   vigil__v1__delete_signals_response__init
+                     (Vigil__V1__DeleteSignalsResponse         *message)
+{
+  static const Vigil__V1__DeleteSignalsResponse init_value = VIGIL__V1__DELETE_SIGNALS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t vigil__v1__delete_signals_response__get_packed_size
+                     (const Vigil__V1__DeleteSignalsResponse *message)
+{
+  assert(message->base.descriptor == &vigil__v1__delete_signals_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t vigil__v1__delete_signals_response__pack
+                     (const Vigil__V1__DeleteSignalsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &vigil__v1__delete_signals_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t vigil__v1__delete_signals_response__pack_to_buffer
+                     (const Vigil__V1__DeleteSignalsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &vigil__v1__delete_signals_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Vigil__V1__DeleteSignalsResponse *
+       vigil__v1__delete_signals_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Vigil__V1__DeleteSignalsResponse *)
+     protobuf_c_message_unpack (&vigil__v1__delete_signals_response__descriptor,
+                                allocator, len, data);
+}
+void   vigil__v1__delete_signals_response__free_unpacked
+                     (Vigil__V1__DeleteSignalsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &vigil__v1__delete_signals_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   vigil__v1__library_entry__init
+                     (Vigil__V1__LibraryEntry         *message)
+{
+  static const Vigil__V1__LibraryEntry init_value = VIGIL__V1__LIBRARY_ENTRY__INIT;
+  *message = init_value;
+}
+size_t vigil__v1__library_entry__get_packed_size
+                     (const Vigil__V1__LibraryEntry *message)
+{
+  assert(message->base.descriptor == &vigil__v1__library_entry__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t vigil__v1__library_entry__pack
+                     (const Vigil__V1__LibraryEntry *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &vigil__v1__library_entry__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t vigil__v1__library_entry__pack_to_buffer
+                     (const Vigil__V1__LibraryEntry *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &vigil__v1__library_entry__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Vigil__V1__LibraryEntry *
+       vigil__v1__library_entry__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Vigil__V1__LibraryEntry *)
+     protobuf_c_message_unpack (&vigil__v1__library_entry__descriptor,
+                                allocator, len, data);
+}
+void   vigil__v1__library_entry__free_unpacked
+                     (Vigil__V1__LibraryEntry *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &vigil__v1__library_entry__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   vigil__v1__library_page__init
+                     (Vigil__V1__LibraryPage         *message)
+{
+  static const Vigil__V1__LibraryPage init_value = VIGIL__V1__LIBRARY_PAGE__INIT;
+  *message = init_value;
+}
+size_t vigil__v1__library_page__get_packed_size
+                     (const Vigil__V1__LibraryPage *message)
+{
+  assert(message->base.descriptor == &vigil__v1__library_page__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t vigil__v1__library_page__pack
+                     (const Vigil__V1__LibraryPage *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &vigil__v1__library_page__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t vigil__v1__library_page__pack_to_buffer
+                     (const Vigil__V1__LibraryPage *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &vigil__v1__library_page__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Vigil__V1__LibraryPage *
+       vigil__v1__library_page__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Vigil__V1__LibraryPage *)
+     protobuf_c_message_unpack (&vigil__v1__library_page__descriptor,
+                                allocator, len, data);
+}
+void   vigil__v1__library_page__free_unpacked
+                     (Vigil__V1__LibraryPage *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &vigil__v1__library_page__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   vigil__v1__library_detail__init
+                     (Vigil__V1__LibraryDetail         *message)
+{
+  static const Vigil__V1__LibraryDetail init_value = VIGIL__V1__LIBRARY_DETAIL__INIT;
+  *message = init_value;
+}
+size_t vigil__v1__library_detail__get_packed_size
+                     (const Vigil__V1__LibraryDetail *message)
+{
+  assert(message->base.descriptor == &vigil__v1__library_detail__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t vigil__v1__library_detail__pack
+                     (const Vigil__V1__LibraryDetail *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &vigil__v1__library_detail__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t vigil__v1__library_detail__pack_to_buffer
+                     (const Vigil__V1__LibraryDetail *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &vigil__v1__library_detail__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Vigil__V1__LibraryDetail *
+       vigil__v1__library_detail__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Vigil__V1__LibraryDetail *)
+     protobuf_c_message_unpack (&vigil__v1__library_detail__descriptor,
+                                allocator, len, data);
+}
+void   vigil__v1__library_detail__free_unpacked
+                     (Vigil__V1__LibraryDetail *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &vigil__v1__library_detail__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   vigil__v1__dashboard_request__init
+                     (Vigil__V1__DashboardRequest         *message)
+{
+  static const Vigil__V1__DashboardRequest init_value = VIGIL__V1__DASHBOARD_REQUEST__INIT;
+  *message = init_value;
+}
+size_t vigil__v1__dashboard_request__get_packed_size
+                     (const Vigil__V1__DashboardRequest *message)
+{
+  assert(message->base.descriptor == &vigil__v1__dashboard_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t vigil__v1__dashboard_request__pack
+                     (const Vigil__V1__DashboardRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &vigil__v1__dashboard_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t vigil__v1__dashboard_request__pack_to_buffer
+                     (const Vigil__V1__DashboardRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &vigil__v1__dashboard_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Vigil__V1__DashboardRequest *
+       vigil__v1__dashboard_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Vigil__V1__DashboardRequest *)
+     protobuf_c_message_unpack (&vigil__v1__dashboard_request__descriptor,
+                                allocator, len, data);
+}
+void   vigil__v1__dashboard_request__free_unpacked
+                     (Vigil__V1__DashboardRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &vigil__v1__dashboard_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   vigil__v1__dashboard_bucket__init
+                     (Vigil__V1__DashboardBucket         *message)
+{
+  static const Vigil__V1__DashboardBucket init_value = VIGIL__V1__DASHBOARD_BUCKET__INIT;
+  *message = init_value;
+}
+size_t vigil__v1__dashboard_bucket__get_packed_size
+                     (const Vigil__V1__DashboardBucket *message)
+{
+  assert(message->base.descriptor == &vigil__v1__dashboard_bucket__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t vigil__v1__dashboard_bucket__pack
+                     (const Vigil__V1__DashboardBucket *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &vigil__v1__dashboard_bucket__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t vigil__v1__dashboard_bucket__pack_to_buffer
+                     (const Vigil__V1__DashboardBucket *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &vigil__v1__dashboard_bucket__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Vigil__V1__DashboardBucket *
+       vigil__v1__dashboard_bucket__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Vigil__V1__DashboardBucket *)
+     protobuf_c_message_unpack (&vigil__v1__dashboard_bucket__descriptor,
+                                allocator, len, data);
+}
+void   vigil__v1__dashboard_bucket__free_unpacked
+                     (Vigil__V1__DashboardBucket *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &vigil__v1__dashboard_bucket__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   vigil__v1__dashboard__init
+                     (Vigil__V1__Dashboard         *message)
+{
+  static const Vigil__V1__Dashboard init_value = VIGIL__V1__DASHBOARD__INIT;
+  *message = init_value;
+}
+size_t vigil__v1__dashboard__get_packed_size
+                     (const Vigil__V1__Dashboard *message)
+{
+  assert(message->base.descriptor == &vigil__v1__dashboard__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t vigil__v1__dashboard__pack
+                     (const Vigil__V1__Dashboard *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &vigil__v1__dashboard__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t vigil__v1__dashboard__pack_to_buffer
+                     (const Vigil__V1__Dashboard *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &vigil__v1__dashboard__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Vigil__V1__Dashboard *
+       vigil__v1__dashboard__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Vigil__V1__Dashboard *)
+     protobuf_c_message_unpack (&vigil__v1__dashboard__descriptor,
+                                allocator, len, data);
+}
+void   vigil__v1__dashboard__free_unpacked
+                     (Vigil__V1__Dashboard *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &vigil__v1__dashboard__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   vigil__v1__signal_detail__init
+                     (Vigil__V1__SignalDetail         *message)
+{
+  static const Vigil__V1__SignalDetail init_value = VIGIL__V1__SIGNAL_DETAIL__INIT;
+  *message = init_value;
+}
+size_t vigil__v1__signal_detail__get_packed_size
+                     (const Vigil__V1__SignalDetail *message)
+{
+  assert(message->base.descriptor == &vigil__v1__signal_detail__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t vigil__v1__signal_detail__pack
+                     (const Vigil__V1__SignalDetail *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &vigil__v1__signal_detail__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t vigil__v1__signal_detail__pack_to_buffer
+                     (const Vigil__V1__SignalDetail *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &vigil__v1__signal_detail__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Vigil__V1__SignalDetail *
+       vigil__v1__signal_detail__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Vigil__V1__SignalDetail *)
+     protobuf_c_message_unpack (&vigil__v1__signal_detail__descriptor,
+                                allocator, len, data);
+}
+void   vigil__v1__signal_detail__free_unpacked
+                     (Vigil__V1__SignalDetail *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &vigil__v1__signal_detail__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor vigil__v1__rule_request__field_descriptors[2] =
 {
   {
@@ -994,5 +1354,621 @@ const ProtobufCMessageDescriptor vigil__v1__signal_page__descriptor =
   vigil__v1__signal_page__field_indices_by_name,
   1,  vigil__v1__signal_page__number_ranges,
   (ProtobufCMessageInit) vigil__v1__signal_page__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor vigil__v1__delete_signals_response__field_descriptors[2] =
+{
+  {
+    "rule_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__DeleteSignalsResponse, rule_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "deleted",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__DeleteSignalsResponse, deleted),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned vigil__v1__delete_signals_response__field_indices_by_name[] = {
+  1,   /* field[1] = deleted */
+  0,   /* field[0] = rule_id */
+};
+static const ProtobufCIntRange vigil__v1__delete_signals_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor vigil__v1__delete_signals_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "vigil.v1.DeleteSignalsResponse",
+  "DeleteSignalsResponse",
+  "Vigil__V1__DeleteSignalsResponse",
+  "vigil.v1",
+  sizeof(Vigil__V1__DeleteSignalsResponse),
+  2,
+  vigil__v1__delete_signals_response__field_descriptors,
+  vigil__v1__delete_signals_response__field_indices_by_name,
+  1,  vigil__v1__delete_signals_response__number_ranges,
+  (ProtobufCMessageInit) vigil__v1__delete_signals_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor vigil__v1__library_entry__field_descriptors[7] =
+{
+  {
+    "summary",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__LibraryEntry, summary),
+    &vigil__v1__rule_summary__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "description",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__LibraryEntry, description),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "installed",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__LibraryEntry, installed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "installed_status",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__LibraryEntry, installed_status),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "installed_modified",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__LibraryEntry, installed_modified),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "copies",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__LibraryEntry, copies),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tests",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__LibraryEntry, tests),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned vigil__v1__library_entry__field_indices_by_name[] = {
+  5,   /* field[5] = copies */
+  1,   /* field[1] = description */
+  2,   /* field[2] = installed */
+  4,   /* field[4] = installed_modified */
+  3,   /* field[3] = installed_status */
+  0,   /* field[0] = summary */
+  6,   /* field[6] = tests */
+};
+static const ProtobufCIntRange vigil__v1__library_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor vigil__v1__library_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "vigil.v1.LibraryEntry",
+  "LibraryEntry",
+  "Vigil__V1__LibraryEntry",
+  "vigil.v1",
+  sizeof(Vigil__V1__LibraryEntry),
+  7,
+  vigil__v1__library_entry__field_descriptors,
+  vigil__v1__library_entry__field_indices_by_name,
+  1,  vigil__v1__library_entry__number_ranges,
+  (ProtobufCMessageInit) vigil__v1__library_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor vigil__v1__library_page__field_descriptors[1] =
+{
+  {
+    "entries",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Vigil__V1__LibraryPage, n_entries),
+    offsetof(Vigil__V1__LibraryPage, entries),
+    &vigil__v1__library_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned vigil__v1__library_page__field_indices_by_name[] = {
+  0,   /* field[0] = entries */
+};
+static const ProtobufCIntRange vigil__v1__library_page__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor vigil__v1__library_page__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "vigil.v1.LibraryPage",
+  "LibraryPage",
+  "Vigil__V1__LibraryPage",
+  "vigil.v1",
+  sizeof(Vigil__V1__LibraryPage),
+  1,
+  vigil__v1__library_page__field_descriptors,
+  vigil__v1__library_page__field_indices_by_name,
+  1,  vigil__v1__library_page__number_ranges,
+  (ProtobufCMessageInit) vigil__v1__library_page__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor vigil__v1__library_detail__field_descriptors[3] =
+{
+  {
+    "entry",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__LibraryDetail, entry),
+    &vigil__v1__library_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rule_json",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__LibraryDetail, rule_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "explanation",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__LibraryDetail, explanation),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned vigil__v1__library_detail__field_indices_by_name[] = {
+  0,   /* field[0] = entry */
+  2,   /* field[2] = explanation */
+  1,   /* field[1] = rule_json */
+};
+static const ProtobufCIntRange vigil__v1__library_detail__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor vigil__v1__library_detail__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "vigil.v1.LibraryDetail",
+  "LibraryDetail",
+  "Vigil__V1__LibraryDetail",
+  "vigil.v1",
+  sizeof(Vigil__V1__LibraryDetail),
+  3,
+  vigil__v1__library_detail__field_descriptors,
+  vigil__v1__library_detail__field_indices_by_name,
+  1,  vigil__v1__library_detail__number_ranges,
+  (ProtobufCMessageInit) vigil__v1__library_detail__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor vigil__v1__dashboard_request__field_descriptors[3] =
+{
+  {
+    "from_time_ms",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__DashboardRequest, from_time_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "to_time_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__DashboardRequest, to_time_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "query",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__DashboardRequest, query),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned vigil__v1__dashboard_request__field_indices_by_name[] = {
+  0,   /* field[0] = from_time_ms */
+  2,   /* field[2] = query */
+  1,   /* field[1] = to_time_ms */
+};
+static const ProtobufCIntRange vigil__v1__dashboard_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor vigil__v1__dashboard_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "vigil.v1.DashboardRequest",
+  "DashboardRequest",
+  "Vigil__V1__DashboardRequest",
+  "vigil.v1",
+  sizeof(Vigil__V1__DashboardRequest),
+  3,
+  vigil__v1__dashboard_request__field_descriptors,
+  vigil__v1__dashboard_request__field_indices_by_name,
+  1,  vigil__v1__dashboard_request__number_ranges,
+  (ProtobufCMessageInit) vigil__v1__dashboard_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor vigil__v1__dashboard_bucket__field_descriptors[3] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__DashboardBucket, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__DashboardBucket, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "count",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__DashboardBucket, count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned vigil__v1__dashboard_bucket__field_indices_by_name[] = {
+  2,   /* field[2] = count */
+  0,   /* field[0] = key */
+  1,   /* field[1] = name */
+};
+static const ProtobufCIntRange vigil__v1__dashboard_bucket__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor vigil__v1__dashboard_bucket__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "vigil.v1.DashboardBucket",
+  "DashboardBucket",
+  "Vigil__V1__DashboardBucket",
+  "vigil.v1",
+  sizeof(Vigil__V1__DashboardBucket),
+  3,
+  vigil__v1__dashboard_bucket__field_descriptors,
+  vigil__v1__dashboard_bucket__field_indices_by_name,
+  1,  vigil__v1__dashboard_bucket__number_ranges,
+  (ProtobufCMessageInit) vigil__v1__dashboard_bucket__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor vigil__v1__dashboard__field_descriptors[8] =
+{
+  {
+    "from_time_ms",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__Dashboard, from_time_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "to_time_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__Dashboard, to_time_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "total",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__Dashboard, total),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "by_stage",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Vigil__V1__Dashboard, n_by_stage),
+    offsetof(Vigil__V1__Dashboard, by_stage),
+    &vigil__v1__dashboard_bucket__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "top_tactics",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Vigil__V1__Dashboard, n_top_tactics),
+    offsetof(Vigil__V1__Dashboard, top_tactics),
+    &vigil__v1__dashboard_bucket__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "top_users",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Vigil__V1__Dashboard, n_top_users),
+    offsetof(Vigil__V1__Dashboard, top_users),
+    &vigil__v1__dashboard_bucket__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "top_assets",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Vigil__V1__Dashboard, n_top_assets),
+    offsetof(Vigil__V1__Dashboard, top_assets),
+    &vigil__v1__dashboard_bucket__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "by_criticality",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Vigil__V1__Dashboard, n_by_criticality),
+    offsetof(Vigil__V1__Dashboard, by_criticality),
+    &vigil__v1__dashboard_bucket__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned vigil__v1__dashboard__field_indices_by_name[] = {
+  7,   /* field[7] = by_criticality */
+  3,   /* field[3] = by_stage */
+  0,   /* field[0] = from_time_ms */
+  1,   /* field[1] = to_time_ms */
+  6,   /* field[6] = top_assets */
+  4,   /* field[4] = top_tactics */
+  5,   /* field[5] = top_users */
+  2,   /* field[2] = total */
+};
+static const ProtobufCIntRange vigil__v1__dashboard__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor vigil__v1__dashboard__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "vigil.v1.Dashboard",
+  "Dashboard",
+  "Vigil__V1__Dashboard",
+  "vigil.v1",
+  sizeof(Vigil__V1__Dashboard),
+  8,
+  vigil__v1__dashboard__field_descriptors,
+  vigil__v1__dashboard__field_indices_by_name,
+  1,  vigil__v1__dashboard__number_ranges,
+  (ProtobufCMessageInit) vigil__v1__dashboard__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor vigil__v1__signal_detail__field_descriptors[5] =
+{
+  {
+    "signal",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__SignalDetail, signal),
+    &vigil__v1__signal__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "events",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Vigil__V1__SignalDetail, n_events),
+    offsetof(Vigil__V1__SignalDetail, events),
+    &vigil__v1__event__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "asset",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__SignalDetail, asset),
+    &vigil__v1__asset__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "has_asset",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__SignalDetail, has_asset),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lookup_error",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__SignalDetail, lookup_error),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned vigil__v1__signal_detail__field_indices_by_name[] = {
+  2,   /* field[2] = asset */
+  1,   /* field[1] = events */
+  3,   /* field[3] = has_asset */
+  4,   /* field[4] = lookup_error */
+  0,   /* field[0] = signal */
+};
+static const ProtobufCIntRange vigil__v1__signal_detail__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor vigil__v1__signal_detail__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "vigil.v1.SignalDetail",
+  "SignalDetail",
+  "Vigil__V1__SignalDetail",
+  "vigil.v1",
+  sizeof(Vigil__V1__SignalDetail),
+  5,
+  vigil__v1__signal_detail__field_descriptors,
+  vigil__v1__signal_detail__field_indices_by_name,
+  1,  vigil__v1__signal_detail__number_ranges,
+  (ProtobufCMessageInit) vigil__v1__signal_detail__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

@@ -15,6 +15,8 @@ PROTOBUF_C__BEGIN_DECLS
 #endif
 
 #include "vigil/v1/signal.pb-c.h"
+#include "vigil/v1/event.pb-c.h"
+#include "vigil/v1/enrichment.pb-c.h"
 
 typedef struct Vigil__V1__RuleRequest Vigil__V1__RuleRequest;
 typedef struct Vigil__V1__RuleSummary Vigil__V1__RuleSummary;
@@ -24,6 +26,14 @@ typedef struct Vigil__V1__RuleBundle Vigil__V1__RuleBundle;
 typedef struct Vigil__V1__RuleTestResult Vigil__V1__RuleTestResult;
 typedef struct Vigil__V1__RuleTestResponse Vigil__V1__RuleTestResponse;
 typedef struct Vigil__V1__SignalPage Vigil__V1__SignalPage;
+typedef struct Vigil__V1__DeleteSignalsResponse Vigil__V1__DeleteSignalsResponse;
+typedef struct Vigil__V1__LibraryEntry Vigil__V1__LibraryEntry;
+typedef struct Vigil__V1__LibraryPage Vigil__V1__LibraryPage;
+typedef struct Vigil__V1__LibraryDetail Vigil__V1__LibraryDetail;
+typedef struct Vigil__V1__DashboardRequest Vigil__V1__DashboardRequest;
+typedef struct Vigil__V1__DashboardBucket Vigil__V1__DashboardBucket;
+typedef struct Vigil__V1__Dashboard Vigil__V1__Dashboard;
+typedef struct Vigil__V1__SignalDetail Vigil__V1__SignalDetail;
 
 
 /* --- enums --- */
@@ -179,6 +189,189 @@ struct  Vigil__V1__SignalPage
     , 0,NULL, (char *)protobuf_c_empty_string }
 
 
+struct  Vigil__V1__DeleteSignalsResponse
+{
+  ProtobufCMessage base;
+  char *rule_id;
+  /*
+   * signals removed from the store
+   */
+  uint64_t deleted;
+};
+#define VIGIL__V1__DELETE_SIGNALS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&vigil__v1__delete_signals_response__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * One rule of the shipped library and what became of it in this installation.
+ */
+struct  Vigil__V1__LibraryEntry
+{
+  ProtobufCMessage base;
+  /*
+   * the rule as shipped; signal_count counts the installed rule's signals
+   */
+  Vigil__V1__RuleSummary *summary;
+  char *description;
+  /*
+   * a rule with this id is in the rule store
+   */
+  protobuf_c_boolean installed;
+  /*
+   * active | inactive; empty when not installed
+   */
+  char *installed_status;
+  /*
+   * the stored rule's detection differs from the shipped one
+   */
+  protobuf_c_boolean installed_modified;
+  /*
+   * stored rules whose derived_from is this rule
+   */
+  uint32_t copies;
+  /*
+   * embedded test cases
+   */
+  uint32_t tests;
+};
+#define VIGIL__V1__LIBRARY_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&vigil__v1__library_entry__descriptor) \
+    , NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0, 0, 0 }
+
+
+struct  Vigil__V1__LibraryPage
+{
+  ProtobufCMessage base;
+  size_t n_entries;
+  Vigil__V1__LibraryEntry **entries;
+};
+#define VIGIL__V1__LIBRARY_PAGE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&vigil__v1__library_page__descriptor) \
+    , 0,NULL }
+
+
+struct  Vigil__V1__LibraryDetail
+{
+  ProtobufCMessage base;
+  Vigil__V1__LibraryEntry *entry;
+  /*
+   * the rule as shipped (docs/rules.md)
+   */
+  char *rule_json;
+  /*
+   * the detection in plain language
+   */
+  char *explanation;
+};
+#define VIGIL__V1__LIBRARY_DETAIL__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&vigil__v1__library_detail__descriptor) \
+    , NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Vigil__V1__DashboardRequest
+{
+  ProtobufCMessage base;
+  /*
+   * signal creation time range [from, to); 0 = last 24 hours / now
+   */
+  int64_t from_time_ms;
+  int64_t to_time_ms;
+  /*
+   * optional QQL over the signals list, e.g. signal.criticality: [high, critical]
+   */
+  char *query;
+};
+#define VIGIL__V1__DASHBOARD_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&vigil__v1__dashboard_request__descriptor) \
+    , 0, 0, (char *)protobuf_c_empty_string }
+
+
+struct  Vigil__V1__DashboardBucket
+{
+  ProtobufCMessage base;
+  /*
+   * tactic id, user name, asset name, criticality
+   */
+  char *key;
+  /*
+   * tactic name (tactics only)
+   */
+  char *name;
+  uint64_t count;
+};
+#define VIGIL__V1__DASHBOARD_BUCKET__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&vigil__v1__dashboard_bucket__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * The threat hunting dashboard for a time range.
+ */
+struct  Vigil__V1__Dashboard
+{
+  ProtobufCMessage base;
+  int64_t from_time_ms;
+  int64_t to_time_ms;
+  uint64_t total;
+  /*
+   * every ATT&CK enterprise tactic in kill-chain order (zeros included), then other ids seen
+   */
+  size_t n_by_stage;
+  Vigil__V1__DashboardBucket **by_stage;
+  /*
+   * at most 10, most signals first
+   */
+  size_t n_top_tactics;
+  Vigil__V1__DashboardBucket **top_tactics;
+  /*
+   * at most 10; signals without a user are left out
+   */
+  size_t n_top_users;
+  Vigil__V1__DashboardBucket **top_users;
+  /*
+   * at most 10; signals without an asset are left out
+   */
+  size_t n_top_assets;
+  Vigil__V1__DashboardBucket **top_assets;
+  /*
+   * low, medium, high, critical
+   */
+  size_t n_by_criticality;
+  Vigil__V1__DashboardBucket **by_criticality;
+};
+#define VIGIL__V1__DASHBOARD__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&vigil__v1__dashboard__descriptor) \
+    , 0, 0, 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL }
+
+
+/*
+ * A signal with what an analyst opens next: its events and its asset.
+ */
+struct  Vigil__V1__SignalDetail
+{
+  ProtobufCMessage base;
+  Vigil__V1__Signal *signal;
+  /*
+   * the matched events as enrichment stored them (at most 100)
+   */
+  size_t n_events;
+  Vigil__V1__Event **events;
+  /*
+   * the inventory asset the events resolved to (or the signal's asset by name)
+   */
+  Vigil__V1__Asset *asset;
+  protobuf_c_boolean has_asset;
+  /*
+   * why events or the asset could not be fetched; the signal is still returned
+   */
+  char *lookup_error;
+};
+#define VIGIL__V1__SIGNAL_DETAIL__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&vigil__v1__signal_detail__descriptor) \
+    , NULL, 0,NULL, NULL, 0, (char *)protobuf_c_empty_string }
+
+
 /* Vigil__V1__RuleRequest methods */
 void   vigil__v1__rule_request__init
                      (Vigil__V1__RuleRequest         *message);
@@ -331,6 +524,158 @@ Vigil__V1__SignalPage *
 void   vigil__v1__signal_page__free_unpacked
                      (Vigil__V1__SignalPage *message,
                       ProtobufCAllocator *allocator);
+/* Vigil__V1__DeleteSignalsResponse methods */
+void   vigil__v1__delete_signals_response__init
+                     (Vigil__V1__DeleteSignalsResponse         *message);
+size_t vigil__v1__delete_signals_response__get_packed_size
+                     (const Vigil__V1__DeleteSignalsResponse   *message);
+size_t vigil__v1__delete_signals_response__pack
+                     (const Vigil__V1__DeleteSignalsResponse   *message,
+                      uint8_t             *out);
+size_t vigil__v1__delete_signals_response__pack_to_buffer
+                     (const Vigil__V1__DeleteSignalsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Vigil__V1__DeleteSignalsResponse *
+       vigil__v1__delete_signals_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   vigil__v1__delete_signals_response__free_unpacked
+                     (Vigil__V1__DeleteSignalsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Vigil__V1__LibraryEntry methods */
+void   vigil__v1__library_entry__init
+                     (Vigil__V1__LibraryEntry         *message);
+size_t vigil__v1__library_entry__get_packed_size
+                     (const Vigil__V1__LibraryEntry   *message);
+size_t vigil__v1__library_entry__pack
+                     (const Vigil__V1__LibraryEntry   *message,
+                      uint8_t             *out);
+size_t vigil__v1__library_entry__pack_to_buffer
+                     (const Vigil__V1__LibraryEntry   *message,
+                      ProtobufCBuffer     *buffer);
+Vigil__V1__LibraryEntry *
+       vigil__v1__library_entry__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   vigil__v1__library_entry__free_unpacked
+                     (Vigil__V1__LibraryEntry *message,
+                      ProtobufCAllocator *allocator);
+/* Vigil__V1__LibraryPage methods */
+void   vigil__v1__library_page__init
+                     (Vigil__V1__LibraryPage         *message);
+size_t vigil__v1__library_page__get_packed_size
+                     (const Vigil__V1__LibraryPage   *message);
+size_t vigil__v1__library_page__pack
+                     (const Vigil__V1__LibraryPage   *message,
+                      uint8_t             *out);
+size_t vigil__v1__library_page__pack_to_buffer
+                     (const Vigil__V1__LibraryPage   *message,
+                      ProtobufCBuffer     *buffer);
+Vigil__V1__LibraryPage *
+       vigil__v1__library_page__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   vigil__v1__library_page__free_unpacked
+                     (Vigil__V1__LibraryPage *message,
+                      ProtobufCAllocator *allocator);
+/* Vigil__V1__LibraryDetail methods */
+void   vigil__v1__library_detail__init
+                     (Vigil__V1__LibraryDetail         *message);
+size_t vigil__v1__library_detail__get_packed_size
+                     (const Vigil__V1__LibraryDetail   *message);
+size_t vigil__v1__library_detail__pack
+                     (const Vigil__V1__LibraryDetail   *message,
+                      uint8_t             *out);
+size_t vigil__v1__library_detail__pack_to_buffer
+                     (const Vigil__V1__LibraryDetail   *message,
+                      ProtobufCBuffer     *buffer);
+Vigil__V1__LibraryDetail *
+       vigil__v1__library_detail__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   vigil__v1__library_detail__free_unpacked
+                     (Vigil__V1__LibraryDetail *message,
+                      ProtobufCAllocator *allocator);
+/* Vigil__V1__DashboardRequest methods */
+void   vigil__v1__dashboard_request__init
+                     (Vigil__V1__DashboardRequest         *message);
+size_t vigil__v1__dashboard_request__get_packed_size
+                     (const Vigil__V1__DashboardRequest   *message);
+size_t vigil__v1__dashboard_request__pack
+                     (const Vigil__V1__DashboardRequest   *message,
+                      uint8_t             *out);
+size_t vigil__v1__dashboard_request__pack_to_buffer
+                     (const Vigil__V1__DashboardRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Vigil__V1__DashboardRequest *
+       vigil__v1__dashboard_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   vigil__v1__dashboard_request__free_unpacked
+                     (Vigil__V1__DashboardRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Vigil__V1__DashboardBucket methods */
+void   vigil__v1__dashboard_bucket__init
+                     (Vigil__V1__DashboardBucket         *message);
+size_t vigil__v1__dashboard_bucket__get_packed_size
+                     (const Vigil__V1__DashboardBucket   *message);
+size_t vigil__v1__dashboard_bucket__pack
+                     (const Vigil__V1__DashboardBucket   *message,
+                      uint8_t             *out);
+size_t vigil__v1__dashboard_bucket__pack_to_buffer
+                     (const Vigil__V1__DashboardBucket   *message,
+                      ProtobufCBuffer     *buffer);
+Vigil__V1__DashboardBucket *
+       vigil__v1__dashboard_bucket__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   vigil__v1__dashboard_bucket__free_unpacked
+                     (Vigil__V1__DashboardBucket *message,
+                      ProtobufCAllocator *allocator);
+/* Vigil__V1__Dashboard methods */
+void   vigil__v1__dashboard__init
+                     (Vigil__V1__Dashboard         *message);
+size_t vigil__v1__dashboard__get_packed_size
+                     (const Vigil__V1__Dashboard   *message);
+size_t vigil__v1__dashboard__pack
+                     (const Vigil__V1__Dashboard   *message,
+                      uint8_t             *out);
+size_t vigil__v1__dashboard__pack_to_buffer
+                     (const Vigil__V1__Dashboard   *message,
+                      ProtobufCBuffer     *buffer);
+Vigil__V1__Dashboard *
+       vigil__v1__dashboard__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   vigil__v1__dashboard__free_unpacked
+                     (Vigil__V1__Dashboard *message,
+                      ProtobufCAllocator *allocator);
+/* Vigil__V1__SignalDetail methods */
+void   vigil__v1__signal_detail__init
+                     (Vigil__V1__SignalDetail         *message);
+size_t vigil__v1__signal_detail__get_packed_size
+                     (const Vigil__V1__SignalDetail   *message);
+size_t vigil__v1__signal_detail__pack
+                     (const Vigil__V1__SignalDetail   *message,
+                      uint8_t             *out);
+size_t vigil__v1__signal_detail__pack_to_buffer
+                     (const Vigil__V1__SignalDetail   *message,
+                      ProtobufCBuffer     *buffer);
+Vigil__V1__SignalDetail *
+       vigil__v1__signal_detail__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   vigil__v1__signal_detail__free_unpacked
+                     (Vigil__V1__SignalDetail *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Vigil__V1__RuleRequest_Closure)
@@ -357,6 +702,30 @@ typedef void (*Vigil__V1__RuleTestResponse_Closure)
 typedef void (*Vigil__V1__SignalPage_Closure)
                  (const Vigil__V1__SignalPage *message,
                   void *closure_data);
+typedef void (*Vigil__V1__DeleteSignalsResponse_Closure)
+                 (const Vigil__V1__DeleteSignalsResponse *message,
+                  void *closure_data);
+typedef void (*Vigil__V1__LibraryEntry_Closure)
+                 (const Vigil__V1__LibraryEntry *message,
+                  void *closure_data);
+typedef void (*Vigil__V1__LibraryPage_Closure)
+                 (const Vigil__V1__LibraryPage *message,
+                  void *closure_data);
+typedef void (*Vigil__V1__LibraryDetail_Closure)
+                 (const Vigil__V1__LibraryDetail *message,
+                  void *closure_data);
+typedef void (*Vigil__V1__DashboardRequest_Closure)
+                 (const Vigil__V1__DashboardRequest *message,
+                  void *closure_data);
+typedef void (*Vigil__V1__DashboardBucket_Closure)
+                 (const Vigil__V1__DashboardBucket *message,
+                  void *closure_data);
+typedef void (*Vigil__V1__Dashboard_Closure)
+                 (const Vigil__V1__Dashboard *message,
+                  void *closure_data);
+typedef void (*Vigil__V1__SignalDetail_Closure)
+                 (const Vigil__V1__SignalDetail *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -371,6 +740,14 @@ extern const ProtobufCMessageDescriptor vigil__v1__rule_bundle__descriptor;
 extern const ProtobufCMessageDescriptor vigil__v1__rule_test_result__descriptor;
 extern const ProtobufCMessageDescriptor vigil__v1__rule_test_response__descriptor;
 extern const ProtobufCMessageDescriptor vigil__v1__signal_page__descriptor;
+extern const ProtobufCMessageDescriptor vigil__v1__delete_signals_response__descriptor;
+extern const ProtobufCMessageDescriptor vigil__v1__library_entry__descriptor;
+extern const ProtobufCMessageDescriptor vigil__v1__library_page__descriptor;
+extern const ProtobufCMessageDescriptor vigil__v1__library_detail__descriptor;
+extern const ProtobufCMessageDescriptor vigil__v1__dashboard_request__descriptor;
+extern const ProtobufCMessageDescriptor vigil__v1__dashboard_bucket__descriptor;
+extern const ProtobufCMessageDescriptor vigil__v1__dashboard__descriptor;
+extern const ProtobufCMessageDescriptor vigil__v1__signal_detail__descriptor;
 
 PROTOBUF_C__END_DECLS
 
