@@ -79,6 +79,8 @@ enum CLI {
       vigil users import FILE|list [QQL]     directory users (CSV or JSON)
       vigil config list|get|create|update|delete|search|overview|audit|export|import …
                                              configuration objects (docs/configuration.md; vigil config for usage)
+      vigil agents list|get ID|activate ID|deactivate ID [--json]
+                                             endpoint agents: status, last seen, lag, spool, drops (docs/agent.md)
       vigil responses SIGNAL_ID|stats|retry ID
                                              notifications of a signal, per-template statistics, resend a dead letter
       vigil templates list|get|create FILE|update FILE|delete|test ID
@@ -115,6 +117,7 @@ enum CLI {
             case "assets": return try EnrichmentCommands.directory(args, list: "assets")
             case "users": return try EnrichmentCommands.directory(args, list: "users")
             case "config": return try ConfigCommands.run(args)
+            case "agents": return try AgentCommands.run(args)
             case "responses": return try ResponseCommands.responses(args)
             case "templates": return try ResponseCommands.templates(args)
             default:

@@ -1,0 +1,1 @@
+print("RESULT placeholder=0")
