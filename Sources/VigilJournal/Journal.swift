@@ -45,7 +45,11 @@ public final class Journal {
         return Journal(j)
     }
 
-    private init(_ h: OpaquePointer) { handle = h }
+    private init(_ h: OpaquePointer) {
+        handle = h
+        // Sets up inotify, so `refresh` notices entries and files added later.
+        _ = sd_journal_get_fd(h)
+    }
     deinit { close() }
 
     public func close() {

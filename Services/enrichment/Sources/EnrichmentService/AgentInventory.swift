@@ -18,8 +18,8 @@ extension EnrichmentService {
         let macs = (f["host.macs"] ?? f["host.mac"] ?? "").split(separator: ",").map(String.init)
         let all = try AssetStore.loadAll(runtime.db)
         var a = all.first { $0.agentId == agentId }
-            ?? all.first { !host.isEmpty && $0.hostname.lowercased() == host.lowercased() }
-            ?? all.first { !$0.ip.isEmpty && ips.contains($0.ip) }
+            ?? all.first { $0.agentId.isEmpty && !host.isEmpty && $0.hostname.lowercased() == host.lowercased() }
+            ?? all.first { $0.agentId.isEmpty && !$0.ip.isEmpty && ips.contains($0.ip) }
             ?? {
                 var n = AssetRecord()
                 n.id = "agent-\(agentId)"; n.name = host; n.criticality = "medium"
