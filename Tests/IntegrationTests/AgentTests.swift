@@ -132,6 +132,37 @@ final class AgentTests: XCTestCase {
         XCTAssertEqual(try stack.metrics("enrichment").counters["events.duplicate_ignored"] ?? 0, 0)
     }
 
+    /// With ingest down and a small spool, the oldest batches are dropped (the documented
+    /// overflow policy), counted and reported; what the spool kept arrives once ingest is back.
+    func testSpoolOverflowDropsOldestBatchesCountedAndReported() throws {
+        try startStack()
+        let c = try stack.client()
+        defer { c.close() }
+        let file = "\(stack.dir)/burst.log"
+        try profile(c, #"{"id": "b", "name": "burst", "logs": ["\#(file)"], "assets": ["host-a0"]}"#)
+        try startAgent("a0", ["--spool.max-bytes", "65536"])
+        let id = try enrolled(c, host: "host-a0")
+        _ = try agents(c, "activate", id: id)
+        try stack.eventually("inventory stored") { try self.stored(c, agent: id) == 1 }
+        stack.kill("ingest")
+        append(file, (0..<3000).map { Self.line("burst", $0) })
+        var a: [String: Any] = [:]
+        try stack.eventually("every line read into the spool") {
+            a = try self.agents(c, "get", id: id) as? [String: Any] ?? [:]
+            return a["read_events"] as? Int == 3001
+        }
+        let dropped = try XCTUnwrap(a["dropped_events"] as? Int)
+        XCTAssertGreaterThan(dropped, 0, "\(a)")
+        XCTAssertLessThanOrEqual(a["spool_bytes"] as? Int ?? .max, 65536)
+        XCTAssertEqual((a["spool_events"] as? Int ?? 0) + dropped, 3000, "spooled + dropped = read")
+        XCTAssertTrue(stack.log("a0").contains("spool full: oldest batches dropped"))
+        try stack.start("vigil-ingest", name: "ingest", ["--syslog.udp", "off", "--syslog.tcp", "off", "--json.tcp", "off"])
+        try stack.eventually(timeoutMs: 60_000, "the kept batches arrive") { try self.stored(c, agent: id) == UInt64(3001 - dropped) }
+        // The newest line was kept, the oldest dropped.
+        XCTAssertEqual(try stored(c, agent: id, " and user.name = \"burst2999\""), 1)
+        XCTAssertEqual(try stored(c, agent: id, " and user.name = \"burst0\""), 0)
+    }
+
     /// An enrolled agent sends nothing until activated, and nothing again once deactivated;
     /// a wrong enrollment token is refused.
     func testInactiveAgentSendsNothing() throws {
