@@ -285,6 +285,17 @@ final class AgentTests: XCTestCase {
         try stack.eventually("error cleared") {
             ((try self.agents(c, "get", id: id) as? [String: Any])?["profile_error"] as? String) == ""
         }
+
+        // The profile's rate limit: 20 events/s holds 100 new lines back for about 4 s.
+        try profile(c, #"{"id": "k", "name": "keep", "logs": ["\#(file)", "\#(other)"], "assets": ["host-a0"], "rate_limit": 20}"#, update: true)
+        try stack.eventually("rate limit applied") { self.stack.log("a0").contains("rate_limit=20") }
+        usleep(1_500_000) // the bucket refills to its one-second size
+        append(other, (5..<105).map { Self.line("o", $0) })
+        usleep(1_000_000)
+        let early = try stored(c, agent: id)
+        XCTAssertLessThan(early, 26 + 100, "rate-limited: not all 100 lines after 1 s")
+        try stack.eventually(timeoutMs: 30_000, "every rate-limited line arrives") { try self.stored(c, agent: id) == 126 }
+        XCTAssertGreaterThan((try agents(c, "get", id: id) as? [String: Any])?["rate_limited_ms"] as? Int ?? 0, 0)
     }
 
     /// Journal files written by systemd-journal-remote (no journald runs here) are read through

@@ -335,7 +335,10 @@ public final class Agent {
         if tokensAt == 0 { tokensAt = now; tokens = Double(rate) }
         tokens = min(Double(rate), tokens + Double(now - tokensAt) * Double(rate) / 1000)
         tokensAt = now
-        return min(settings.batchEvents, Int(tokens))
+        // Once the bucket ran dry, wait for a tenth of a second's worth rather than spooling
+        // a stream of tiny batches.
+        let allowed = min(settings.batchEvents, Int(tokens))
+        return allowed >= min(settings.batchEvents, max(1, rate / 10)) ? allowed : 0
     }
 
     /// Reads one batch from the sources and spools it with the positions it advances.
@@ -405,6 +408,7 @@ public final class Agent {
         } catch {
             // Nothing advanced: the same lines are read again next turn.
             logger.error("cannot spool a batch; sources re-read", ["error": "\(error)"])
+            try? state.recount()
             for (path, f) in files { f.close(); files[path] = nil }
             refreshFiles()
             if let j = journal { try? j.seek(after: journalCursor) }
@@ -442,7 +446,7 @@ public final class Agent {
     /// acknowledges it (after its commit). A resend after a lost reply carries the same batch
     /// id, which ingest stores once.
     private func send(now: Int64) -> Bool {
-        guard now >= retryAt, inFlight.count < settings.inFlight else { return false }
+        guard now >= retryAt, inFlight.count < settings.inFlight, state.spoolBatches > inFlight.count else { return false }
         let batches: [AgentState.Spooled]
         do { batches = try state.oldest(after: lastQueued, limit: settings.inFlight - inFlight.count) } catch {
             logger.error("cannot read the spool", ["error": "\(error)"]); return false
@@ -457,6 +461,7 @@ public final class Agent {
                 switch r {
                 case .success(let resp) where resp.errorCode == .ok:
                     do { try self.state.acknowledged(b, accepted: true) } catch {
+                        try? self.state.recount()
                         self.logger.error("acknowledged batch not removed from the spool; it will be resent (ingest keeps it once)",
                                           ["batch": b.batchId, "error": "\(error)"])
                     }

@@ -26,11 +26,23 @@ public final class AgentState {
     public private(set) var counters: [String: Int64] = [:]
 
     public init(path: String) throws {
-        db = try Database(path: path)
+        // Frugal on the host: a small page cache and no memory map (the service defaults, 64 MiB
+        // and 256 MiB, suit the center, not an endpoint).
+        var options = StoreOptions()
+        options.cacheSizeKiB = 2048
+        options.mmapSizeBytes = 0
+        db = try Database(path: path, options: options)
         _ = try db.migrate(component: "agent", Self.migrations)
+        try recount()
+    }
+
+    /// Reads the spool totals and counters from the table (at start, and after a rolled-back
+    /// transaction left the in-memory figures ahead of the file).
+    public func recount() throws {
         if let r = try db.query("SELECT count(*), coalesce(sum(events), 0), coalesce(sum(bytes), 0) FROM spool").first {
             spoolBatches = Int(r.int(0)); spoolEvents = Int(r.int(1)); spoolBytes = r.int(2)
         }
+        counters = [:]
         for r in try db.query("SELECT name, value FROM counters") { counters[r.string(0)] = r.int(1) }
     }
 
