@@ -76,6 +76,11 @@ final class AgentTests: XCTestCase {
         }
     }
 
+    static func appendLine(_ path: String, _ line: String) {
+        guard let h = FileHandle(forWritingAtPath: path) else { return }
+        h.seekToEndOfFile(); h.write(Data((line + "\n").utf8)); h.closeFile()
+    }
+
     static func line(_ who: String, _ i: Int) -> String {
         "<38>Dec  4 09:15:11 web01 sshd[1]: Failed password for \(who)\(i) from 192.0.2.\(i % 250 + 1) port 22 ssh2"
     }
@@ -107,15 +112,25 @@ final class AgentTests: XCTestCase {
             XCTAssertEqual(n, 1, "asset for agent \(id)")
         }
 
+        // A writer keeps appending (one line per agent every 5 ms) while ingest is killed and restarted.
+        let done = DispatchSemaphore(value: 0)
+        let paths = files
+        Thread {
+            for n in 100..<500 {
+                for (i, f) in paths.enumerated() { AgentTests.appendLine(f, AgentTests.line("a\(i)-", n)) }
+                usleep(5000)
+            }
+            done.signal()
+        }.start()
+        usleep(300_000)
         stack.kill("ingest")
-        for (i, f) in files.enumerated() { append(f, (100..<400).map { Self.line("a\(i)-", $0) }) }
         try stack.eventually("agents report spooled batches while ingest is down") {
             try ids.allSatisfy { id in
                 ((try self.agents(c, "get", id: id) as? [String: Any])?["spool_events"] as? Int ?? 0) > 0
             }
         }
         try stack.start("vigil-ingest", name: "ingest", ["--syslog.udp", "off", "--syslog.tcp", "off", "--json.tcp", "off"])
-        for (i, f) in files.enumerated() { append(f, (400..<500).map { Self.line("a\(i)-", $0) }) }
+        done.wait()
         for (i, id) in ids.enumerated() {
             try stack.eventually(timeoutMs: 60_000, "all 500 lines of agent \(i)") { try self.stored(c, agent: id) >= 501 }
         }
