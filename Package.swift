@@ -128,6 +128,7 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["ConfigService", "VigilService", "VigilStore", "VigilWire", "VigilRules", "VigilQuery"]),
         .testTarget(name: "ResponseTests", dependencies: ["ResponseService", "VigilWire", "VigilHTTP"]),
         .testTarget(name: "VigilBusTests", dependencies: ["VigilBus", "VigilStore", "VigilWire"]),
+        .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore"]),
         .testTarget(name: "IntegrationTests", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilService", "VigilEvents", "VigilQuery", "ResponseService", "VigilRules", "VigilSigma", "VigilJournal"],
                     resources: [.copy("python")]),
     ]

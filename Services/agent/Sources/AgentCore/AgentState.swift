@@ -11,7 +11,7 @@ public final class AgentState {
         Migration(1, "agent state", """
         CREATE TABLE state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE positions(path TEXT PRIMARY KEY, device INTEGER NOT NULL, inode INTEGER NOT NULL, offset INTEGER NOT NULL,
-            updated_ms INTEGER NOT NULL);
+            head INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
         CREATE TABLE spool(n INTEGER PRIMARY KEY AUTOINCREMENT, batch_id TEXT NOT NULL UNIQUE, events INTEGER NOT NULL,
             bytes INTEGER NOT NULL, created_ms INTEGER NOT NULL, payload BLOB NOT NULL);
         CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -58,8 +58,9 @@ public final class AgentState {
 
     public func positions() throws -> [String: FilePosition] {
         var out: [String: FilePosition] = [:]
-        for r in try db.query("SELECT path, device, inode, offset FROM positions") {
-            out[r.string(0)] = FilePosition(device: UInt64(bitPattern: r.int(1)), inode: UInt64(bitPattern: r.int(2)), offset: r.int(3))
+        for r in try db.query("SELECT path, device, inode, offset, head FROM positions") {
+            out[r.string(0)] = FilePosition(device: UInt64(bitPattern: r.int(1)), inode: UInt64(bitPattern: r.int(2)), offset: r.int(3),
+                                            head: UInt64(bitPattern: r.int(4)))
         }
         return out
     }
@@ -108,9 +109,9 @@ public final class AgentState {
                 try bump("read_events", Int64(events.count))
             }
             for (path, p) in positions {
-                try db.run("INSERT OR REPLACE INTO positions(path, device, inode, offset, updated_ms) VALUES(?,?,?,?,?)",
+                try db.run("INSERT OR REPLACE INTO positions(path, device, inode, offset, head, updated_ms) VALUES(?,?,?,?,?,?)",
                            [.text(path), .integer(Int64(bitPattern: p.device)), .integer(Int64(bitPattern: p.inode)),
-                            .integer(p.offset), .integer(now)])
+                            .integer(p.offset), .integer(Int64(bitPattern: p.head)), .integer(now)])
             }
             if let c = journalCursor { try set("journal_cursor", c) }
         }

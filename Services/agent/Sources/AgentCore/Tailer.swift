@@ -3,13 +3,18 @@ import Foundation
 import Glibc
 #endif
 
-/// Where reading a file stands: the file (device + inode) and the offset of the first byte not
-/// yet taken into a spooled batch. Kept in the agent's SQLite state with each batch.
+/// Where reading a file stands: the file (device + inode), the offset of the first byte not
+/// yet taken into a spooled batch, and a hash of the file's first bytes (up to 64, before the
+/// offset) — so a file truncated and written again past the old offset between two looks is
+/// still recognized. Kept in the agent's SQLite state with each batch.
 public struct FilePosition: Sendable, Equatable {
     public var device: UInt64
     public var inode: UInt64
     public var offset: Int64
-    public init(device: UInt64, inode: UInt64, offset: Int64) { self.device = device; self.inode = inode; self.offset = offset }
+    public var head: UInt64
+    public init(device: UInt64, inode: UInt64, offset: Int64, head: UInt64 = 0) {
+        self.device = device; self.inode = inode; self.offset = offset; self.head = head
+    }
 }
 
 /// One line read from a file, with the position just after it.
@@ -64,6 +69,20 @@ final class TailedFile {
         return (UInt64(st.st_dev), UInt64(st.st_ino), Int64(st.st_size))
     }
 
+    static let headBytes: Int64 = 64
+
+    /// FNV-1a of the first min(offset, 64) bytes (0 for none).
+    static func headHash(_ fd: Int32, _ offset: Int64) -> UInt64 {
+        let n = Int(min(offset, headBytes))
+        guard n > 0 else { return 0 }
+        var buf = [UInt8](repeating: 0, count: n)
+        let got = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, n, 0) }
+        guard got == n else { return 1 } // shorter than it was: cannot be the same file content
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in buf { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
+    }
+
     static func size(_ fd: Int32) -> Int64? {
         var st = stat()
         guard fstat(fd, &st) == 0 else { return nil }
@@ -88,13 +107,16 @@ final class TailedFile {
         let f = open(path, O_RDONLY | O_CLOEXEC)
         guard f >= 0 else { return }
         if let p = position, p.device == dev, p.inode == ino {
-            if p.offset > size { truncations += 1; position = FilePosition(device: dev, inode: ino, offset: 0) }
+            if p.offset > size || Self.headHash(f, p.offset) != p.head {
+                truncations += 1; position = FilePosition(device: dev, inode: ino, offset: 0)
+            }
         } else {
             if let p = position, old == nil, let rotated = findRotated(p) {
                 let of = open(rotated, O_RDONLY | O_CLOEXEC)
                 if of >= 0 { old = (of, p, 0); rotations += 1 }
             }
-            position = FilePosition(device: dev, inode: ino, offset: startAtEnd && position == nil ? size : 0)
+            let off = startAtEnd && position == nil ? size : 0
+            position = FilePosition(device: dev, inode: ino, offset: off, head: Self.headHash(f, off))
         }
         fd = f
     }
@@ -109,7 +131,7 @@ final class TailedFile {
                 position = nil
                 openIfNeeded()
                 if let np = position, np.device == dev && np.inode == ino { position = FilePosition(device: dev, inode: ino, offset: 0) }
-            } else if let size = Self.size(fd), size < p.offset {
+            } else if let size = Self.size(fd), size < p.offset || Self.headHash(fd, p.offset) != p.head {
                 truncations += 1
                 position = FilePosition(device: p.device, inode: p.inode, offset: 0)
             }
@@ -142,8 +164,15 @@ final class TailedFile {
         guard n > 0 else { return 0 }
         var start = 0, consumed = 0
         var i = 0
+        var fullHead: UInt64?
+        func head(_ off: Int64) -> UInt64 {
+            guard off >= Self.headBytes else { return Self.headHash(fd, off) }
+            if fullHead == nil { fullHead = Self.headHash(fd, Self.headBytes) }
+            return fullHead ?? 0
+        }
         func emit(_ line: [UInt8], pos: inout FilePosition, upTo: Int, cut: Bool, into out: inout [TailLine]) {
             pos.offset += Int64(upTo - consumed)
+            pos.head = head(pos.offset)
             out.append(TailLine(path: path, bytes: line, after: pos, cut: cut))
         }
         while i < n && out.count < maxLines {
@@ -151,7 +180,7 @@ final class TailedFile {
                 var end = i
                 if end > start && buf[end - 1] == UInt8(ascii: "\r") { end -= 1 }
                 if end > start { emit(Array(buf[start..<end]), pos: &pos, upTo: i + 1, cut: false, into: &out) }
-                else { pos.offset += Int64(i + 1 - consumed) }
+                else { pos.offset += Int64(i + 1 - consumed); pos.head = head(pos.offset) }
                 consumed = i + 1
                 start = i + 1
             } else if i - start + 1 >= maxLineBytes {
