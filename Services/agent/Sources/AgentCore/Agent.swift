@@ -289,11 +289,11 @@ public final class Agent {
     func apply(_ p: AgentProfile) throws {
         let names = p.files()
         guard names.count <= settings.maxFiles else {
-            throw ProfileError(field: "logs", problem: "the paths name \(names.count) files; this agent follows at most \(settings.maxFiles) (--max-files)")
+            throw ProfileError(field: "logs", problem: "the paths name \(names.count) files; this agent follows at most \(settings.maxFiles) (--max-files)", code: .tooManyFiles)
         }
         if !p.journal.isEmpty && journalUnits != p.journal {
             guard settings.journal != "off" else {
-                throw ProfileError(field: "journal", problem: "journal units are asked for but this agent runs with --journal off")
+                throw ProfileError(field: "journal", problem: "journal units are asked for but this agent runs with --journal off", code: .journal)
             }
             do {
                 let j = try journal ?? (settings.journal == "system" ? Journal.system() : Journal.directory(settings.journal))
@@ -302,7 +302,7 @@ public final class Agent {
                 journal = j
                 journalUnits = p.journal
             } catch {
-                throw ProfileError(field: "journal", problem: "\(error)")
+                throw ProfileError(field: "journal", problem: "\(error)", code: .journal)
             }
         } else if p.journal.isEmpty {
             journal?.close(); journal = nil; journalUnits = nil

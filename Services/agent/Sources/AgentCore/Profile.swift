@@ -6,8 +6,15 @@ import Glibc
 /// Why the agent refused a profile: the field and what is wrong with it. The agent keeps
 /// running its previous profile and reports this in its heartbeat (`vigil agents list`).
 public struct ProfileError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        case invalid                        // a field the agent cannot use
+        case tooManyFiles = "too_many_files" // more files than --max-files
+        case journal                        // journal units asked for but no journal to read
+    }
+    public var code: Code
     public var field: String
     public var problem: String
+    public init(field: String, problem: String, code: Code = .invalid) { self.field = field; self.problem = problem; self.code = code }
     public var description: String { "\(field): \(problem)" }
 }
 

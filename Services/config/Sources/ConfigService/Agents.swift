@@ -199,7 +199,7 @@ final class AgentRegistry {
     func authenticated(_ v: JSONValue) throws -> AgentRow {
         let id = try Self.text(v, "agent_id"), secret = try Self.text(v, "secret")
         guard let a = try agent(id), Self.secretsEqual(a.secret, secret) else {
-            throw AgentAuthFailure(message: "unknown agent '\(id)' or wrong secret; enroll again")
+            throw AgentAuthFailure(code: .credentials, message: "unknown agent '\(id)' or wrong secret; enroll again")
         }
         return a
     }
@@ -207,9 +207,9 @@ final class AgentRegistry {
     func enroll(_ json: String, actor: String) throws -> JSONValue {
         let v = try Self.request(json)
         guard !tokens.isEmpty else {
-            throw AgentAuthFailure(message: "enrollment is closed: the config service has no agents.enroll-tokens (VIGIL_AGENTS_ENROLL_TOKENS)")
+            throw AgentAuthFailure(code: .closed, message: "enrollment is closed: the config service has no agents.enroll-tokens (VIGIL_AGENTS_ENROLL_TOKENS)")
         }
-        guard tokenAccepted(try Self.text(v, "token")) else { throw AgentAuthFailure(message: "enrollment token not accepted") }
+        guard tokenAccepted(try Self.text(v, "token")) else { throw AgentAuthFailure(code: .token, message: "enrollment token not accepted") }
         let hostname = try Self.text(v, "hostname")
         guard !hostname.isEmpty else { throw ConfigFailure(.invalid, "hostname: required") }
         let tags = Self.strings(v["tags"])
@@ -281,8 +281,10 @@ final class AgentRegistry {
 
 /// An agent request refused for its credentials (token, id or secret).
 struct AgentAuthFailure: Error, CustomStringConvertible {
+    enum Code: String { case closed, token, credentials, role }
+    var code: Code
     var message: String
-    var description: String { "unauthenticated: \(message)" }
+    var description: String { (code == .role ? "forbidden: " : "unauthenticated: ") + message }
 }
 
 extension ConfigService {
@@ -301,7 +303,7 @@ extension ConfigService {
             let actor = req.caller.name.isEmpty ? "anonymous" : req.caller.name
             do {
                 if admin && req.caller.role != "admin" {
-                    throw AgentAuthFailure(message: "this needs the admin role (caller '\(actor)' has '\(req.caller.role)')")
+                    throw AgentAuthFailure(code: .role, message: "this needs the admin role (caller '\(actor)' has '\(req.caller.role)')")
                 }
                 guard let r = try? ConfigRequest(decoding: req.payload) else {
                     throw ConfigFailure(.invalid, "expected a ConfigRequest (id, object_json)")
