@@ -214,6 +214,20 @@ final class AgentTests: XCTestCase {
         XCTAssertEqual(try stored(c, agent: id), 21, "an inactive agent sends nothing")
         _ = try agents(c, "activate", id: id)
         try stack.eventually("lines written while inactive arrive after reactivation") { try self.stored(c, agent: id) == 41 }
+
+        // Deactivated while the agent is down: after its restart it sends nothing.
+        stack.kill("a0")
+        _ = try agents(c, "deactivate", id: id)
+        append(file, (40..<60).map { Self.line("q", $0) })
+        try startAgent("a0")
+        try stack.eventually("restarted agent learned it is inactive") {
+            self.stack.log("a0").components(separatedBy: "to=inactive").count == 3
+        }
+        usleep(1_000_000)
+        XCTAssertEqual(try stored(c, agent: id), 41, "a restarted agent deactivated meanwhile sends nothing")
+        _ = try agents(c, "activate", id: id)
+        // 20 lines plus the inventory a restarted agent sends again.
+        try stack.eventually("lines after the second activation") { try self.stored(c, agent: id) == 62 }
         // Activation needs the admin role.
         let viewer = try RpcClient(context: stack.context, endpoint: stack.endpoints.rpc, caller: Identity(name: "v", role: "viewer"))
         defer { viewer.close() }

@@ -81,6 +81,9 @@ public final class Agent {
     public private(set) var agentId = ""
     private var secret = ""
     public private(set) var status = "unenrolled"
+    /// Set by the first heartbeat answer since start: until then nothing is read or sent, so a
+    /// deactivation made while the agent was down holds.
+    private var statusConfirmed = false
     public private(set) var profile: AgentProfile?
     private var profileError = ""
     private var refusedHash = ""
@@ -161,7 +164,7 @@ public final class Agent {
             return false
         }
         if now >= heartbeatAt && !heartbeatPending { heartbeat(); heartbeatAt = now + settings.heartbeatMs }
-        guard status == "active", profile != nil else { return false }
+        guard statusConfirmed, status == "active", profile != nil else { return false }
         if now >= inventoryAt {
             inventory = HostInventory.current(hostnameOverride: settings.hostname)
             inventoryAt = now + settings.inventoryMs
@@ -250,6 +253,7 @@ public final class Agent {
             case .success(let json):
                 let o = Self.object(json)
                 let s = o["status"] as? String ?? "pending"
+                self.statusConfirmed = true
                 if s != self.status {
                     self.logger.info("status changed", ["from": self.status, "to": s])
                     self.status = s
