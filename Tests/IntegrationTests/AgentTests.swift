@@ -92,6 +92,10 @@ final class AgentTests: XCTestCase {
         try startStack()
         let c = try stack.client()
         defer { c.close() }
+        // An imported asset for host-a0: the agent's inventory completes it instead of adding one.
+        let csv = "id,name,hostname,ip,criticality,owner\nweb-1,Web one,host-a0,,high,ops\n"
+        _ = try c.call(service: "enrichment", method: "assets.import", ImportRequest(format: "csv", content: Array(csv.utf8), origin: "test"),
+                       as: ImportResponse.self, timeoutMs: 10_000)
         var ids: [String] = [], files: [String] = []
         for i in 0..<3 {
             let file = "\(stack.dir)/app\(i).log"
@@ -111,6 +115,12 @@ final class AgentTests: XCTestCase {
                                as: CountResponse.self, timeoutMs: 10_000).count
             XCTAssertEqual(n, 1, "asset for agent \(id)")
         }
+        let merged = try c.call(service: "enrichment", method: "assets.count",
+                                QueryRequest(query: "agent.id: \"\(ids[0])\" and asset.id: web-1 and asset.criticality: high and asset.owner: ops"),
+                                as: CountResponse.self, timeoutMs: 10_000).count
+        XCTAssertEqual(merged, 1, "the imported asset got the agent id and kept its criticality and owner")
+        let total = try c.call(service: "enrichment", method: "assets.count", QueryRequest(query: ""), as: CountResponse.self, timeoutMs: 10_000).count
+        XCTAssertEqual(total, 3, "web-1 plus one new asset per other agent")
 
         // A writer keeps appending (one line per agent every 5 ms) while ingest is killed and restarted.
         let done = DispatchSemaphore(value: 0)
