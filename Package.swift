@@ -54,9 +54,9 @@ let package = Package(
         .target(name: "VigilRules", dependencies: ["VigilQuery", "VigilEvents", "VigilWire", "VigilLog"], swiftSettings: strict),
         // YAML (libyaml's event parser) → an ordered value tree; the only module touching CYAML.
         .target(name: "VigilYAML", dependencies: ["CYAML"], swiftSettings: strict),
-        // Sigma rules → native rules (predicate conditions), logsource mapping, correlation rules.
         // The systemd journal through sd-journal (libsystemd); the only module touching CSystemd.
         .target(name: "VigilJournal", dependencies: ["CSystemd"], swiftSettings: strict),
+        // Sigma rules → native rules (predicate conditions), logsource mapping, correlation rules.
         .target(name: "VigilSigma", dependencies: ["VigilYAML", "VigilRules"], swiftSettings: strict),
         .target(name: "VigilBus", dependencies: ["CZeroMQ", "VigilWire", "VigilStore", "VigilLog"], swiftSettings: strict),
         .target(name: "VigilService", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilLog", "VigilQuery"], swiftSettings: strict),
@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(name: "ResponseTests", dependencies: ["ResponseService", "VigilWire", "VigilHTTP"]),
         .testTarget(name: "VigilBusTests", dependencies: ["VigilBus", "VigilStore", "VigilWire"]),
         .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilService", "VigilEvents", "VigilQuery", "ResponseService", "VigilRules", "VigilSigma", "VigilJournal"],
+        .testTarget(name: "IntegrationTests", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilService", "VigilEvents", "VigilQuery", "ResponseService", "VigilRules", "VigilSigma"],
                     resources: [.copy("python")]),
     ]
 )
