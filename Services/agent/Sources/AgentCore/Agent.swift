@@ -101,6 +101,8 @@ public final class Agent {
     private var retryAt: Int64 = 0
     private var backoff: Int64 = 100
     private var enrollAt: Int64 = 0
+    /// One enrollment at a time: a second one answered later would register a second agent.
+    private var enrollPending = false
     private var heartbeatAt: Int64 = 0
     private var heartbeatPending = false
     private var profilePending = false
@@ -160,7 +162,7 @@ public final class Agent {
         client.expire()
         let now = Clock.monotonicMs()
         if agentId.isEmpty {
-            if now >= enrollAt { enroll(); enrollAt = now + 2000 }
+            if now >= enrollAt && !enrollPending { enroll(); enrollAt = now + 2000 }
             return false
         }
         if now >= heartbeatAt && !heartbeatPending { heartbeat(); heartbeatAt = now + settings.heartbeatMs }
@@ -205,7 +207,9 @@ public final class Agent {
         }
         let body: [String: Any] = ["token": settings.token, "hostname": inventory.hostname, "tags": settings.tags,
                                    "version": settings.version, "inventory": inventory.json(agentId: "")]
+        enrollPending = true
         config("agents.enroll", body) { [unowned self] r in
+            self.enrollPending = false
             switch r {
             case .failure(let e):
                 self.logger.warning("enrollment failed; retrying", ["error": e.description])
