@@ -211,11 +211,19 @@ final class AgentTests: XCTestCase {
         XCTAssertNil(try agent(c, host: "host-bad"), "the wrong token enrolled nothing")
         XCTAssertTrue(stack.log("a2").contains("enrollment token not accepted"), stack.log("a2"))
 
-        _ = try agents(c, "activate", id: id)
+        let activated = try stack.vigil(["agents", "activate", id])
+        XCTAssertEqual(activated.status, 0, activated.err)
+        XCTAssertEqual(activated.out, "agent \(id) (host-a0) is active\n")
         try stack.eventually("lines after activation") { try self.stored(c, agent: id) == 21 }
         let listed = try stack.vigil(["agents", "list"])
         XCTAssertEqual(listed.status, 0, listed.err)
         XCTAssertTrue(listed.out.contains("host-a0") && listed.out.contains("active"), listed.out)
+        let json = try stack.vigil(["agents", "list", "--json"])
+        let rows = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [[String: Any]])
+        XCTAssertEqual(rows.first { $0["id"] as? String == id }?["status"] as? String, "active")
+        let missing = try stack.vigil(["agents", "activate", "no-such-agent"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.err.contains("no agent with id 'no-such-agent'"), missing.err)
 
         _ = try agents(c, "deactivate", id: id)
         try stack.eventually("agent saw its deactivation") { self.stack.log("a0").contains("to=inactive") }
