@@ -1,13 +1,15 @@
 import VigilWire
 
 /// Who may call what (ARCHITECTURE.md: admin RPCs require an authenticated identity with a
-/// role). Ordered: a caller may call any method whose required role is at or below its own.
-/// `service` is what Vigil's own processes are; it may call everything.
-public enum RpcRole: Int, Comparable, Sendable, CaseIterable {
-    case none = 0, viewer, analyst, admin, service
+/// role). People are viewers, analysts or admins, each allowed what the one before is;
+/// `service` is what Vigil's own processes are (everything); `agent` is an endpoint agent,
+/// allowed only the few methods agents need (submitting events, heartbeats, its profile).
+public enum RpcRole: Int, Sendable, CaseIterable {
+    case none = 0, agent, viewer, analyst, admin, service
 
     public init(name: String) {
         switch name.lowercased() {
+        case "agent": self = .agent
         case "viewer": self = .viewer
         case "analyst": self = .analyst
         case "admin": self = .admin
@@ -19,6 +21,7 @@ public enum RpcRole: Int, Comparable, Sendable, CaseIterable {
     public var name: String {
         switch self {
         case .none: return "none"
+        case .agent: return "agent"
         case .viewer: return "viewer"
         case .analyst: return "analyst"
         case .admin: return "admin"
@@ -26,7 +29,25 @@ public enum RpcRole: Int, Comparable, Sendable, CaseIterable {
         }
     }
 
-    public static func < (a: RpcRole, b: RpcRole) -> Bool { a.rawValue < b.rawValue }
+    /// Whether a caller with this role may call a method that needs `need`.
+    public func permits(_ need: RpcRole) -> Bool {
+        switch need {
+        case .none: return true
+        case .agent: return [.agent, .analyst, .admin, .service].contains(self)
+        case .viewer: return [.viewer, .analyst, .admin, .service].contains(self)
+        case .analyst: return [.analyst, .admin, .service].contains(self)
+        case .admin: return [.admin, .service].contains(self)
+        case .service: return self == .service
+        }
+    }
+
+    /// The roles people can hold that may call a method needing `need`, for messages:
+    /// "analyst or admin", "agent, analyst or admin".
+    public static func described(_ need: RpcRole) -> String {
+        let names = allCases.filter { $0 != .none && $0 != .service && $0.permits(need) }.map(\.name)
+        guard let last = names.last else { return need.name }
+        return names.count == 1 ? last : names.dropLast().joined(separator: ", ") + " or " + last
+    }
 
     /// Verbs (the last dot-separated part of a method) that only read.
     static let readVerbs: Set<String> = [

@@ -92,13 +92,13 @@ public final class RpcWorker {
             }
             let need = roles[request.method] ?? .viewer
             let has = RpcRole(name: request.caller.role)
-            if handlers[request.method] != nil && enforceRoles && has < need {
+            if handlers[request.method] != nil && enforceRoles && !has.permits(need) {
                 denied += 1
                 logger.warning("rpc refused: role too low", ["method": request.method, "caller": request.caller.name,
                                                              "role": request.caller.role, "needs": need.name])
                 let stated = request.caller.role.isEmpty ? "no role" : "role " + request.caller.role
                 response = RpcResponse(errorCode: .permissionDenied,
-                                       errorMessage: "\(request.method) needs role \(need.name); caller '\(request.caller.name)' has \(stated)\(authenticated ? " (authenticated by its CURVE key)" : "")")
+                                       errorMessage: "\(request.method) needs role \(RpcRole.described(need)); caller '\(request.caller.name)' has \(stated)\(authenticated ? " (authenticated by its CURVE key)" : "")")
             } else if let h = handlers[request.method] {
                 response = h(request)
             } else {

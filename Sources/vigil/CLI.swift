@@ -81,6 +81,8 @@ enum CLI {
                                              user analytics: risk, explanations, trends, directory sync (docs/users.md)
       vigil config list|get|create|update|delete|search|overview|audit|export|import …
                                              configuration objects (docs/configuration.md; vigil config for usage)
+      vigil agents list|get ID|activate ID|deactivate ID [--json]
+                                             endpoint agents: status, last seen, lag, spool, drops (docs/agent.md)
       vigil responses SIGNAL_ID|stats|retry ID
                                              notifications of a signal, per-template statistics, resend a dead letter
       vigil templates list|get|create FILE|update FILE|delete|test ID
@@ -117,6 +119,7 @@ enum CLI {
             case "assets": return try EnrichmentCommands.directory(args, list: "assets")
             case "users": return try UserCommands.run(args)
             case "config": return try ConfigCommands.run(args)
+            case "agents": return try AgentCommands.run(args)
             case "responses": return try ResponseCommands.responses(args)
             case "templates": return try ResponseCommands.templates(args)
             case "demo": return try DemoCommand.run(args)

@@ -77,7 +77,7 @@ final class CurveTests: XCTestCase {
         XCTAssertThrowsError(try alice.call(service: "ingest", method: "ingest.reparse", empty, as: EventBatchAck.self, timeoutMs: 5000)) { e in
             let err = e as? RpcError
             XCTAssertEqual(err?.code, .permissionDenied)
-            XCTAssertEqual(err?.message, "ingest.reparse needs role analyst; caller 'alice' has role viewer (authenticated by its CURVE key)")
+            XCTAssertEqual(err?.message, "ingest.reparse needs role analyst or admin; caller 'alice' has role viewer (authenticated by its CURVE key)")
         }
         let ack = try bob.call(service: "ingest", method: "ingest.reparse", empty, as: EventBatchAck.self, timeoutMs: 5000)
         XCTAssertEqual(ack.accepted, 0)
@@ -96,7 +96,7 @@ final class CurveTests: XCTestCase {
         _ = try c.call(service: "ingest", method: "ingest.sources", SourcesRequest(), as: SourcesResponse.self, timeoutMs: 5000)
         var b = EventBatch(); b.batchId = "x"
         XCTAssertThrowsError(try c.call(service: "ingest", method: "ingest.submit", b, as: EventBatchAck.self, timeoutMs: 5000)) { e in
-            XCTAssertEqual((e as? RpcError)?.message, "ingest.submit needs role analyst; caller 'carol' has role viewer")
+            XCTAssertEqual((e as? RpcError)?.message, "ingest.submit needs role agent, analyst or admin; caller 'carol' has role viewer")
         }
         XCTAssertEqual(try stack.metrics("ingest").counters["rpc.denied"], 1)
     }

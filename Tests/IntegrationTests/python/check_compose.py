@@ -69,11 +69,15 @@ class ComposeError(Exception):
     pass
 
 
+ON_HOSTS = {"agent"}
+
+
 def code_services(repo):
     services_dir = repo / "Services"
     if not services_dir.is_dir():
         raise ComposeError(f"{services_dir} not found; pass --repo with the repository root")
-    return sorted(p.name for p in services_dir.iterdir() if (p / "Sources").is_dir())
+    # The endpoint agent (Services/agent, docs/agent.md) runs on the watched hosts, not in the center.
+    return sorted(p.name for p in services_dir.iterdir() if (p / "Sources").is_dir() and p.name not in ON_HOSTS)
 
 
 def unescape(value, where):

@@ -13,7 +13,7 @@ public final class ConfigService {
     public static let stream = "config.changed"
     public static let keys: [(String, String)] = [
         ("outbox.max-rows", "unacknowledged changes kept for consumers before refusing changes (default 200000)"),
-    ]
+    ] + AgentRegistry.keys
     public static let defaults: [String: String] = ["outbox.max-rows": "200000"]
 
     let runtime: ServiceRuntime
@@ -35,6 +35,7 @@ public final class ConfigService {
         let rules = RuleReferences(client: runtime.client)
         registry.ruleReferrers = { try rules.referrers(of: $0) }
         installRPCs()
+        try installAgents()
         try installLists()
     }
 

@@ -48,7 +48,8 @@ public enum ConfigKind: String, Sendable, CaseIterable {
             return [.init("format", .oneOf(["stix2.1", "misp", "csv", "plain"]), required: true),
                     .init("location", .location, required: true), .init("schedule", .schedule, required: true), .init("enabled", .bool)]
         case .agentProfile:
-            return [.init("logs", .nonEmptyStrings, required: true), .init("assets", .nonEmptyStrings, required: true), .init("filter", .text)]
+            return [.init("logs", .nonEmptyStrings, required: true), .init("assets", .nonEmptyStrings, required: true), .init("filter", .text),
+                    .init("journal", .strings), .init("tags", .strings), .init("rate_limit", .count)]
         case .userList:
             // Members by name, and/or a QQL over user-analytics' users list (`user.department: Finance`).
             return [.init("members", .strings, required: true), .init("query", .text)]

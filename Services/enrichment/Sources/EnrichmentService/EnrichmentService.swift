@@ -203,6 +203,7 @@ public final class EnrichmentService {
                 runtime.logger.warning("undecodable event payload", ["producer": env.producerId, "stream": env.stream, "seq": String(env.sequence)])
                 continue
             }
+            if Self.isAgentInventory(e) { try applyAgentInventory(e, nowMs: now) }
             enricher.enrich(&e, nowMs: now)
             let inserted = try runtime.db.run("""
                 INSERT INTO events(id, time_ms, received_ms, source, format, status, parse_error, raw, fields, original, enriched, partition, parse_status)

@@ -88,7 +88,8 @@ public final class IngestService {
             try listeners.startTCP(json, source: "json-tcp", octetCounting: false)
         }
         runtime.add(socket: events) { [unowned self] in self.drainEvents() }
-        runtime.worker.handle("ingest.submit") { [unowned self] req in self.submit(req) }
+        // Agents submit their batches; so do analysts (`vigil import`) and admins.
+        runtime.worker.handle("ingest.submit", role: .agent) { [unowned self] req in self.submit(req) }
         runtime.worker.handle("ingest.sources") { [unowned self] req in self.sourceStatus(req) }
         runtime.worker.handle("ingest.reparse") { [unowned self] req in self.reparse(req) }
         runtime.every(ms: 2000) { [unowned self] in self.flushSourceCounters() }
@@ -153,13 +154,17 @@ public final class IngestService {
     /// `format`, when set, is the sender's hint: "json", "cef", …; see ParserChain); others
     /// get the defaults they lack. The partition is always derived here: a client's value is
     /// never trusted.
+    ///
+    /// A raw event whose sender also set `fields` (an agent: `agent.id`, `host.name`,
+    /// `log.file.path`) keeps those as context where the parser found no value.
     static func prepare(_ input: Event, source: String, now: Int64, builder: inout EventBuilder) -> Event {
         var e = input
-        if e.parseStatus == .unspecified && e.fields.isEmpty {
+        if e.parseStatus == .unspecified && (e.fields.isEmpty || !e.raw.isEmpty) {
             let hint = e.format.isEmpty || e.format == "auto" ? nil : e.format
             var parsed = builder.makeEvent(raw: e.raw, source: e.source.isEmpty ? source : e.source, sender: e.sender,
                                            now: now, hint: hint)
             if !e.id.isEmpty { parsed.id = e.id }
+            for (k, v) in e.fields where parsed.fields[k] == nil { parsed.fields[k] = v }
             e = parsed
         } else {
             if e.id.isEmpty { e.id = builder.ids.next(now: now) }

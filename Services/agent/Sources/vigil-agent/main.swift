@@ -1,0 +1,3 @@
+import AgentCore
+
+Agent.main()
