@@ -51,9 +51,13 @@ enum DemoCommand {
 
         // 1. Context for enrichment: inventory, directory, threat intel.
         let assets = try call("enrichment", "assets.import", ImportRequest(format: "csv", content: Array(DemoDataset.assetsCSV.utf8), origin: "vigil demo"), ImportResponse.self)
-        let users = try call("enrichment", "users.import", ImportRequest(format: "csv", content: Array(DemoDataset.usersCSV.utf8), origin: "vigil demo"), ImportResponse.self)
+        // Directory users go to user-analytics (which scores them and passes them on to enrichment
+        // over directory.changed); straight to enrichment when user-analytics is not running.
+        let hasAnalytics = (try? client.call(service: "user-analytics", method: "sys.health", timeoutMs: 2000)) != nil
+        let users = try call(hasAnalytics ? "user-analytics" : "enrichment", "users.import",
+                             ImportRequest(format: "csv", content: Array(DemoDataset.usersCSV.utf8), origin: "vigil demo"), ImportResponse.self)
         say("  assets      \(assets.imported) imported (criticality, owner, OS)", args)
-        say("  users       \(users.imported) directory users imported (department, manager, privileged)", args)
+        say("  users       \(users.imported) directory users imported (department, manager, privileged)\(hasAnalytics ? "" : "; user-analytics is not running, so no risk scores")", args)
         let intel = try installFeed(data: data, client: client)
         say("  intel       \(intel)", args)
 
@@ -139,11 +143,20 @@ enum DemoCommand {
                            rows: byRule.sorted { ($0.value.risk, $0.key) > ($1.value.risk, $1.key) }.map { name, r in
             [String(r.count), r.crit.uppercased(), String(r.risk), name, r.entities.sorted().prefix(4).joined(separator: ", ")]
         }))
-        var userRisk: [String: UInt32] = [:]
-        for s in raised where !s.entity.user.isEmpty { userRisk[s.entity.user, default: 0] += s.riskScore }
-        if !userRisk.isEmpty {
-            print("\n  users with the most signal risk today: " + userRisk.sorted { ($0.value, $0.key) > ($1.value, $1.key) }.prefix(5)
-                .map { "\($0.key) (\($0.value))" }.joined(separator: ", "))
+        if hasAnalytics {
+            // Risk is scored as signals arrive; give user-analytics a moment to catch up.
+            usleep(1_000_000)
+            var req = UserRequest()
+            req.limit = 5
+            req.fromTimeMs = endMs - 25 * 3_600_000
+            if let top = try? client.call(service: "user-analytics", method: "ua.overview", req, as: UserRiskPage.self, timeoutMs: 10_000),
+               !top.users.isEmpty {
+                print("\n  riskiest users (user-analytics, decaying risk 0–100):")
+                print(Table.render(header: ["USER", "RISK", "SIGNALS", "DEPARTMENT", "TOP RULE"], rows: top.users.map {
+                    [$0.name + ($0.privileged ? " (privileged)" : ""), String(format: "%.1f", $0.score), String($0.signals),
+                     $0.department, $0.topRule]
+                }))
+            }
         }
         print("""
 
@@ -152,6 +165,7 @@ enum DemoCommand {
           vigil events search 'threat.indicator.matched: true' --data \(data)   the beacon, with the feed that knew the address
           vigil signals search 'criticality: high' --data \(data)
           vigil events get ID --data \(data)                                    event values vs enriched values
+          vigil users show admin --tab trend --data \(data)                     why a user's risk is what it is
         """)
         return 0
     }

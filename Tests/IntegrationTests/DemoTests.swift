@@ -9,6 +9,8 @@ final class DemoTests: XCTestCase {
         let stack = try TestStack()
         defer { stack.cleanup() }
         try stack.startCore(ingestArgs: ["--syslog.udp", "off", "--syslog.tcp", "off"])
+        try stack.start("vigil-user-analytics", name: "user-analytics")
+        try stack.waitHealthy(["user-analytics"])
         // One end time for every run, so an hour boundary between runs cannot change the batch ids.
         let at = String(Int64(Date().timeIntervalSince1970 * 1000))
         let run = try stack.vigil(["demo", "--json", "--at", at], timeoutS: 120)
@@ -40,6 +42,8 @@ final class DemoTests: XCTestCase {
         let text = try stack.vigil(["demo", "--at", at], timeoutS: 120)
         XCTAssertTrue(text.out.contains("four attacks"), text.out)
         XCTAssertTrue(text.out.contains("SSH brute force from one address"), text.out)
+        XCTAssertTrue(text.out.contains("riskiest users"), text.out)
+        XCTAssertTrue(text.out.contains("admin (privileged)"), "the brute-forced admin account is among the riskiest:\n\(text.out)")
     }
 
     func testDemoWithoutAStackSaysWhatToDo() throws {
