@@ -7,12 +7,13 @@ public enum JSONText {
         out.reserveCapacity(64 + map.count * 40)
         out.append(UInt8(ascii: "{"))
         var first = true
-        for k in map.keys.sorted() {
+        // Sorted pairs (stable text for equal maps) without hashing each key a second time.
+        for (k, v) in map.sorted(by: { $0.key < $1.key }) {
             if !first { out.append(UInt8(ascii: ",")) }
             first = false
             appendQuoted(k, to: &out)
             out.append(UInt8(ascii: ":"))
-            appendQuoted(map[k]!, to: &out)
+            appendQuoted(v, to: &out)
         }
         out.append(UInt8(ascii: "}"))
         return String(decoding: out, as: UTF8.self)

@@ -33,14 +33,17 @@ func unpacked<C, R>(_ bytes: [UInt8], type: String,
 
 // MARK: - string maps
 
+// Closures, not key paths: a key-path projection instantiates generic metadata on every
+// call, which cost about a tenth of enrichment's time decoding events.
+@inline(__always)
 private func stringMap<E>(_ entries: UnsafeMutablePointer<UnsafeMutablePointer<E>?>?, _ n: Int,
-                          key: KeyPath<E, UnsafeMutablePointer<CChar>?>,
-                          value: KeyPath<E, UnsafeMutablePointer<CChar>?>) -> [String: String] {
+                          _ pair: (E) -> (UnsafeMutablePointer<CChar>?, UnsafeMutablePointer<CChar>?)) -> [String: String] {
     guard let entries, n > 0 else { return [:] }
     var out = [String: String](minimumCapacity: n)
     for i in 0..<n {
         guard let e = entries[i] else { continue }
-        out[swiftString(e.pointee[keyPath: key])] = swiftString(e.pointee[keyPath: value])
+        let (k, v) = pair(e.pointee)
+        out[swiftString(k)] = swiftString(v)
     }
     return out
 }
@@ -104,9 +107,9 @@ extension Event: WireMessage {
         raw = swiftBytes(m.raw)
         parseStatus = ParseStatus(rawValue: numericCast(m.parse_status.rawValue)) ?? .unspecified
         parseError = swiftString(m.parse_error)
-        fields = stringMap(m.fields, m.n_fields, key: \.key, value: \.value)
-        original = stringMap(m.original, m.n_original, key: \.key, value: \.value)
-        enriched = stringMap(m.enriched, m.n_enriched, key: \.key, value: \.value)
+        fields = stringMap(m.fields, m.n_fields) { ($0.key, $0.value) }
+        original = stringMap(m.original, m.n_original) { ($0.key, $0.value) }
+        enriched = stringMap(m.enriched, m.n_enriched) { ($0.key, $0.value) }
         partitionKey = swiftString(m.partition_key)
         partition = m.partition
         sender = swiftString(m.sender)
