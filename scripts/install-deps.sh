@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   libzmq3-dev libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev sqlite3
   protobuf-compiler python3 python3-zmq python3-protobuf python3-yaml
-  libcurl4-openssl-dev libyaml-dev
+  libcurl4-openssl-dev libyaml-dev libedit-dev tmux
 )
 missing=()
 for p in "${packages[@]}"; do

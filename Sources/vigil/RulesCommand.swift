@@ -9,14 +9,18 @@ import VigilWire
 enum RulesCommand {
     static let usage = """
     usage:
-      vigil rules list [QQL] [--json]              rules (QQL over the rules list: rule.status, rule.tactic, rule.criticality, …)
+      vigil rules list [QQL] [--json]              the rule library (QQL over the rules list: rule.status, rule.tactic, rule.criticality, …)
+      vigil rules count [QQL]
       vigil rules facets TOKEN [QQL]               e.g. rule.tactic, rule.technique, rule.status, rule.criticality, rule.log_source
       vigil rules get ID [--json]                  detail, in plain language; --json prints the rule JSON
+      vigil rules create FILE                      one new rule from its JSON (docs/rules.md)
+      vigil rules update FILE                      edit: replace a rule by its JSON (same id); a changed detection is a new version
       vigil rules import FILE                      a rule, an array of rules or a bundle; all or nothing
       vigil rules import-sigma PATH… [--mapping F] Sigma rules (files or directories), converted then imported; summary of refusals
       vigil rules export [ID] [--out FILE]         one rule or every rule as a bundle
       vigil rules activate|deactivate|delete ID
-      vigil rules test FILE                        run the file's embedded tests (locally)
+      vigil rules test FILE [--remote]             run the file's embedded tests (locally, or in detection with --remote)
+      vigil rules tokens                           the rules list's QQL tokens
     """
 
     static let signalsUsage = """
@@ -24,7 +28,10 @@ enum RulesCommand {
       vigil signals search [QQL] [--since 24h | --from T --to T] [--limit N] [--json]
       vigil signals count [QQL] [time flags]
       vigil signals facets TOKEN [QQL] [time flags]   e.g. signal.criticality, rule.name, tactic, user.name, asset.name
+      vigil signals histogram [QQL] [time flags] [--buckets N]
       vigil signals get ID [--json]
+      vigil signals responses ID [--json]          notifications sent for the signal (response service)
+      vigil signals tokens                          the signals list's QQL tokens
     """
 
     /// Calls detection; RPC errors become CLI errors (a refused rule prints its problems as is).
@@ -34,7 +41,7 @@ enum RulesCommand {
             do {
                 return try client.call(service: "detection", method: method, req, as: R.self, timeoutMs: 30_000)
             } catch let e as RpcError {
-                throw CLIError(message: e.code == .badRequest ? e.message : "detection: \(e.message)")
+                throw e.code == .badRequest ? CLIError(message: e.message) : Connection.describe(e, service: "detection", method: method)
             }
         }
     }
@@ -42,8 +49,7 @@ enum RulesCommand {
     static func withClient<T>(_ args: Args, _ body: (DetectionClient) throws -> T) throws -> T {
         let ctx = ZContext()
         defer { ctx.terminate() }
-        let client = try RpcClient(context: ctx, endpoint: BusEndpoints.local(runDirectory: "\(args.data)/run").rpc,
-                                   caller: Identity(name: "vigil-cli", role: "admin"))
+        let client = try Connection.client(args, ctx)
         defer { client.close() }
         return try body(DetectionClient(client: client))
     }
@@ -52,7 +58,7 @@ enum RulesCommand {
         guard args.words.count >= 2 else { throw CLIError(message: usage, exitCode: 2) }
         let sub = args.words[1]
         let rest = Array(args.words.dropFirst(2))
-        if sub == "test" { return try test(rest) }
+        if sub == "test" && args.flags["remote"] == nil { return try test(rest) }
         if sub == "import-sigma" { return try SigmaCommand.run(args, rest) }
         func id() throws -> String {
             guard let i = rest.first else { throw CLIError(message: "usage: vigil rules \(sub) ID", exitCode: 2) }
@@ -75,12 +81,35 @@ enum RulesCommand {
                     }))
                     print("\(page.rules.count) rule\(page.rules.count == 1 ? "" : "s"), \(page.rules.filter { $0.status == "active" }.count) active")
                 }
+            case "count":
+                let r = try call("rules.count", QueryRequest(query: rest.joined(separator: " ")), CountResponse.self)
+                print(args.json ? "{\"count\":\(r.count)}" : String(r.count))
+            case "tokens":
+                EventsCommand.printTokens(try call("rules.tokens", QueryRequest(), TokenCatalogResponse.self), json: args.json)
             case "facets":
                 guard let token = rest.first else { throw CLIError(message: "usage: vigil rules facets TOKEN [QQL]", exitCode: 2) }
                 var req = QueryRequest(query: rest.dropFirst().joined(separator: " "))
                 req.facetToken = token
                 req.limit = UInt32(try args.int("limit", 20))
-                printFacets(token, try call("rules.facets", req, FacetResponse.self))
+                printFacets(token, try call("rules.facets", req, FacetResponse.self), json: args.json)
+            case "create", "update":
+                guard let file = rest.first else { throw CLIError(message: "usage: vigil rules \(sub) FILE", exitCode: 2) }
+                let d = try call("rules.\(sub)", RuleRequest(ruleJson: try readFile(file)), RuleDetail.self)
+                if args.json { print(d.ruleJson, terminator: ""); break }
+                print("\(sub == "create" ? "created" : "updated") \(d.summary.name) [\(d.summary.id)] v\(d.summary.version), \(d.summary.status)")
+            case "test":
+                guard let file = rest.first else { throw CLIError(message: "usage: vigil rules test FILE --remote", exitCode: 2) }
+                let r = try call("rules.test", RuleRequest(ruleJson: try readFile(file)), RuleTestResponse.self)
+                if args.json {
+                    print(json(["rule_id": r.ruleId, "rule_name": r.ruleName, "passed": r.passed,
+                                "results": r.results.map { ["name": $0.name, "expect": $0.expect, "signals": $0.signals, "passed": $0.passed, "detail": $0.detail] }]))
+                    return r.passed ? 0 : 1
+                }
+                print("\(r.ruleName)  [\(r.ruleId)]  (tested by detection)")
+                if r.results.isEmpty { print("  (no tests)") }
+                for t in r.results { print("  \(t.passed ? "PASS" : "FAIL")  \(t.name) — \(t.detail)") }
+                print("\(r.results.filter(\.passed).count) of \(r.results.count) tests passed")
+                return r.passed ? 0 : 1
             case "get":
                 let d = try call("rules.get", RuleRequest(id: try id()), RuleDetail.self)
                 if args.json { print(d.ruleJson, terminator: ""); break }
@@ -164,7 +193,19 @@ enum RulesCommand {
                 var req = try EventsCommand.request(args, query: rest.dropFirst().joined(separator: " "))
                 req.facetToken = token
                 req.limit = UInt32(try args.int("limit", 10))
-                printFacets(token, try call("signals.facets", req, FacetResponse.self))
+                printFacets(token, try call("signals.facets", req, FacetResponse.self), json: args.json)
+            case "histogram":
+                var req = try EventsCommand.request(args, query: rest.joined(separator: " "))
+                if req.fromTimeMs == 0 { req.fromTimeMs = Clock.nowMs() - 24 * 3600 * 1000 }
+                req.buckets = UInt32(try args.int("buckets", 24))
+                EventsCommand.printHistogram(try call("signals.histogram", req, HistogramResponse.self), what: "signals", json: args.json)
+            case "tokens":
+                EventsCommand.printTokens(try call("signals.tokens", QueryRequest(), TokenCatalogResponse.self), json: args.json)
+            case "responses":
+                guard rest.count == 1 else { throw CLIError(message: "usage: vigil signals responses ID", exitCode: 2) }
+                var a = args
+                a.words = ["responses", "of", rest[0]]
+                return try ResponseCommands.responses(a)
             case "get":
                 guard let id = rest.first else { throw CLIError(message: "usage: vigil signals get ID", exitCode: 2) }
                 let s = try call("signals.get", GetRequest(id: id), Signal.self)
@@ -182,11 +223,14 @@ enum RulesCommand {
         }
     }
 
-    static func printFacets(_ token: String, _ r: FacetResponse) {
-        let maxCount = r.values.map(\.count).max() ?? 1
-        print(Table.render(header: [token.uppercased(), "COUNT", ""], rows: r.values.map {
-            [$0.value, String($0.count), EventsCommand.bar(Double($0.count) / Double(maxCount), width: 30)]
-        }))
+    /// Values with their counts as bars (a top-N list people can take in at a glance).
+    static func printFacets(_ token: String, _ r: FacetResponse, json: Bool = false) {
+        if json {
+            JSONOut.print(["token": token, "values": r.values.map { ["value": $0.value, "count": $0.count] }])
+            return
+        }
+        print(token)
+        print(Chart.bars(r.values.map { ($0.value.isEmpty ? "(empty)" : $0.value, $0.count) }))
     }
 
     static func readFile(_ path: String) throws -> String {
