@@ -121,6 +121,6 @@ let package = Package(
         .testTarget(name: "ResponseTests", dependencies: ["ResponseService", "VigilWire", "VigilHTTP"]),
         .testTarget(name: "VigilBusTests", dependencies: ["VigilBus", "VigilStore", "VigilWire"]),
         .testTarget(name: "IntegrationTests", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilService", "VigilEvents", "VigilQuery", "ResponseService", "VigilRules", "VigilSigma"],
-                    resources: [.copy("python")]),
+                    resources: [.copy("python"), .copy("golden")]),
     ]
 )

@@ -10,8 +10,9 @@ import Glibc
 /// too; `LineEditor` is meant to exist once (the `vigil shell` loop) and be used from one thread.
 public final class LineEditor {
     /// Given the text before the word being completed and that word, returns the candidates
-    /// (full words, which replace the partial one).
-    public typealias Completer = (_ before: String, _ word: String) -> [String]
+    /// (full words, which replace the partial one) and whether a unique match ends the word
+    /// (a space follows) — not so inside a quoted query or after a directory name.
+    public typealias Completer = (_ before: String, _ word: String) -> (candidates: [String], endsWord: Bool)
 
     public let historyFile: String?
     /// false when stdin is not a terminal: lines are read plainly, without prompt or editing.
@@ -69,7 +70,9 @@ private func vigilAttemptCompletion(_ text: UnsafePointer<CChar>?, _ start: Int3
         before = String(decoding: bytes, as: UTF8.self)
     }
     let word = String(cString: text)
-    LineEditorState.matches = (LineEditorState.completer?(before, word) ?? []).filter { $0.hasPrefix(word) }
+    let (candidates, endsWord) = LineEditorState.completer?(before, word) ?? ([], true)
+    LineEditorState.matches = candidates.filter { $0.hasPrefix(word) }
+    rl_completion_append_character = endsWord && !(LineEditorState.matches.count == 1 && LineEditorState.matches[0].hasSuffix("/")) ? 32 : 0
     LineEditorState.next = 0
     return rl_completion_matches(text, vigilNextMatch)
 }

@@ -51,9 +51,9 @@ enum EventsCommand {
             } else {
                 print(Table.render(header: ["TIME", "SOURCE", "FORMAT", "HOST", "USER", "SOURCE.IP", "MESSAGE"],
                                    rows: page.events.map { e in
-                    [Clock.iso8601(e.eventTimeMs), e.source, e.parseStatus == .unparsed ? "UNPARSED" : e.format,
+                    [Table.time(e.eventTimeMs), e.source, e.parseStatus == .unparsed ? "UNPARSED" : e.format,
                      e.fields["host.name"] ?? "", e.fields["user.name"] ?? "", e.fields["source.ip"] ?? "",
-                     String((e.fields["message"] ?? String(decoding: e.raw, as: UTF8.self)).prefix(max(20, terminalWidth() - 100)))]
+                     e.fields["message"] ?? String(decoding: e.raw, as: UTF8.self)]
                 }))
                 if !page.nextCursor.isEmpty { print("more: --cursor \(page.nextCursor)") }
                 if page.events.isEmpty { print("(no events match)") }

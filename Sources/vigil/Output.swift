@@ -1,4 +1,5 @@
 import Foundation
+import VigilLog
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,15 +26,23 @@ enum Terminal {
 }
 
 enum Table {
+    /// A time for a table cell: "2026-03-01 10:00:00" (UTC).
+    static func time(_ ms: Int64) -> String {
+        ms == 0 ? "-" : String(Clock.iso8601(ms).prefix(19)).replacingOccurrences(of: "T", with: " ")
+    }
+
     /// Columns separated by two spaces. When the rows are wider than the terminal, the widest
-    /// columns give way first (never below 4 characters) and cut cells end with "…".
+    /// columns give way first (never below 4 characters) and cut cells end with "…". Id columns
+    /// (header ID or … ID) are never cut: people copy them into the next command.
     static func render(header: [String], rows: [[String]], width: Int? = Terminal.width) -> String {
+        let fixed = Set(header.indices.filter { header[$0] == "ID" || header[$0].hasSuffix(" ID") || header[$0] == "TIME" })
         var widths = header.map { $0.count }
         for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
         if let limit = width {
             let gaps = 2 * max(0, widths.count - 1)
             while widths.reduce(0, +) + gaps > limit {
-                guard let widest = widths.indices.max(by: { widths[$0] < widths[$1] }), widths[widest] > 4 else { break }
+                guard let widest = widths.indices.filter({ !fixed.contains($0) }).max(by: { widths[$0] < widths[$1] }),
+                      widths[widest] > 4 else { break }
                 let others = widths.reduce(0, +) - widths[widest] + gaps
                 widths[widest] = max(4, min(widths[widest] - 1, limit - others))
             }

@@ -179,7 +179,7 @@ enum RulesCommand {
                     for s in page.signals { print(signalJSON(s)) }
                 } else {
                     print(Table.render(header: ["TIME", "CRIT", "RISK", "RULE", "TECHNIQUE", "USER", "ASSET", "IP", "ID"], rows: page.signals.map { s in
-                        [Clock.iso8601(s.createdTimeMs), s.criticality.name, String(s.riskScore), s.ruleName, s.mitre.techniqueId,
+                        [Table.time(s.createdTimeMs), s.criticality.name, String(s.riskScore), s.ruleName, s.mitre.techniqueId,
                          s.entity.user, s.entity.asset, s.entity.ip, s.id]
                     }))
                     if !page.nextCursor.isEmpty { print("more: --cursor \(page.nextCursor)") }

@@ -31,7 +31,11 @@ enum Shell {
         let env = ProcessInfo.processInfo.environment
         let history = args.flags["history"] ?? env["VIGIL_HISTORY"] ?? (env["HOME"].map { $0 + "/.vigil_history" })
         let completer = ShellCompleter(session: session)
-        let editor = LineEditor(name: "vigil", historyFile: history) { before, word in completer.complete(before: before, word: word) }
+        let editor = LineEditor(name: "vigil", historyFile: history) { before, word in
+            let c = completer.complete(before: before, word: word)
+            // Inside a quoted query the user keeps typing (": value"), so no space is added.
+            return (c, Shell.scan(before).openQuote == nil)
+        }
         if editor.interactive {
             let s = try Connection.settings(args)
             print("Vigil shell — \(s.identity.name) as \(s.identity.role), broker \(s.rpc)")
