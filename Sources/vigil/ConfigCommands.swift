@@ -14,7 +14,7 @@ enum ConfigCommands {
       vigil config update KIND FILE [ID]         replace an object's fields (id in the file or given)
       vigil config delete KIND ID [--confirm]    a collector needs --confirm (a special object too while detection is down)
       vigil config search sources|collectors|appliances [QQL] [--limit N]
-      vigil config count|facets|tokens sources|collectors|appliances …   (facets takes a TOKEN before the QQL)
+      vigil config count|facets|histogram|tokens sources|collectors|appliances …   (facets takes a TOKEN before the QQL)
       vigil config overview [--json]             counts per kind; created/updated in the last 24 h
       vigil config audit [KIND [ID]] [--limit N] [--json]
       vigil config export [FILE]                 the whole configuration as JSON (stdout without FILE)
@@ -72,6 +72,11 @@ enum ConfigCommands {
             q.facetToken = w[1]
             q.limit = UInt32(try args.int("limit", 10))
             RulesCommand.printFacets(w[1], try listCall(c, args, w[0], "facets", q, FacetResponse.self), json: args.json)
+        case "histogram":
+            try need(1, "histogram sources|collectors|appliances [QQL] [--since 24h | --from T --to T]")
+            var q = try EventsCommand.request(args, query: w.dropFirst().joined(separator: " "))
+            q.buckets = UInt32(try args.int("buckets", 24))
+            EventsCommand.printHistogram(try listCall(c, args, w[0], "histogram", q, HistogramResponse.self), what: w[0], json: args.json)
         case "tokens":
             try need(1, "tokens sources|collectors|appliances")
             EventsCommand.printTokens(try listCall(c, args, w[0], "tokens", QueryRequest(), TokenCatalogResponse.self), json: args.json)

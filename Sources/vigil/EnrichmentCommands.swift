@@ -17,6 +17,7 @@ enum EnrichmentCommands {
       vigil users list [QQL] [--limit N]
       vigil assets|users count [QQL]
       vigil assets|users facets TOKEN [QQL]      e.g. vigil assets facets asset.criticality
+      vigil assets|users histogram [QQL] [--since 24h | --from T --to T]
       vigil assets|users tokens                  the list's QQL tokens
     """
 
@@ -28,7 +29,7 @@ enum EnrichmentCommands {
         do { return try c.call(service: "enrichment", method: method, req, as: R.self, timeoutMs: 30_000) }
         catch let e as RpcError {
             switch e.code {
-            case .badRequest where method.hasSuffix(".search") || method.hasSuffix(".count") || method.hasSuffix(".facets"):
+            case .badRequest where method.hasSuffix(".search") || method.hasSuffix(".count") || method.hasSuffix(".facets") || method.hasSuffix(".histogram"):
                 throw CLIError(message: "enrichment \(method): bad query:\n\(e.message)")
             case .unavailable, .timeout: throw Connection.describe(e, service: "enrichment", method: method)
             default: throw CLIError(message: "enrichment \(method): \(e.message)")
@@ -133,6 +134,10 @@ enum EnrichmentCommands {
             q.facetToken = args.words[2]
             q.limit = UInt32(try args.int("limit", 10))
             RulesCommand.printFacets(args.words[2], try call(c, "\(list).facets", q, FacetResponse.self), json: args.json)
+        case "histogram":
+            var q = try EventsCommand.request(args, query: args.words.dropFirst(2).joined(separator: " "))
+            q.buckets = UInt32(try args.int("buckets", 24))
+            EventsCommand.printHistogram(try call(c, "\(list).histogram", q, HistogramResponse.self), what: list, json: args.json)
         case "tokens":
             EventsCommand.printTokens(try call(c, "\(list).tokens", QueryRequest(), TokenCatalogResponse.self), json: args.json)
         case "list", "search":

@@ -11,6 +11,7 @@ enum RulesCommand {
     usage:
       vigil rules list [QQL] [--json]              the rule library (QQL over the rules list: rule.status, rule.tactic, rule.criticality, …)
       vigil rules count [QQL]
+      vigil rules histogram [QQL] [time flags]     rules by their time token (last change), as bars and a sparkline
       vigil rules facets TOKEN [QQL]               e.g. rule.tactic, rule.technique, rule.status, rule.criticality, rule.log_source
       vigil rules get ID [--json]                  detail, in plain language; --json prints the rule JSON
       vigil rules create FILE                      one new rule from its JSON (docs/rules.md)
@@ -84,6 +85,10 @@ enum RulesCommand {
             case "count":
                 let r = try call("rules.count", QueryRequest(query: rest.joined(separator: " ")), CountResponse.self)
                 print(args.json ? "{\"count\":\(r.count)}" : String(r.count))
+            case "histogram":
+                var req = try EventsCommand.request(args, query: rest.joined(separator: " "))
+                req.buckets = UInt32(try args.int("buckets", 24))
+                EventsCommand.printHistogram(try call("rules.histogram", req, HistogramResponse.self), what: "rules", json: args.json)
             case "tokens":
                 EventsCommand.printTokens(try call("rules.tokens", QueryRequest(), TokenCatalogResponse.self), json: args.json)
             case "facets":
