@@ -27,6 +27,9 @@ public final class LineEditor {
         LineEditorState.name = strdup(name)
         rl_readline_name = UnsafePointer(LineEditorState.name)
         rl_attempted_completion_function = vigilAttemptCompletion
+        // The caller decides what signals do; libedit's own handlers would re-raise Ctrl-C
+        // into the caller's disposition and leave the editor waiting on a dead read.
+        rl_catch_signals = 0
         stifle_history(maxHistory)
         if let h = historyFile { _ = read_history(h) }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import VigilBus
 import VigilLineEdit
+import VigilService
 import VigilWire
 #if canImport(Glibc)
 import Glibc
@@ -41,8 +42,13 @@ enum Shell {
             print("Vigil shell — \(s.identity.name) as \(s.identity.role), broker \(s.rpc)")
             print("`help` lists the commands, Tab completes, Ctrl-D leaves.")
         }
+        // Ctrl-C ends a running command (`tail signals`, a wait), not the shell; at the prompt it
+        // is ignored (Ctrl-U clears the line, Ctrl-D leaves).
         var status: Int32 = 0
-        while let line = editor.readLine(prompt: "vigil> ") {
+        while true {
+            if editor.interactive { signal(SIGINT, SIG_IGN) }
+            guard let line = editor.readLine(prompt: "vigil> ") else { break }
+            if editor.interactive { ShutdownSignal.install(); ShutdownSignal.reset() }
             editor.remember(line)
             let words: [String]
             do { words = try split(line) } catch let e as CLIError {

@@ -117,6 +117,14 @@ final class ShellTests: XCTestCase {
         XCTAssertEqual(caret.trimmingCharacters(in: .whitespaces), "^", err)
         XCTAssertEqual(caret.count - 1, lines[q].count, "the caret is under the end of the query (after 'and')\n\(err)")
 
+        // Ctrl-C ends a running command and keeps the shell; at the prompt it is ignored.
+        try term.type("tail signals")
+        try term.press("Enter")
+        try term.waitFor("listening on signals.*")
+        try term.press("C-c")
+        try term.type("xyz")
+        try term.press("C-c")
+        try term.press("C-u")
         try term.type("help events")
         try term.press("Enter")
         try term.waitFor("vigil events histogram")
@@ -131,6 +139,8 @@ final class ShellTests: XCTestCase {
         try term.waitFor("vigil>")
         try term.press("Up")
         try term.waitFor("vigil> help events")
+        try term.press("Up")
+        try term.waitFor("vigil> tail signals")
         try term.press("Up")
         try term.waitFor("vigil> events search 'source.ip: 10.0.0.0/8 and'")
         try term.press("C-u")
