@@ -243,7 +243,8 @@ enum CLI {
         let port = UInt16(try args.int("port", 5514))
         let tcp = args.flags["tcp"] != nil
         try SyslogSender.send(lines: lines, host: host, port: port, tcp: tcp)
-        print("sent \(lines.count) line(s) to \(host):\(port) over \(tcp ? "TCP" : "UDP")")
+        print(args.json ? JSONOut.text(["sent": lines.count, "host": host, "port": Int(port), "transport": tcp ? "tcp" : "udp"] as [String: Any], pretty: false)
+              : "sent \(lines.count) line(s) to \(host):\(port) over \(tcp ? "TCP" : "UDP")")
         return 0
     }
 

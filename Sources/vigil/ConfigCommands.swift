@@ -55,20 +55,20 @@ enum ConfigCommands {
         case "delete":
             try need(2, "delete KIND ID [--confirm]")
             _ = try call(c, "delete", ConfigRequest(kind: w[0], id: w[1], confirm: args.flags["confirm"] != nil))
-            print("deleted \(w[0]) \(w[1])")
+            print(args.json ? RulesCommand.json(["deleted": w[1], "kind": w[0]]) : "deleted \(w[0]) \(w[1])")
         case "search":
             try need(1, "search sources|collectors|appliances [QQL]")
-            var q = QueryRequest(query: w.dropFirst().joined(separator: " "))
+            var q = try EventsCommand.request(args, query: w.dropFirst().joined(separator: " "))
             q.limit = UInt32(try args.int("limit", 100))
             let r = try listCall(c, args, w[0], "search", q, ConfigReply.self)
             if args.json { print(r.json) } else { printObjects(r.json) }
         case "count":
             try need(1, "count sources|collectors|appliances [QQL]")
-            let r = try listCall(c, args, w[0], "count", QueryRequest(query: w.dropFirst().joined(separator: " ")), CountResponse.self)
+            let r = try listCall(c, args, w[0], "count", try EventsCommand.request(args, query: w.dropFirst().joined(separator: " ")), CountResponse.self)
             print(args.json ? "{\"count\":\(r.count)}" : String(r.count))
         case "facets":
             try need(2, "facets sources|collectors|appliances TOKEN [QQL]")
-            var q = QueryRequest(query: w.dropFirst(2).joined(separator: " "))
+            var q = try EventsCommand.request(args, query: w.dropFirst(2).joined(separator: " "))
             q.facetToken = w[1]
             q.limit = UInt32(try args.int("limit", 10))
             RulesCommand.printFacets(w[1], try listCall(c, args, w[0], "facets", q, FacetResponse.self), json: args.json)

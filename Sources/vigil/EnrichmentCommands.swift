@@ -126,11 +126,11 @@ enum EnrichmentCommands {
             for e in r.errors { print("  \(e)") }
             return r.rejected > 0 ? 1 : 0
         case "count":
-            let r = try call(c, "\(list).count", QueryRequest(query: args.words.dropFirst(2).joined(separator: " ")), CountResponse.self)
+            let r = try call(c, "\(list).count", try EventsCommand.request(args, query: args.words.dropFirst(2).joined(separator: " ")), CountResponse.self)
             print(args.json ? "{\"count\":\(r.count)}" : String(r.count))
         case "facets":
             guard args.words.count >= 3 else { throw CLIError(message: "usage: vigil \(list) facets TOKEN [QQL]", exitCode: 2) }
-            var q = QueryRequest(query: args.words.dropFirst(3).joined(separator: " "))
+            var q = try EventsCommand.request(args, query: args.words.dropFirst(3).joined(separator: " "))
             q.facetToken = args.words[2]
             q.limit = UInt32(try args.int("limit", 10))
             RulesCommand.printFacets(args.words[2], try call(c, "\(list).facets", q, FacetResponse.self), json: args.json)
@@ -141,7 +141,7 @@ enum EnrichmentCommands {
         case "tokens":
             EventsCommand.printTokens(try call(c, "\(list).tokens", QueryRequest(), TokenCatalogResponse.self), json: args.json)
         case "list", "search":
-            var req = QueryRequest(query: args.words.dropFirst(2).joined(separator: " "))
+            var req = try EventsCommand.request(args, query: args.words.dropFirst(2).joined(separator: " "))
             req.limit = UInt32(try args.int("limit", 100))
             req.sortToken = list == "assets" ? "asset.id" : "user.id"
             req.sortAscending = true

@@ -59,6 +59,7 @@ enum ResponseCommands {
         case "retry":
             guard args.words.count == 3 else { throw CLIError(message: "usage: vigil responses retry RESPONSE_ID", exitCode: 2) }
             let r = try call(args, "responses.retry", ResponseRequest(responseId: args.words[2]), Response.self)
+            if args.json { printList(ResponseList(responses: [r]), json: true); return 0 }
             print("\(r.id): \(r.status.name) (attempts so far \(r.attempts))")
             return 0
         default:
@@ -88,7 +89,7 @@ enum ResponseCommands {
         case "delete":
             try need(3, "delete ID")
             _ = try call(args, "templates.delete", TemplateRequest(id: args.words[2]), TemplateDocument.self)
-            print("deleted \(args.words[2])")
+            print(args.json ? RulesCommand.json(["deleted": args.words[2]]) : "deleted \(args.words[2])")
         case "create", "update":
             try need(3, "\(args.words[1]) FILE")
             guard let text = try? String(contentsOfFile: args.words[2], encoding: .utf8) else {

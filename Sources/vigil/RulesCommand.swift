@@ -68,7 +68,7 @@ enum RulesCommand {
         return try withClient(args) { call in
             switch sub {
             case "list", "search":
-                var req = QueryRequest(query: rest.joined(separator: " "))
+                var req = try EventsCommand.request(args, query: rest.joined(separator: " "))
                 req.limit = UInt32(try args.int("limit", 1000))
                 req.sortToken = "rule.name"; req.sortAscending = true
                 let page = try call("rules.search", req, RulePage.self)
@@ -83,7 +83,7 @@ enum RulesCommand {
                     print("\(page.rules.count) rule\(page.rules.count == 1 ? "" : "s"), \(page.rules.filter { $0.status == "active" }.count) active")
                 }
             case "count":
-                let r = try call("rules.count", QueryRequest(query: rest.joined(separator: " ")), CountResponse.self)
+                let r = try call("rules.count", try EventsCommand.request(args, query: rest.joined(separator: " ")), CountResponse.self)
                 print(args.json ? "{\"count\":\(r.count)}" : String(r.count))
             case "histogram":
                 var req = try EventsCommand.request(args, query: rest.joined(separator: " "))
@@ -93,7 +93,7 @@ enum RulesCommand {
                 EventsCommand.printTokens(try call("rules.tokens", QueryRequest(), TokenCatalogResponse.self), json: args.json)
             case "facets":
                 guard let token = rest.first else { throw CLIError(message: "usage: vigil rules facets TOKEN [QQL]", exitCode: 2) }
-                var req = QueryRequest(query: rest.dropFirst().joined(separator: " "))
+                var req = try EventsCommand.request(args, query: rest.dropFirst().joined(separator: " "))
                 req.facetToken = token
                 req.limit = UInt32(try args.int("limit", 20))
                 printFacets(token, try call("rules.facets", req, FacetResponse.self), json: args.json)
@@ -127,6 +127,7 @@ enum RulesCommand {
                 guard let file = rest.first else { throw CLIError(message: "usage: vigil rules import FILE", exitCode: 2) }
                 let text = try readFile(file)
                 let r = try call("rules.import", RuleRequest(ruleJson: text), RuleBundleMessage.self)
+                if args.json { print(json(["imported": r.ids])); break }
                 print("imported \(r.ids.count) rule\(r.ids.count == 1 ? "" : "s"): \(r.ids.joined(separator: ", "))")
             case "export":
                 let r = try call("rules.export", RuleRequest(id: rest.first ?? ""), RuleBundleMessage.self)
@@ -138,10 +139,11 @@ enum RulesCommand {
                 }
             case "activate", "deactivate":
                 let d = try call("rules.\(sub)", RuleRequest(id: try id()), RuleDetail.self)
+                if args.json { print(json(["id": d.summary.id, "name": d.summary.name, "status": d.summary.status, "version": d.summary.version])); break }
                 print("\(d.summary.name): \(d.summary.status)")
             case "delete":
                 _ = try call("rules.delete", RuleRequest(id: try id()), RuleBundleMessage.self)
-                print("deleted \(try id())")
+                print(args.json ? json(["deleted": try id()]) : "deleted \(try id())")
             default:
                 throw CLIError(message: "unknown rules command '\(sub)'\n\(usage)", exitCode: 2)
             }
