@@ -212,6 +212,22 @@ final class ShellTests: XCTestCase {
         try assertGolden("signals-facets.txt", try run(["signals", "facets", "rule.name"]))
         try assertGolden("signals-count.json", try run(["signals", "count", "user.name: carol", "--json"]))
         try assertGolden("events-search-narrow.txt", try stack.vigil(["events", "search", "user.name: dave", "--width", "60"]).out)
+
+        // One grammar: the same lines typed into the shell (here from a script) print the same.
+        let script = stack.dir + "/script.txt"
+        try "events facets user.name --width 100\nrules get 'aaaaaaaa-0000-4000-8000-000000000001' --width 100\nexit\n"
+            .write(toFile: script, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: stack.binDir + "/vigil")
+        p.arguments = ["shell", "--data", stack.dir]
+        p.standardInput = FileHandle(forReadingAtPath: script)
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let shellOut = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        XCTAssertEqual(shellOut, try run(["events", "facets", "user.name"]) + run(["rules", "get", "aaaaaaaa-0000-4000-8000-000000000001"]))
     }
 
     // MARK: nothing running, a service down, the wrong identity
