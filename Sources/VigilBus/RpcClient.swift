@@ -27,6 +27,10 @@ public final class RpcClient {
     private var counter: UInt64 = 0
     private let prefix: String
     public var caller: Identity
+    /// When set, `call` stops retrying a service the broker reports as absent (or a broker it
+    /// cannot reach) after this long instead of waiting out the whole timeout: interactive
+    /// clients want "service is down" at once, services riding out a restart do not.
+    public var unavailableTimeoutMs: Int64?
 
     public init(context: ZContext, endpoint: String, caller: Identity = Identity(name: "anonymous", role: "viewer"),
                 limits: BusLimits = BusLimits()) throws {
@@ -100,6 +104,7 @@ public final class RpcClient {
                      attemptTimeoutMs: Int64 = 1500) throws -> RpcResponse {
         let deadline = Clock.monotonicMs() + timeoutMs
         var backoff: Int64 = 50
+        var unavailableSince: Int64?
         var lastError = RpcError(code: .timeout, message: "no reply from '\(service)' within \(timeoutMs) ms")
         while Clock.monotonicMs() < deadline {
             var result: Result<RpcResponse, RpcError>?
@@ -118,6 +123,12 @@ public final class RpcClient {
             case .failure(let e):
                 lastError = e
                 if e.code != .unavailable && e.code != .timeout { throw e }
+                if e.code == .unavailable, let limit = unavailableTimeoutMs {
+                    let now = Clock.monotonicMs()
+                    let since = unavailableSince ?? now
+                    unavailableSince = since
+                    if now - since >= limit { throw e }
+                }
             }
             let sleepMs = min(backoff, max(0, deadline - Clock.monotonicMs()))
             if sleepMs > 0 { usleep(UInt32(sleepMs * 1000)) }

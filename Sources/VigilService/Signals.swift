@@ -15,4 +15,6 @@ public enum ShutdownSignal {
     }
     public static var requested: Bool { stopRequested.load(ordering: .relaxed) }
     public static func request() { stopRequested.store(true, ordering: .relaxed) }
+    /// Clears a request (the interactive shell: Ctrl-C stops the running command, not the shell).
+    public static func reset() { stopRequested.store(false, ordering: .relaxed) }
 }

@@ -18,8 +18,7 @@ enum AgentCommands {
         let w = Array(args.words.dropFirst(2))
         let ctx = ZContext()
         defer { ctx.terminate() }
-        let c = try RpcClient(context: ctx, endpoint: BusEndpoints.local(runDirectory: "\(args.data)/run").rpc,
-                              caller: Identity(name: ProcessInfo.processInfo.environment["USER"].map { "cli:\($0)" } ?? "vigil-cli", role: "admin"))
+        let c = try Connection.client(args, ctx)
         defer { c.close() }
         switch args.words[1] {
         case "list":

@@ -17,7 +17,8 @@ struct CLIError: Error, CustomStringConvertible {
 struct Args {
     var words: [String] = []
     var flags: [String: String] = [:]
-    static let booleanFlags: Set<String> = ["json", "foreground", "tcp", "help", "quiet", "confirm", "inactive", "dry-run", "print-mapping"]
+    static let booleanFlags: Set<String> = ["json", "foreground", "tcp", "help", "quiet", "confirm", "inactive", "dry-run", "print-mapping",
+                                            "remote"]
 
     init(_ argv: [String]) throws {
         var i = 0
@@ -56,81 +57,29 @@ struct Args {
 }
 
 enum CLI {
-    static let usage = """
-    vigil — the Vigil XDR stack, locally
-
-    usage:
-      vigil up [--data DIR] [--foreground]   start broker, ingest, enrichment, detection, config, response, user-analytics (default data ./vigil-data)
-      vigil status [--data DIR] [--json]     pid, uptime, health, messages in/out, stream lag per service
-      vigil down [--data DIR]                stop the stack (SIGTERM, 10 s grace)
-      vigil tail signals [--topic PREFIX] [--count N] [--timeout S] [--json]
-                                             print signals as they are published (default topic "signals.")
-      vigil send [--tcp] [--host H] [--port P] [--file F] [LINE…]
-                                             send syslog lines to ingest (default UDP 127.0.0.1:5514)
-      vigil import FILE… [--format json|syslog|cef|auto] [--batch N] [--in-flight N] [--quiet]
-                                             send files to ingest (JSON lines, evtx_dump JSON, syslog, CEF); rerun-safe
-      vigil sources [--json]                 per source: events, bytes, unparsed, last seen
-      vigil demo [--seed N] [--json]         replay a generated day of a small network (four attacks) into the running stack
-      vigil keygen                           print a new CURVE key pair (for tcp:// deployments)
-      vigil sys health|metrics SERVICE [--json]
-                                             ask one service (or instance, e.g. ingest-0) directly
-      vigil intel feeds|lookup VALUE|reload [FEED]
-                                             threat-intel feed status, indicator lookup, reload (docs/enrichment.md)
-      vigil assets import FILE|list [QQL]    asset inventory (CSV or JSON)
-      vigil users overview|list [QQL]|show USER [--tab general|trend|timeline|details] [--since 24h]|sync|syncs|import FILE|lists
-                                             user analytics: risk, explanations, trends, directory sync (docs/users.md)
-      vigil config list|get|create|update|delete|search|overview|audit|export|import …
-                                             configuration objects (docs/configuration.md; vigil config for usage)
-      vigil agents list|get ID|activate ID|deactivate ID [--json]
-                                             endpoint agents: status, last seen, lag, spool, drops (docs/agent.md)
-      vigil responses SIGNAL_ID|stats|retry ID
-                                             notifications of a signal, per-template statistics, resend a dead letter
-      vigil templates list|get|create FILE|update FILE|delete|test ID
-                                             response templates (docs/responses.md)
-
-    Every command accepts --data DIR (or VIGIL_DATA) to choose the local stack.
-    """
-
+    /// `vigil ARGS…`: one command line, dispatched through `Registry` (the shell uses the same path).
     static func run(_ argv: [String]) -> Int32 {
         do {
-            let args = try Args(argv)
-            guard let cmd = args.words.first, args.flags["help"] == nil else {
-                print(usage)
-                return args.flags["help"] != nil ? 0 : 2
-            }
-            switch cmd {
-            case "up": return try up(args)
-            case "supervise": return Supervisor(data: args.data).run()
-            case "down": return try down(args)
-            case "status": return try status(args)
-            case "tail": return try tail(args)
-            case "send": return try send(args)
-            case "sys": return try sys(args)
-            case "keygen":
-                let k = try CurveKeys.generate()
-                print("public \(k.publicKey)\nsecret \(k.secretKey)")
-                return 0
-            case "import": return try ImportCommand.run(args)
-            case "sources": return try SourcesCommand.run(args)
-            case "events": return try EventsCommand.run(args)
-            case "rules": return try RulesCommand.run(args)
-            case "signals": return try RulesCommand.signals(args)
-            case "intel": return try EnrichmentCommands.intel(args)
-            case "assets": return try EnrichmentCommands.directory(args, list: "assets")
-            case "users": return try UserCommands.run(args)
-            case "config": return try ConfigCommands.run(args)
-            case "agents": return try AgentCommands.run(args)
-            case "responses": return try ResponseCommands.responses(args)
-            case "templates": return try ResponseCommands.templates(args)
-            case "demo": return try DemoCommand.run(args)
-            default:
-                throw CLIError(message: "unknown command '\(cmd)'; commands: up, status, down, demo, tail, send, import, sources, events, rules, signals, intel, assets, users, config, responses, templates, keygen, sys (vigil --help)", exitCode: 2)
-            }
-        } catch let e as CLIError {
-            FileHandle.standardError.write(Data("vigil: \(e.message)\n".utf8))
-            return e.exitCode
+            let args = try Args(argv == ["-h"] ? ["--help"] : argv)
+            return try Registry.dispatch(args)
         } catch {
-            FileHandle.standardError.write(Data("vigil: \(error)\n".utf8))
+            return report(error)
+        }
+    }
+
+    /// Prints an error the way every command does (one `vigil: …` line; QQL errors with their
+    /// caret aligned under the query) and returns its exit status.
+    @discardableResult
+    static func report(_ error: Error) -> Int32 {
+        switch error {
+        case let e as CLIError:
+            Terminal.error(ErrorDisplay.text(e.message))
+            return e.exitCode
+        case let e as RpcError:
+            Terminal.error(ErrorDisplay.text(e.message))
+            return 1
+        default:
+            Terminal.error("vigil: \(error)")
             return 1
         }
     }
@@ -194,8 +143,8 @@ enum CLI {
         let data = args.data
         let ctx = context ?? ZContext()
         defer { if context == nil { ctx.terminate() } }
-        let client = try RpcClient(context: ctx, endpoint: BusEndpoints.local(runDirectory: "\(data)/run").rpc,
-                                   caller: Identity(name: "vigil-cli", role: "viewer"))
+        // No broker check: status reports a stopped stack as a table, not as an error.
+        let client = try Connection.client(args, ctx, checkBroker: false)
         defer { client.close() }
         var state: [[String: Any]] = []
         if let d = FileManager.default.contents(atPath: Supervisor.stateFile(data)),
@@ -248,13 +197,13 @@ enum CLI {
         guard args.words.count >= 2, args.words[1] == "signals" else {
             throw CLIError(message: "usage: vigil tail signals [--topic PREFIX] [--count N] [--timeout S] [--json]", exitCode: 2)
         }
-        let data = args.data
         let prefix = args.flags["topic"] ?? "signals."
         let maxCount = try args.int("count", 0)
         let timeout = try args.int("timeout", 0)
         ShutdownSignal.install()
         let ctx = ZContext()
-        let sub = try Subscriber(context: ctx, endpoint: BusEndpoints.local(runDirectory: "\(data)/run").subscribe, prefixes: [prefix])
+        let conn = try Connection.settings(args)
+        let sub = try Subscriber(context: ctx, endpoint: conn.subscribe, prefixes: [prefix], limits: conn.limits)
         defer { sub.close(); ctx.terminate() }
         if !args.json { FileHandle.standardError.write(Data("listening on \(prefix)* (Ctrl-C to stop)\n".utf8)) }
         var n = 0
@@ -294,49 +243,80 @@ enum CLI {
         let port = UInt16(try args.int("port", 5514))
         let tcp = args.flags["tcp"] != nil
         try SyslogSender.send(lines: lines, host: host, port: port, tcp: tcp)
-        print("sent \(lines.count) line(s) to \(host):\(port) over \(tcp ? "TCP" : "UDP")")
+        print(args.json ? JSONOut.text(["sent": lines.count, "host": host, "port": Int(port), "transport": tcp ? "tcp" : "udp"] as [String: Any], pretty: false)
+              : "sent \(lines.count) line(s) to \(host):\(port) over \(tcp ? "TCP" : "UDP")")
         return 0
     }
 
+    /// `vigil sys health|metrics [SERVICE]`, `vigil sys lags`: any service or instance, or all of them.
     static func sys(_ args: Args) throws -> Int32 {
-        guard args.words.count == 3, ["health", "metrics"].contains(args.words[1]) else {
-            throw CLIError(message: "usage: vigil sys health|metrics SERVICE", exitCode: 2)
+        let usage = "usage: vigil sys health|metrics [SERVICE] [--json] | vigil sys lags [--json]"
+        guard args.words.count <= 3, args.words.count >= 2, ["health", "metrics", "lags"].contains(args.words[1]) else {
+            throw CLIError(message: usage, exitCode: 2)
         }
         let ctx = ZContext()
         defer { ctx.terminate() }
-        let client = try RpcClient(context: ctx, endpoint: BusEndpoints.local(runDirectory: "\(args.data)/run").rpc,
-                                   caller: Identity(name: "vigil-cli", role: "viewer"))
+        let client = try Connection.client(args, ctx)
         defer { client.close() }
-        let svc = args.words[2]
-        do {
-            if args.words[1] == "health" {
-                let h = try client.call(service: svc, method: "sys.health", HealthResponse(), as: HealthResponse.self, timeoutMs: 3000)
-                print("\(h.instance): \(h.status), pid \(h.pid), up \(formatDuration(Clock.nowMs() - h.startedTimeMs)), version \(h.version)\(h.detail.isEmpty ? "" : ", " + h.detail)")
-            } else {
-                let m = try client.call(service: svc, method: "sys.metrics", MetricsResponse(), as: MetricsResponse.self, timeoutMs: 3000)
-                print(Table.render(header: ["COUNTER", "VALUE"], rows: m.counters.keys.sorted().map { [$0, String(m.counters[$0]!)] }))
+        let what = args.words[1]
+        let services = args.words.count == 3 ? [args.words[2]] : Supervisor.services
+        let one = args.words.count == 3
+        func call<R: WireMessage>(_ svc: String, _ method: String, _: R.Type) throws -> R? {
+            do { return try Connection.call(client, args, service: svc, method: method, MetricsResponse(), R.self) }
+            catch let e as CLIError { if one { throw e }; Terminal.error(ErrorDisplay.text(e.message)); return nil }
+        }
+        switch what {
+        case "health":
+            var rows: [[String]] = [], json: [[String: Any]] = []
+            for svc in services {
+                guard let h = try call(svc, "sys.health", HealthResponse.self) else {
+                    rows.append([svc, "down", "-", "-", "-", ""]); json.append(["service": svc, "status": "down"]); continue
+                }
+                rows.append([h.instance, h.status, String(h.pid), formatDuration(Clock.nowMs() - h.startedTimeMs), h.version, h.detail])
+                json.append(["service": h.service, "instance": h.instance, "status": h.status, "pid": h.pid, "started": Clock.iso8601(h.startedTimeMs),
+                             "version": h.version, "detail": h.detail])
+            }
+            if args.json {
+                if one { JSONOut.print(json[0]) } else { JSONOut.print(["services": json] as [String: Any]) }
+            }
+            else { print(Table.render(header: ["INSTANCE", "STATUS", "PID", "UP", "VERSION", "DETAIL"], rows: rows)) }
+            return rows.contains { $0[1] != "ok" } ? 1 : 0
+        case "metrics":
+            var json: [String: Any] = [:]
+            for svc in services {
+                guard let m = try call(svc, "sys.metrics", MetricsResponse.self) else { continue }
+                if args.json {
+                    let lags: [[String: Any]] = m.lags.map { ["producer": $0.producerId, "stream": $0.stream, "position": $0.position, "head": $0.head, "lag": $0.lag] }
+                    json[m.instance] = ["counters": m.counters, "lags": lags] as [String: Any]
+                    continue
+                }
+                if !one { print("\(m.instance)") }
+                print(Table.render(header: ["COUNTER", "VALUE"], rows: m.counters.keys.sorted().map { [$0, String(m.counters[$0] ?? 0)] }))
                 if !m.lags.isEmpty {
                     print("")
                     print(Table.render(header: ["PRODUCER", "STREAM", "POSITION", "HEAD", "LAG"],
                                        rows: m.lags.map { [$0.producerId, $0.stream, String($0.position), String($0.head), String($0.lag)] }))
                 }
+                if !one { print("") }
             }
-        } catch let e as RpcError {
-            throw CLIError(message: "\(svc): \(e.message)")
+            if args.json {
+                let out: Any = one ? (json.values.first ?? [String: Any]()) : json
+                JSONOut.print(out)
+            }
+        default:
+            var rows: [[String]] = [], json: [[String: Any]] = []
+            for svc in services {
+                guard let m = try call(svc, "sys.metrics", MetricsResponse.self) else { continue }
+                for l in m.lags {
+                    rows.append([m.instance, l.producerId, l.stream, String(l.position), String(l.head), String(l.lag)])
+                    json.append(["consumer": m.instance, "producer": l.producerId, "stream": l.stream, "position": l.position, "head": l.head, "lag": l.lag])
+                }
+            }
+            if args.json { JSONOut.print(["lags": json]); return 0 }
+            print(Table.render(header: ["CONSUMER", "PRODUCER", "STREAM", "POSITION", "HEAD", "LAG"], rows: rows))
+            if rows.isEmpty { print("(no stream positions reported)") }
         }
         return 0
-    }
-}
-
-enum Table {
-    static func render(header: [String], rows: [[String]]) -> String {
-        var widths = header.map { $0.count }
-        for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, c in c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces)
-        }
-        return ([line(header)] + rows.map(line)).joined(separator: "\n")
     }
 }
 

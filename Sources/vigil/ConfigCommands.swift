@@ -14,20 +14,30 @@ enum ConfigCommands {
       vigil config update KIND FILE [ID]         replace an object's fields (id in the file or given)
       vigil config delete KIND ID [--confirm]    a collector needs --confirm (a special object too while detection is down)
       vigil config search sources|collectors|appliances [QQL] [--limit N]
+      vigil config count|facets|histogram|tokens sources|collectors|appliances …   (facets takes a TOKEN before the QQL)
       vigil config overview [--json]             counts per kind; created/updated in the last 24 h
       vigil config audit [KIND [ID]] [--limit N] [--json]
       vigil config export [FILE]                 the whole configuration as JSON (stdout without FILE)
       vigil config import FILE                   an export; refused whole when anything is wrong
+      vigil config snapshot [--json]             every object with the change-stream head (what services mirror)
+      vigil config kinds                         the object kinds
     kinds: source_type, appliance, collector, event_source, special_object, intel_feed, agent_profile, user_list, response_template
     """
 
+    static let kinds = ["source_type", "appliance", "collector", "event_source", "special_object", "intel_feed", "agent_profile",
+                        "user_list", "response_template"]
+    static let lists = ["sources", "collectors", "appliances"]
+
     static func run(_ args: Args) throws -> Int32 {
+        if args.words.count == 2 && args.words[1] == "kinds" {
+            if args.json { JSONOut.print(kinds) } else { print(kinds.joined(separator: "\n")) }
+            return 0
+        }
         guard args.words.count >= 2 else { throw CLIError(message: usage, exitCode: 2) }
         let w = Array(args.words.dropFirst(2))
         let ctx = ZContext()
         defer { ctx.terminate() }
-        let c = try RpcClient(context: ctx, endpoint: BusEndpoints.local(runDirectory: "\(args.data)/run").rpc,
-                              caller: Identity(name: ProcessInfo.processInfo.environment["USER"].map { "cli:\($0)" } ?? "vigil-cli", role: "admin"))
+        let c = try Connection.client(args, ctx)
         defer { c.close() }
         func need(_ n: Int, _ u: String) throws { if w.count < n { throw CLIError(message: "usage: vigil config \(u)", exitCode: 2) } }
         switch args.words[1] {
@@ -45,15 +55,43 @@ enum ConfigCommands {
         case "delete":
             try need(2, "delete KIND ID [--confirm]")
             _ = try call(c, "delete", ConfigRequest(kind: w[0], id: w[1], confirm: args.flags["confirm"] != nil))
-            print("deleted \(w[0]) \(w[1])")
+            print(args.json ? RulesCommand.json(["deleted": w[1], "kind": w[0]]) : "deleted \(w[0]) \(w[1])")
         case "search":
             try need(1, "search sources|collectors|appliances [QQL]")
-            var q = QueryRequest(query: w.dropFirst().joined(separator: " "))
+            var q = try EventsCommand.request(args, query: w.dropFirst().joined(separator: " "))
             q.limit = UInt32(try args.int("limit", 100))
-            let r: ConfigReply
-            do { r = try c.call(service: "config", method: "\(w[0]).search", q, as: ConfigReply.self, timeoutMs: 30_000) }
-            catch let e as RpcError { throw CLIError(message: "config \(w[0]).search: \(e.message)") }
+            let r = try listCall(c, args, w[0], "search", q, ConfigReply.self)
             if args.json { print(r.json) } else { printObjects(r.json) }
+        case "count":
+            try need(1, "count sources|collectors|appliances [QQL]")
+            let r = try listCall(c, args, w[0], "count", try EventsCommand.request(args, query: w.dropFirst().joined(separator: " ")), CountResponse.self)
+            print(args.json ? "{\"count\":\(r.count)}" : String(r.count))
+        case "facets":
+            try need(2, "facets sources|collectors|appliances TOKEN [QQL]")
+            var q = try EventsCommand.request(args, query: w.dropFirst(2).joined(separator: " "))
+            q.facetToken = w[1]
+            q.limit = UInt32(try args.int("limit", 10))
+            RulesCommand.printFacets(w[1], try listCall(c, args, w[0], "facets", q, FacetResponse.self), json: args.json)
+        case "histogram":
+            try need(1, "histogram sources|collectors|appliances [QQL] [--since 24h | --from T --to T]")
+            var q = try EventsCommand.request(args, query: w.dropFirst().joined(separator: " "))
+            q.buckets = UInt32(try args.int("buckets", 24))
+            EventsCommand.printHistogram(try listCall(c, args, w[0], "histogram", q, HistogramResponse.self), what: w[0], json: args.json)
+        case "tokens":
+            try need(1, "tokens sources|collectors|appliances")
+            EventsCommand.printTokens(try listCall(c, args, w[0], "tokens", QueryRequest(), TokenCatalogResponse.self), json: args.json)
+        case "snapshot":
+            let r = try Connection.call(c, args, service: "config", method: "config.snapshot", ConfigRequest(), ConfigSnapshot.self)
+            if args.json {
+                JSONOut.print(["head": r.head, "producer": r.producerId,
+                               "objects": r.objects.map { ["kind": $0.kind, "id": $0.id, "sequence": $0.sequence, "actor": $0.actor, "time_ms": $0.timeMs,
+                                                           "object": parse($0.objectJSON) ?? $0.objectJSON] }])
+                return 0
+            }
+            print("producer \(r.producerId), stream head \(r.head), \(r.objects.count) objects")
+            print(Table.render(header: ["KIND", "ID", "SEQ", "ACTOR", "TIME"], rows: r.objects.map {
+                [$0.kind, $0.id, String($0.sequence), $0.actor, time($0.timeMs)]
+            }))
         case "overview":
             let out = try call(c, "overview", ConfigRequest())
             if args.json { print(out); return 0 }
@@ -90,9 +128,24 @@ enum ConfigCommands {
         return 0
     }
 
+    /// `<list>.search|count|facets|tokens` on one of config's QQL lists; bad QQL keeps its caret.
+    static func listCall<R: WireMessage>(_ c: RpcClient, _ args: Args, _ list: String, _ op: String, _ q: QueryRequest, _: R.Type) throws -> R {
+        guard lists.contains(list) else {
+            throw CLIError(message: "config \(op): '\(list)' is not a searchable list (\(lists.joined(separator: ", ")))", exitCode: 2)
+        }
+        do { return try c.call(service: "config", method: "\(list).\(op)", q, as: R.self, timeoutMs: 30_000) }
+        catch let e as RpcError {
+            throw e.code == .badRequest ? CLIError(message: "config \(list).\(op): bad query:\n\(e.message)")
+                : Connection.describe(e, service: "config", method: "\(list).\(op)")
+        }
+    }
+
     static func call(_ c: RpcClient, _ method: String, _ req: ConfigRequest) throws -> String {
         do { return try c.call(service: "config", method: "config.\(method)", req, as: ConfigReply.self, timeoutMs: 30_000).json }
-        catch let e as RpcError { throw CLIError(message: "config.\(method): \(e.message)") }
+        catch let e as RpcError {
+            throw e.code == .unavailable || e.code == .timeout ? Connection.describe(e, service: "config", method: "config.\(method)")
+                : CLIError(message: "config.\(method): \(e.message)")
+        }
     }
 
     static func read(_ path: String) throws -> String {

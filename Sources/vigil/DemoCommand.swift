@@ -29,8 +29,7 @@ enum DemoCommand {
         let data = args.data
         let ctx = ZContext()
         defer { ctx.terminate() }
-        let client = try RpcClient(context: ctx, endpoint: BusEndpoints.local(runDirectory: "\(data)/run").rpc,
-                                   caller: Identity(name: "vigil-demo", role: "admin"))
+        let client = try Connection.client(args, ctx, checkBroker: false)
         defer { client.close() }
         for s in ["ingest", "enrichment", "detection"] where (try? client.call(service: s, method: "sys.health", timeoutMs: 2000)) == nil {
             throw CLIError(message: "the demo needs the running stack, and \(s) is not answering; start it with `vigil up --data \(data)`")

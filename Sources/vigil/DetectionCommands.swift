@@ -151,6 +151,3 @@ enum DetectionCommands {
     }
 }
 
-private extension String {
-    func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
-}

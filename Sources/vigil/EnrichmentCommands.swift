@@ -14,16 +14,26 @@ enum EnrichmentCommands {
       vigil assets import FILE [--format csv|json]
       vigil assets list [QQL] [--limit N]        e.g. vigil assets list 'asset.criticality: critical'
       (vigil users …: see UserCommands; import falls back to enrichment when user-analytics is not running)
+      vigil assets count [QQL]
+      vigil assets facets TOKEN [QQL]      e.g. vigil assets facets asset.criticality
+      vigil assets histogram [QQL] [--since 24h | --from T --to T]
+      vigil assets tokens                  the list's QQL tokens
     """
 
     static func client(_ args: Args, _ ctx: ZContext) throws -> RpcClient {
-        try RpcClient(context: ctx, endpoint: BusEndpoints.local(runDirectory: "\(args.data)/run").rpc,
-                      caller: Identity(name: "vigil-cli", role: "admin"))
+        try Connection.client(args, ctx)
     }
 
     static func call<R: WireMessage>(_ c: RpcClient, _ method: String, _ req: some WireMessage, _: R.Type) throws -> R {
         do { return try c.call(service: "enrichment", method: method, req, as: R.self, timeoutMs: 30_000) }
-        catch let e as RpcError { throw CLIError(message: "enrichment \(method): \(e.message)") }
+        catch let e as RpcError {
+            switch e.code {
+            case .badRequest where method.hasSuffix(".search") || method.hasSuffix(".count") || method.hasSuffix(".facets") || method.hasSuffix(".histogram"):
+                throw CLIError(message: "enrichment \(method): bad query:\n\(e.message)")
+            case .unavailable, .timeout: throw Connection.describe(e, service: "enrichment", method: method)
+            default: throw CLIError(message: "enrichment \(method): \(e.message)")
+            }
+        }
     }
 
     static func intel(_ args: Args) throws -> Int32 {
@@ -39,6 +49,13 @@ enum EnrichmentCommands {
         case "lookup":
             guard args.words.count == 3 else { throw CLIError(message: "usage: vigil intel lookup VALUE", exitCode: 2) }
             let r = try call(c, "intel.lookup", IntelLookupRequest(value: args.words[2]), IntelLookupResponse.self)
+            if args.json {
+                JSONOut.print(["value": r.value, "indicators": r.indicators.map {
+                    ["feed": $0.feed, "type": $0.type, "value": $0.value, "confidence": $0.confidence, "first_seen_ms": $0.firstSeenTimeMs,
+                     "last_seen_ms": $0.lastSeenTimeMs, "expires_ms": $0.expiresTimeMs]
+                }])
+                return r.indicators.isEmpty ? 1 : 0
+            }
             if r.indicators.isEmpty { print("no indicator matches \(r.value)"); return 1 }
             print(Table.render(header: ["FEED", "TYPE", "VALUE", "CONFIDENCE", "FIRST SEEN", "LAST SEEN", "EXPIRES"], rows: r.indicators.map {
                 [$0.feed, $0.type, $0.value, String($0.confidence), time($0.firstSeenTimeMs), time($0.lastSeenTimeMs),
@@ -100,22 +117,55 @@ enum EnrichmentCommands {
             guard let data = FileManager.default.contents(atPath: path) else { throw CLIError(message: "cannot read \(path)") }
             let format = args.flags["format"] ?? (path.lowercased().hasSuffix(".json") ? "json" : "csv")
             let r = try call(c, "\(list).import", ImportRequest(format: format, content: [UInt8](data), origin: (path as NSString).lastPathComponent), ImportResponse.self)
+            if args.json {
+                JSONOut.print(["imported": r.imported, "rejected": r.rejected, "errors": r.errors])
+                return r.rejected > 0 ? 1 : 0
+            }
             print("imported \(r.imported) \(list), rejected \(r.rejected)")
             for e in r.errors { print("  \(e)") }
             return r.rejected > 0 ? 1 : 0
+        case "count":
+            let r = try call(c, "\(list).count", try EventsCommand.request(args, query: args.words.dropFirst(2).joined(separator: " ")), CountResponse.self)
+            print(args.json ? "{\"count\":\(r.count)}" : String(r.count))
+        case "facets":
+            guard args.words.count >= 3 else { throw CLIError(message: "usage: vigil \(list) facets TOKEN [QQL]", exitCode: 2) }
+            var q = try EventsCommand.request(args, query: args.words.dropFirst(3).joined(separator: " "))
+            q.facetToken = args.words[2]
+            q.limit = UInt32(try args.int("limit", 10))
+            RulesCommand.printFacets(args.words[2], try call(c, "\(list).facets", q, FacetResponse.self), json: args.json)
+        case "histogram":
+            var q = try EventsCommand.request(args, query: args.words.dropFirst(2).joined(separator: " "))
+            q.buckets = UInt32(try args.int("buckets", 24))
+            EventsCommand.printHistogram(try call(c, "\(list).histogram", q, HistogramResponse.self), what: list, json: args.json)
+        case "tokens":
+            EventsCommand.printTokens(try call(c, "\(list).tokens", QueryRequest(), TokenCatalogResponse.self), json: args.json)
         case "list", "search":
-            var req = QueryRequest(query: args.words.dropFirst(2).joined(separator: " "))
+            var req = try EventsCommand.request(args, query: args.words.dropFirst(2).joined(separator: " "))
             req.limit = UInt32(try args.int("limit", 100))
             req.sortToken = list == "assets" ? "asset.id" : "user.id"
             req.sortAscending = true
             if list == "assets" {
                 let p = try call(c, "assets.search", req, AssetPage.self)
+                if args.json {
+                    for a in p.assets {
+                        print(RulesCommand.json(["id": a.id, "name": a.name, "hostname": a.hostname, "ip": a.ip, "mac": a.mac, "agent_id": a.agentId,
+                                                 "criticality": a.criticality, "tags": a.tags, "os": a.os, "owner": a.owner]))
+                    }
+                    return 0
+                }
                 print(Table.render(header: ["ID", "NAME", "HOSTNAME", "IP", "MAC", "AGENT", "CRITICALITY", "TAGS", "OS", "OWNER"], rows: p.assets.map {
                     [$0.id, $0.name, $0.hostname, $0.ip, $0.mac, $0.agentId, $0.criticality, $0.tags.joined(separator: ";"), $0.os, $0.owner]
                 }))
                 if p.assets.isEmpty { print("(no assets match)") }
             } else {
                 let p = try call(c, "users.search", req, DirectoryUserPage.self)
+                if args.json {
+                    for u in p.users {
+                        print(RulesCommand.json(["id": u.id, "sam_account_name": u.samAccountName, "upn": u.upn, "display_name": u.displayName,
+                                                 "department": u.department, "title": u.title, "privileged": u.privileged, "groups": u.groups]))
+                    }
+                    return 0
+                }
                 print(Table.render(header: ["ID", "NAME", "UPN", "DISPLAY NAME", "DEPARTMENT", "TITLE", "PRIVILEGED", "GROUPS"], rows: p.users.map {
                     [$0.id, $0.samAccountName, $0.upn, $0.displayName, $0.department, $0.title, $0.privileged ? "yes" : "no", $0.groups.joined(separator: ";")]
                 }))

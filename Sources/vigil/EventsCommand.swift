@@ -28,12 +28,13 @@ enum EventsCommand {
         if sub == "reparse" { return try ReparseCommand.run(args, query: rest.joined(separator: " ")) }
         let ctx = ZContext()
         defer { ctx.terminate() }
-        let client = try RpcClient(context: ctx, endpoint: BusEndpoints.local(runDirectory: "\(args.data)/run").rpc,
-                                   caller: Identity(name: "vigil-cli", role: "analyst"))
+        let client = try Connection.client(args, ctx)
         defer { client.close() }
         func call<R: WireMessage>(_ method: String, _ req: some WireMessage, _: R.Type) throws -> R {
             do { return try client.call(service: "enrichment", method: method, req, as: R.self, timeoutMs: 30_000) }
-            catch let e as RpcError { throw CLIError(message: e.code == .badRequest ? "bad query:\n\(e.message)" : "enrichment: \(e.message)") }
+            catch let e as RpcError {
+                throw e.code == .badRequest ? CLIError(message: "bad query:\n\(e.message)") : Connection.describe(e, service: "enrichment", method: method)
+            }
         }
         switch sub {
         case "search":
@@ -52,9 +53,9 @@ enum EventsCommand {
             } else {
                 print(Table.render(header: ["TIME", "SOURCE", "FORMAT", "HOST", "USER", "SOURCE.IP", "MESSAGE"],
                                    rows: page.events.map { e in
-                    [Clock.iso8601(e.eventTimeMs), e.source, e.parseStatus == .unparsed ? "UNPARSED" : e.format,
+                    [Table.time(e.eventTimeMs), e.source, e.parseStatus == .unparsed ? "UNPARSED" : e.format,
                      e.fields["host.name"] ?? "", e.fields["user.name"] ?? "", e.fields["source.ip"] ?? "",
-                     String((e.fields["message"] ?? String(decoding: e.raw, as: UTF8.self)).prefix(max(20, terminalWidth() - 100)))]
+                     e.fields["message"] ?? String(decoding: e.raw, as: UTF8.self)]
                 }))
                 if !page.nextCursor.isEmpty { print("more: --cursor \(page.nextCursor)") }
                 if page.events.isEmpty { print("(no events match)") }
@@ -67,21 +68,12 @@ enum EventsCommand {
             var req = try request(args, query: rest.dropFirst().joined(separator: " "))
             req.facetToken = token
             req.limit = UInt32(try args.int("limit", 10))
-            let r = try call("events.facets", req, FacetResponse.self)
-            let maxCount = r.values.map(\.count).max() ?? 1
-            print(Table.render(header: [token.uppercased(), "COUNT", ""], rows: r.values.map {
-                [$0.value, String($0.count), bar(Double($0.count) / Double(maxCount), width: 30)]
-            }))
+            RulesCommand.printFacets(token, try call("events.facets", req, FacetResponse.self), json: args.json)
         case "histogram":
             var req = try request(args, query: rest.joined(separator: " "))
             if req.fromTimeMs == 0 { req.fromTimeMs = Clock.nowMs() - 24 * 3600 * 1000 }
             req.buckets = UInt32(try args.int("buckets", 24))
-            let r = try call("events.histogram", req, HistogramResponse.self)
-            let maxCount = r.buckets.map(\.count).max() ?? 0
-            for b in r.buckets {
-                print("\(Clock.iso8601(b.startTimeMs).prefix(19))  \(bar(maxCount == 0 ? 0 : Double(b.count) / Double(maxCount), width: 40)) \(b.count)")
-            }
-            print("bucket: \(CLI.formatDuration(r.bucketMs)), total \(r.buckets.reduce(0) { $0 + $1.count })")
+            printHistogram(try call("events.histogram", req, HistogramResponse.self), what: "events", json: args.json)
         case "get":
             guard let id = rest.first else { throw CLIError(message: "usage: vigil events get ID", exitCode: 2) }
             let e = try call("events.get", GetRequest(id: id), Event.self)
@@ -99,8 +91,7 @@ enum EventsCommand {
             if e.enriched.isEmpty { print("  (none)") }
             for k in e.enriched.keys.sorted() { print("  \(k.padding(toLength: 28, withPad: " ", startingAt: 0)) \(e.enriched[k]!)") }
         case "tokens":
-            let r = try call("events.tokens", QueryRequest(), TokenCatalogResponse.self)
-            print(Table.render(header: ["TOKEN", "TYPE", "DESCRIPTION"], rows: r.tokens.map { [$0.name, $0.type, $0.description] }))
+            printTokens(try call("events.tokens", QueryRequest(), TokenCatalogResponse.self), json: args.json)
         default:
             throw CLIError(message: "unknown events command '\(sub)'\n\(usage)", exitCode: 2)
         }
@@ -128,16 +119,29 @@ enum EventsCommand {
         return req
     }
 
-    static func bar(_ fraction: Double, width: Int) -> String {
-        let eighths = Int((max(0, min(1, fraction)) * Double(width * 8)).rounded())
-        let blocks = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"]
-        return String(repeating: "█", count: eighths / 8) + blocks[eighths % 8]
+    static func bar(_ fraction: Double, width: Int) -> String { Chart.bar(fraction, width: width) }
+
+    static func terminalWidth() -> Int { Terminal.width ?? 160 }
+
+    /// A bar per bucket, a sparkline of the whole range, and the total.
+    static func printHistogram(_ r: HistogramResponse, what: String, json: Bool) {
+        let total = r.buckets.reduce(UInt64(0)) { $0 + $1.count }
+        if json {
+            JSONOut.print(["bucket_ms": r.bucketMs, "total": total,
+                           "buckets": r.buckets.map { ["start": Clock.iso8601($0.startTimeMs), "start_ms": $0.startTimeMs, "count": $0.count] }])
+            return
+        }
+        let labelWidth = r.bucketMs >= 24 * 3600 * 1000 ? 10 : 16
+        print(Chart.bars(r.buckets.map { (String(Clock.iso8601($0.startTimeMs).prefix(labelWidth)).replacingOccurrences(of: "T", with: " "), $0.count) }, maxBar: 50))
+        print("\(Chart.sparkline(r.buckets.map(\.count)))  \(total) \(what), \(r.buckets.count) buckets of \(CLI.formatDuration(r.bucketMs))")
     }
 
-    static func terminalWidth() -> Int {
-        var w = winsize()
-        if ioctl(1, UInt(TIOCGWINSZ), &w) == 0, w.ws_col > 0 { return Int(w.ws_col) }
-        return 160
+    static func printTokens(_ r: TokenCatalogResponse, json: Bool) {
+        if json {
+            JSONOut.print(["list": r.list, "tokens": r.tokens.map { ["name": $0.name, "type": $0.type, "description": $0.description] }])
+            return
+        }
+        print(Table.render(header: ["TOKEN", "TYPE", "DESCRIPTION"], rows: r.tokens.map { [$0.name, $0.type, $0.description] }))
     }
 
     static func JSONString(_ s: String) -> String {

@@ -28,8 +28,7 @@ enum ImportCommand {
 
         let ctx = ZContext()
         defer { ctx.terminate() }
-        let client = try RpcClient(context: ctx, endpoint: BusEndpoints.local(runDirectory: "\(args.data)/run").rpc,
-                                   caller: Identity(name: "vigil-import", role: "admin"))
+        let client = try Connection.client(args, ctx)
         defer { client.close() }
         // Fail fast with a clear message when the stack is not running.
         do { _ = try client.call(service: opts.service, method: "sys.health", timeoutMs: 5000) } catch let e as RpcError {

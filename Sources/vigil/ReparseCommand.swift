@@ -14,8 +14,7 @@ enum ReparseCommand {
     static func run(_ args: Args, query: String) throws -> Int32 {
         let ctx = ZContext()
         defer { ctx.terminate() }
-        let client = try RpcClient(context: ctx, endpoint: BusEndpoints.local(runDirectory: "\(args.data)/run").rpc,
-                                   caller: Identity(name: "vigil-cli", role: "admin"))
+        let client = try Connection.client(args, ctx)
         defer { client.close() }
         let unparsed = "event.parse_status: unparsed"
         var req = try EventsCommand.request(args, query: query.isEmpty ? unparsed : "\(unparsed) and (\(query))")

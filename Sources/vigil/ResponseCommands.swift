@@ -7,8 +7,9 @@ import VigilWire
 enum ResponseCommands {
     static let usage = """
     usage:
-      vigil responses SIGNAL_ID [--json]      notifications of a signal: status, attempts, last error
-      vigil responses stats                   per template: pending, delivered, dead, attempts
+      vigil responses [of] SIGNAL_ID [--json] notifications of a signal: status, attempts, last error
+      vigil responses stats [--json]          per template: pending, delivered, dead, attempts
+      vigil responses get RESPONSE_ID [--json] one notification (RESPONSE_ID = SIGNAL_ID/TEMPLATE_ID)
       vigil responses retry RESPONSE_ID       send a dead letter again (RESPONSE_ID = SIGNAL_ID/TEMPLATE_ID)
       vigil templates list [--json]
       vigil templates get ID
@@ -21,11 +22,13 @@ enum ResponseCommands {
     static func call<R: WireMessage>(_ args: Args, _ method: String, _ req: some WireMessage, _: R.Type) throws -> R {
         let ctx = ZContext()
         defer { ctx.terminate() }
-        let c = try RpcClient(context: ctx, endpoint: BusEndpoints.local(runDirectory: "\(args.data)/run").rpc,
-                              caller: Identity(name: "vigil-cli", role: "admin"))
+        let c = try Connection.client(args, ctx)
         defer { c.close() }
         do { return try c.call(service: "response", method: method, req, as: R.self, timeoutMs: 30_000) }
-        catch let e as RpcError { throw CLIError(message: "response \(method): \(e.message)") }
+        catch let e as RpcError {
+            throw e.code == .unavailable || e.code == .timeout ? Connection.describe(e, service: "response", method: method)
+                : CLIError(message: "response \(method): \(e.message)")
+        }
     }
 
     static func responses(_ args: Args) throws -> Int32 {
@@ -33,13 +36,30 @@ enum ResponseCommands {
         switch args.words[1] {
         case "stats" where args.words.count == 2:
             let s = try call(args, "responses.stats", ResponseRequest(), ResponseStatsList.self)
+            if args.json {
+                JSONOut.print(["templates": s.templates.map {
+                    ["template_id": $0.templateId, "channel": $0.channel, "pending": $0.pending, "delivered": $0.delivered, "dead": $0.dead,
+                     "attempts": $0.attempts, "last_delivered_ms": $0.lastDeliveredTimeMs]
+                }])
+                return 0
+            }
             print(Table.render(header: ["TEMPLATE", "CHANNEL", "PENDING", "DELIVERED", "DEAD", "ATTEMPTS", "LAST DELIVERED"], rows: s.templates.map {
                 [$0.templateId, $0.channel, String($0.pending), String($0.delivered), String($0.dead), String($0.attempts), time($0.lastDeliveredTimeMs)]
             }))
             return 0
+        case "get":
+            guard args.words.count == 3 else { throw CLIError(message: "usage: vigil responses get RESPONSE_ID", exitCode: 2) }
+            printList(ResponseList(responses: [try call(args, "responses.get", ResponseRequest(responseId: args.words[2]), Response.self)]), json: args.json)
+            return 0
+        case "of":
+            guard args.words.count == 3 else { throw CLIError(message: "usage: vigil responses of SIGNAL_ID", exitCode: 2) }
+            var a = args
+            a.words = ["responses", args.words[2]]
+            return try responses(a)
         case "retry":
             guard args.words.count == 3 else { throw CLIError(message: "usage: vigil responses retry RESPONSE_ID", exitCode: 2) }
             let r = try call(args, "responses.retry", ResponseRequest(responseId: args.words[2]), Response.self)
+            if args.json { printList(ResponseList(responses: [r]), json: true); return 0 }
             print("\(r.id): \(r.status.name) (attempts so far \(r.attempts))")
             return 0
         default:
@@ -69,7 +89,7 @@ enum ResponseCommands {
         case "delete":
             try need(3, "delete ID")
             _ = try call(args, "templates.delete", TemplateRequest(id: args.words[2]), TemplateDocument.self)
-            print("deleted \(args.words[2])")
+            print(args.json ? RulesCommand.json(["deleted": args.words[2]]) : "deleted \(args.words[2])")
         case "create", "update":
             try need(3, "\(args.words[1]) FILE")
             guard let text = try? String(contentsOfFile: args.words[2], encoding: .utf8) else {

@@ -9,8 +9,7 @@ enum SourcesCommand {
     static func run(_ args: Args) throws -> Int32 {
         let ctx = ZContext()
         defer { ctx.terminate() }
-        let client = try RpcClient(context: ctx, endpoint: BusEndpoints.local(runDirectory: "\(args.data)/run").rpc,
-                                   caller: Identity(name: "vigil-cli", role: "viewer"))
+        let client = try Connection.client(args, ctx)
         defer { client.close() }
         let service = args.flags["service"] ?? "ingest"
         let r: SourcesResponse

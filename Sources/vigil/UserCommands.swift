@@ -22,8 +22,7 @@ enum UserCommands {
         guard args.words.count >= 2 else { throw CLIError(message: usage, exitCode: 2) }
         let ctx = ZContext()
         defer { ctx.terminate() }
-        let c = try RpcClient(context: ctx, endpoint: BusEndpoints.local(runDirectory: "\(args.data)/run").rpc,
-                              caller: Identity(name: "vigil-cli", role: "admin"))
+        let c = try Connection.client(args, ctx)
         defer { c.close() }
         func call<R: WireMessage>(_ method: String, _ req: some WireMessage, _: R.Type) throws -> R {
             do { return try c.call(service: "user-analytics", method: method, req, as: R.self, timeoutMs: 60_000) }
