@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   libzmq3-dev libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev sqlite3
   protobuf-compiler python3 python3-zmq python3-protobuf python3-yaml
-  libcurl4-openssl-dev libyaml-dev libsystemd-dev systemd-journal-remote libedit-dev tmux
+  libcurl4-openssl-dev libyaml-dev libsystemd-dev systemd-journal-remote libedit-dev tmux python3-aiosmtpd
   slapd ldap-utils libldap2-dev openssl
 )
 missing=()

@@ -10,6 +10,8 @@ public struct SMTPServer: Sendable {
     public var startTLS: TLS = .try_
     public var username = ""
     public var password = ""
+    /// PEM file of the CA(s) that signed the server's certificate; empty: the system's CAs.
+    public var caFile = ""
     public var timeoutMs = 15_000
     public init(url: String) { self.url = url }
 }
@@ -64,6 +66,7 @@ extension HTTPClient {
             case .try_: vigil_curl_setopt_long(h, CURLOPT_USE_SSL, Int(CURLUSESSL_TRY.rawValue))
             case .required: vigil_curl_setopt_long(h, CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue))
             }
+            if !server.caFile.isEmpty { vigil_curl_setopt_str(h, CURLOPT_CAINFO, server.caFile) }
             if !server.username.isEmpty {
                 vigil_curl_setopt_str(h, CURLOPT_USERNAME, server.username)
                 vigil_curl_setopt_str(h, CURLOPT_PASSWORD, server.password)

@@ -193,6 +193,67 @@ final class ResponseEndToEndTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(try stack.metrics("response").counters["out.published"] ?? 0, 8)
     }
 
+    /// Mail to a server that insists on STARTTLS and AUTH (aiosmtpd, TLS with a certificate the
+    /// test makes): the mail arrives encrypted and authenticated; a wrong password is an `auth`
+    /// error kept on the response; plaintext is refused when STARTTLS is required.
+    func testMailOverSTARTTLSWithAuthentication() throws {
+        try stack.startCore(ingestArgs: ["--syslog.udp", "off", "--syslog.tcp", "off"])
+        let dir = stack.dir
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/smtp.key", "-out", dir + "/smtp.pem",
+                             "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+        openssl.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        openssl.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        guard FileManager.default.fileExists(atPath: "/usr/bin/openssl") else { throw TestSetupError(message: "openssl missing: run scripts/install-deps.sh") }
+        try openssl.run()
+        openssl.waitUntilExit()
+        XCTAssertEqual(openssl.terminationStatus, 0, "openssl made the server certificate")
+        smtpPort = TestStack.freePort()
+        try stack.startPython("smtp_tls_sink.py", name: "smtp-tls", [String(smtpPort), dir + "/smtp.jsonl", dir + "/smtp.pem", dir + "/smtp.key", "vigil", "s3cret pass"])
+        try "s3cret pass\n".write(toFile: dir + "/smtp.password", atomically: true, encoding: .utf8)
+        try Data(#"{"templates": [{"id": "soc-mail", "channel": "email", "destination": "soc@example.com", "subject": "{{rule.name}}", "body": "user {{entity.user}}"}]}"#.utf8)
+            .write(to: URL(fileURLWithPath: dir + "/templates.json"))
+        func startResponse(password: String, startTLS: String) throws {
+            try stack.startResponse(["--templates", dir + "/templates.json", "--smtp.url", "smtp://127.0.0.1:\(smtpPort)",
+                                     "--smtp.starttls", startTLS, "--smtp.user", "vigil", "--smtp.password", password,
+                                     "--smtp.ca-file", dir + "/smtp.pem", "--smtp.from", "vigil@test.example",
+                                     "--retry.base", "200", "--retry.attempts", "2", "--rate.per-destination", "0"])
+            try stack.waitHealthy(["response"])
+        }
+        func responseOf(_ user: String) throws -> Response? {
+            let c = try stack.client()
+            defer { c.close() }
+            guard let s = try c.call(service: "detection", method: "signals.search", QueryRequest(query: "user.name: \(user) and rule.id: \(Self.ruleId)8"),
+                                     as: SignalPage.self, timeoutMs: 10_000).signals.first else { return nil }
+            return try call("responses.of-signal", ResponseRequest(signalId: s.id), ResponseList.self).responses.first
+        }
+        try startResponse(password: "@" + dir + "/smtp.password", startTLS: "required")
+        try createRule(rule(8, responses: ["soc-mail"]))
+        try submit(["erin"], batch: "tls-1")
+        try stack.eventually("mail delivered over STARTTLS with AUTH") { self.records("smtp.jsonl").count == 1 }
+        let mail = records("smtp.jsonl")[0]
+        XCTAssertEqual(mail["user"] as? String, "vigil")
+        XCTAssertEqual(mail["tls"] as? Bool, true)
+        XCTAssertEqual(mail["to"] as? [String], ["soc@example.com"])
+        XCTAssertTrue((mail["data"] as? String ?? "").contains("user erin"))
+
+        // A wrong password: every attempt fails with an auth error, kept on the response.
+        stack.kill("response", signal: SIGTERM)
+        try startResponse(password: "wrong", startTLS: "required")
+        try submit(["frank"], batch: "tls-2")
+        try stack.eventually("the wrong password is a dead letter") { try responseOf("frank")?.status == .dead }
+        let refused = try responseOf("frank")
+        XCTAssertTrue(refused?.lastError.contains("auth") == true, "\(String(describing: refused))")
+
+        // STARTTLS off against a server that requires it: refused, never sent in clear text.
+        stack.kill("response", signal: SIGTERM)
+        try startResponse(password: "@" + dir + "/smtp.password", startTLS: "off")
+        try submit(["grace"], batch: "tls-3")
+        try stack.eventually("plaintext refused") { try responseOf("grace")?.status == .dead }
+        XCTAssertEqual(records("smtp.jsonl").count, 1, "only the first mail was accepted")
+    }
+
     func testRetriesWithBackoffThenDeadLettersAndRetryOnRequest() throws {
         try start(templates: [
             #"{"id": "flaky", "channel": "webhook", "destination": "http://127.0.0.1:PORT/fail-2/flaky"}"#,

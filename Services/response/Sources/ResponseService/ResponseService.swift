@@ -18,6 +18,7 @@ public final class ResponseService {
         ("smtp.starttls", "off, try, required (default try)"),
         ("smtp.user", "SMTP user (optional)"),
         ("smtp.password", "SMTP password (optional; @FILE reads it from a file)"),
+        ("smtp.ca-file", "PEM file of the CA that signed the mail server's certificate (default: the system's CAs)"),
         ("smtp.from", "envelope and From: address (default vigil@localhost)"),
         ("pagerduty.url", "PagerDuty Events API v2 endpoint (default https://events.pagerduty.com/v2/enqueue)"),
         ("link.base", "prefix of {{signal.link}} (default vigil://signals/)"),
@@ -79,6 +80,10 @@ public final class ResponseService {
         }
         sender.smtp.startTLS = tls
         sender.smtp.username = cfg.string("smtp.user", default: "")
+        sender.smtp.caFile = cfg.string("smtp.ca-file", default: "")
+        if !sender.smtp.caFile.isEmpty && !FileManager.default.isReadableFile(atPath: sender.smtp.caFile) {
+            throw ConfigError(code: .badFile, key: "smtp.ca-file", message: "cannot read \(sender.smtp.caFile)")
+        }
         sender.smtp.password = try Self.secret(cfg.string("smtp.password", default: ""), key: "smtp.password")
         sender.httpTimeoutMs = max(100, try cfg.int("delivery.timeout", default: 10_000))
         let threads = max(1, try cfg.int("delivery.threads", default: 4))
