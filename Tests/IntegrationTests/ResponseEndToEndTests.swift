@@ -125,6 +125,12 @@ final class ResponseEndToEndTests: XCTestCase {
         try configCall("create", ConfigRequest(kind: "response_template", objectJSON: #"{"id": "bad-mail", "name": "Bad mail", "channel": "email", "recipients": ["not-an-address"], "body": "x"}"#))
         try stack.eventually("the bad template refused") { try metric("templates.config_refused") == 1 }
 
+        // A template a rule still sends is not deleted: the rules are named.
+        XCTAssertThrowsError(try configCall("delete", ConfigRequest(kind: "response_template", id: "soc-hook"))) { e in
+            let msg = (e as? RpcError)?.message ?? "\(e)"
+            XCTAssertTrue(msg.contains("response_template 'soc-hook' is used by: rule/\(Self.ruleId)7 'Failed login (notify)' (responses)"), msg)
+        }
+        _ = try c.call(service: "detection", method: "rules.delete", RuleRequest(id: "\(Self.ruleId)7"), as: RuleDetail.self, timeoutMs: 10_000)
         try configCall("delete", ConfigRequest(kind: "response_template", id: "soc-hook"))
         try stack.eventually("deleted with the object") { try metric("templates.config_deleted") == 1 }
         let list = try call("templates.list", TemplateRequest(), TemplateDocument.self).json

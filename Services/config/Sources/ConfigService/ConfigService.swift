@@ -34,6 +34,7 @@ public final class ConfigService {
         }
         let rules = RuleReferences(client: runtime.client)
         registry.ruleReferrers = { try rules.referrers(of: $0) }
+        registry.templateReferrers = { try rules.templateReferrers(of: $0) }
         installRPCs()
         try installAgents()
         try installLists()

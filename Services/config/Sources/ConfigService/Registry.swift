@@ -12,6 +12,8 @@ final class Registry {
     /// Rules (owned by detection) that use a special object by name: "rule/<id> '<name>' (condition)".
     /// Throws when they cannot be asked; set by the service, none in tests.
     var ruleReferrers: (String) throws -> [String] = { _ in [] }
+    /// Rules naming a response template (by id) in their `responses`.
+    var templateReferrers: (String) throws -> [String] = { _ in [] }
 
     init(store: ConfigStore, now: @escaping () -> Int64, publish: @escaping (ConfigChange) throws -> UInt64) {
         self.store = store; self.now = now; self.publish = publish
@@ -92,6 +94,13 @@ final class Registry {
         for c in cascade { users += try referrers(of: c).filter { r in !dropped.contains(where: { r.hasPrefix($0 + " ") }) && !r.hasPrefix("collector/\(id) ") } }
         // Detection is asked only when no config object already refuses the delete.
         if users.isEmpty && kind == .specialObject { users = try rulesUsing(o.name, confirmed: confirm) }
+        if users.isEmpty && kind == .responseTemplate {
+            do { users = try templateReferrers(o.id) } catch {
+                if !confirm {
+                    throw ConfigFailure(.unverified, "cannot check which rules send response template '\(o.id)' (\(error)); repeat with confirm to go ahead anyway")
+                }
+            }
+        }
         if !users.isEmpty {
             throw ConfigFailure(.referenced, "\(kind.rawValue) '\(id)' is used by: \(users.joined(separator: ", "))")
         }
