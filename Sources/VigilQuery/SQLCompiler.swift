@@ -165,6 +165,10 @@ public struct SQLCompiler: Sendable {
         case .special(let token, let name, let position):
             let resolved = try SpecialObjectResolver.resolve(token, name: name, position: position, provider: context.specialObjects)
             return try compile(resolved, context, &builder)
+        case .fullText(let match, let fallback):
+            guard let index = catalog.fullText else { return try compile(fallback, context, &builder) }
+            let table = quoteIdentifier(index.table)
+            return "\(quoteIdentifier(index.rowidColumn)) IN (SELECT rowid FROM \(table) WHERE \(table) MATCH \(builder.bind(.text(match))))"
         }
     }
 

@@ -10,14 +10,21 @@ import VigilWire
 public final class ListQueries {
     public let catalog: TokenCatalog
     let db: Database
-    let compiler: SQLCompiler
+    /// Compiles with the catalog's full-text index while `fullTextReady`, else without it.
+    var compiler: SQLCompiler { fullTextReady ? fullTextCompiler : scanCompiler }
+    let fullTextCompiler: SQLCompiler
+    let scanCompiler: SQLCompiler
+    /// False while the store is still filling its full-text index (rows stored before it
+    /// existed): free text then uses the substring scan, which sees every row.
+    public var fullTextReady = true
     public var specialObjects: any SpecialObjectProvider = StaticSpecialObjects()
     public static let maxLimit = 1000
 
     public init(catalog: TokenCatalog, db: Database) throws {
         self.catalog = catalog
         self.db = db
-        compiler = SQLCompiler(catalog: catalog)
+        fullTextCompiler = SQLCompiler(catalog: catalog)
+        scanCompiler = SQLCompiler(catalog: catalog.withoutFullText)
         try db.registerFunction(QQLFunctions.numberFunctionName) { v in
             switch QQLFunctions.number(Self.toQuery(v) ?? .text("")) {
             case .integer(let i)?: return .integer(i)

@@ -54,6 +54,7 @@ public final class EnrichmentService {
             last_error TEXT NOT NULL, refused INTEGER NOT NULL, refused_samples TEXT NOT NULL, etag TEXT NOT NULL,
             last_modified TEXT NOT NULL);
         """),
+        EventFullText.migration,
     ]
 
     let runtime: ServiceRuntime
@@ -65,6 +66,12 @@ public final class EnrichmentService {
     var configMirror: ConfigMirror!
     var listQueries: [ListQueries] = []
     var retention: Retention!
+    /// The `seq` (FTS rowid) the next stored event gets; the loop thread owns it.
+    var nextSeq: Int64 = 1
+    /// Events stored before the full-text index existed are still being indexed.
+    var fullTextBackfilling = false
+    /// Events indexed per backfill transaction.
+    static let backfillBatch = 5000
 
     public init(runtime: ServiceRuntime) throws {
         self.runtime = runtime
@@ -90,6 +97,7 @@ public final class EnrichmentService {
         followConfigFeeds()
         try startRetention()
         try installQueries()
+        try startFullText()
         installEnrichmentRPCs()
         // `directory` is user-analytics' stream of directory users (topic `directory.changed`).
         try runtime.enableConsumer(topicPrefixes: ["events.parsed.", ConfigMirror.topicPrefix, Self.directoryStream], batchSize: try cfg.int("batch-size", default: 5000)) { [unowned self] batch in
@@ -130,6 +138,33 @@ public final class EnrichmentService {
             m["retention.deleted_size"] = r.deletedBySize
             m["store.bytes"] = UInt64(max(0, r.storeBytes))
             m["store.event_bytes"] = UInt64(max(0, r.eventBytes))
+        }
+    }
+
+    /// Takes the next `seq` and, when an upgraded store still has unindexed events, indexes them
+    /// in batches on the loop (between consumer batches); until that ends, free-text searches
+    /// use the substring scan so they still see every event.
+    func startFullText() throws {
+        nextSeq = try EventFullText.nextSeq(runtime.db)
+        guard try EventFullText.pending(runtime.db) else { return }
+        fullTextBackfilling = true
+        queries?.fullTextReady = false
+        runtime.logger.info("indexing stored events for full-text search", [:])
+        runtime.every(ms: 20) { [unowned self] in
+            guard self.fullTextBackfilling else { return }
+            do {
+                let r = try EventFullText.backfill(self.runtime.db, from: self.nextSeq, limit: Self.backfillBatch)
+                self.nextSeq = r.next
+                self.runtime.count("fts.backfilled", UInt64(r.indexed))
+                if r.indexed == 0 {
+                    self.fullTextBackfilling = false
+                    self.queries?.fullTextReady = true
+                    self.runtime.logger.info("full-text index complete", [:])
+                }
+            } catch {
+                self.runtime.count("fts.backfill_errors")
+                self.runtime.logger.error("full-text backfill failed; retried next round", ["error": "\(error)"])
+            }
         }
     }
 
@@ -206,8 +241,8 @@ public final class EnrichmentService {
             if Self.isAgentInventory(e) { try applyAgentInventory(e, nowMs: now) }
             enricher.enrich(&e, nowMs: now)
             let inserted = try runtime.db.run("""
-                INSERT INTO events(id, time_ms, received_ms, source, format, status, parse_error, raw, fields, original, enriched, partition, parse_status)
-                VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)
+                INSERT INTO events(id, time_ms, received_ms, source, format, status, parse_error, raw, fields, original, enriched, partition, parse_status, seq)
+                VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                 ON CONFLICT(id) DO UPDATE SET time_ms = excluded.time_ms, format = excluded.format, status = excluded.status,
                     parse_error = excluded.parse_error, fields = excluded.fields, original = excluded.original,
                     enriched = excluded.enriched, parse_status = excluded.parse_status
@@ -215,7 +250,10 @@ public final class EnrichmentService {
                 """, [.text(e.id), .integer(e.eventTimeMs), .integer(e.receivedTimeMs), .text(e.source), .text(e.format),
                       .integer(Int64(e.parseStatus.rawValue)), .text(e.parseError), Self.rawValue(e.raw),
                       .text(JSONText.object(e.fields)), .text(JSONText.object(e.original)), .text(JSONText.object(e.enriched)),
-                      .integer(Int64(e.partition)), .text(e.parseStatus == .parsed ? "parsed" : e.parseStatus == .unparsed ? "unparsed" : "")])
+                      .integer(Int64(e.partition)), .text(e.parseStatus == .parsed ? "parsed" : e.parseStatus == .unparsed ? "unparsed" : ""),
+                      .integer(nextSeq)])
+            // A replaced event keeps its seq (the update trigger re-indexes it); gaps are harmless.
+            nextSeq += 1
             // A known id replaces the stored event only when it was unparsed and is now parsed
             // (ingest.reparse); any other repeat should be impossible with reliable streams and
             // is counted so a test or an operator would see it.

@@ -1,0 +1,55 @@
+import VigilLog
+import VigilStore
+
+/// The events' FTS5 index (docs/enrichment.md, "Full-text index").
+///
+/// `events` is a WITHOUT ROWID table keyed by a TEXT id, and FTS5 wants integer rowids, so each
+/// event gets an integer `seq` (unique index) that is its rowid in `events_fts`. The FTS table is
+/// contentless (`content=''`: the text lives only in `events`), so nothing is stored twice.
+/// SQLite 3.40 (Debian 12) has no contentless-delete, so rows leave the index through FTS5's
+/// 'delete' command, which must be given the values that were indexed: triggers on `events` do
+/// that from the old row, which keeps inserts, reparse upserts and retention's batched deletes
+/// consistent without any code in those paths.
+enum EventFullText {
+    /// What is indexed for a row: the raw line and the message field.
+    static func indexed(_ row: String) -> String { "\(row).raw, json_extract(\(row).fields, '$.message')" }
+
+    static let migration = Migration(4, "full-text index over the raw line and message (FTS5)", """
+        ALTER TABLE events ADD COLUMN seq INTEGER;
+        CREATE UNIQUE INDEX events_seq ON events(seq);
+        CREATE VIRTUAL TABLE events_fts USING fts5(raw, message, content='', columnsize=0, tokenize='unicode61');
+        CREATE TRIGGER events_fts_insert AFTER INSERT ON events WHEN new.seq IS NOT NULL BEGIN
+            INSERT INTO events_fts(rowid, raw, message) VALUES(new.seq, \(indexed("new")));
+        END;
+        CREATE TRIGGER events_fts_delete AFTER DELETE ON events WHEN old.seq IS NOT NULL BEGIN
+            INSERT INTO events_fts(events_fts, rowid, raw, message) VALUES('delete', old.seq, \(indexed("old")));
+        END;
+        CREATE TRIGGER events_fts_update AFTER UPDATE OF seq, raw, fields ON events BEGIN
+            INSERT INTO events_fts(events_fts, rowid, raw, message) SELECT 'delete', old.seq, \(indexed("old")) WHERE old.seq IS NOT NULL;
+            INSERT INTO events_fts(rowid, raw, message) SELECT new.seq, \(indexed("new")) WHERE new.seq IS NOT NULL;
+        END;
+        """)
+
+    /// The next free `seq` (the unique index answers max()).
+    static func nextSeq(_ db: Database) throws -> Int64 {
+        (try db.scalar("SELECT coalesce(max(seq), 0) + 1 FROM events")?.int64) ?? 1
+    }
+
+    /// Whether events stored before the index existed still wait for their `seq`.
+    static func pending(_ db: Database) throws -> Bool {
+        try db.scalar("SELECT 1 FROM events WHERE seq IS NULL LIMIT 1") != nil
+    }
+
+    /// Gives up to `limit` unindexed events their `seq` (the update trigger indexes them), in one
+    /// transaction. Returns how many were indexed and the next free `seq`.
+    static func backfill(_ db: Database, from next: Int64, limit: Int) throws -> (indexed: Int, next: Int64) {
+        try db.transaction {
+            let n = try db.run("""
+                UPDATE events SET seq = m.n FROM (
+                    SELECT id, ? + row_number() OVER () AS n FROM (SELECT id FROM events WHERE seq IS NULL LIMIT ?)
+                ) AS m WHERE events.id = m.id
+                """, [.integer(next - 1), .integer(Int64(limit))])
+            return (n, try nextSeq(db))
+        }
+    }
+}
