@@ -37,6 +37,13 @@ final class EventSearchTests: XCTestCase {
         XCTAssertEqual(try count("not event.outcome: failure"), 41, "missing fields match a negation")
         XCTAssertEqual(try count("event.parse_status: unparsed"), 1)
         XCTAssertEqual(try count("searchable"), 1, "free text reaches the raw line")
+        // Free text is answered by the FTS5 index: words are tokens, `*` at the end is a prefix.
+        XCTAssertEqual(try count("FAILED"), 20)
+        XCTAssertEqual(try count("fail"), 0, "a word matches whole tokens")
+        XCTAssertEqual(try count("fail*"), 20)
+        XCTAssertEqual(try count("\"failed password\" and not user0"), 15)
+        XCTAssertEqual(try count("ordinary"), 40)
+        XCTAssertEqual(try count("*rdinar*"), 40, "a leading wildcard keeps the substring scan")
         XCTAssertEqual(try count("host.name: [web00, web01] and user.name: user0"), 5)
 
         // The in-memory evaluator (rule conditions) agrees with the store's SQL on these events.
