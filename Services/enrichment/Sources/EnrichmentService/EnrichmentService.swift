@@ -21,7 +21,8 @@ public final class EnrichmentService {
     public static let defaults: [String: String] = ["assets": "", "feeds": "", "batch-size": "5000", "outbox.max-rows": "2000000"]
         .merging(RetentionPolicy.defaults) { a, _ in a }
 
-    static let migrations: [Migration] = [
+    /// The store's schema (public for bench/qql-bench, which measures this very store).
+    public static let migrations: [Migration] = [
         Migration(1, "events and assets", """
         CREATE TABLE events(id TEXT PRIMARY KEY, time_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL,
             source TEXT NOT NULL, format TEXT NOT NULL, status INTEGER NOT NULL, parse_error TEXT NOT NULL,
@@ -182,12 +183,6 @@ public final class EnrichmentService {
     func reloadAssets() throws { enricher.assets = AssetIndex(try AssetStore.loadAll(runtime.db)) }
     func reloadUsers() throws { enricher.users = UserIndex(try UserStore.loadAll(runtime.db)) }
 
-    /// Raw bytes are stored as TEXT when they are valid UTF-8 (searchable with QQL, LIKE)
-    /// and as a BLOB otherwise; either way they read back byte for byte.
-    static func rawValue(_ raw: [UInt8]) -> SQLValue {
-        String(validating: raw, as: UTF8.self).map { .text($0) } ?? .blob(raw)
-    }
-
     func installQueries() throws {
         let queries = try ListQueries(catalog: EventCatalog.catalog, db: runtime.db)
         queries.specialObjects = configMirror.specialObjects
@@ -240,18 +235,7 @@ public final class EnrichmentService {
             }
             if Self.isAgentInventory(e) { try applyAgentInventory(e, nowMs: now) }
             enricher.enrich(&e, nowMs: now)
-            let inserted = try runtime.db.run("""
-                INSERT INTO events(id, time_ms, received_ms, source, format, status, parse_error, raw, fields, original, enriched, partition, parse_status, seq)
-                VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-                ON CONFLICT(id) DO UPDATE SET time_ms = excluded.time_ms, format = excluded.format, status = excluded.status,
-                    parse_error = excluded.parse_error, fields = excluded.fields, original = excluded.original,
-                    enriched = excluded.enriched, parse_status = excluded.parse_status
-                    WHERE events.parse_status = 'unparsed' AND excluded.parse_status = 'parsed'
-                """, [.text(e.id), .integer(e.eventTimeMs), .integer(e.receivedTimeMs), .text(e.source), .text(e.format),
-                      .integer(Int64(e.parseStatus.rawValue)), .text(e.parseError), Self.rawValue(e.raw),
-                      .text(JSONText.object(e.fields)), .text(JSONText.object(e.original)), .text(JSONText.object(e.enriched)),
-                      .integer(Int64(e.partition)), .text(e.parseStatus == .parsed ? "parsed" : e.parseStatus == .unparsed ? "unparsed" : ""),
-                      .integer(nextSeq)])
+            let inserted = try EventRows.insert(e, seq: nextSeq, into: runtime.db)
             // A replaced event keeps its seq (the update trigger re-indexes it); gaps are harmless.
             nextSeq += 1
             // A known id replaces the stored event only when it was unparsed and is now parsed

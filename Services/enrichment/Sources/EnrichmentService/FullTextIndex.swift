@@ -10,7 +10,7 @@ import VigilStore
 /// 'delete' command, which must be given the values that were indexed: triggers on `events` do
 /// that from the old row, which keeps inserts, reparse upserts and retention's batched deletes
 /// consistent without any code in those paths.
-enum EventFullText {
+public enum EventFullText {
     /// What is indexed for a row: the raw line and the message field.
     static func indexed(_ row: String) -> String { "\(row).raw, json_extract(\(row).fields, '$.message')" }
 
@@ -31,18 +31,18 @@ enum EventFullText {
         """)
 
     /// The next free `seq` (the unique index answers max()).
-    static func nextSeq(_ db: Database) throws -> Int64 {
+    public static func nextSeq(_ db: Database) throws -> Int64 {
         (try db.scalar("SELECT coalesce(max(seq), 0) + 1 FROM events")?.int64) ?? 1
     }
 
     /// Whether events stored before the index existed still wait for their `seq`.
-    static func pending(_ db: Database) throws -> Bool {
+    public static func pending(_ db: Database) throws -> Bool {
         try db.scalar("SELECT 1 FROM events WHERE seq IS NULL LIMIT 1") != nil
     }
 
     /// Gives up to `limit` unindexed events their `seq` (the update trigger indexes them), in one
     /// transaction. Returns how many were indexed and the next free `seq`.
-    static func backfill(_ db: Database, from next: Int64, limit: Int) throws -> (indexed: Int, next: Int64) {
+    public static func backfill(_ db: Database, from next: Int64, limit: Int) throws -> (indexed: Int, next: Int64) {
         try db.transaction {
             let n = try db.run("""
                 UPDATE events SET seq = m.n FROM (
