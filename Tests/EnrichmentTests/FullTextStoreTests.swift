@@ -24,6 +24,7 @@ final class FullTextStoreTests: XCTestCase {
                                   .text(raw), .text(fields), .text("{}"), .text("{}"), .integer(0)]
         if let seq { columns += ", seq"; values.append(.integer(seq)) }
         _ = try db.run("INSERT INTO events(\(columns)) VALUES(\(values.map { _ in "?" }.joined(separator: ",")))", values)
+        if let seq { try EventFullText.index(db, seqs: seq..<seq + 1) }
     }
 
     /// FTS rowids that match, whether or not an event still has them: a stale index entry shows here.
@@ -68,7 +69,7 @@ final class FullTextStoreTests: XCTestCase {
         XCTAssertEqual(try count("fail"), 5, "while the index is being filled: substring scan")
         queries.fullTextReady = true
 
-        // New events are indexed by the insert trigger; a reparse (fields replaced) re-indexes.
+        // New events are indexed with their batch; a reparse (fields replaced) re-indexes.
         try insert(db, "new-1", time: 2000, raw: "kernel: disk quota exceeded", message: "quota", seq: next)
         XCTAssertEqual(try count("quota"), 1)
         _ = try db.run(#"UPDATE events SET fields = '{"message":"storage alarm"}' WHERE id = 'new-1'"#)

@@ -114,15 +114,19 @@ func makeEvent(_ i: Int, count: Int, _ rng: inout Rng) -> Event {
     return e
 }
 
-/// Loads `count` events in transactions of 5000 (enrichment's default batch) and returns events/s;
-/// building the events is not timed, only storing them.
-func load(_ db: Database, count: Int, statement: (Event, Int64) throws -> Void) throws -> Int {
+/// Loads `count` events in transactions of 5000 (enrichment's default batch), indexing each batch
+/// as the service does, and returns events/s; building the events is not timed, only storing them.
+func load(_ db: Database, count: Int, indexed: Bool = true, statement: (Event, Int64) throws -> Void) throws -> Int {
     var rng = Rng(state: 7)
     var stored = 0, ms = 0.0, seq: Int64 = 1
     while stored < count {
         let batch = (stored..<min(count, stored + 5000)).map { makeEvent($0, count: count, &rng) }
         ms += try millis {
-            try db.transaction { for e in batch { try statement(e, seq); seq += 1 } }
+            try db.transaction {
+                let first = seq
+                for e in batch { try statement(e, seq); seq += 1 }
+                if indexed { try EventFullText.index(db, seqs: first..<seq) }
+            }
         }
         stored += batch.count
     }
@@ -140,7 +144,7 @@ func openStore(_ name: String) throws -> Database {
 let insertCount = Int(ProcessInfo.processInfo.environment["QQL_BENCH_INSERT"] ?? "") ?? 300_000
 let before = try openStore("before.db")
 _ = try before.migrate(component: "enrichment", Array(EnrichmentService.migrations.prefix(3)))
-let insertBefore = try load(before, count: insertCount) { e, _ in
+let insertBefore = try load(before, count: insertCount, indexed: false) { e, _ in
     _ = try before.run("""
         INSERT INTO events(id, time_ms, received_ms, source, format, status, parse_error, raw, fields, original, enriched, partition, parse_status)
         VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)

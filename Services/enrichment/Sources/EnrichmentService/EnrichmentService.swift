@@ -56,6 +56,7 @@ public final class EnrichmentService {
             last_modified TEXT NOT NULL);
         """),
         EventFullText.migration,
+        AssetStore.historyMigration,
     ]
 
     let runtime: ServiceRuntime
@@ -180,7 +181,7 @@ public final class EnrichmentService {
         runtime.logger.info("assets imported", ["file": path, "count": String(r.imported), "rejected": String(r.rejected)])
     }
 
-    func reloadAssets() throws { enricher.assets = AssetIndex(try AssetStore.loadAll(runtime.db)) }
+    func reloadAssets() throws { enricher.assets = AssetIndex(versions: try AssetStore.loadVersions(runtime.db)) }
     func reloadUsers() throws { enricher.users = UserIndex(try UserStore.loadAll(runtime.db)) }
 
     func installQueries() throws {
@@ -214,6 +215,8 @@ public final class EnrichmentService {
         let now = Clock.nowMs()
         let before = enricher.counts
         var directoryChanged = false
+        // Events stored by this batch enter the full-text index together (EventFullText).
+        var unindexed = nextSeq
         for env in batch {
             if configMirror.accept(env) { continue }
             if env.stream == Self.directoryStream {
@@ -235,6 +238,12 @@ public final class EnrichmentService {
             }
             if Self.isAgentInventory(e) { try applyAgentInventory(e, nowMs: now) }
             enricher.enrich(&e, nowMs: now)
+            // A reparse may replace an event stored earlier in this batch: index those first, so
+            // the update trigger finds what it removes.
+            if e.fields["event.reparsed"] != nil {
+                try EventFullText.index(runtime.db, seqs: unindexed..<nextSeq)
+                unindexed = nextSeq
+            }
             let inserted = try EventRows.insert(e, seq: nextSeq, into: runtime.db)
             // A replaced event keeps its seq (the update trigger re-indexes it); gaps are harmless.
             nextSeq += 1
@@ -246,6 +255,7 @@ public final class EnrichmentService {
             let stream = "events.enriched.\(e.partition)"
             try producer.append(stream: stream, topic: stream, payloadType: Event.typeName, payload: e.encoded())
         }
+        try EventFullText.index(runtime.db, seqs: unindexed..<nextSeq)
         // Events later in this batch were enriched with the previous replica; the next batch sees the new one.
         if directoryChanged { try reloadUsers() }
         let after = enricher.counts
