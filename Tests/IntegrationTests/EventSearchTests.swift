@@ -5,6 +5,7 @@ import VigilLog
 import VigilWire
 import VigilEvents
 import VigilQuery
+import VigilStore
 
 /// QQL over the real enrichment store, through the broker, as the shell uses it.
 final class EventSearchTests: XCTestCase {
@@ -115,5 +116,44 @@ final class EventSearchTests: XCTestCase {
         }
         let tokens = try c.call(service: "enrichment", method: "events.tokens", QueryRequest(), as: TokenCatalogResponse.self)
         XCTAssertTrue(tokens.tokens.contains { $0.name == "source.ip" && $0.type == "ip" })
+    }
+
+    /// A store from before the full-text index (events without `seq`, nothing indexed) is indexed
+    /// in batches when enrichment starts; searches see every event throughout.
+    func testStoredEventsAreIndexedAfterAnUpgrade() throws {
+        let stack = try TestStack()
+        defer { stack.cleanup() }
+        try stack.startCore(ingestArgs: ["--syslog.udp", "off", "--syslog.tcp", "off"])
+        let c = try stack.client()
+        defer { c.close() }
+        var batch = EventBatch()
+        batch.batchId = "upgrade-1"
+        for i in 0..<30 {
+            var e = Event()
+            e.raw = Array("<38>Dec  4 09:15:00 web01 sshd[1]: Failed password for user\(i) from 10.0.0.\(i) port 22 ssh2".utf8)
+            batch.events.append(e)
+        }
+        _ = try c.call(service: "ingest", method: "ingest.submit", batch, as: EventBatchAck.self)
+        func count(_ q: String) throws -> UInt64 {
+            try c.call(service: "enrichment", method: "events.count", QueryRequest(query: q), as: CountResponse.self).count
+        }
+        try stack.eventually("30 events stored") { try count("") == 30 }
+        XCTAssertEqual(try count("fail"), 0, "indexed: words are tokens")
+
+        // Make it a store from before the index: the update trigger takes every event out of it.
+        stack.kill("enrichment", signal: SIGTERM)
+        let db = try Database(path: stack.dir + "/enrichment-0.db")
+        _ = try db.run("UPDATE events SET seq = NULL")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM events_fts WHERE events_fts MATCH 'failed'")?.int64, 0)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM events WHERE seq IS NULL")?.int64, 30)
+        db.close()
+
+        try stack.start("vigil-enrichment", name: "enrichment")
+        try stack.waitHealthy(["enrichment"])
+        XCTAssertEqual(try count("failed"), 30, "during and after the backfill every event is found")
+        try stack.eventually("backfill done") { try stack.metrics("enrichment").counters["fts.backfilled"] == 30 }
+        XCTAssertEqual(try count("fail"), 0, "the index answers again")
+        XCTAssertEqual(try count("fail*"), 30)
+        XCTAssertEqual(try count("user17"), 1)
     }
 }

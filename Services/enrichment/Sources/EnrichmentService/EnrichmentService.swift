@@ -157,12 +157,13 @@ public final class EnrichmentService {
             do {
                 let r = try EventFullText.backfill(self.runtime.db, from: self.nextSeq, limit: Self.backfillBatch)
                 self.nextSeq = r.next
-                self.runtime.count("fts.backfilled", UInt64(r.indexed))
-                if r.indexed == 0 {
+                // A short batch was the last one (the loop thread also stores new events, with seq).
+                if r.indexed < Self.backfillBatch {
                     self.fullTextBackfilling = false
                     self.queries?.fullTextReady = true
                     self.runtime.logger.info("full-text index complete", [:])
                 }
+                self.runtime.count("fts.backfilled", UInt64(r.indexed))
             } catch {
                 self.runtime.count("fts.backfill_errors")
                 self.runtime.logger.error("full-text backfill failed; retried next round", ["error": "\(error)"])
