@@ -72,6 +72,8 @@ final class FullTextStoreTests: XCTestCase {
         // New events are indexed with their batch; a reparse (fields replaced) re-indexes.
         try insert(db, "new-1", time: 2000, raw: "kernel: disk quota exceeded", message: "quota", seq: next)
         XCTAssertEqual(try count("quota"), 1)
+        XCTAssertEqual(try indexed(db, "message:quota"), 0, "a message the raw line contains is indexed once, with the raw line")
+        XCTAssertEqual(try indexed(db, "message:first"), 1, "a message the raw line lacks is indexed on its own")
         _ = try db.run(#"UPDATE events SET fields = '{"message":"storage alarm"}' WHERE id = 'new-1'"#)
         XCTAssertEqual(try count("alarm"), 1)
         XCTAssertEqual(try indexed(db, "message:quota"), 0, "the old message left the index")

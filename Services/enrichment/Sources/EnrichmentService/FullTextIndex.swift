@@ -15,8 +15,13 @@ import VigilStore
 /// which the triggers take from the old row — retention's batched deletes and reparse updates stay
 /// consistent without code of their own.
 public enum EventFullText {
-    /// What is indexed for a row: the raw line and the message field.
-    static func indexed(_ row: String) -> String { "\(row).raw, json_extract(\(row).fields, '$.message')" }
+    /// What is indexed for a row: the raw line, and the message field unless the raw line already
+    /// contains it (usual for syslog; indexing it twice cost about a third of the indexing time).
+    /// Deterministic, so the triggers' 'delete' reproduces exactly what was indexed.
+    static func indexed(_ row: String) -> String {
+        let message = "json_extract(\(row).fields, '$.message')"
+        return "\(row).raw, CASE WHEN instr(\(row).raw, \(message)) > 0 THEN NULL ELSE \(message) END"
+    }
 
     static let migration = Migration(4, "full-text index over the raw line and message (FTS5)", """
         ALTER TABLE events ADD COLUMN seq INTEGER;
