@@ -47,9 +47,18 @@ public enum FullTextMatch {
         }
     }
 
-    /// An FTS5 string: everything inside double quotes is text, `""` is a quote.
+    /// An FTS5 string: everything inside double quotes is text, `""` is a quote. Works on
+    /// scalars: a quote followed by a combining mark is one Swift Character that String
+    /// replacement would not see, but FTS5 reads its bytes.
     static func quoted(_ text: String) -> String {
-        "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        var out = String.UnicodeScalarView()
+        out.append("\"")
+        for scalar in text.unicodeScalars {
+            out.append(scalar)
+            if scalar == "\"" { out.append("\"") }
+        }
+        out.append("\"")
+        return String(out)
     }
 
     static func hasTokenCharacter(_ text: some StringProtocol) -> Bool {

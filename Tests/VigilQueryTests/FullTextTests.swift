@@ -53,6 +53,7 @@ final class FullTextTests: XCTestCase {
         XCTAssertEqual(try expr("web-00*"), "\"web-00\"*")
         XCTAssertEqual(try expr("\"failed password\""), "\"failed password\"")
         XCTAssertEqual(try expr("\"say \\\"hi\\\"\""), "\"say \"\"hi\"\"\"", "quotes inside are doubled, never end the FTS string")
+        XCTAssertEqual(FullTextMatch.quoted("a\"\u{0301}b"), "\"a\"\"\u{0301}b\"", "a quote with a combining mark is still a quote to FTS5")
         XCTAssertNil(try expr("`Failed`"), "exact values are case-sensitive: substring scan")
         XCTAssertNil(try expr("*fail"), "leading wildcard: substring scan")
         XCTAssertNil(try expr("f?il"))
@@ -101,5 +102,28 @@ final class FullTextTests: XCTestCase {
         // Rule conditions run in memory; their free text keeps the substring meaning.
         let evaluator = try QueryEvaluator("fail", catalog: indexed)
         XCTAssertTrue(try evaluator.matches(RowRecord(columns: ["raw": .text("Failed password")]), context: context))
+    }
+
+    /// Whatever the free text holds (FTS5 operators, quotes, stars, carets, non-ASCII), the MATCH
+    /// text is one quoted string that SQLite accepts.
+    func testAnyFreeTextGivesValidFTSSyntax() throws {
+        let db = try store()
+        var rng = SeededRandom(seed: 5)
+        let pieces = ["fail", "ed", "OR", "AND", "NOT", "NEAR", "(", ")", "^", "+", "-", ":", "\\\"", "'", "*", "?", "{", "}",
+                      "é", "ß", "日本", "10.0", "web", "0042", " ", "password", "raw:", "msg", "\u{0301}", "."]
+        var compiled = 0, matched = 0
+        for _ in 0..<400 {
+            var text = ""
+            for _ in 0..<Int.random(in: 1...5, using: &rng) { text += rng.pick(pieces) }
+            let q = rng.chance(0.3) ? "\"\(text)\"" : text
+            guard (try? QueryParser().parse(q)) != nil, let c = try? SQLCompiler(catalog: indexed).filter(q, context: context) else { continue }
+            // Throws (and fails the test) if SQLite or FTS5 refuses the statement.
+            do { _ = try db.rows(CompiledSQL(sql: "SELECT id FROM lines WHERE " + c.sql, parameters: c.parameters)) }
+            catch { XCTFail("\(q) -> \(c.parameters): \(error)"); continue }
+            if c.sql.contains("MATCH") { matched += 1 }
+            compiled += 1
+        }
+        XCTAssertGreaterThan(compiled, 100)
+        XCTAssertGreaterThan(matched, 50, "most random free text goes to the index")
     }
 }
