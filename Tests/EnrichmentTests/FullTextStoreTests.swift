@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import VigilEvents
+import struct VigilQuery.QueryParser
 import VigilLog
 import VigilService
 import VigilStore
@@ -65,6 +66,15 @@ final class FullTextStoreTests: XCTestCase {
         XCTAssertEqual(try count("\"first login\""), 1, "the message is indexed")
         XCTAssertEqual(try count("user3"), 1)
         XCTAssertEqual(try count("*ser3"), 1, "a leading wildcard keeps the substring scan")
+        // A page for a common term walks the time index (FTS filtering only): the same page.
+        let driven = try queries.search(QueryRequest(query: "failed")).rows.map { $0.string(0) }
+        XCTAssertFalse(try queries.fullTextTermsAreCommon(QueryParser().parse("failed")), "5 matches are rare against 1000")
+        queries.fullTextCommonThreshold = 3
+        XCTAssertTrue(try queries.fullTextTermsAreCommon(QueryParser().parse("failed")))
+        XCTAssertFalse(try queries.fullTextTermsAreCommon(QueryParser().parse("failed and user3")), "one rare term: start from it")
+        XCTAssertEqual(try queries.search(QueryRequest(query: "failed")).rows.map { $0.string(0) }, driven)
+        XCTAssertEqual(driven.count, 5)
+        queries.fullTextCommonThreshold = nil
         queries.fullTextReady = false
         XCTAssertEqual(try count("fail"), 5, "while the index is being filled: substring scan")
         queries.fullTextReady = true

@@ -126,4 +126,21 @@ final class FullTextTests: XCTestCase {
         XCTAssertGreaterThan(compiled, 100)
         XCTAssertGreaterThan(matched, 50, "most random free text goes to the index")
     }
+
+    /// For common terms a page walks the time index: the same rows, the FTS only filtering.
+    func testFiltersOnlyFormGivesTheSameRows() throws {
+        let db = try store()
+        var filtering = SQLCompiler(catalog: indexed)
+        filtering.fullTextFiltersOnly = true
+        for q in ["failed", "fail* and not alice", "password or nightly", "\"password for\"", "`Failed`"] {
+            let a = try SQLCompiler(catalog: indexed).filter(q, context: context)
+            let b = try filtering.filter(q, context: context)
+            XCTAssertEqual(b.sql.contains("+\"seq\" IN"), a.sql.contains("MATCH"), q)
+            XCTAssertEqual(try db.rows(CompiledSQL(sql: "SELECT id FROM lines WHERE " + a.sql + " ORDER BY id", parameters: a.parameters)),
+                           try db.rows(CompiledSQL(sql: "SELECT id FROM lines WHERE " + b.sql + " ORDER BY id", parameters: b.parameters)), q)
+        }
+        XCTAssertEqual(try SQLCompiler(catalog: indexed).fullTextMatches(QueryParser().parse("fail* and not (\"a b\" or n > 1) and `x`")),
+                       ["\"fail\"*", "\"a b\""])
+        XCTAssertEqual(try SQLCompiler(catalog: plain).fullTextMatches(QueryParser().parse("failed")), [])
+    }
 }
