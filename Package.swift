@@ -117,7 +117,7 @@ let package = Package(
                           path: "bench/ingest-bench", swiftSettings: strict),
         .executableTarget(name: "parsers-bench", dependencies: ["VigilParsers"], path: "bench/parsers-bench"),
         .executableTarget(name: "detection-bench", dependencies: ["VigilRules", "VigilWire"], path: "bench/detection-bench", swiftSettings: strict),
-        .executableTarget(name: "qql-bench", dependencies: ["VigilQuery", "VigilStore", "VigilService"], path: "bench/qql-bench"),
+        .executableTarget(name: "qql-bench", dependencies: ["VigilQuery", "VigilStore", "VigilService", "VigilEvents", "VigilWire", "EnrichmentService"], path: "bench/qql-bench"),
         .executableTarget(name: "agent-bench", dependencies: ["VigilBus", "VigilWire", "VigilLog"], path: "bench/agent-bench", swiftSettings: strict),
         .executableTarget(name: "response-bench", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilLog"], path: "bench/response-bench", swiftSettings: strict),
         .executableTarget(name: "enrichment-bench", dependencies: ["EnrichmentService", "VigilIntel", "VigilWire"], path: "bench/enrichment-bench"),

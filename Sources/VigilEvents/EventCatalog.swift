@@ -89,5 +89,7 @@ public enum EventCatalog {
             vendor("CommandLine", .text, "Sysmon/4688 command line"),
             vendor("TargetUserName", .text, "Windows target user"),
         ],
-        freeText: ["raw", "fields"], defaultTimeToken: "@timestamp")
+        freeText: ["raw", "fields"], defaultTimeToken: "@timestamp",
+        // enrichment's FTS5 index over the raw line and the message (docs/enrichment.md, "Full-text index").
+        fullText: FullTextIndex(table: "events_fts", rowidColumn: "seq"))
 }

@@ -37,7 +37,11 @@ struct Binder: Sendable {
             throw QueryError(.unsupported, at: literal.position,
                              "the \(catalog.list) list has no free-text search; use `token: value` with one of: \(catalog.listedTokens.prefix(12).map(\.name).joined(separator: ", "))")
         }
-        return .or(tokens.map { .test($0, test) })
+        let scan = Condition.or(tokens.map { .test($0, test) })
+        if catalog.fullText != nil, let match = FullTextMatch.expression(literal) {
+            return .fullText(match: match, fallback: scan)
+        }
+        return scan
     }
 
     private func resolveToken(_ clause: Clause) throws -> TokenDefinition {

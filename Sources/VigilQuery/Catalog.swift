@@ -74,12 +74,15 @@ public struct TokenCatalog: Sendable {
     public var freeTextTokens: [String]
     /// Time token used by histograms when none is given.
     public var defaultTimeToken: String?
+    /// An FTS5 index the SQL compiler may answer free-text terms from (nil: substring scans only).
+    public var fullText: FullTextIndex?
     public private(set) var tokens: [TokenDefinition]
     private var byName: [String: Int]
 
     public init(list: String, table: String, idColumn: String = "rowid", tokens: [TokenDefinition],
-                freeText: [String], defaultTimeToken: String? = nil) {
+                freeText: [String], defaultTimeToken: String? = nil, fullText: FullTextIndex? = nil) {
         self.list = list
+        self.fullText = fullText
         self.table = table
         self.idColumn = idColumn
         self.tokens = tokens
@@ -91,6 +94,14 @@ public struct TokenCatalog: Sendable {
             for alias in token.aliases { index[alias.lowercased()] = i }
         }
         byName = index
+    }
+
+    /// The same catalog without its full-text index: free text compiles to substring scans
+    /// (used while a store is still building its index).
+    public var withoutFullText: TokenCatalog {
+        var copy = self
+        copy.fullText = nil
+        return copy
     }
 
     /// Token names are matched case-insensitively; aliases resolve to their token.

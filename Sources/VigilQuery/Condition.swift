@@ -9,6 +9,10 @@ indirect enum Condition: Sendable {
     case test(TokenDefinition, Test)
     /// `@name`: resolved per compile/evaluation through the provider.
     case special(TokenDefinition, name: String, position: Int)
+    /// A free-text term the catalog's FTS5 index answers in SQL (`match` is the MATCH text).
+    /// In-memory evaluation uses `fallback`, the substring tests over the free-text tokens,
+    /// so rule conditions keep their meaning (docs/qql.md, "Free text").
+    case fullText(match: String, fallback: Condition)
 }
 
 /// A time or number operand; relative times resolve against `now` late.

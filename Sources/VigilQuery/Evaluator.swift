@@ -75,6 +75,8 @@ public struct QueryEvaluator: Sendable {
         case .special(let token, let name, let position):
             let resolved = try cache.resolve(token, name: name, position: position, provider: context.specialObjects)
             return try evaluate(resolved, record, context)
+        case .fullText(_, let fallback):
+            return try evaluate(fallback, record, context)
         }
     }
 

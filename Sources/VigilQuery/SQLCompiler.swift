@@ -52,6 +52,11 @@ public struct HistogramPlan: Sendable, Equatable {
 /// The SQL calls `qql_num` and `qql_ip` (see `QQLFunctions`), which the store registers.
 public struct SQLCompiler: Sendable {
     public let catalog: TokenCatalog
+    /// Full-text terms filter rows but must not drive the query: `+rowidColumn IN (…)` keeps
+    /// SQLite from starting at the FTS matches, so a newest-first page walks the time index and
+    /// stops after a page. Right when every term is common (see `ListQueries.search`); for a
+    /// rare term starting at its few matches is far faster.
+    public var fullTextFiltersOnly = false
 
     public init(catalog: TokenCatalog) {
         self.catalog = catalog
@@ -137,6 +142,22 @@ public struct SQLCompiler: Sendable {
         return HistogramPlan(sql: CompiledSQL(sql: sql, parameters: builder.parameters), start: from, bucketMillis: size, bucketCount: buckets)
     }
 
+    /// The FTS5 MATCH texts the query's free text compiles to (empty without a full-text index).
+    public func fullTextMatches(_ query: Query) throws -> [String] {
+        guard catalog.fullText != nil else { return [] }
+        var out: [String] = []
+        func walk(_ c: Condition) {
+            switch c {
+            case .and(let parts), .or(let parts): parts.forEach(walk)
+            case .not(let inner): walk(inner)
+            case .fullText(let match, _): out.append(match)
+            case .constant, .test, .special: break
+            }
+        }
+        walk(try Binder(catalog: catalog).bind(query))
+        return out
+    }
+
     // MARK: Conditions
 
     private func where_(_ query: Query, _ context: QueryContext, _ builder: inout SQLBuilder) throws -> String {
@@ -165,6 +186,10 @@ public struct SQLCompiler: Sendable {
         case .special(let token, let name, let position):
             let resolved = try SpecialObjectResolver.resolve(token, name: name, position: position, provider: context.specialObjects)
             return try compile(resolved, context, &builder)
+        case .fullText(let match, let fallback):
+            guard let index = catalog.fullText else { return try compile(fallback, context, &builder) }
+            let table = quoteIdentifier(index.table)
+            return "\(fullTextFiltersOnly ? "+" : "")\(quoteIdentifier(index.rowidColumn)) IN (SELECT rowid FROM \(table) WHERE \(table) MATCH \(builder.bind(.text(match))))"
         }
     }
 

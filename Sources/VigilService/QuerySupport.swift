@@ -10,14 +10,21 @@ import VigilWire
 public final class ListQueries {
     public let catalog: TokenCatalog
     let db: Database
-    let compiler: SQLCompiler
+    /// Compiles with the catalog's full-text index while `fullTextReady`, else without it.
+    var compiler: SQLCompiler { fullTextReady ? fullTextCompiler : scanCompiler }
+    let fullTextCompiler: SQLCompiler
+    let scanCompiler: SQLCompiler
+    /// False while the store is still filling its full-text index (rows stored before it
+    /// existed): free text then uses the substring scan, which sees every row.
+    public var fullTextReady = true
     public var specialObjects: any SpecialObjectProvider = StaticSpecialObjects()
     public static let maxLimit = 1000
 
     public init(catalog: TokenCatalog, db: Database) throws {
         self.catalog = catalog
         self.db = db
-        compiler = SQLCompiler(catalog: catalog)
+        fullTextCompiler = SQLCompiler(catalog: catalog)
+        scanCompiler = SQLCompiler(catalog: catalog.withoutFullText)
         try db.registerFunction(QQLFunctions.numberFunctionName) { v in
             switch QQLFunctions.number(Self.toQuery(v) ?? .text("")) {
             case .integer(let i)?: return .integer(i)
@@ -75,6 +82,8 @@ public final class ListQueries {
         let sort = SortOrder(token: req.sortToken.isEmpty ? (catalog.defaultTimeToken ?? catalog.listedTokens.first?.name ?? "") : req.sortToken,
                              descending: !req.sortAscending)
         let cursor = req.cursor.isEmpty ? nil : try Cursor.decode(req.cursor)
+        var compiler = self.compiler
+        compiler.fullTextFiltersOnly = try fullTextTermsAreCommon(q)
         let c = try compiler.search(q, context: context, sort: sort, after: cursor, limit: limit + 1)
         var rows = try rows(c)
         var next = ""
@@ -88,6 +97,35 @@ public final class ListQueries {
         }
         return (rows, next)
     }
+
+    /// Matches at which a full-text term counts as common; nil: 4·√(rows), at least 1000. A page
+    /// started from a term's matches costs about one lookup and sort per match, a walk down the
+    /// time index about 50·rows/matches steps; they meet near matches² ≈ 16·rows.
+    public var fullTextCommonThreshold: Int?
+
+    /// Whether every full-text term of `q` has at least the threshold of matches (counted up to
+    /// it, so a probe stays cheap): then a search page walks the time index instead.
+    public func fullTextTermsAreCommon(_ q: Query) throws -> Bool {
+        guard fullTextReady, let index = catalog.fullText else { return false }
+        let terms = try fullTextCompiler.fullTextMatches(q)
+        guard !terms.isEmpty else { return false }
+        let threshold: Int
+        if let fixed = fullTextCommonThreshold {
+            threshold = fixed
+        } else {
+            let rows = try db.scalar("SELECT max(\(Self.quoted(index.rowidColumn))) FROM \(Self.quoted(catalog.table))")?.int64 ?? 0
+            threshold = max(1000, Int(4 * Double(rows).squareRoot()))
+        }
+        let table = Self.quoted(index.table)
+        for term in terms {
+            let n = try db.scalar("SELECT count(*) FROM (SELECT 1 FROM \(table) WHERE \(table) MATCH ? LIMIT ?)",
+                                  [.text(term), .integer(Int64(threshold))])?.int64 ?? 0
+            if n < threshold { return false }
+        }
+        return true
+    }
+
+    static func quoted(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 
     public func count(_ req: QueryRequest) throws -> UInt64 {
         UInt64(try rows(compiler.count(query(for: req), context: context)).first?.int(0) ?? 0)

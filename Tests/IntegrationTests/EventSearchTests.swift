@@ -5,6 +5,7 @@ import VigilLog
 import VigilWire
 import VigilEvents
 import VigilQuery
+import VigilStore
 
 /// QQL over the real enrichment store, through the broker, as the shell uses it.
 final class EventSearchTests: XCTestCase {
@@ -37,6 +38,13 @@ final class EventSearchTests: XCTestCase {
         XCTAssertEqual(try count("not event.outcome: failure"), 41, "missing fields match a negation")
         XCTAssertEqual(try count("event.parse_status: unparsed"), 1)
         XCTAssertEqual(try count("searchable"), 1, "free text reaches the raw line")
+        // Free text is answered by the FTS5 index: words are tokens, `*` at the end is a prefix.
+        XCTAssertEqual(try count("FAILED"), 20)
+        XCTAssertEqual(try count("fail"), 0, "a word matches whole tokens")
+        XCTAssertEqual(try count("fail*"), 20)
+        XCTAssertEqual(try count("\"failed password\" and not user0"), 15)
+        XCTAssertEqual(try count("ordinary"), 40)
+        XCTAssertEqual(try count("*rdinar*"), 40, "a leading wildcard keeps the substring scan")
         XCTAssertEqual(try count("host.name: [web00, web01] and user.name: user0"), 5)
 
         // The in-memory evaluator (rule conditions) agrees with the store's SQL on these events.
@@ -108,5 +116,44 @@ final class EventSearchTests: XCTestCase {
         }
         let tokens = try c.call(service: "enrichment", method: "events.tokens", QueryRequest(), as: TokenCatalogResponse.self)
         XCTAssertTrue(tokens.tokens.contains { $0.name == "source.ip" && $0.type == "ip" })
+    }
+
+    /// A store from before the full-text index (events without `seq`, nothing indexed) is indexed
+    /// in batches when enrichment starts; searches see every event throughout.
+    func testStoredEventsAreIndexedAfterAnUpgrade() throws {
+        let stack = try TestStack()
+        defer { stack.cleanup() }
+        try stack.startCore(ingestArgs: ["--syslog.udp", "off", "--syslog.tcp", "off"])
+        let c = try stack.client()
+        defer { c.close() }
+        var batch = EventBatch()
+        batch.batchId = "upgrade-1"
+        for i in 0..<30 {
+            var e = Event()
+            e.raw = Array("<38>Dec  4 09:15:00 web01 sshd[1]: Failed password for user\(i) from 10.0.0.\(i) port 22 ssh2".utf8)
+            batch.events.append(e)
+        }
+        _ = try c.call(service: "ingest", method: "ingest.submit", batch, as: EventBatchAck.self)
+        func count(_ q: String) throws -> UInt64 {
+            try c.call(service: "enrichment", method: "events.count", QueryRequest(query: q), as: CountResponse.self).count
+        }
+        try stack.eventually("30 events stored") { try count("") == 30 }
+        XCTAssertEqual(try count("fail"), 0, "indexed: words are tokens")
+
+        // Make it a store from before the index: the update trigger takes every event out of it.
+        stack.kill("enrichment", signal: SIGTERM)
+        let db = try Database(path: stack.dir + "/enrichment-0.db")
+        _ = try db.run("UPDATE events SET seq = NULL")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM events_fts WHERE events_fts MATCH 'failed'")?.int64, 0)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM events WHERE seq IS NULL")?.int64, 30)
+        db.close()
+
+        try stack.start("vigil-enrichment", name: "enrichment")
+        try stack.waitHealthy(["enrichment"])
+        XCTAssertEqual(try count("failed"), 30, "during and after the backfill every event is found")
+        try stack.eventually("backfill done") { try stack.metrics("enrichment").counters["fts.backfilled"] == 30 }
+        XCTAssertEqual(try count("fail"), 0, "the index answers again")
+        XCTAssertEqual(try count("fail*"), 30)
+        XCTAssertEqual(try count("user17"), 1)
     }
 }

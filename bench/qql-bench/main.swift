@@ -1,10 +1,14 @@
+import EnrichmentService
+import Foundation
+import VigilEvents
+import VigilQuery
 import VigilService
 import VigilStore
-import Foundation
-import VigilQuery
+import VigilWire
 
-// qql-bench: in-memory evaluation rate, and search/facet/histogram latency over
-// 1M events stored the way the events service stores them.
+// qql-bench: in-memory evaluation rate; the cost of the full-text index on the store's insert
+// rate; search/facet/histogram and free-text latency over 1M events in enrichment's own store
+// (its migrations, its insert statement, its ListQueries), free text with and without FTS5.
 
 func millis(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -77,57 +81,141 @@ let evalMs = try millis {
 let evalsPerSecond = Int(Double(evaluations) / (evalMs / 1000))
 print("in-memory: \(evaluations) evaluations of a 5-clause condition in \(Int(evalMs)) ms (\(hits) matches) = \(evalsPerSecond)/s")
 
-// MARK: SQLite store
+// MARK: Enrichment's store
 
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("qql-bench-\(ProcessInfo.processInfo.processIdentifier)")
 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: directory) }
-// The same store code the services use: VigilStore plus the QQL SQL functions ListQueries registers.
-let db = try Database(path: directory.appendingPathComponent("events.db").path)
-try db.execute("PRAGMA synchronous=OFF; PRAGMA cache_size=-200000")
-try db.execute("CREATE TABLE events(id TEXT, time INTEGER, raw TEXT, fields TEXT, enriched TEXT)")
-let queries = try ListQueries(catalog: catalog, db: db)
-let loadMs = try millis {
-    try db.transaction {
-        for i in 0..<eventCount {
-            let fields = makeFields(&rng)
-            let raw = "\(fields["user.name"]!) \(fields["event.outcome"]!) from \(fields["source.ip"]!) on \(fields["host.name"]!)"
-            // Ingest order is roughly time order (up to a minute of jitter), as in a live store.
-            let time = now - span + Int64(i) * span / Int64(eventCount) - Int64(rng.below(60_000))
-            try db.run("INSERT INTO events(id, time, raw, fields, enriched) VALUES (?, ?, ?, ?, '{}')",
-                       [.text("ev-\(i)"), .integer(time), .text(raw), .text(json(fields))])
-        }
+
+let hosts = 5_000
+func makeEvent(_ i: Int, count: Int, _ rng: inout Rng) -> Event {
+    var fields = makeFields(&rng)
+    let user = fields["user.name"]!, host = fields["host.name"]!, ip = fields["source.ip"]!
+    let message: String
+    switch fields["event.category"]! {
+    case "authentication": message = fields["event.outcome"] == "failure" ? "Failed password for \(user) from \(ip) port 22 ssh2" : "Accepted publickey for \(user) from \(ip) port 22 ssh2"
+    case "network": message = "connection from \(ip) to \(fields["destination.ip"]!):\(fields["destination.port"]!) allowed by policy rule-\(rng.below(200))"
+    case "process": message = "process started by \(user): /usr/bin/job-\(rng.below(1_000)) --run \(rng.below(100_000))"
+    case "file": message = "file /srv/data/report-\(rng.below(50_000)).csv opened by \(user)"
+    default: message = "query A api-\(rng.below(20_000)).example.com from \(ip)"
     }
+    fields["message"] = message
+    var e = Event()
+    e.id = String(format: "ev-%08d", i)
+    // Ingest order is roughly time order (up to a minute of jitter), as in a live store.
+    e.eventTimeMs = now - span + Int64(i) * span / Int64(count) - Int64(rng.below(60_000))
+    e.receivedTimeMs = e.eventTimeMs
+    e.source = "syslog-udp"
+    e.format = "linux-auth"
+    e.parseStatus = .parsed
+    e.raw = Array("<38>Mar 11 09:15:00 \(host) app[\(rng.below(30_000))]: \(message)".utf8)
+    e.fields = fields
+    e.partition = UInt32(i % 4)
+    return e
 }
-let indexMs = try millis {
-    // Time index serves ranges, histograms and newest-first paging (rowid is the tie-breaker);
-    // the expression index serves exact host lookups. Both expressions match the compiler's SQL.
-    try db.execute("CREATE INDEX events_time ON events(time)")
-    try db.execute("CREATE INDEX events_host ON events(json_extract(\"fields\", '$.\"host.name\"'))")
-    try db.execute("ANALYZE")
-}
-print("store: \(eventCount) events loaded in \(Int(loadMs)) ms, indexed in \(Int(indexMs)) ms")
 
-let compiler = SQLCompiler(catalog: catalog)
-let searchQuery = try QueryParser().parse("host.name: `web-0042` and @timestamp >= now-24h and not event.outcome: success")
-let search = try compiler.search(searchQuery, context: context, limit: 50)
+/// Loads `count` events in transactions of 5000 (enrichment's default batch), indexing each batch
+/// as the service does, and returns events/s; building the events is not timed, only storing them.
+func load(_ db: Database, count: Int, indexed: Bool = true, statement: (Event, Int64) throws -> Void) throws -> Int {
+    var rng = Rng(state: 7)
+    var stored = 0, ms = 0.0, seq: Int64 = 1
+    while stored < count {
+        let batch = (stored..<min(count, stored + 5000)).map { makeEvent($0, count: count, &rng) }
+        ms += try millis {
+            try db.transaction {
+                let first = seq
+                for e in batch { try statement(e, seq); seq += 1 }
+                if indexed { try EventFullText.index(db, seqs: first..<seq) }
+            }
+        }
+        stored += batch.count
+    }
+    return Int(Double(count) / (ms / 1000))
+}
+
+func openStore(_ name: String) throws -> Database {
+    let db = try Database(path: directory.appendingPathComponent(name).path)
+    try db.execute("PRAGMA cache_size=-200000")
+    return db
+}
+
+// Insert cost: the store before the index (migrations 1–3 and the insert statement as it was)
+// against the store with seq + unique index + FTS5 triggers, the same events into each.
+let insertCount = Int(ProcessInfo.processInfo.environment["QQL_BENCH_INSERT"] ?? "") ?? 300_000
+let before = try openStore("before.db")
+_ = try before.migrate(component: "enrichment", Array(EnrichmentService.migrations.prefix(3)))
+let insertBefore = try load(before, count: insertCount, indexed: false) { e, _ in
+    _ = try before.run("""
+        INSERT INTO events(id, time_ms, received_ms, source, format, status, parse_error, raw, fields, original, enriched, partition, parse_status)
+        VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)
+        ON CONFLICT(id) DO UPDATE SET time_ms = excluded.time_ms, format = excluded.format, status = excluded.status,
+            parse_error = excluded.parse_error, fields = excluded.fields, original = excluded.original,
+            enriched = excluded.enriched, parse_status = excluded.parse_status
+            WHERE events.parse_status = 'unparsed' AND excluded.parse_status = 'parsed'
+        """, [.text(e.id), .integer(e.eventTimeMs), .integer(e.receivedTimeMs), .text(e.source), .text(e.format),
+              .integer(Int64(e.parseStatus.rawValue)), .text(e.parseError), .text(String(decoding: e.raw, as: UTF8.self)),
+              .text(JSONText.object(e.fields)), .text(JSONText.object(e.original)), .text(JSONText.object(e.enriched)),
+              .integer(Int64(e.partition)), .text("parsed")])
+}
+try FileManager.default.removeItem(at: directory.appendingPathComponent("before.db"))
+let withIndex = try openStore("with-fts.db")
+_ = try withIndex.migrate(component: "enrichment", EnrichmentService.migrations)
+let insertFTS = try load(withIndex, count: insertCount) { e, seq in _ = try EventRows.insert(e, seq: seq, into: withIndex) }
+try FileManager.default.removeItem(at: directory.appendingPathComponent("with-fts.db"))
+print("insert: \(insertCount) events, 5000 per transaction: \(insertBefore)/s without the full-text index, \(insertFTS)/s with it (\(String(format: "%.0f", 100 * (1 - Double(insertFTS) / Double(insertBefore))))% slower)")
+
+// The 1M-event store the searches run on.
+let db = try openStore("events.db")
+_ = try db.migrate(component: "enrichment", EnrichmentService.migrations)
+var loadRate = 0
+let loadMs = try millis { loadRate = try load(db, count: eventCount) { e, seq in _ = try EventRows.insert(e, seq: seq, into: db) } }
+try db.execute("ANALYZE")
+let ftsBytes = try db.scalar("SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE 'events_fts_%'")?.int64 ?? 0
+let allBytes = try db.scalar("SELECT coalesce(sum(pgsize), 0) FROM dbstat")?.int64 ?? 0
+print("store: \(eventCount) events loaded in \(Int(loadMs)) ms (\(loadRate)/s with FTS); full-text index \(ftsBytes >> 20) MiB of \(allBytes >> 20) MiB")
+
+let queries = try ListQueries(catalog: EventCatalog.catalog, db: db)
+func request(_ q: String, last ms: Int64? = nil, limit: UInt32 = 50) -> QueryRequest {
+    var r = QueryRequest(query: q)
+    if let ms { r.fromTimeMs = now - ms; r.toTimeMs = now }
+    r.limit = limit
+    return r
+}
+
+let selective = request("host.name: `web-0042` and not event.outcome: success", last: 86_400_000)
 var searchRows = 0
-let searchMs = try best { searchRows = try queries.rows(search).count }
-print("search: `\(searchQuery.text)` -> \(searchRows) rows, \(String(format: "%.2f", searchMs)) ms")
+let searchMs = try best { searchRows = try queries.search(selective).rows.count }
+print("search: `\(selective.query)` over the last 24h -> \(searchRows) rows, \(String(format: "%.2f", searchMs)) ms")
 
-let facetQuery = try QueryParser().parse("@timestamp >= now-24h")
-let facet = try compiler.facet(facetQuery, context: context, token: "event.category", limit: 10)
-var facetRows: [Row] = []
-let facetMs = try best(3) { facetRows = try queries.rows(facet) }
-print("facet: event.category over `\(facetQuery.text)` (~\(eventCount / 10) rows) -> \(facetRows.count) values, \(String(format: "%.1f", facetMs)) ms")
+var facetReq = request("", last: 86_400_000, limit: 10)
+facetReq.facetToken = "event.category"
+var facetValues = 0
+let facetMs = try best(3) { facetValues = try queries.facets(facetReq).values.count }
+print("facet: event.category over the last 24h (~\(eventCount / 10) events) -> \(facetValues) values, \(String(format: "%.1f", facetMs)) ms")
 
-let histogramQuery = try QueryParser().parse("event.outcome: failure")
-let plan = try compiler.histogram(histogramQuery, context: context, from: now - 86_400_000, to: now, buckets: 24)
-var total: Int64 = 0
-let histogramMs = try best(3) {
-    let rows = try queries.rows(plan.sql)
-    total = plan.buckets(from: rows.map { (bucket: $0.int(0), count: $0.int(1)) }).reduce(0) { $0 + $1.count }
+var histReq = request("event.outcome: failure", last: 86_400_000)
+histReq.buckets = 24
+var histTotal: UInt64 = 0
+let histogramMs = try best(3) { histTotal = try queries.histogram(histReq).buckets.reduce(0) { $0 + $1.count } }
+print("histogram: 24 buckets over the last 24h for `\(histReq.query)` -> \(histTotal) events, \(String(format: "%.1f", histogramMs)) ms")
+
+/// A page of 50 newest matches and the count, over the whole store, with the index and with the substring scan.
+func freeText(_ q: String) throws -> (ftsPage: Double, scanPage: Double, ftsCount: Double, scanCount: Double, n: UInt64) {
+    var n: UInt64 = 0, m: UInt64 = 0
+    queries.fullTextReady = true
+    let ftsPage = try best(3) { _ = try queries.search(request(q)) }
+    let ftsCount = try best(3) { n = try queries.count(request(q)) }
+    queries.fullTextReady = false
+    let scanPage = try best(2) { _ = try queries.search(request(q)) }
+    let scanCount = try best(2) { m = try queries.count(request(q)) }
+    queries.fullTextReady = true
+    print("free text `\(q)`: \(n) events (substring scan: \(m)); page of 50 \(String(format: "%.1f", ftsPage)) ms with FTS, \(String(format: "%.1f", scanPage)) ms without; count \(String(format: "%.1f", ftsCount)) ms with FTS, \(String(format: "%.1f", scanCount)) ms without")
+    return (ftsPage, scanPage, ftsCount, scanCount, n)
 }
-print("histogram: 24 buckets over the last 24h for `\(histogramQuery.text)` -> \(total) events, \(String(format: "%.1f", histogramMs)) ms")
+let rare = try freeText("report-4242")
+let common = try freeText("failed")
+let f2 = { (x: Double) in String(format: "%.1f", x) }
 
-print("RESULT qql_evals_per_s=\(evalsPerSecond) search_ms=\(String(format: "%.2f", searchMs)) facet_ms=\(String(format: "%.1f", facetMs)) histogram_ms=\(String(format: "%.1f", histogramMs))")
+print("RESULT qql_evals_per_s=\(evalsPerSecond) search_ms=\(String(format: "%.2f", searchMs)) facet_ms=\(f2(facetMs)) histogram_ms=\(f2(histogramMs)) events=\(eventCount)")
+print("RESULT freetext_rare_page_ms_fts=\(f2(rare.ftsPage)) freetext_rare_page_ms_scan=\(f2(rare.scanPage)) freetext_rare_count_ms_fts=\(f2(rare.ftsCount)) freetext_rare_count_ms_scan=\(f2(rare.scanCount)) freetext_common_page_ms_fts=\(f2(common.ftsPage)) freetext_common_page_ms_scan=\(f2(common.scanPage)) freetext_common_count_ms_fts=\(f2(common.ftsCount)) freetext_common_count_ms_scan=\(f2(common.scanCount))")
+print("RESULT store_insert_per_s_without_fts=\(insertBefore) store_insert_per_s_with_fts=\(insertFTS) insert_events=\(insertCount) load_1m_per_s_with_fts=\(loadRate) fts_index_mib=\(ftsBytes >> 20) store_mib=\(allBytes >> 20)")

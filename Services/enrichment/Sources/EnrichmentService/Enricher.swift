@@ -14,7 +14,8 @@ public final class Enricher {
     public private(set) var counts = Counts()
 
     public func enrich(_ e: inout Event, nowMs: Int64) {
-        if let (a, _) = assets.resolve(e.fields) {
+        // The asset the event's host name or address pointed to when the event happened.
+        if let (a, _) = assets.resolve(e.fields, at: e.eventTimeMs > 0 ? e.eventTimeMs : nowMs) {
             counts.assets += 1
             e.enriched["asset.id"] = a.id
             e.enriched["asset.name"] = a.name

@@ -21,7 +21,8 @@ public final class EnrichmentService {
     public static let defaults: [String: String] = ["assets": "", "feeds": "", "batch-size": "5000", "outbox.max-rows": "2000000"]
         .merging(RetentionPolicy.defaults) { a, _ in a }
 
-    static let migrations: [Migration] = [
+    /// The store's schema (public for bench/qql-bench, which measures this very store).
+    public static let migrations: [Migration] = [
         Migration(1, "events and assets", """
         CREATE TABLE events(id TEXT PRIMARY KEY, time_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL,
             source TEXT NOT NULL, format TEXT NOT NULL, status INTEGER NOT NULL, parse_error TEXT NOT NULL,
@@ -54,6 +55,8 @@ public final class EnrichmentService {
             last_error TEXT NOT NULL, refused INTEGER NOT NULL, refused_samples TEXT NOT NULL, etag TEXT NOT NULL,
             last_modified TEXT NOT NULL);
         """),
+        EventFullText.migration,
+        AssetStore.historyMigration,
     ]
 
     let runtime: ServiceRuntime
@@ -65,6 +68,12 @@ public final class EnrichmentService {
     var configMirror: ConfigMirror!
     var listQueries: [ListQueries] = []
     var retention: Retention!
+    /// The `seq` (FTS rowid) the next stored event gets; the loop thread owns it.
+    var nextSeq: Int64 = 1
+    /// Events stored before the full-text index existed are still being indexed.
+    var fullTextBackfilling = false
+    /// Events indexed per backfill transaction.
+    static let backfillBatch = 5000
 
     public init(runtime: ServiceRuntime) throws {
         self.runtime = runtime
@@ -90,6 +99,7 @@ public final class EnrichmentService {
         followConfigFeeds()
         try startRetention()
         try installQueries()
+        try startFullText()
         installEnrichmentRPCs()
         // `directory` is user-analytics' stream of directory users (topic `directory.changed`).
         try runtime.enableConsumer(topicPrefixes: ["events.parsed.", ConfigMirror.topicPrefix, Self.directoryStream], batchSize: try cfg.int("batch-size", default: 5000)) { [unowned self] batch in
@@ -133,6 +143,34 @@ public final class EnrichmentService {
         }
     }
 
+    /// Takes the next `seq` and, when an upgraded store still has unindexed events, indexes them
+    /// in batches on the loop (between consumer batches); until that ends, free-text searches
+    /// use the substring scan so they still see every event.
+    func startFullText() throws {
+        nextSeq = try EventFullText.nextSeq(runtime.db)
+        guard try EventFullText.pending(runtime.db) else { return }
+        fullTextBackfilling = true
+        queries?.fullTextReady = false
+        runtime.logger.info("indexing stored events for full-text search", [:])
+        runtime.every(ms: 20) { [unowned self] in
+            guard self.fullTextBackfilling else { return }
+            do {
+                let r = try EventFullText.backfill(self.runtime.db, from: self.nextSeq, limit: Self.backfillBatch)
+                self.nextSeq = r.next
+                // A short batch was the last one (the loop thread also stores new events, with seq).
+                if r.indexed < Self.backfillBatch {
+                    self.fullTextBackfilling = false
+                    self.queries?.fullTextReady = true
+                    self.runtime.logger.info("full-text index complete", [:])
+                }
+                self.runtime.count("fts.backfilled", UInt64(r.indexed))
+            } catch {
+                self.runtime.count("fts.backfill_errors")
+                self.runtime.logger.error("full-text backfill failed; retried next round", ["error": "\(error)"])
+            }
+        }
+    }
+
     /// `--assets FILE` (CSV, or JSON by extension): unreadable is a configuration error; rows
     /// that are wrong are logged and skipped so one bad line does not stop the service.
     func importAssetsAtStart(path: String) throws {
@@ -144,14 +182,8 @@ public final class EnrichmentService {
         runtime.logger.info("assets imported", ["file": path, "count": String(r.imported), "rejected": String(r.rejected)])
     }
 
-    func reloadAssets() throws { enricher.assets = AssetIndex(try AssetStore.loadAll(runtime.db)) }
+    func reloadAssets() throws { enricher.assets = AssetIndex(versions: try AssetStore.loadVersions(runtime.db)) }
     func reloadUsers() throws { enricher.users = UserIndex(try UserStore.loadAll(runtime.db)) }
-
-    /// Raw bytes are stored as TEXT when they are valid UTF-8 (searchable with QQL, LIKE)
-    /// and as a BLOB otherwise; either way they read back byte for byte.
-    static func rawValue(_ raw: [UInt8]) -> SQLValue {
-        String(validating: raw, as: UTF8.self).map { .text($0) } ?? .blob(raw)
-    }
 
     func installQueries() throws {
         let queries = try ListQueries(catalog: EventCatalog.catalog, db: runtime.db)
@@ -184,6 +216,8 @@ public final class EnrichmentService {
         let now = Clock.nowMs()
         let before = enricher.counts
         var directoryChanged = false
+        // Events stored by this batch enter the full-text index together (EventFullText).
+        var unindexed = nextSeq
         for env in batch {
             if configMirror.accept(env) { continue }
             if env.stream == Self.directoryStream {
@@ -205,17 +239,15 @@ public final class EnrichmentService {
             }
             if Self.isAgentInventory(e) { try applyAgentInventory(e, nowMs: now) }
             enricher.enrich(&e, nowMs: now)
-            let inserted = try runtime.db.run("""
-                INSERT INTO events(id, time_ms, received_ms, source, format, status, parse_error, raw, fields, original, enriched, partition, parse_status)
-                VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)
-                ON CONFLICT(id) DO UPDATE SET time_ms = excluded.time_ms, format = excluded.format, status = excluded.status,
-                    parse_error = excluded.parse_error, fields = excluded.fields, original = excluded.original,
-                    enriched = excluded.enriched, parse_status = excluded.parse_status
-                    WHERE events.parse_status = 'unparsed' AND excluded.parse_status = 'parsed'
-                """, [.text(e.id), .integer(e.eventTimeMs), .integer(e.receivedTimeMs), .text(e.source), .text(e.format),
-                      .integer(Int64(e.parseStatus.rawValue)), .text(e.parseError), Self.rawValue(e.raw),
-                      .text(JSONText.object(e.fields)), .text(JSONText.object(e.original)), .text(JSONText.object(e.enriched)),
-                      .integer(Int64(e.partition)), .text(e.parseStatus == .parsed ? "parsed" : e.parseStatus == .unparsed ? "unparsed" : "")])
+            // A reparse may replace an event stored earlier in this batch: index those first, so
+            // the update trigger finds what it removes.
+            if e.fields["event.reparsed"] != nil {
+                try EventFullText.index(runtime.db, seqs: unindexed..<nextSeq)
+                unindexed = nextSeq
+            }
+            let inserted = try EventRows.insert(e, seq: nextSeq, into: runtime.db)
+            // A replaced event keeps its seq (the update trigger re-indexes it); gaps are harmless.
+            nextSeq += 1
             // A known id replaces the stored event only when it was unparsed and is now parsed
             // (ingest.reparse); any other repeat should be impossible with reliable streams and
             // is counted so a test or an operator would see it.
@@ -224,6 +256,7 @@ public final class EnrichmentService {
             let stream = "events.enriched.\(e.partition)"
             try producer.append(stream: stream, topic: stream, payloadType: Event.typeName, payload: e.encoded())
         }
+        try EventFullText.index(runtime.db, seqs: unindexed..<nextSeq)
         // Events later in this batch were enriched with the previous replica; the next batch sees the new one.
         if directoryChanged { try reloadUsers() }
         let after = enricher.counts

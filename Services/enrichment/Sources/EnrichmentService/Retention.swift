@@ -85,12 +85,12 @@ final class Retention {
         return (pages - free) * pageSize
     }
 
-    /// Bytes of the events table and its indexes (SQLite's dbstat, aggregated per b-tree).
+    /// Bytes of the events table, its indexes and its full-text index (SQLite's dbstat, aggregated per b-tree).
     /// It walks their pages, so it is asked only when the whole store is over the limit.
     func eventsBytes() throws -> Int64 {
         try db.scalar("""
             SELECT coalesce(sum(pgsize), 0) FROM dbstat('main', 1)
-            WHERE name IN (SELECT name FROM sqlite_schema WHERE tbl_name = 'events')
+            WHERE name IN (SELECT name FROM sqlite_schema WHERE tbl_name = 'events' OR substr(tbl_name, 1, 11) = 'events_fts_')
             """)?.int64 ?? 0
     }
 
