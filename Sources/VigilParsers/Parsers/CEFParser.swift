@@ -35,10 +35,38 @@ public struct CEFParser: ContextParser {
         case .success(let e): ext = e
         }
         var r = RecordBuilder(format: name)
-        var v: [String: String] = ["cefVersion": String(version), "deviceVendor": h[1], "deviceProduct": h[2], "deviceVersion": h[3],
-                                   "deviceEventClassId": h[4], "name": h[5], "severity": h[6]]
-        v.reserveCapacity(ext.count + 7)
-        for (k, val) in ext { v[k] = val }
+        // Sized once; the keys read below are picked up in the same pass (last value wins,
+        // as in the map) instead of a hash lookup each.
+        var v = [String: String](minimumCapacity: ext.count + 7)
+        v["cefVersion"] = String(version); v["deviceVendor"] = h[1]; v["deviceProduct"] = h[2]; v["deviceVersion"] = h[3]
+        v["deviceEventClassId"] = h[4]; v["name"] = h[5]; v["severity"] = h[6]
+        var src, spt, dst, dpt, dvc, spid, bytesIn, bytesOut, suser, duser, proto, app, outcome, act, direction, dvchost,
+            rt, end, start: String?
+        for (k, val) in ext {
+            v[k] = val
+            switch k {
+            case "src": src = val
+            case "spt": spt = val
+            case "dst": dst = val
+            case "dpt": dpt = val
+            case "dvc": dvc = val
+            case "spid": spid = val
+            case "in": bytesIn = val
+            case "out": bytesOut = val
+            case "suser": suser = val
+            case "duser": duser = val
+            case "proto": proto = val
+            case "app": app = val
+            case "outcome": outcome = val
+            case "act": act = val
+            case "deviceDirection": direction = val
+            case "dvchost": dvchost = val
+            case "rt": rt = val
+            case "end": end = val
+            case "start": start = val
+            default: break
+            }
+        }
         r.vendor = v
         r.put("observer.vendor", h[1])
         r.put("observer.product", h[2])
@@ -48,24 +76,24 @@ public struct CEFParser: ContextParser {
         for (k, val) in ext {
             if let target = Self.mapping[k] { r.put(target, val) }
         }
-        r.putIP("source.ip", v["src"]); r.putNumber("source.port", v["spt"])
-        r.putIP("destination.ip", v["dst"]); r.putNumber("destination.port", v["dpt"])
-        r.putIP("observer.ip", v["dvc"])
-        r.putNumber("process.pid", v["spid"])
-        r.putNumber("source.bytes", v["in"]); r.putNumber("destination.bytes", v["out"])
-        r.put("user.name", v["suser"])
-        r.put("user.target.name", v["duser"])
-        r.put("network.transport", v["proto"].map { Net.transport(ianaNumber: $0) ?? $0.lowercased() })
-        r.put("network.protocol", v["app"]?.lowercased())
-        if let o = v["outcome"] { r.put("event.outcome", Text.outcome(o)) }
+        r.putIP("source.ip", src); r.putNumber("source.port", spt)
+        r.putIP("destination.ip", dst); r.putNumber("destination.port", dpt)
+        r.putIP("observer.ip", dvc)
+        r.putNumber("process.pid", spid)
+        r.putNumber("source.bytes", bytesIn); r.putNumber("destination.bytes", bytesOut)
+        r.put("user.name", suser)
+        r.put("user.target.name", duser)
+        r.put("network.transport", proto.map { Net.transport(ianaNumber: $0) ?? $0.lowercased() })
+        r.put("network.protocol", app?.lowercased())
+        if let o = outcome { r.put("event.outcome", Text.outcome(o)) }
         // Firewalls and IDSs put the verdict in `act` (blocked, denied, allowed…) and often
         // send no `outcome`; a record between two addresses is network activity.
-        else if let a = v["act"] { r.put("event.outcome", Text.outcome(a)) }
-        if v["src"] != nil || v["dst"] != nil { r.putIfAbsent("event.category", "network") }
-        if let d = v["deviceDirection"] { r.put("network.direction", d == "0" ? "ingress" : d == "1" ? "egress" : nil) }
+        else if let a = act { r.put("event.outcome", Text.outcome(a)) }
+        if src != nil || dst != nil { r.putIfAbsent("event.category", "network") }
+        if let d = direction { r.put("network.direction", d == "0" ? "ingress" : d == "1" ? "egress" : nil) }
         r.putIfAbsent("message", h[5])
-        r.put("host.name", v["dvchost"])
-        r.timestamp = (v["rt"] ?? v["end"] ?? v["start"]).flatMap { Timestamps.flexible($0, reference: ctx.receivedAt) }
+        r.put("host.name", dvchost)
+        r.timestamp = (rt ?? end ?? start).flatMap { Timestamps.flexible($0, reference: ctx.receivedAt) }
         ctx.header?.apply(to: &r)
         return .success(r.record)
     }
