@@ -18,6 +18,21 @@ public struct CEFParser: ContextParser {
         "sntdom": "source.user.domain", "destinationServiceName": "service.name",
     ]
 
+    /// Extension keys the parser reads beyond `mapping`.
+    enum Key: Int, CaseIterable {
+        case src, spt, dst, dpt, dvc, spid, `in`, out, suser, duser, proto, app, outcome, act, deviceDirection, dvchost, rt, end, start
+    }
+
+    static let keyCount = Key.allCases.count
+
+    /// Per extension key: its slot among `Key` and its `mapping` target (one lookup for both).
+    static let keyInfo: [String: (slot: Key?, target: String?)] = {
+        var d: [String: (slot: Key?, target: String?)] = [:]
+        for k in Key.allCases { d["\(k)"] = (k, nil) }
+        for (k, t) in mapping { d[k] = (d[k]?.slot, t) }
+        return d
+    }()
+
     func parse(_ ctx: LineContext) -> Result<ParsedRecord, ParseFailure>? {
         let line = ctx.line
         let s = ctx.body
@@ -35,37 +50,21 @@ public struct CEFParser: ContextParser {
         case .success(let e): ext = e
         }
         var r = RecordBuilder(format: name)
-        // Sized once; the keys read below are picked up in the same pass (last value wins,
-        // as in the map) instead of a hash lookup each.
+        // Sized once. The keys read below are picked up in the same pass (last value wins, as
+        // in the map) instead of a hash lookup each.
         var v = [String: String](minimumCapacity: ext.count + 7)
         v["cefVersion"] = String(version); v["deviceVendor"] = h[1]; v["deviceProduct"] = h[2]; v["deviceVersion"] = h[3]
         v["deviceEventClassId"] = h[4]; v["name"] = h[5]; v["severity"] = h[6]
-        var src, spt, dst, dpt, dvc, spid, bytesIn, bytesOut, suser, duser, proto, app, outcome, act, direction, dvchost,
-            rt, end, start: String?
+        // One hash per extension key: which of the keys read below it is (its slot) and its
+        // ECS target, if any; targets are applied in extension order after the header fields.
+        var slot = [String?](repeating: nil, count: Self.keyCount)
+        var mapped: [(String, String)] = []
+        mapped.reserveCapacity(ext.count)
         for (k, val) in ext {
             v[k] = val
-            switch k {
-            case "src": src = val
-            case "spt": spt = val
-            case "dst": dst = val
-            case "dpt": dpt = val
-            case "dvc": dvc = val
-            case "spid": spid = val
-            case "in": bytesIn = val
-            case "out": bytesOut = val
-            case "suser": suser = val
-            case "duser": duser = val
-            case "proto": proto = val
-            case "app": app = val
-            case "outcome": outcome = val
-            case "act": act = val
-            case "deviceDirection": direction = val
-            case "dvchost": dvchost = val
-            case "rt": rt = val
-            case "end": end = val
-            case "start": start = val
-            default: break
-            }
+            guard let info = Self.keyInfo[k] else { continue }
+            if let sl = info.slot { slot[sl.rawValue] = val }
+            if let t = info.target { mapped.append((t, val)) }
         }
         r.vendor = v
         r.put("observer.vendor", h[1])
@@ -73,9 +72,12 @@ public struct CEFParser: ContextParser {
         r.put("observer.version", h[3])
         r.put("event.code", h[4])
         r.put("event.severity", Self.severity(h[6]))
-        for (k, val) in ext {
-            if let target = Self.mapping[k] { r.put(target, val) }
-        }
+        for (target, val) in mapped { r.put(target, val) }
+        let src = slot[Key.src.rawValue], spt = slot[Key.spt.rawValue], dst = slot[Key.dst.rawValue], dpt = slot[Key.dpt.rawValue]
+        let dvc = slot[Key.dvc.rawValue], spid = slot[Key.spid.rawValue], bytesIn = slot[Key.in.rawValue], bytesOut = slot[Key.out.rawValue]
+        let suser = slot[Key.suser.rawValue], duser = slot[Key.duser.rawValue], proto = slot[Key.proto.rawValue], app = slot[Key.app.rawValue]
+        let outcome = slot[Key.outcome.rawValue], act = slot[Key.act.rawValue], direction = slot[Key.deviceDirection.rawValue]
+        let dvchost = slot[Key.dvchost.rawValue], rt = slot[Key.rt.rawValue], end = slot[Key.end.rawValue], start = slot[Key.start.rawValue]
         r.putIP("source.ip", src); r.putNumber("source.port", spt)
         r.putIP("destination.ip", dst); r.putNumber("destination.port", dpt)
         r.putIP("observer.ip", dvc)

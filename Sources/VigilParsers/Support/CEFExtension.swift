@@ -41,6 +41,7 @@ enum CEFExtension {
     static func parse(_ line: Line, from s: Int, to e: Int, code: String) -> Result<[(String, String)], ParseFailure> {
         let b = line.b
         var out: [(String, String)] = []
+        out.reserveCapacity(16)
         var ks = line.skipSpaces(s)
         guard ks < e else { return .success(out) }
         guard let firstEq = nextEquals(b, ks, e) else {
