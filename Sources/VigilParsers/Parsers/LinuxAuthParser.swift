@@ -42,11 +42,12 @@ struct AuthFields {
         set { values[k] = newValue }
     }
     mutating func event(_ category: String, _ action: String, _ outcome: String?, type: String? = nil) {
+        // Assigning nil only removes; skip the hash when there was nothing to remove.
+        let couldRemove = !values.isEmpty
         values["event.category"] = category
         values["event.action"] = action
-        // Assigning nil only removes; skip the hash when there can be nothing to remove.
-        if outcome != nil || !values.isEmpty { values["event.outcome"] = outcome }
-        if type != nil || !values.isEmpty { values["event.type"] = type }
+        if outcome != nil || couldRemove { values["event.outcome"] = outcome }
+        if type != nil || couldRemove { values["event.type"] = type }
     }
     mutating func source(ip: Substring?, port: Substring?) {
         if let ip {

@@ -149,7 +149,7 @@ final class ParseWorkers: @unchecked Sendable {
                         continue
                     }
                     // Take what is already queued behind it (never waiting for more), so a busy
-                    // connection is parsed in batches that can be split over two threads.
+                    // connection is parsed in batches that can be split over `parse-threads` threads.
                     jobs.removeAll(keepingCapacity: true)
                     var next: [Frame]? = first
                     while let f = next {
