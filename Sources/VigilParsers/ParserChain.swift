@@ -45,7 +45,27 @@ public struct ParserChain: Sendable {
     }
 
     public func parse(_ line: String, hint: String? = nil, receivedAt: Int64) -> Result<ParsedRecord, ParseFailure> {
-        let ctx = LineContext(line, receivedAt: receivedAt)
+        parse(LineContext(line, receivedAt: receivedAt), hint: hint)
+    }
+
+    /// Same as `parse(String(decoding: bytes, as: UTF8.self), …)`. An all-ASCII line (what
+    /// every listener mostly receives) is parsed from its bytes as they are, saving the String
+    /// and the second byte copy; anything else takes the String path, so invalid UTF-8 is
+    /// repaired exactly as before.
+    public func parse(bytes: [UInt8], hint: String? = nil, receivedAt: Int64) -> Result<ParsedRecord, ParseFailure> {
+        if Self.isASCII(bytes) { return parse(LineContext(line: Line(bytes: bytes), receivedAt: receivedAt), hint: hint) }
+        return parse(String(decoding: bytes, as: UTF8.self), hint: hint, receivedAt: receivedAt)
+    }
+
+    static func isASCII(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { buf in
+            var acc: UInt8 = 0
+            for c in buf { acc |= c }
+            return acc < 0x80
+        }
+    }
+
+    func parse(_ ctx: LineContext, hint: String?) -> Result<ParsedRecord, ParseFailure> {
         if ctx.isBlank {
             return .failure(ParseFailure(code: "input.empty", reason: "line is empty or whitespace only (\(ctx.line.count) bytes)"))
         }

@@ -59,6 +59,40 @@ final class IngestSourcesTests: XCTestCase {
         XCTAssertEqual(try stack.metrics("ingest").counters["json-tcp.lines_cut"], 1)
     }
 
+    /// Two parse workers, each splitting its batches over two threads, and two connections
+    /// sending at once: every line is stored, and each connection's lines keep their order
+    /// (a connection is served by one worker, which sends its batch's events in order).
+    func testSyslogTCPKeepsEachConnectionsOrderWithSeveralParseThreads() throws {
+        try startIngest(["--parse-workers", "2", "--parse-threads", "2"])
+        let n = 3000
+        func payload(_ conn: Int) -> [UInt8] {
+            var p: [UInt8] = []
+            for i in 0..<n {
+                p += Array("<38>Mar 10 12:00:00 web\(conn) sshd[42]: Failed password for u\(i) from 10.0.\(conn).1 port \(1000 + i) ssh2\n".utf8)
+            }
+            return p
+        }
+        let group = DispatchGroup()
+        let errors = ErrorList()
+        for conn in 0..<2 {
+            let bytes = payload(conn)
+            DispatchQueue.global().async(group: group) {
+                do { try self.sendTCP(bytes, port: self.stack.syslogPort) } catch { errors.add(error) }
+            }
+        }
+        group.wait()
+        XCTAssertTrue(errors.all.isEmpty, "\(errors.all)")
+        try stack.eventually("both connections' lines stored") { (try self.stack.sources()["syslog-tcp"]?.events ?? 0) == UInt64(2 * n) }
+        let events = try stack.events().filter { $0.source == "syslog-tcp" }
+        XCTAssertEqual(events.count, 2 * n)
+        for conn in 0..<2 {
+            let ports = events.filter { $0.fields["source.ip"] == "10.0.\(conn).1" }.compactMap { $0.fields["source.port"].flatMap { Int($0) } }
+            XCTAssertEqual(ports.count, n, "connection \(conn): every line parsed as sshd")
+            XCTAssertEqual(ports, (0..<n).map { 1000 + $0 }, "connection \(conn): lines in the order they were sent")
+        }
+        XCTAssertEqual(Set(events.map(\.id)).count, 2 * n, "event ids are unique across workers and threads")
+    }
+
     func testImportFilesThenRerunStoresNothingTwice() throws {
         try startIngest()
         let files = stack.dir + "/import"
@@ -184,4 +218,11 @@ final class IngestSourcesTests: XCTestCase {
             off += n
         }
     }
+}
+
+final class ErrorList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var errors: [Error] = []
+    func add(_ e: Error) { lock.lock(); errors.append(e); lock.unlock() }
+    var all: [Error] { lock.lock(); defer { lock.unlock() }; return errors }
 }

@@ -69,4 +69,26 @@ final class GoldenTests: XCTestCase {
             XCTFail("case \(i + 1) (\(all[i].label)):\n  " + diff.joined(separator: "\n  "))
         }
     }
+
+    /// `parse(bytes:)` (what ingest calls: an all-ASCII line is parsed from its bytes without
+    /// a String) must give exactly what `parse(String(decoding:))` gives — on every golden
+    /// case, on non-ASCII text and on invalid UTF-8 (repaired the same way).
+    func testBytesEntryPointEqualsStringEntryPoint() throws {
+        var lines = try cases().map { ($0.hint, Array($0.line.utf8)) }
+        lines.append((nil, Array("<38>Mar 10 12:00:00 web1 sshd[42]: Failed password for jürgen from 10.0.0.1 port 22 ssh2".utf8)))
+        lines.append((nil, [0x3C, 0x33, 0x38, 0x3E] + Array("Mar 10 12:00:00 web1 sshd[42]: Failed password for ".utf8) + [0xFF, 0xFE, 0x41]
+                          + Array(" from 10.0.0.1 port 22 ssh2".utf8)))
+        lines.append((nil, Array("CEF:0|V|P|1|100|name \\| x|5|src=10.0.0.1 suser=a\\=b msg=x".utf8)))
+        lines.append(("cef", [0xC3, 0x28] + Array("CEF:0|V|P|1|100|n|5|src=10.0.0.1".utf8)))
+        var compared = 0
+        for (hint, bytes) in lines {
+            let viaString = ParserChain.standard.parse(String(decoding: bytes, as: UTF8.self), hint: hint, receivedAt: received)
+            let viaBytes = ParserChain.standard.parse(bytes: bytes, hint: hint, receivedAt: received)
+            XCTAssertEqual(viaString, viaBytes, "line: \(String(decoding: bytes, as: UTF8.self))")
+            compared += 1
+        }
+        XCTAssertGreaterThan(compared, 94)
+        XCTAssertTrue(ParserChain.isASCII(Array("plain".utf8)))
+        XCTAssertFalse(ParserChain.isASCII([0x41, 0xC3, 0xA9]))
+    }
 }

@@ -10,8 +10,9 @@ import Glibc
 // Ingest benchmark: events/s committed to ingest's outbox (a) from syslog over TCP and
 // (b) from file import through the same engine as `vigil import`. Starts the real broker and
 // ingest binaries from the same build directory. Figures, not assertions. Build in release:
-//   swift build -c release --product ingest-bench --product vigil-broker --product vigil-ingest
-//   .build/release/ingest-bench [--quick]
+//   swift build -c release -j 1     (or --product ingest-bench, vigil-broker and vigil-ingest, one at a time)
+//   .build/release/ingest-bench [--quick] [--parse-threads N]
+// `--parse-threads N` is passed to vigil-ingest (threads one parse worker splits a batch over).
 // "Committed" is ingest's `accepted` counter, which grows only after the SQLite transaction
 // holding the events has committed.
 
@@ -51,8 +52,10 @@ func line(_ i: Int) -> String {
 
 let port = freePort()
 let broker = try start("vigil-broker", [])
+let parseThreads = CommandLine.arguments.firstIndex(of: "--parse-threads").flatMap { i in
+    i + 1 < CommandLine.arguments.count ? ["--parse-threads", CommandLine.arguments[i + 1]] : nil } ?? []
 let ingest = try start("vigil-ingest", ["--syslog.tcp", "127.0.0.1:\(port)", "--syslog.udp", "off", "--json.tcp", "off",
-                                        "--outbox.max-rows", "10000000"])
+                                        "--outbox.max-rows", "10000000"] + parseThreads)
 let ctx = ZContext()
 let client = try RpcClient(context: ctx, endpoint: endpoints.rpc, caller: Identity(name: "ingest-bench", role: "admin"))
 _ = try client.call(service: "ingest", method: "sys.health", timeoutMs: 20_000)
@@ -63,10 +66,23 @@ func accepted(_ client: RpcClient) -> UInt64 {
 
 var results: [(String, String)] = []
 
+/// User + system CPU seconds of a process so far (/proc/<pid>/stat, clock ticks). The
+/// machine is shared, so CPU per event is the figure to compare between commits; the rates
+/// are what the load left.
+func cpuSeconds(_ pid: Int32) -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return 0 }
+    let f = stat[stat.index(after: close)...].split(separator: " ")
+    // After "pid (comm)": state is field 3, utime 14 and stime 15 (1-based).
+    guard f.count > 13, let u = Double(f[11]), let s = Double(f[12]) else { return 0 }
+    return (u + s) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
 // 1. Syslog over TCP: one connection, newline framing, written as fast as the socket takes it.
 do {
     let n = quick ? 200_000 : 1_000_000
     let base = accepted(client)
+    let cpu0 = cpuSeconds(ingest.processIdentifier)
     // Pre-render so the sender measures ingest, not string formatting.
     let payload: [UInt8] = {
         var p: [UInt8] = []
@@ -101,8 +117,10 @@ do {
     sendDone.wait()
     let secs = Double(Clock.monotonicMs() - t0) / 1000
     let rate = Double(done - base) / secs
-    print(String(format: "syslog TCP: %d of %d events committed in %.2f s = %.0f events/s", Int(done - base), n, secs, rate))
+    let cpuUs = (cpuSeconds(ingest.processIdentifier) - cpu0) * 1e6 / Double(max(1, done - base))
+    print(String(format: "syslog TCP: %d of %d events committed in %.2f s = %.0f events/s, vigil-ingest CPU %.1f µs/event", Int(done - base), n, secs, rate, cpuUs))
     results.append(("ingest_tcp_events_per_s", String(Int(rate))))
+    results.append(("ingest_tcp_cpu_us_per_event", String(format: "%.1f", cpuUs)))
 }
 
 // 2. File import through FileImporter (the `vigil import` engine), format auto-detected per line.
@@ -114,14 +132,17 @@ do {
     for i in 0..<n { text += line(i + 7_000_000); text += "\n" }
     try text.write(toFile: path, atomically: false, encoding: .utf8)
     let importer = FileImporter(client: client, options: ImportOptions())
+    let cpu0 = cpuSeconds(ingest.processIdentifier)
     let t0 = Clock.monotonicMs()
     let r = try importer.run(paths: [path])
     let secs = Double(Clock.monotonicMs() - t0) / 1000
     let got = r.first?.accepted ?? 0
     if let e = r.first?.error { print("import error: \(e)") }
     let rate = Double(got) / secs
-    print(String(format: "file import: %d of %d events committed in %.2f s = %.0f events/s (%d unparsed)", got, n, secs, rate, r.first?.unparsed ?? 0))
+    let cpuUs = (cpuSeconds(ingest.processIdentifier) - cpu0) * 1e6 / Double(max(1, got))
+    print(String(format: "file import: %d of %d events committed in %.2f s = %.0f events/s (%d unparsed), vigil-ingest CPU %.1f µs/event", got, n, secs, rate, r.first?.unparsed ?? 0, cpuUs))
     results.append(("ingest_import_events_per_s", String(Int(rate))))
+    results.append(("ingest_import_cpu_us_per_event", String(format: "%.1f", cpuUs)))
 }
 
 client.close()

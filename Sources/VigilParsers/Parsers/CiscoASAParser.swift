@@ -6,15 +6,18 @@ public struct CiscoASAParser: ContextParser {
     public func parse(_ line: String) -> Result<ParsedRecord, ParseFailure>? { parseLine(line, receivedAt: LineContext.now()) }
     public func parse(_ line: String, receivedAt: Int64) -> Result<ParsedRecord, ParseFailure>? { parseLine(line, receivedAt: receivedAt) }
 
+    // Markers built once (an array per test was an allocation for every line sniffed here).
+    static let asa = Array(ascii: "%ASA-"), ftd = Array(ascii: "%FTD-"), pix = Array(ascii: "%PIX-")
+
     func parse(_ ctx: LineContext) -> Result<ParsedRecord, ParseFailure>? {
         let line = ctx.line
         var s = ctx.body
         // Some relays put text before the tag; look a little further than the body start.
         if line.at(s) != 0x25 {
-            guard let p = line.find(Array(ascii: "%ASA-"), from: s, to: min(line.count, s + 64)) ?? line.find(Array(ascii: "%FTD-"), from: s, to: min(line.count, s + 64)) else { return nil }
+            guard let p = line.find(Self.asa, from: s, to: min(line.count, s + 64)) ?? line.find(Self.ftd, from: s, to: min(line.count, s + 64)) else { return nil }
             s = p
         }
-        guard line.hasPrefix(Array(ascii: "%ASA-"), at: s) || line.hasPrefix(Array(ascii: "%FTD-"), at: s) || line.hasPrefix(Array(ascii: "%PIX-"), at: s) else { return nil }
+        guard line.hasPrefix(Self.asa, at: s) || line.hasPrefix(Self.ftd, at: s) || line.hasPrefix(Self.pix, at: s) else { return nil }
         guard let sev = line.at(s + 5), sev >= 0x30, sev <= 0x37, line.at(s + 6) == 0x2D,
               let id = parseDecimal(line.b, (s + 7)..<(s + 13)), line.at(s + 13) == 0x3A else {
             return .failure(ParseFailure(code: "asa.header", reason: "expected '%ASA-<severity 0-7>-<6-digit message id>:' at offset \(s), found '\(line.str(s..<min(line.count, s + 14)))'"))

@@ -7,10 +7,14 @@ public struct FortiGateParser: ContextParser {
 
     /// Sniff within the first 256 bytes: FortiOS lines start with date= or logver=, or
     /// carry logid= and devid= early.
+    // Markers built once: an array per test was an allocation for every line sniffed here.
+    static let dateMarker = Array(ascii: "date="), logverMarker = Array(ascii: "logver="),
+               logidMarker = Array(ascii: "logid="), devidMarker = Array(ascii: "devid=")
+
     static func detect(_ line: Line, _ s: Int) -> Bool {
-        if line.hasPrefix(Array(ascii: "date="), at: s) || line.hasPrefix(Array(ascii: "logver="), at: s) { return true }
+        if line.hasPrefix(dateMarker, at: s) || line.hasPrefix(logverMarker, at: s) { return true }
         let limit = min(line.count, s + 256)
-        return line.find(Array(ascii: "logid="), from: s, to: limit) != nil && line.find(Array(ascii: "devid="), from: s, to: limit) != nil
+        return line.find(logidMarker, from: s, to: limit) != nil && line.find(devidMarker, from: s, to: limit) != nil
     }
 
     static let mapping: [String: String] = [

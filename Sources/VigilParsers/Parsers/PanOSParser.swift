@@ -16,11 +16,13 @@ public struct PanOSParser: ContextParser {
                                   "future_use4", "contenttype", "pcap_id", "filedigest", "cloud", "url_idx", "user_agent", "filetype",
                                   "xff", "referer", "sender", "subject", "recipient", "reportid"]
 
+    static let trafficMarker = Array(ascii: "TRAFFIC,"), threatMarker = Array(ascii: "THREAT,")
+
     /// Sniff: "<digit>,yyyy/mm/dd hh:mm:ss,<serial>,TRAFFIC|THREAT,".
     static func detect(_ line: Line, _ s: Int) -> Bool {
         guard let c = line.at(s), isDigit(c), line.at(s + 1) == 0x2C, line.at(s + 6) == 0x2F else { return false }
         guard let serialEnd = line.find(0x2C, from: s + 22, to: s + 60) else { return false }
-        return line.hasPrefix(Array(ascii: "TRAFFIC,"), at: serialEnd + 1) || line.hasPrefix(Array(ascii: "THREAT,"), at: serialEnd + 1)
+        return line.hasPrefix(Self.trafficMarker, at: serialEnd + 1) || line.hasPrefix(Self.threatMarker, at: serialEnd + 1)
     }
 
     func parse(_ ctx: LineContext) -> Result<ParsedRecord, ParseFailure>? {

@@ -27,15 +27,20 @@ enum GenericSyslog {
         r.putNumber("process.pid", h.procid)
         r.put("log.syslog.msgid", h.msgid)
         if let v = h.version { r.fields["log.syslog.version"] = String(v) }
+        // Sized once (growing from empty rehashed every key several times); a nil value is
+        // only assigned when structured data could hold that key to remove.
         var v = h.structuredData
+        v.reserveCapacity(v.count + 10)
+        let removable = !v.isEmpty
+        func set(_ k: String, _ x: String?) { if x != nil || removable { v[k] = x } }
         if let p = h.pri {
             v["pri"] = String(p); v["facility"] = String(p / 8); v["severity"] = String(p % 8)
         }
-        v["timestamp"] = h.timestampText
-        v["hostname"] = h.hostname
-        v["appname"] = h.appname
-        v["procid"] = h.procid
-        v["msgid"] = h.msgid
+        set("timestamp", h.timestampText)
+        set("hostname", h.hostname)
+        set("appname", h.appname)
+        set("procid", h.procid)
+        set("msgid", h.msgid)
         v["msg"] = msg
         r.vendor = v
         return r

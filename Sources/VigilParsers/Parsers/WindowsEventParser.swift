@@ -18,10 +18,12 @@ public struct WindowsEventParser: ContextParser {
         }
     }
 
+    static let eventIDMarker = Array(ascii: "\"EventID\""), winlogMarker = Array(ascii: "\"winlog\"")
+
     /// Cheap pre-check so a broken generic JSON line is not reported as a Windows failure.
     private func looksWindows(_ line: Line, _ start: Int) -> Bool {
-        line.find(Array(ascii: "\"EventID\""), from: start, to: start + 4096) != nil
-            || line.find(Array(ascii: "\"winlog\""), from: start, to: start + 4096) != nil
+        line.find(Self.eventIDMarker, from: start, to: start + 4096) != nil
+            || line.find(Self.winlogMarker, from: start, to: start + 4096) != nil
     }
 
     func parse(json v: JSONValue, header: SyslogHeader?) -> Result<ParsedRecord, ParseFailure>? {

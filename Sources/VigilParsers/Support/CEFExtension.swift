@@ -41,6 +41,7 @@ enum CEFExtension {
     static func parse(_ line: Line, from s: Int, to e: Int, code: String) -> Result<[(String, String)], ParseFailure> {
         let b = line.b
         var out: [(String, String)] = []
+        out.reserveCapacity(16)
         var ks = line.skipSpaces(s)
         guard ks < e else { return .success(out) }
         guard let firstEq = nextEquals(b, ks, e) else {
@@ -79,10 +80,22 @@ enum PipeHeader {
     /// Returns the unescaped fields and the offset just after the last consumed pipe.
     static func split(_ line: Line, from s: Int, fields count: Int) -> (fields: [String], rest: Int) {
         var fields: [String] = []
+        fields.reserveCapacity(count)
         var cur: [UInt8] = []
         var i = s
         let b = line.b
         while i < b.count, fields.count < count {
+            // Fast path: a field without escapes is decoded straight from the line.
+            var j = i
+            while j < b.count, b[j] != 0x7C, b[j] != 0x5C { j += 1 }
+            if j < b.count, b[j] == 0x7C, cur.isEmpty {
+                fields.append(String(decoding: b[i..<j], as: UTF8.self))
+                i = j + 1
+                continue
+            }
+            cur.append(contentsOf: b[i..<j])
+            i = j
+            guard i < b.count else { break }
             let c = b[i]
             if c == 0x5C, i + 1 < b.count, b[i + 1] == 0x7C || b[i + 1] == 0x5C {
                 cur.append(b[i + 1]); i += 2; continue

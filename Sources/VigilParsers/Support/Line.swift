@@ -81,7 +81,12 @@ func parseDecimal(_ b: [UInt8], _ r: Range<Int>) -> Int? {
 extension String {
     /// Decimal value of an all-digit string (≤ 18 digits), else nil.
     var decimalValue: Int? {
-        let u = Array(utf8)
-        return parseDecimal(u, 0..<u.count)
+        // Straight over the UTF-8 view: no temporary array per number.
+        var v = 0, k = 0
+        for c in utf8 {
+            guard isDigit(c), k < 18 else { return nil }
+            v = v * 10 + Int(c - 0x30); k += 1
+        }
+        return k == 0 ? nil : v
     }
 }

@@ -64,7 +64,12 @@ final class CollectionRegistry: @unchecked Sendable {
     /// What to do with a line from `sender` ("ip:port", "[v6]:port" or a bare address).
     /// Counts the line against the collector (and the refusal) as a side effect.
     func decide(sender: String, transport: String, nowMs: Int64) -> Decision {
-        let ip = Self.host(of: sender)
+        decide(host: Self.host(of: sender), transport: transport, nowMs: nowMs)
+    }
+
+    /// Same, for a sender already reduced to its address by `host(of:)` (the parse workers
+    /// keep it per connection instead of splitting every line's sender again).
+    func decide(host ip: String, transport: String, nowMs: Int64) -> Decision {
         lock.lock(); defer { lock.unlock() }
         let d = decideLocked(ip)
         switch d {

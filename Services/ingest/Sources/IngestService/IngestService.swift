@@ -20,12 +20,13 @@ public final class IngestService {
         ("max-line-bytes", "longest accepted line; longer lines are cut (default 262144)"),
         ("batch-size", "events per SQLite transaction (default 5000)"),
         ("parse-workers", "threads that parse and encode received lines off the ingest loop (default 1)"),
+        ("parse-threads", "threads one parse worker splits a batch of queued lines over, order kept (default 1, at most the cores)"),
         ("outbox.max-rows", "unacknowledged events kept before refusing input (default 2000000)"),
     ]
     public static let defaults: [String: String] = [
         "syslog.udp": "127.0.0.1:5514", "syslog.tcp": "127.0.0.1:5514", "json.tcp": "127.0.0.1:5515",
         "udp.receive-buffer": "8388608", "max-line-bytes": "262144",
-        "batch-size": "5000", "parse-workers": "1", "outbox.max-rows": "2000000",
+        "batch-size": "5000", "parse-workers": "1", "parse-threads": "1", "outbox.max-rows": "2000000",
     ]
 
     static let migrations: [Migration] = [
@@ -74,6 +75,7 @@ public final class IngestService {
         try events.setHighWaterMarks(send: 50_000, receive: 50_000)
         try events.bind(ParseWorkers.eventsEndpoint)
         workers = try ParseWorkers(context: runtime.context, count: try cfg.int("parse-workers", default: 1),
+                                   threads: min(max(1, try cfg.int("parse-threads", default: 1)), ProcessInfo.processInfo.activeProcessorCount),
                                    partitions: cfg.partitions, hints: Self.sourceHints, registry: registry,
                                    logger: runtime.logger)
         listeners = Listeners(context: runtime.context, logger: runtime.logger, endpoints: workers.endpoints,

@@ -80,9 +80,10 @@ final class ListenerStats: @unchecked Sendable {
 }
 
 /// Network listener threads: one for the UDP socket, one accepting per TCP port and one per
-/// TCP connection. Each pushes frames [source, sender, bytes] to the parse workers' inproc
-/// PULL sockets, round-robin (each thread owns its PUSH socket). They stop when `ShutdownSignal`/`stop` is
-/// set (socket timeouts of 200 ms).
+/// TCP connection. Each pushes frames [source, sender, bytes] to ONE parse worker's inproc
+/// PULL socket (each thread owns its PUSH socket; threads are spread over the workers in
+/// turn): one worker per connection keeps its lines in order even with several workers.
+/// They stop when `ShutdownSignal`/`stop` is set (socket timeouts of 200 ms).
 final class Listeners: @unchecked Sendable {
     let context: ZContext
     /// The parse workers' PULL endpoints.
@@ -91,6 +92,15 @@ final class Listeners: @unchecked Sendable {
     let maxLineBytes: Int
     let stats = ListenerStats()
     private let stopFlag = StopFlag()
+    private let assignLock = NSLock()
+    private var assigned = 0
+
+    /// The worker endpoint for the next listener thread or connection (in turn).
+    func nextEndpoint() -> String {
+        assignLock.lock(); defer { assignLock.unlock() }
+        assigned += 1
+        return endpoints[(assigned - 1) % endpoints.count]
+    }
     /// Inode of the UDP socket, to find its kernel drop counter in /proc/net/udp.
     private(set) var udpInode: UInt64?
 
@@ -112,11 +122,11 @@ final class Listeners: @unchecked Sendable {
         Sockets.setReceiveTimeout(fd, ms: 200)
         var st = stat()
         if fstat(fd, &st) == 0 { udpInode = UInt64(st.st_ino) }
-        let ctx = context, stop = stopFlag, log = logger, stats = stats, endpoints = endpoints
+        let ctx = context, stop = stopFlag, log = logger, stats = stats, endpoint = nextEndpoint()
         Thread.detachNewThread {
             guard let push = try? ZSocket(ctx, .push) else { return }
             try? push.setHighWaterMarks(send: 1_000_000, receive: 1_000_000)
-            for e in endpoints { try? push.connect(e) }
+            try? push.connect(endpoint)
             var buf = [UInt8](repeating: 0, count: 65_536)
             let source = Array("syslog-udp".utf8)
             while !stop.isSet {
@@ -173,7 +183,7 @@ final class Listeners: @unchecked Sendable {
         guard let push = try? ZSocket(context, .push) else { return }
         defer { push.close() }
         try? push.setHighWaterMarks(send: 1_000_000, receive: 1_000_000)
-        for e in endpoints { try? push.connect(e) }
+        try? push.connect(nextEndpoint())
         let src = Array(source.utf8), sender = Array(peer.utf8)
         var framer = LineFramer(maxLineBytes: maxLineBytes, octetCounting: octetCounting)
         var buf = [UInt8](repeating: 0, count: 65_536)

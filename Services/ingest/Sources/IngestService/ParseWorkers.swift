@@ -23,10 +23,9 @@ struct EventBuilder {
         e.source = source
         e.sender = sender
         e.raw = raw
-        // Invalid UTF-8 is decoded with replacement characters so the line still parses;
-        // the raw bytes are kept unchanged.
-        let line = String(decoding: raw, as: UTF8.self)
-        switch parsers.parse(line, hint: hint, receivedAt: now) {
+        // Invalid UTF-8 is decoded with replacement characters so the line still parses
+        // (ParserChain.parse(bytes:)); the raw bytes are kept unchanged.
+        switch parsers.parse(bytes: raw, hint: hint, receivedAt: now) {
         case .success(let p):
             e.parseStatus = .parsed
             e.format = p.format
@@ -104,7 +103,7 @@ final class ParseWorkers: @unchecked Sendable {
     var endpoints: [String] { (0..<count).map(Self.linesEndpoint) }
 
     /// Starts `count` workers; returns when their sockets are bound.
-    init(context: ZContext, count: Int, partitions: Int, hints: [String: String], registry: CollectionRegistry,
+    init(context: ZContext, count: Int, threads: Int = 1, partitions: Int, hints: [String: String], registry: CollectionRegistry,
          logger: Logger) throws {
         self.count = max(1, count)
         let ready = DispatchSemaphore(value: 0)
@@ -129,8 +128,13 @@ final class ParseWorkers: @unchecked Sendable {
                 }
                 ready.signal()
                 defer { pull.close(); push.close() }
-                var builder = EventBuilder(partitions: partitions)
+                // One builder per chunk of a fanned-out batch (each has its own id generator).
+                var builders = (0..<max(1, threads)).map { _ in EventBuilder(partitions: partitions) }
                 var lastSource: [UInt8] = [], sourceName = "", hint: String?
+                // A TCP connection sends many lines from one sender: decode and split it once.
+                var lastSender: [UInt8] = [], sender = "", senderHost = ""
+                var jobs: [Job] = []
+                jobs.reserveCapacity(Self.maxBatch)
                 while true {
                     let stop = isStopping
                     // After stop: take what is queued without waiting, then exit.
@@ -140,27 +144,74 @@ final class ParseWorkers: @unchecked Sendable {
                         usleep(1000)
                         continue
                     }
-                    guard let f = received else {
+                    guard let first = received else {
                         if stop { return }
                         continue
                     }
-                    guard f.count == 3 else { logger.warning("malformed line message dropped"); continue }
-                    if f[0] != lastSource {
-                        lastSource = f[0]; sourceName = f[0].utf8String; hint = hints[sourceName]
+                    // Take what is already queued behind it (never waiting for more), so a busy
+                    // connection is parsed in batches that can be split over `parse-threads` threads.
+                    jobs.removeAll(keepingCapacity: true)
+                    var next: [Frame]? = first
+                    while let f = next {
+                        if f.count != 3 { logger.warning("malformed line message dropped") } else {
+                            if f[0] != lastSource {
+                                lastSource = f[0]; sourceName = f[0].utf8String; hint = hints[sourceName]
+                            }
+                            if f[1] != lastSender {
+                                lastSender = f[1]; sender = f[1].utf8String; senderHost = CollectionRegistry.host(of: sender)
+                            }
+                            let now = Clock.nowMs()
+                            // A refused line (its configured source or collector stopped) is counted by the registry.
+                            if case .accept(let attribution) = registry.decide(host: senderHost, transport: sourceName, nowMs: now) {
+                                jobs.append(Job(raw: f[2], source: sourceName, sender: sender, hint: hint, now: now, attribution: attribution))
+                            }
+                        }
+                        next = jobs.count < Self.maxBatch ? ((try? pull.receive(dontWait: true)) ?? nil) : nil
                     }
-                    let now = Clock.nowMs()
-                    let sender = f[1].utf8String
-                    // A refused line (its configured source or collector stopped) is counted by the registry.
-                    guard case .accept(let attribution) = registry.decide(sender: sender, transport: sourceName, nowMs: now) else { continue }
-                    var e = builder.makeEvent(raw: f[2], source: sourceName, sender: sender, now: now, hint: hint)
-                    if let a = attribution { CollectionRegistry.attribute(&e, a) }
-                    builder.partition(&e)
-                    _ = try? push.send(BuiltEvent.frames(e, payload: e.encoded()))
+                    if jobs.isEmpty { continue }
+                    // Built in parallel chunks (each writes only its own slots), sent in order:
+                    // the order of every connection's lines is kept.
+                    let out = Self.build(jobs, builders: &builders)
+                    for frames in out { _ = try? push.send(frames) }
                 }
             }
         }
         for _ in 0..<self.count { ready.wait() }
         if let e = failure.error { stop(); throw e }
+    }
+
+    /// A worker splits a batch over its `threads` builders; batches smaller than this stay on
+    /// the worker's own thread (a hand-off costs more than parsing a few lines).
+    static let fanoutMinimum = 64
+    static let maxBatch = 1024
+
+    /// One accepted line waiting to be built.
+    struct Job: Sendable {
+        var raw: [UInt8], source: String, sender: String, hint: String?, now: Int64
+        var attribution: CollectionRegistry.Attribution?
+    }
+
+    /// Builds, partitions and encodes the jobs; result i belongs to job i.
+    static func build(_ jobs: [Job], builders: inout [EventBuilder]) -> [[Frame]] {
+        let n = jobs.count
+        var out = [[Frame]](repeating: [], count: n)
+        let k = n >= fanoutMinimum ? builders.count : 1
+        out.withUnsafeMutableBufferPointer { obuf in
+            builders.withUnsafeMutableBufferPointer { bbuf in
+                let shared = WorkerChunks(frames: obuf, builders: bbuf)
+                let work: @Sendable (Int) -> Void = { c in
+                    for i in (n * c / k)..<(n * (c + 1) / k) {
+                        let j = jobs[i]
+                        var e = shared.builders[c].makeEvent(raw: j.raw, source: j.source, sender: j.sender, now: j.now, hint: j.hint)
+                        if let a = j.attribution { CollectionRegistry.attribute(&e, a) }
+                        shared.builders[c].partition(&e)
+                        shared.frames[i] = BuiltEvent.frames(e, payload: e.encoded())
+                    }
+                }
+                if k == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: k, execute: work) }
+            }
+        }
+        return out
     }
 
     private var isStopping: Bool { stopLock.lock(); defer { stopLock.unlock() }; return stopping }
@@ -176,4 +227,11 @@ final class ErrorBox: @unchecked Sendable {
     private var value: Error?
     func set(_ e: Error) { lock.lock(); if value == nil { value = e }; lock.unlock() }
     var error: Error? { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+/// The buffers `ParseWorkers.build` fills in parallel: each chunk touches only its own index
+/// range and its own builder, which is what makes sharing them across threads sound.
+private struct WorkerChunks: @unchecked Sendable {
+    let frames: UnsafeMutableBufferPointer<[Frame]>
+    let builders: UnsafeMutableBufferPointer<EventBuilder>
 }
