@@ -31,7 +31,7 @@ final class CompiledRule {
         if let r = requirements[i], !r.holds(record) { return false }
         switch conditions[i] {
         case .qql(let q): return (try? q.matches(record, context: context)) == true
-        case .predicate(let p): return p.matches(record.event)
+        case .predicate(let p): return p.bound?.matches(record.event) ?? p.matches(record.event)
         }
     }
 

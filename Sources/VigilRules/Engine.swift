@@ -46,7 +46,15 @@ public struct StateChange: Sendable, Equatable {
 public final class DetectionEngine {
     public let options: EngineOptions
     public var specialObjects: any SpecialObjectProvider = StaticSpecialObjects()
-    public private(set) var counters: [String: UInt64] = [:]
+    /// Counters by name; the per-event ones are plain integers (a dictionary update per event and
+    /// per evaluated rule showed in profiles) merged in here.
+    public var counters: [String: UInt64] {
+        var c = otherCounters
+        if events > 0 { for (k, v) in [("events", events), ("candidates", candidatesSeen), ("evaluated", evaluated), ("signals", signalsOut)] { c[k, default: 0] &+= v } }
+        return c
+    }
+    private var otherCounters: [String: UInt64] = [:]
+    private var events: UInt64 = 0, candidatesSeen: UInt64 = 0, evaluated: UInt64 = 0, signalsOut: UInt64 = 0
 
     private var slots: [CompiledRule?] = []
     private var slotById: [String: Int] = [:]
@@ -55,6 +63,8 @@ public final class DetectionEngine {
     private var prefilter = LiteralPrefilter([])
     private var indexStale = false
     private var seen: [Int] = []
+    /// Per-event scratch, kept to avoid an allocation per event.
+    private var candidates: [Int] = []
     private var stamp = 0
     private var touch: Int64 = 0
     private var dirty: [Int: Set<String>] = [:]
@@ -74,7 +84,7 @@ public final class DetectionEngine {
     public var activeRuleCount: Int { slots.reduce(0) { $0 + ($1?.active == true ? 1 : 0) } }
     public func rule(id: String) -> Rule? { slotById[id].flatMap { slots[$0]?.rule } }
 
-    func count(_ k: String, _ n: UInt64 = 1) { counters[k, default: 0] &+= n }
+    func count(_ k: String, _ n: UInt64 = 1) { otherCounters[k, default: 0] &+= n }
 
     // MARK: rules
 
@@ -122,7 +132,7 @@ public final class DetectionEngine {
     /// Evaluates one event against the rules that could match it; returns what fired.
     public func process(_ e: Event, nowMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) -> [RuleHit] {
         if indexStale { reindex() }
-        count("events")
+        events &+= 1
         let t = e.eventTimeMs != 0 ? e.eventTimeMs : e.receivedTimeMs
         lastEventWallMs = nowMs
         let late = t < watermark
@@ -130,15 +140,15 @@ public final class DetectionEngine {
         let record = EventRecord(e)
         let context = QueryContext(nowMillis: nowMs, specialObjects: specialObjects)
         stamp &+= 1
-        var candidates: [Int] = []
+        candidates.removeAll(keepingCapacity: true)
         index.candidates(e, record, stamp: stamp, seen: &seen, into: &candidates)
-        count("candidates", UInt64(candidates.count))
+        candidatesSeen &+= UInt64(candidates.count)
         if !candidates.isEmpty { prefilter.scan(e, stamp: stamp) }
         var out: [RuleHit] = []
         for slot in candidates {
             guard prefilter.passes(slot, stamp: stamp) else { continue }
             guard let r = slots[slot] else { continue }
-            count("evaluated")
+            evaluated &+= 1
             if case .match = r.rule.detection {
                 if r.matches(0, record, context) { matchRule(slot, r, e, t, record, &out) }
                 continue
@@ -151,7 +161,7 @@ public final class DetectionEngine {
             correlate(slot, r, e, t, record, context, &out)
         }
         if hasAbsence && watermark >= lastExpiryWatermark &+ 1000 { out += expireAbsences(upTo: watermark) }
-        count("signals", UInt64(out.count))
+        signalsOut &+= UInt64(out.count)
         return out
     }
 

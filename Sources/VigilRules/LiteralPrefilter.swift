@@ -7,41 +7,89 @@ import VigilWire
 final class LiteralPrefilter {
     struct Atom: Hashable { var fields: [String]; var needle: [UInt8] }
 
+    /// One field list's needles: guard atoms (→ rule slots) and literal tests (→ ids in `results`),
+    /// flattened so a hit costs no retain: needle i's slots are slotIds[slotStart[i]..<slotStart[i+1]].
     private final class FieldScanner {
         let fields: [String]
         let automaton: AhoCorasick
-        /// Needle id → slots guarded by it.
-        let slots: [[Int]]
-        init(fields: [String], automaton: AhoCorasick, slots: [[Int]]) { self.fields = fields; self.automaton = automaton; self.slots = slots }
+        let needleLen: [Int32]
+        let slotStart: [Int32], slotIds: [Int32]
+        let litStart: [Int32], litIds: [Int32], litOps: [LiteralKey.Op]
+        init(fields: [String], needles: [([UInt8], Use)]) {
+            self.fields = fields
+            automaton = AhoCorasick(needles.map(\.0))
+            needleLen = needles.map { Int32($0.0.count) }
+            var ss: [Int32] = [], si: [Int32] = [], ls: [Int32] = [], li: [Int32] = [], lo: [LiteralKey.Op] = []
+            for (_, u) in needles {
+                ss.append(Int32(si.count)); si += u.slots.map { Int32($0) }
+                ls.append(Int32(li.count)); li += u.literals.map(\.0); lo += u.literals.map(\.1)
+            }
+            ss.append(Int32(si.count)); ls.append(Int32(li.count))
+            slotStart = ss; slotIds = si; litStart = ls; litIds = li; litOps = lo
+        }
     }
+    struct Use { var slots: [Int] = []; var literals: [(Int32, LiteralKey.Op)] = [] }
     private var scanners: [FieldScanner] = []
     /// Field name → scanners that read it (as their first name or an alias).
     private var byName: [String: [Int]] = [:]
-    /// Slot → has a guard (rules without one are always candidates).
-    private(set) var guarded: [Bool]
-    private var passed: [Int]
+    /// Slot → has a guard (rules without one are always candidates); slot → stamp of the last event
+    /// whose scan found one of its guard literals. Raw memory: read for every candidate rule.
+    private let guarded: UnsafeMutablePointer<Bool>
+    private let passed: UnsafeMutablePointer<Int>
+    private let slotCount: Int
+    /// Every literal test of every active predicate rule, decided by the scan (see BoundPredicate).
+    let results: LiteralResults
+    private(set) var literalCount = 0
 
     init(_ rules: [CompiledRule?]) {
-        guarded = Array(repeating: false, count: rules.count)
-        passed = Array(repeating: 0, count: rules.count)
-        var byField: [[String]: [[UInt8]: [Int]]] = [:]
+        slotCount = rules.count
+        guarded = .allocate(capacity: max(rules.count, 1))
+        guarded.initialize(repeating: false, count: max(rules.count, 1))
+        passed = .allocate(capacity: max(rules.count, 1))
+        passed.initialize(repeating: 0, count: max(rules.count, 1))
+        var byField: [[String]: [[UInt8]: Use]] = [:]
         for (slot, r) in rules.enumerated() {
             guard let r, r.active, case .match = r.rule.detection, r.conditions.count == 1,
                   case .predicate(let p) = r.conditions[0], let atoms = Self.guardAtoms(p.predicate) else { continue }
             guarded[slot] = true
-            for a in atoms { byField[a.fields, default: [:]][a.needle, default: []].append(slot) }
+            for a in atoms { byField[a.fields, default: [:]][a.needle, default: Use()].slots.append(slot) }
+        }
+        // Literal tests, shared across rules: each distinct (fields, op, needle) gets one id.
+        var ids: [LiteralKey: Int32] = [:]
+        var keys: [LiteralKey] = []
+        for r in rules {
+            guard let r else { continue }
+            for case .predicate(let p) in r.conditions {
+                guard r.active else { p.bound = nil; continue }
+                keys.removeAll(keepingCapacity: true)
+                BoundPredicate.literalKeys(p.root, into: &keys)
+                for k in keys where ids[k] == nil {
+                    let id = Int32(ids.count)
+                    ids[k] = id
+                    byField[k.fields, default: [:]][k.needle, default: Use()].literals.append((id, k.op))
+                }
+            }
+        }
+        literalCount = ids.count
+        results = LiteralResults(literals: ids.count)
+        for r in rules {
+            guard let r, r.active else { continue }
+            for case .predicate(let p) in r.conditions { p.bound = BoundPredicate(p.root, results: results) { ids[$0] } }
         }
         for (fields, needles) in byField.sorted(by: { $0.key.joined(separator: "|") < $1.key.joined(separator: "|") }) {
-            let list = Array(needles)
             for f in fields { byName[f, default: []].append(scanners.count) }
-            scanners.append(FieldScanner(fields: fields, automaton: AhoCorasick(list.map(\.key)), slots: list.map(\.value)))
+            scanners.append(FieldScanner(fields: fields, needles: needles.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { ($0.key, $0.value) }))
         }
     }
 
-    /// Marks the guarded rules whose literals occur in this event; `passes` answers for one slot.
+    deinit { guarded.deallocate(); passed.deallocate() }
+
+    /// Marks the guarded rules whose literals occur in this event and decides every literal test;
+    /// `passes` answers for one slot, bound predicates read `results`.
     /// Walks the event's own fields (tens) rather than every scanner (hundreds): a scanner runs
     /// on the value its field list resolves to — the first of its names present, vendor fields first.
     func scan(_ e: Event, stamp: Int) {
+        results.words[0] = stamp
         for (name, v) in e.original { run(name, v, e, stamp, vendor: true) }
         for (name, v) in e.fields where e.original[name] == nil { run(name, v, e, stamp, vendor: false) }
     }
@@ -58,11 +106,40 @@ final class LiteralPrefilter {
                 if !vendor && e.original[name] != nil { continue }
             }
             hits.removeAll(keepingCapacity: true)
-            s.automaton.scan(v, into: &hits)
-            for id in hits { for slot in s.slots[Int(id)] { passed[slot] = stamp } }
+            ends.removeAll(keepingCapacity: true)
+            s.automaton.scan(v, into: &hits, ends: &ends)
+            if hits.isEmpty { continue }
+            let length = Int32(v.utf8.count)
+            s.needleLen.withUnsafeBufferPointer { nl in
+            s.slotStart.withUnsafeBufferPointer { ss in
+            s.slotIds.withUnsafeBufferPointer { si in
+            s.litStart.withUnsafeBufferPointer { ls in
+            s.litIds.withUnsafeBufferPointer { li in
+            s.litOps.withUnsafeBufferPointer { lo in
+                for (k, id) in hits.enumerated() {
+                    let n = Int(id)
+                    var j = Int(ss[n])
+                    while j < Int(ss[n + 1]) { passed[Int(si[j])] = stamp; j += 1 }
+                    // The needle ends at `end` (inclusive); where it starts decides the anchored ops.
+                    let end = ends[k], len = nl[n]
+                    j = Int(ls[n])
+                    while j < Int(ls[n + 1]) {
+                        let holds: Bool
+                        switch lo[j] {
+                        case .contains: holds = true
+                        case .startswith: holds = end + 1 == len
+                        case .endswith: holds = end + 1 == length
+                        case .equals: holds = end + 1 == length && len == length
+                        }
+                        if holds { results.set(li[j]) }
+                        j += 1
+                    }
+                }
+            }}}}}}
         }
     }
     private var hits: [Int32] = []
+    private var ends: [Int32] = []
 
     @inline(__always) func passes(_ slot: Int, stamp: Int) -> Bool { !guarded[slot] || passed[slot] == stamp }
 
@@ -226,6 +303,12 @@ final class AhoCorasick {
 
     /// Appends the id of every needle occurring in `s` (an id once per occurrence).
     func scan(_ s: String, into hits: inout [Int32]) {
+        var ends: [Int32] = []
+        scan(s, into: &hits, ends: &ends)
+    }
+
+    /// Also appends, per hit, the byte offset where that occurrence ends (inclusive).
+    func scan(_ s: String, into hits: inout [Int32], ends: inout [Int32]) {
         let body: (UnsafeBufferPointer<UInt8>) -> Void = { buf in
             self.edgeStart.withUnsafeBufferPointer { es in
             self.edgeByte.withUnsafeBufferPointer { eb in
@@ -234,7 +317,7 @@ final class AhoCorasick {
             self.root.withUnsafeBufferPointer { rt in
             self.outStart.withUnsafeBufferPointer { os in
             self.outIds.withUnsafeBufferPointer { oi in
-                var st: Int32 = 0
+                var st: Int32 = 0, pos: Int32 = 0
                 for raw in buf {
                     let c = raw >= 65 && raw <= 90 ? raw + 32 : raw
                     while true {
@@ -248,8 +331,9 @@ final class AhoCorasick {
                     if st != 0 {
                         var o = Int(os[Int(st)])
                         let oe = Int(os[Int(st) + 1])
-                        while o < oe { hits.append(oi[o]); o += 1 }
+                        while o < oe { hits.append(oi[o]); ends.append(pos); o += 1 }
                     }
+                    pos += 1
                 }
             }}}}}}}
         }
