@@ -149,8 +149,8 @@ public final class DetectionEngine {
             guard prefilter.passes(slot, stamp: stamp) else { continue }
             guard let r = slots[slot] else { continue }
             evaluated &+= 1
-            if case .match = r.rule.detection {
-                if r.matches(0, record, context) { matchRule(slot, r, e, t, record, &out) }
+            if r.isMatch {
+                if r.matches(0, record, context, indexed: true) { matchRule(slot, r, e, t, record, &out) }
                 continue
             }
             if late {

@@ -12,20 +12,31 @@ final class LiteralPrefilter {
     private final class FieldScanner {
         let fields: [String]
         let automaton: AhoCorasick
-        let needleLen: [Int32]
-        let slotStart: [Int32], slotIds: [Int32]
-        let litStart: [Int32], litIds: [Int32], litOps: [LiteralKey.Op]
+        /// Needle → its length, guard slots and literal tests, flattened in raw memory so a hit
+        /// costs no retain: needle i's slots are slotIds[slotStart[i]..<slotStart[i+1]].
+        let needleLen: UnsafeMutablePointer<Int32>
+        let slotStart: UnsafeMutablePointer<Int32>, slotIds: UnsafeMutablePointer<Int32>
+        let litStart: UnsafeMutablePointer<Int32>, litIds: UnsafeMutablePointer<Int32>, litOps: UnsafeMutablePointer<LiteralKey.Op>
         init(fields: [String], needles: [([UInt8], Use)]) {
             self.fields = fields
             automaton = AhoCorasick(needles.map(\.0))
-            needleLen = needles.map { Int32($0.0.count) }
             var ss: [Int32] = [], si: [Int32] = [], ls: [Int32] = [], li: [Int32] = [], lo: [LiteralKey.Op] = []
             for (_, u) in needles {
                 ss.append(Int32(si.count)); si += u.slots.map { Int32($0) }
                 ls.append(Int32(li.count)); li += u.literals.map(\.0); lo += u.literals.map(\.1)
             }
             ss.append(Int32(si.count)); ls.append(Int32(li.count))
-            slotStart = ss; slotIds = si; litStart = ls; litIds = li; litOps = lo
+            func raw<T>(_ a: [T]) -> UnsafeMutablePointer<T> {
+                let p = UnsafeMutablePointer<T>.allocate(capacity: max(a.count, 1))
+                p.initialize(from: a, count: a.count)
+                return p
+            }
+            needleLen = raw(needles.map { Int32($0.0.count) })
+            slotStart = raw(ss); slotIds = raw(si); litStart = raw(ls); litIds = raw(li); litOps = raw(lo)
+        }
+        deinit {
+            needleLen.deallocate(); slotStart.deallocate(); slotIds.deallocate()
+            litStart.deallocate(); litIds.deallocate(); litOps.deallocate()
         }
     }
     struct Use { var slots: [Int] = []; var literals: [(Int32, LiteralKey.Op)] = [] }
@@ -107,35 +118,32 @@ final class LiteralPrefilter {
             }
             hits.removeAll(keepingCapacity: true)
             ends.removeAll(keepingCapacity: true)
-            s.automaton.scan(v, into: &hits, ends: &ends)
-            if hits.isEmpty { continue }
-            let length = Int32(v.utf8.count)
-            s.needleLen.withUnsafeBufferPointer { nl in
-            s.slotStart.withUnsafeBufferPointer { ss in
-            s.slotIds.withUnsafeBufferPointer { si in
-            s.litStart.withUnsafeBufferPointer { ls in
-            s.litIds.withUnsafeBufferPointer { li in
-            s.litOps.withUnsafeBufferPointer { lo in
-                for (k, id) in hits.enumerated() {
-                    let n = Int(id)
-                    var j = Int(ss[n])
-                    while j < Int(ss[n + 1]) { passed[Int(si[j])] = stamp; j += 1 }
-                    // The needle ends at `end` (inclusive); where it starts decides the anchored ops.
-                    let end = ends[k], len = nl[n]
-                    j = Int(ls[n])
-                    while j < Int(ls[n + 1]) {
-                        let holds: Bool
-                        switch lo[j] {
-                        case .contains: holds = true
-                        case .startswith: holds = end + 1 == len
-                        case .endswith: holds = end + 1 == length
-                        case .equals: holds = end + 1 == length && len == length
-                        }
-                        if holds { results.set(li[j]) }
-                        j += 1
+            var value = v
+            let length = value.withUTF8 { buf -> Int32 in
+                s.automaton.scan(buf, into: &hits, ends: &ends)
+                return Int32(buf.count)
+            }
+            var k = 0
+            while k < hits.count {
+                let n = Int(hits[k])
+                var j = Int(s.slotStart[n])
+                while j < Int(s.slotStart[n + 1]) { passed[Int(s.slotIds[j])] = stamp; j += 1 }
+                // The needle ends at `end` (inclusive); where it starts decides the anchored ops.
+                let end = ends[k], len = s.needleLen[n]
+                j = Int(s.litStart[n])
+                while j < Int(s.litStart[n + 1]) {
+                    let holds: Bool
+                    switch s.litOps[j] {
+                    case .contains: holds = true
+                    case .startswith: holds = end + 1 == len
+                    case .endswith: holds = end + 1 == length
+                    case .equals: holds = end + 1 == length && len == length
                     }
+                    if holds { results.set(s.litIds[j]) }
+                    j += 1
                 }
-            }}}}}}
+                k += 1
+            }
         }
     }
     private var hits: [Int32] = []
@@ -200,7 +208,9 @@ final class LiteralPrefilter {
 /// the longest run of plain characters at the top level, none made optional by a quantifier;
 /// nil when the pattern has a top-level `|` or no such run.
 enum RegexLiteral {
-    static func required(_ pattern: String) -> [UInt8]? {
+    /// `minimum`: the shortest literal worth returning (the evaluator's pre-check takes even one
+    /// byte — a byte search is far cheaper than an ICU match; the prefilter wants longer ones).
+    static func required(_ pattern: String, minimum: Int = 3) -> [UInt8]? {
         if pattern.contains("(?x") || pattern.contains("(?-") { return nil }
         let b = Array(pattern.utf8)
         var best: [UInt8] = [], cur: [UInt8] = []
@@ -243,21 +253,33 @@ enum RegexLiteral {
             i += 1
         }
         cut()
-        return best.count >= 3 ? best : nil
+        return best.count >= max(minimum, 1) ? best : nil
     }
 }
 
-/// Aho–Corasick over ASCII-folded bytes: a dense root row, every other state's edges in one
-/// flat sorted array (no per-state arrays, so scanning neither allocates nor retains).
+/// Aho–Corasick over ASCII-folded bytes: a dense row for the root and for every state with many
+/// edges, the other states' edges in one flat sorted array. Stored in raw memory allocated once,
+/// so a scan neither allocates nor retains.
 final class AhoCorasick {
-    private var edgeStart: [Int32] = []
-    private var edgeByte: [UInt8] = []
-    private var edgeNext: [Int32] = []
-    private var fail: [Int32] = [0]
-    /// Needle ids ending at a state: outIds[outStart[s]..<outStart[s+1]], including those of its failure chain.
-    private var outStart: [Int32] = []
-    private var outIds: [Int32] = []
-    private var root = [Int32](repeating: 0, count: 256)
+    /// One state's data in one 16-byte record, so a transition touches one cache line for it
+    /// (the automata of thousands of rules do not fit in cache; separate arrays cost a miss each).
+    struct State {
+        /// Edges: packed[lo..<hi] (sparse), or for a dense state lo = -1 - row.
+        var lo: Int32, hi: Int32
+        var fail: Int32
+        /// Needle ids ending here (with its failure chain's): outIds[out..<outEnd[…]], or -1 for none.
+        var out: Int32
+    }
+    private let states: UnsafeMutablePointer<State>
+    /// Sparse edges, sorted by byte within a state: next state << 8 | byte.
+    private let packed: UnsafeMutablePointer<UInt32>
+    /// outIds[states[s].out ..< outEnd[s]]
+    private let outEnd: UnsafeMutablePointer<Int32>
+    private let outIds: UnsafeMutablePointer<Int32>
+    /// 256 entries per dense row (row 0: the root); 0 means no edge (the root is never a target).
+    private let dense: UnsafeMutablePointer<Int32>
+    /// States with at least this many edges get a dense row: a lookup instead of a linear search.
+    static let denseEdges = 8
 
     init(_ needles: [[UInt8]]) {
         var children: [[UInt8: Int32]] = [[:]]
@@ -274,9 +296,8 @@ final class AhoCorasick {
             out[Int(s)].append(Int32(id))
         }
         let trans = children.map { $0.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
-        for c in 0..<256 { root[c] = children[0][UInt8(c)] ?? 0 }
-        fail = Array(repeating: 0, count: trans.count)
-        func step(_ s: Int32, _ c: UInt8) -> Int32? { trans[Int(s)].first { $0.0 == c }?.1 }
+        var fail = [Int32](repeating: 0, count: trans.count)
+        func step(_ s: Int32, _ c: UInt8) -> Int32? { children[Int(s)][c] }
         // Breadth-first: failure links, and each state's outputs extended by its failure state's.
         var queue: [Int32] = children[0].values.sorted()
         var qi = 0
@@ -285,21 +306,38 @@ final class AhoCorasick {
             for (c, nx) in trans[Int(s)] {
                 var f = fail[Int(s)]
                 while f != 0 && step(f, c) == nil { f = fail[Int(f)] }
-                let target = f == 0 ? root[Int(c)] : (step(f, c) ?? 0)
+                let target = step(f, c) ?? 0
                 fail[Int(nx)] = target == nx ? 0 : target
                 out[Int(nx)] += out[Int(fail[Int(nx)])]
                 queue.append(nx)
             }
         }
+        var recs: [State] = [], packed: [UInt32] = [], outEnd: [Int32] = [], outIds: [Int32] = [], dense: [Int32] = []
         for (s, t) in trans.enumerated() {
-            edgeStart.append(Int32(edgeByte.count))
-            for (c, nx) in t { edgeByte.append(c); edgeNext.append(nx) }
-            outStart.append(Int32(outIds.count))
+            var r = State(lo: 0, hi: 0, fail: fail[s], out: out[s].isEmpty ? -1 : Int32(outIds.count))
+            if s == 0 || t.count >= Self.denseEdges {
+                let row = dense.count / 256
+                dense += [Int32](repeating: 0, count: 256)
+                for (c, nx) in t { dense[row * 256 + Int(c)] = nx }
+                r.lo = -1 - Int32(row)
+            } else {
+                r.lo = Int32(packed.count)
+                for (c, nx) in t { packed.append(UInt32(nx) << 8 | UInt32(c)) }
+                r.hi = Int32(packed.count)
+            }
             outIds += out[s]
+            outEnd.append(Int32(outIds.count))
+            recs.append(r)
         }
-        edgeStart.append(Int32(edgeByte.count))
-        outStart.append(Int32(outIds.count))
+        func raw<T>(_ a: [T]) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(a.count, 1))
+            p.initialize(from: a, count: a.count)
+            return p
+        }
+        states = raw(recs); self.packed = raw(packed); self.outEnd = raw(outEnd); self.outIds = raw(outIds); self.dense = raw(dense)
     }
+
+    deinit { states.deallocate(); packed.deallocate(); outEnd.deallocate(); outIds.deallocate(); dense.deallocate() }
 
     /// Appends the id of every needle occurring in `s` (an id once per occurrence).
     func scan(_ s: String, into hits: inout [Int32]) {
@@ -309,35 +347,42 @@ final class AhoCorasick {
 
     /// Also appends, per hit, the byte offset where that occurrence ends (inclusive).
     func scan(_ s: String, into hits: inout [Int32], ends: inout [Int32]) {
-        let body: (UnsafeBufferPointer<UInt8>) -> Void = { buf in
-            self.edgeStart.withUnsafeBufferPointer { es in
-            self.edgeByte.withUnsafeBufferPointer { eb in
-            self.edgeNext.withUnsafeBufferPointer { en in
-            self.fail.withUnsafeBufferPointer { fl in
-            self.root.withUnsafeBufferPointer { rt in
-            self.outStart.withUnsafeBufferPointer { os in
-            self.outIds.withUnsafeBufferPointer { oi in
-                var st: Int32 = 0, pos: Int32 = 0
-                for raw in buf {
-                    let c = raw >= 65 && raw <= 90 ? raw + 32 : raw
-                    while true {
-                        if st == 0 { st = rt[Int(c)]; break }
-                        var k = Int(es[Int(st)]), found: Int32 = -1
-                        let end = Int(es[Int(st) + 1])
-                        while k < end { let b = eb[k]; if b == c { found = en[k]; break }; if b > c { break }; k += 1 }
-                        if found >= 0 { st = found; break }
-                        st = fl[Int(st)]
+        var s = s
+        s.withUTF8 { scan($0, into: &hits, ends: &ends) }
+    }
+
+    func scan(_ buf: UnsafeBufferPointer<UInt8>, into hits: inout [Int32], ends: inout [Int32]) {
+        var st: Int32 = 0, pos: Int32 = 0
+        for raw in buf {
+            let c = raw >= 65 && raw <= 90 ? raw + 32 : raw
+            var r = states[Int(st)]
+            while true {
+                if r.lo < 0 {
+                    let nx = dense[Int(-1 - r.lo) * 256 + Int(c)]
+                    if nx != 0 || st == 0 { st = nx; break }
+                } else {
+                    var k = Int(r.lo), found: Int32 = -1
+                    let end = Int(r.hi)
+                    while k < end {
+                        let e = packed[k]
+                        let b = UInt8(truncatingIfNeeded: e)
+                        if b == c { found = Int32(e >> 8); break }
+                        if b > c { break }
+                        k += 1
                     }
-                    if st != 0 {
-                        var o = Int(os[Int(st)])
-                        let oe = Int(os[Int(st) + 1])
-                        while o < oe { hits.append(oi[o]); ends.append(pos); o += 1 }
-                    }
-                    pos += 1
+                    if found >= 0 { st = found; break }
                 }
-            }}}}}}}
+                st = r.fail
+                r = states[Int(st)]
+            }
+            let o = states[Int(st)].out
+            if o >= 0 {
+                var i = Int(o)
+                let oe = Int(outEnd[Int(st)])
+                while i < oe { hits.append(outIds[i]); ends.append(pos); i += 1 }
+            }
+            pos += 1
         }
-        if s.utf8.withContiguousStorageIfAvailable(body) == nil { Array(s.utf8).withUnsafeBufferPointer(body) }
     }
 }
 

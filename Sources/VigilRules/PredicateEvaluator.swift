@@ -68,7 +68,7 @@ final class PredicateEvaluator {
         case .glob: return .glob(b)
         case .regex:
             if let n = longLinePattern(m.value) { return .longLine(n) }
-            do { return .regex(try NSRegularExpression(pattern: m.value), RegexLiteral.required(m.value)) } catch {
+            do { return .regex(try NSRegularExpression(pattern: m.value), RegexLiteral.required(m.value, minimum: 1)) } catch {
                 throw PredicateError("regex '\(m.value)' does not compile: \(error.localizedDescription)")
             }
         case .cidr:
