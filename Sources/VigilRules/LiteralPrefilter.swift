@@ -184,6 +184,8 @@ final class LiteralPrefilter {
     /// The folded literal a matcher's value must contain.
     static func needle(_ m: Matcher) -> [UInt8]? {
         switch m.op {
+        // A number also equals other spellings of it ("03" = "3"): no literal is necessary.
+        case .equals where PredicateEvaluator.numericValue(m.value) != nil: return nil
         case .equals, .contains, .startswith, .endswith: return m.value.isEmpty ? nil : Array(m.value.utf8).map(PredicateEvaluator.fold)
         case .glob:
             // The longest literal run between wildcards.
@@ -279,7 +281,7 @@ final class AhoCorasick {
     /// 256 entries per dense row (row 0: the root); 0 means no edge (the root is never a target).
     private let dense: UnsafeMutablePointer<Int32>
     /// States with at least this many edges get a dense row: a lookup instead of a linear search.
-    static let denseEdges = 8
+    static let denseEdges = 16
 
     init(_ needles: [[UInt8]]) {
         var children: [[UInt8: Int32]] = [[:]]
@@ -312,17 +314,23 @@ final class AhoCorasick {
                 queue.append(nx)
             }
         }
+        // States renumbered breadth-first: the shallow states, where a scan spends most of its
+        // time, sit together in a few cache lines.
+        let order: [Int32] = [0] + queue
+        var renum = [Int32](repeating: 0, count: trans.count)
+        for (i, s) in order.enumerated() { renum[Int(s)] = Int32(i) }
         var recs: [State] = [], packed: [UInt32] = [], outEnd: [Int32] = [], outIds: [Int32] = [], dense: [Int32] = []
-        for (s, t) in trans.enumerated() {
-            var r = State(lo: 0, hi: 0, fail: fail[s], out: out[s].isEmpty ? -1 : Int32(outIds.count))
+        for old in order {
+            let s = Int(old), t = trans[s]
+            var r = State(lo: 0, hi: 0, fail: renum[Int(fail[s])], out: out[s].isEmpty ? -1 : Int32(outIds.count))
             if s == 0 || t.count >= Self.denseEdges {
                 let row = dense.count / 256
                 dense += [Int32](repeating: 0, count: 256)
-                for (c, nx) in t { dense[row * 256 + Int(c)] = nx }
+                for (c, nx) in t { dense[row * 256 + Int(c)] = renum[Int(nx)] }
                 r.lo = -1 - Int32(row)
             } else {
                 r.lo = Int32(packed.count)
-                for (c, nx) in t { packed.append(UInt32(nx) << 8 | UInt32(c)) }
+                for (c, nx) in t { packed.append(UInt32(renum[Int(nx)]) << 8 | UInt32(c)) }
                 r.hi = Int32(packed.count)
             }
             outIds += out[s]

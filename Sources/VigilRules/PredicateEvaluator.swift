@@ -58,10 +58,15 @@ final class PredicateEvaluator {
         }
     }
 
+    /// The number an `equals` value also matches numerically (nil: compared as text only).
+    static func numericValue(_ s: String) -> Double? {
+        !s.isEmpty && s.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" }) ? Double(s) : nil
+    }
+
     static func compile(_ m: Matcher, cased: Bool) throws -> Compiled {
         let b = cased ? Array(m.value.utf8) : Array(m.value.utf8).map(fold)
         switch m.op {
-        case .equals: return .equals(b, !m.value.isEmpty && m.value.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" }) ? Double(m.value) : nil)
+        case .equals: return .equals(b, numericValue(m.value))
         case .contains: return .contains(b)
         case .startswith: return .startswith(b)
         case .endswith: return .endswith(b)

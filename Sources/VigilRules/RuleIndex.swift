@@ -99,8 +99,13 @@ struct RuleIndex {
 
     /// Slots of rules that could match, each at most once (`seen` is a per-call scratch stamp array).
     func candidates(_ e: Event, _ record: EventRecord, stamp: Int, seen: inout [Int], into out: inout [Int]) {
-        for f in [asciiLower(e.format), Self.anyFormat] {
-            guard let b = buckets[f] else { continue }
+        // Two lookups without building an array of the two names (this runs per event).
+        if let b = buckets[asciiLower(e.format)] { Self.add(b, record, stamp, &seen, &out) }
+        if let b = buckets[Self.anyFormat] { Self.add(b, record, stamp, &seen, &out) }
+    }
+
+    private static func add(_ b: Bucket, _ record: EventRecord, _ stamp: Int, _ seen: inout [Int], _ out: inout [Int]) {
+        seen.withUnsafeMutableBufferPointer { seen in
             for s in b.always where seen[s] != stamp { seen[s] = stamp; out.append(s) }
             for (_, (token, map)) in b.byToken {
                 guard let k = Requirement.key(record, token), let slots = map[k] else { continue }
