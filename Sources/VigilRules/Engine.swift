@@ -143,10 +143,13 @@ public final class DetectionEngine {
         candidates.removeAll(keepingCapacity: true)
         index.candidates(e, record, stamp: stamp, seen: &seen, into: &candidates)
         candidatesSeen &+= UInt64(candidates.count)
-        if !candidates.isEmpty { prefilter.scan(e, stamp: stamp) }
+        if !candidates.isEmpty {
+            prefilter.scan(e, stamp: stamp)
+            // Hundreds of candidates, a few dozen pass: drop the rest in one tight loop.
+            prefilter.keepPassing(&candidates, stamp: stamp)
+        }
         var out: [RuleHit] = []
         for slot in candidates {
-            guard prefilter.passes(slot, stamp: stamp) else { continue }
             guard let r = slots[slot] else { continue }
             evaluated &+= 1
             if r.isMatch {

@@ -151,6 +151,21 @@ final class LiteralPrefilter {
 
     @inline(__always) func passes(_ slot: Int, stamp: Int) -> Bool { !guarded[slot] || passed[slot] == stamp }
 
+    /// Keeps the slots that `passes`, in order.
+    func keepPassing(_ slots: inout [Int], stamp: Int) {
+        let guarded = self.guarded, passed = self.passed
+        slots.withUnsafeMutableBufferPointer { b in
+            var n = 0
+            for i in 0..<b.count {
+                let s = b[i]
+                if !guarded[s] || passed[s] == stamp { b[n] = s; n += 1 }
+            }
+            kept = n
+        }
+        slots.removeLast(slots.count - kept)
+    }
+    private var kept = 0
+
     // MARK: guards
 
     /// Literals at least one of which must occur for the predicate to hold, or nil when there is no such set.
