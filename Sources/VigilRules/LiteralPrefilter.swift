@@ -298,12 +298,46 @@ final class AhoCorasick {
     /// States with at least this many edges get a dense row: a lookup instead of a linear search.
     static let denseEdges = 16
 
+    /// Per needle: bytes (flat), length, and the length of the prefix kept in the automaton.
+    private let needleBytes: UnsafeMutablePointer<UInt8>
+    private let needleStart: UnsafeMutablePointer<Int32>
+    private let needleLen: UnsafeMutablePointer<Int32>
+    private let keptLen: UnsafeMutablePointer<Int32>
+    /// A needle's automaton path stops this deep once no other needle shares it; the rest (its
+    /// unique tail) is compared in place on a hit. Thousands of rules' literals otherwise make
+    /// long single-needle chains of states that only cost cache misses.
+    static let minimumKept = 4
+
     init(_ needles: [[UInt8]]) {
-        var children: [[UInt8: Int32]] = [[:]]
-        var out: [[Int32]] = [[]]
-        for (id, n) in needles.enumerated() {
+        // Needles through each node of the full trie: where a needle's path becomes its own.
+        var fullChildren: [[UInt8: Int32]] = [[:]]
+        var through: [Int32] = [0]
+        for n in needles {
             var s: Int32 = 0
             for c in n {
+                if let nx = fullChildren[Int(s)][c] { s = nx } else {
+                    let nx = Int32(fullChildren.count)
+                    fullChildren.append([:]); through.append(0)
+                    fullChildren[Int(s)][c] = nx
+                    s = nx
+                }
+                through[Int(s)] += 1
+            }
+        }
+        var kept: [Int32] = []
+        for n in needles {
+            var s: Int32 = 0, k = n.count
+            for (d, c) in n.enumerated() {
+                s = fullChildren[Int(s)][c]!
+                if d + 1 >= Self.minimumKept && through[Int(s)] == 1 { k = d + 1; break }
+            }
+            kept.append(Int32(k))
+        }
+        var children: [[UInt8: Int32]] = [[:]]
+        var out: [[Int32]] = [[]]
+        for (id, whole) in needles.enumerated() {
+            var s: Int32 = 0
+            for c in whole.prefix(Int(kept[id])) {
                 if let nx = children[Int(s)][c] { s = nx; continue }
                 let nx = Int32(children.count)
                 children.append([:]); out.append([])
@@ -358,9 +392,16 @@ final class AhoCorasick {
             return p
         }
         states = raw(recs); self.packed = raw(packed); self.outEnd = raw(outEnd); self.outIds = raw(outIds); self.dense = raw(dense)
+        needleBytes = raw(needles.flatMap { $0 })
+        var starts: [Int32] = [], at: Int32 = 0
+        for n in needles { starts.append(at); at += Int32(n.count) }
+        needleStart = raw(starts); needleLen = raw(needles.map { Int32($0.count) }); keptLen = raw(kept)
     }
 
-    deinit { states.deallocate(); packed.deallocate(); outEnd.deallocate(); outIds.deallocate(); dense.deallocate() }
+    deinit {
+        states.deallocate(); packed.deallocate(); outEnd.deallocate(); outIds.deallocate(); dense.deallocate()
+        needleBytes.deallocate(); needleStart.deallocate(); needleLen.deallocate(); keptLen.deallocate()
+    }
 
     /// Appends the id of every needle occurring in `s` (an id once per occurrence).
     func scan(_ s: String, into hits: inout [Int32]) {
@@ -402,7 +443,22 @@ final class AhoCorasick {
             if o >= 0 {
                 var i = Int(o)
                 let oe = Int(outEnd[Int(st)])
-                while i < oe { hits.append(outIds[i]); ends.append(pos); i += 1 }
+                while i < oe {
+                    let id = outIds[i]
+                    let whole = needleLen[Int(id)], tail = whole - keptLen[Int(id)]
+                    if tail == 0 { hits.append(id); ends.append(pos) } else if Int(pos + tail) < buf.count {
+                        // The unique tail must follow in the text (compared folded, like the scan).
+                        let n = needleBytes + Int(needleStart[Int(id)] + keptLen[Int(id)])
+                        var k = 0
+                        while k < Int(tail) {
+                            let raw = buf[Int(pos) + 1 + k]
+                            if (raw >= 65 && raw <= 90 ? raw + 32 : raw) != n[k] { break }
+                            k += 1
+                        }
+                        if k == Int(tail) { hits.append(id); ends.append(pos + tail) }
+                    }
+                    i += 1
+                }
             }
             pos += 1
         }

@@ -98,4 +98,27 @@ final class BoundPredicateTests: XCTestCase {
             XCTAssertEqual(fired, c.2, "\(c.0.op) \(c.0.value) on \(c.1)")
         }
     }
+
+    func testAhoCorasickAgreesWithNaiveSearch() {
+        // A small alphabet makes shared prefixes, unique tails (kept out of the automaton and
+        // compared in place), needles inside needles, and tails cut off by the end of the text.
+        var r = Rng(state: 5)
+        for _ in 0..<40 {
+            var needles = Set<[UInt8]>()
+            while needles.count < 30 { needles.insert((0..<(1 + r.next(10))).map { _ in UInt8(ascii: "a") + UInt8(r.next(3)) }) }
+            let list = Array(needles)
+            let ac = AhoCorasick(list)
+            for _ in 0..<20 {
+                let text = (0..<r.next(40)).map { _ in UInt8(ascii: "a") + UInt8(r.next(3)) }
+                var hits: [Int32] = [], ends: [Int32] = []
+                ac.scan(String(decoding: text, as: UTF8.self), into: &hits, ends: &ends)
+                var want: [String] = [], got: [String] = []
+                for (id, n) in list.enumerated() where n.count <= text.count {
+                    for start in 0...(text.count - n.count) where Array(text[start..<start + n.count]) == n { want.append("\(id)@\(start + n.count - 1)") }
+                }
+                for (k, id) in hits.enumerated() { got.append("\(id)@\(ends[k])") }
+                XCTAssertEqual(got.sorted(), want.sorted(), String(decoding: text, as: UTF8.self))
+            }
+        }
+    }
 }
