@@ -42,7 +42,10 @@ final class LiteralPrefilter {
     struct Use { var slots: [Int] = []; var literals: [(Int32, LiteralKey.Op)] = [] }
     private var scanners: [FieldScanner] = []
     /// Field name → scanners that read it (as their first name or an alias).
-    private var byName: [String: [Int]] = [:]
+    /// Packed as start << 32 | end into `entries`; an entry is a scanner index, negated (-1 - i)
+    /// when the scanner's field list is not just this name (so it must be resolved per event).
+    private var byName: [String: Int] = [:]
+    private var entries: [Int32] = []
     /// Slot → has a guard (rules without one are always candidates); slot → stamp of the last event
     /// whose scan found one of its guard literals. Raw memory: read for every candidate rule.
     private let guarded: UnsafeMutablePointer<Bool>
@@ -87,9 +90,14 @@ final class LiteralPrefilter {
             guard let r, r.active else { continue }
             for case .predicate(let p) in r.conditions { p.bound = BoundPredicate(p.root, results: results) { ids[$0] } }
         }
+        var lists: [String: [Int32]] = [:]
         for (fields, needles) in byField.sorted(by: { $0.key.joined(separator: "|") < $1.key.joined(separator: "|") }) {
-            for f in fields { byName[f, default: []].append(scanners.count) }
+            for f in fields { lists[f, default: []].append(fields == [f] ? Int32(scanners.count) : -1 - Int32(scanners.count)) }
             scanners.append(FieldScanner(fields: fields, needles: needles.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { ($0.key, $0.value) }))
+        }
+        for (name, list) in lists {
+            byName[name] = entries.count << 32 | (entries.count + list.count)
+            entries += list
         }
     }
 
@@ -101,15 +109,15 @@ final class LiteralPrefilter {
     /// on the value its field list resolves to — the first of its names present, vendor fields first.
     func scan(_ e: Event, stamp: Int) {
         results.words[0] = stamp
-        for (name, v) in e.original { run(name, v, e, stamp, vendor: true) }
-        for (name, v) in e.fields where e.original[name] == nil { run(name, v, e, stamp, vendor: false) }
+        for (name, v) in e.original { if let range = byName[name] { run(range, name, v, e, stamp, vendor: true) } }
+        for (name, v) in e.fields { if let range = byName[name], e.original[name] == nil { run(range, name, v, e, stamp, vendor: false) } }
     }
 
-    @inline(__always) private func run(_ name: String, _ v: String, _ e: Event, _ stamp: Int, vendor: Bool) {
-        guard let list = byName[name] else { return }
-        for i in list {
-            let s = scanners[i]
-            if s.fields.count > 1 || s.fields[0] != name {
+    @inline(__always) private func run(_ range: Int, _ name: String, _ v: String, _ e: Event, _ stamp: Int, vendor: Bool) {
+        for k in (range >> 32)..<(range & 0xFFFF_FFFF) {
+            let entry = entries[k]
+            let s = scanners[Int(entry < 0 ? -1 - entry : entry)]
+            if entry < 0 {
                 // Resolves to this name only when no earlier name is present.
                 var resolved: String?
                 for f in s.fields where e.original[f] != nil || e.fields[f] != nil { resolved = f; break }
