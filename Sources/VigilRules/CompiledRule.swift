@@ -43,7 +43,7 @@ final class CompiledRule {
     var windowMs: Int64 {
         switch rule.detection {
         case .match: return 0
-        case .threshold(_, _, _, let w), .distinct(_, _, _, _, let w), .sequence(_, _, let w), .absence(_, _, _, let w): return w
+        case .threshold(_, _, _, let w), .distinct(_, _, _, _, let w), .sequence(_, _, let w), .absence(_, _, _, let w), .temporal(_, _, let w): return w
         }
     }
 }

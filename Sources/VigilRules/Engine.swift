@@ -305,6 +305,26 @@ public final class DetectionEngine {
                 if rule.suppressionMs > 0 { s.quietUntil = t + rule.suppressionMs }
             }
             if s != (original ?? GroupState()) { store(slot, key.0, s.isEmpty && s.quietUntil <= t ? nil : s) }
+        case .temporal(let steps, _, let w):
+            // The latest event of each step (keyed by step index); fires once every step has one
+            // within the window, whatever the order.
+            let matched = steps.indices.filter { r.matches($0, record, context) }
+            guard !matched.isEmpty, let key = groupKey(r, e, record, allowMissing: false) else { return }
+            var g = states[slot][key.0] ?? GroupState()
+            if t < g.quietUntil { count("suppressed"); return }
+            for i in matched { if let old = g.values[String(i)], old.t > t {} else { g.values[String(i)] = .init(t: t, id: e.id) } }
+            let newest = g.values.values.map(\.t).max() ?? t
+            let horizon = Swift.max(newest - w, watermark == .min ? Int64.min : watermark - w)
+            g.values = g.values.filter { $0.value.t >= horizon }
+            if g.values.count == steps.count {
+                let hits = g.values.values.sorted { ($0.t, $0.id) < ($1.t, $1.id) }
+                var ids: [String] = []
+                for h in hits where !ids.contains(h.id) { ids.append(h.id) }
+                out.append(hit(r, key: key, ids: ids, count: ids.count, first: hits.first!.t, last: hits.last!.t, e))
+                g.values = [:]
+                if rule.suppressionMs > 0 { g.quietUntil = hits.last!.t + rule.suppressionMs }
+            }
+            store(slot, key.0, g.values.isEmpty && g.quietUntil <= t ? nil : g)
         case .absence(_, _, _, let w):
             let isA = r.matches(0, record, context), isB = r.matches(1, record, context)
             guard isA || isB, let key = groupKey(r, e, record, allowMissing: false) else { return }
