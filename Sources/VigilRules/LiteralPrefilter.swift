@@ -162,17 +162,16 @@ final class LiteralPrefilter {
     /// Keeps the slots that `passes`, in order.
     func keepPassing(_ slots: inout [Int], stamp: Int) {
         let guarded = self.guarded, passed = self.passed
-        slots.withUnsafeMutableBufferPointer { b in
+        let kept = slots.withUnsafeMutableBufferPointer { b -> Int in
             var n = 0
             for i in 0..<b.count {
                 let s = b[i]
                 if !guarded[s] || passed[s] == stamp { b[n] = s; n += 1 }
             }
-            kept = n
+            return n
         }
         slots.removeLast(slots.count - kept)
     }
-    private var kept = 0
 
     // MARK: guards
 
