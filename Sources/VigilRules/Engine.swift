@@ -141,13 +141,10 @@ public final class DetectionEngine {
         let context = QueryContext(nowMillis: nowMs, specialObjects: specialObjects)
         stamp &+= 1
         candidates.removeAll(keepingCapacity: true)
-        index.candidates(e, record, stamp: stamp, seen: &seen, into: &candidates)
-        candidatesSeen &+= UInt64(candidates.count)
-        if !candidates.isEmpty {
-            prefilter.scan(e, stamp: stamp)
-            // Hundreds of candidates, a few dozen pass: drop the rest in one tight loop.
-            prefilter.keepPassing(&candidates, stamp: stamp)
-        }
+        // Scan first, so the index keeps only the candidates whose literal guard passed (hundreds
+        // of candidates, a few dozen pass) without a second walk over them.
+        if index.hasRules(for: e) { prefilter.scan(e, stamp: stamp) }
+        candidatesSeen &+= UInt64(index.candidates(e, record, stamp: stamp, seen: &seen, gate: prefilter.gate(stamp: stamp), into: &candidates))
         var out: [RuleHit] = []
         for slot in candidates {
             guard let r = slots[slot] else { continue }

@@ -159,19 +159,15 @@ final class LiteralPrefilter {
 
     @inline(__always) func passes(_ slot: Int, stamp: Int) -> Bool { !guarded[slot] || passed[slot] == stamp }
 
-    /// Keeps the slots that `passes`, in order.
-    func keepPassing(_ slots: inout [Int], stamp: Int) {
-        let guarded = self.guarded, passed = self.passed
-        let kept = slots.withUnsafeMutableBufferPointer { b -> Int in
-            var n = 0
-            for i in 0..<b.count {
-                let s = b[i]
-                if !guarded[s] || passed[s] == stamp { b[n] = s; n += 1 }
-            }
-            return n
-        }
-        slots.removeLast(slots.count - kept)
+    /// `passes` for the index to apply while it lists candidates.
+    struct Gate {
+        let guarded: UnsafeMutablePointer<Bool>
+        let passed: UnsafeMutablePointer<Int>
+        let stamp: Int
+        @inline(__always) func passes(_ slot: Int) -> Bool { !guarded[slot] || passed[slot] == stamp }
     }
+    func gate(stamp: Int) -> Gate { Gate(guarded: guarded, passed: passed, stamp: stamp) }
+
 
     // MARK: guards
 
