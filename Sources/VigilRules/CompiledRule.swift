@@ -10,6 +10,8 @@ final class CompiledRule {
     let requirements: [Requirement?]
     let groupBy: [FieldAccess]
     let distinctField: FieldAccess?
+    /// A plain match rule (read per candidate: cheaper than matching on `rule.detection`, which copies it).
+    let isMatch: Bool
 
     init(_ rule: Rule, forceActive: Bool = false) throws {
         self.rule = rule
@@ -22,23 +24,26 @@ final class CompiledRule {
             }
         }
         groupBy = rule.detection.groupBy.map(FieldAccess.init)
+        if case .match = rule.detection { isMatch = true } else { isMatch = false }
         if case .distinct(_, let f, _, _, _) = rule.detection { distinctField = FieldAccess(f) } else { distinctField = nil }
     }
 
     /// Condition `i` on one event; the cheap literal check first. An evaluation error (an
     /// unknown special object, say) counts as no match.
-    func matches(_ i: Int, _ record: EventRecord, _ context: QueryContext) -> Bool {
-        if let r = requirements[i], !r.holds(record) { return false }
+    /// `indexed`: the engine's index already selected this rule by condition `i`'s requirement
+    /// (a one-condition rule), so it holds and is not checked again.
+    func matches(_ i: Int, _ record: EventRecord, _ context: QueryContext, indexed: Bool = false) -> Bool {
+        if !(indexed && conditions.count == 1), let r = requirements[i], !r.holds(record) { return false }
         switch conditions[i] {
         case .qql(let q): return (try? q.matches(record, context: context)) == true
-        case .predicate(let p): return p.matches(record.event)
+        case .predicate(let p): return p.bound?.matches(record.event) ?? p.matches(record.event)
         }
     }
 
     var windowMs: Int64 {
         switch rule.detection {
         case .match: return 0
-        case .threshold(_, _, _, let w), .distinct(_, _, _, _, let w), .sequence(_, _, let w), .absence(_, _, _, let w): return w
+        case .threshold(_, _, _, let w), .distinct(_, _, _, _, let w), .sequence(_, _, let w), .absence(_, _, _, let w), .temporal(_, _, let w): return w
         }
     }
 }

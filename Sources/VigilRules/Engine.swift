@@ -46,7 +46,15 @@ public struct StateChange: Sendable, Equatable {
 public final class DetectionEngine {
     public let options: EngineOptions
     public var specialObjects: any SpecialObjectProvider = StaticSpecialObjects()
-    public private(set) var counters: [String: UInt64] = [:]
+    /// Counters by name; the per-event ones are plain integers (a dictionary update per event and
+    /// per evaluated rule showed in profiles) merged in here.
+    public var counters: [String: UInt64] {
+        var c = otherCounters
+        if events > 0 { for (k, v) in [("events", events), ("candidates", candidatesSeen), ("evaluated", evaluated), ("signals", signalsOut)] { c[k, default: 0] &+= v } }
+        return c
+    }
+    private var otherCounters: [String: UInt64] = [:]
+    private var events: UInt64 = 0, candidatesSeen: UInt64 = 0, evaluated: UInt64 = 0, signalsOut: UInt64 = 0
 
     private var slots: [CompiledRule?] = []
     private var slotById: [String: Int] = [:]
@@ -55,6 +63,8 @@ public final class DetectionEngine {
     private var prefilter = LiteralPrefilter([])
     private var indexStale = false
     private var seen: [Int] = []
+    /// Per-event scratch, kept to avoid an allocation per event.
+    private var candidates: [Int] = []
     private var stamp = 0
     private var touch: Int64 = 0
     private var dirty: [Int: Set<String>] = [:]
@@ -74,7 +84,7 @@ public final class DetectionEngine {
     public var activeRuleCount: Int { slots.reduce(0) { $0 + ($1?.active == true ? 1 : 0) } }
     public func rule(id: String) -> Rule? { slotById[id].flatMap { slots[$0]?.rule } }
 
-    func count(_ k: String, _ n: UInt64 = 1) { counters[k, default: 0] &+= n }
+    func count(_ k: String, _ n: UInt64 = 1) { otherCounters[k, default: 0] &+= n }
 
     // MARK: rules
 
@@ -122,7 +132,7 @@ public final class DetectionEngine {
     /// Evaluates one event against the rules that could match it; returns what fired.
     public func process(_ e: Event, nowMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) -> [RuleHit] {
         if indexStale { reindex() }
-        count("events")
+        events &+= 1
         let t = e.eventTimeMs != 0 ? e.eventTimeMs : e.receivedTimeMs
         lastEventWallMs = nowMs
         let late = t < watermark
@@ -130,17 +140,17 @@ public final class DetectionEngine {
         let record = EventRecord(e)
         let context = QueryContext(nowMillis: nowMs, specialObjects: specialObjects)
         stamp &+= 1
-        var candidates: [Int] = []
-        index.candidates(e, record, stamp: stamp, seen: &seen, into: &candidates)
-        count("candidates", UInt64(candidates.count))
-        if !candidates.isEmpty { prefilter.scan(e, stamp: stamp) }
+        candidates.removeAll(keepingCapacity: true)
+        // Scan first, so the index keeps only the candidates whose literal guard passed (hundreds
+        // of candidates, a few dozen pass) without a second walk over them.
+        if index.hasRules(for: e) { prefilter.scan(e, stamp: stamp) }
+        candidatesSeen &+= UInt64(index.candidates(e, record, stamp: stamp, seen: &seen, gate: prefilter.gate(stamp: stamp), into: &candidates))
         var out: [RuleHit] = []
         for slot in candidates {
-            guard prefilter.passes(slot, stamp: stamp) else { continue }
             guard let r = slots[slot] else { continue }
-            count("evaluated")
-            if case .match = r.rule.detection {
-                if r.matches(0, record, context) { matchRule(slot, r, e, t, record, &out) }
+            evaluated &+= 1
+            if r.isMatch {
+                if r.matches(0, record, context, indexed: true) { matchRule(slot, r, e, t, record, &out) }
                 continue
             }
             if late {
@@ -151,7 +161,7 @@ public final class DetectionEngine {
             correlate(slot, r, e, t, record, context, &out)
         }
         if hasAbsence && watermark >= lastExpiryWatermark &+ 1000 { out += expireAbsences(upTo: watermark) }
-        count("signals", UInt64(out.count))
+        signalsOut &+= UInt64(out.count)
         return out
     }
 
@@ -292,6 +302,26 @@ public final class DetectionEngine {
                 if rule.suppressionMs > 0 { s.quietUntil = t + rule.suppressionMs }
             }
             if s != (original ?? GroupState()) { store(slot, key.0, s.isEmpty && s.quietUntil <= t ? nil : s) }
+        case .temporal(let steps, _, let w):
+            // The latest event of each step (keyed by step index); fires once every step has one
+            // within the window, whatever the order.
+            let matched = steps.indices.filter { r.matches($0, record, context) }
+            guard !matched.isEmpty, let key = groupKey(r, e, record, allowMissing: false) else { return }
+            var g = states[slot][key.0] ?? GroupState()
+            if t < g.quietUntil { count("suppressed"); return }
+            for i in matched { if let old = g.values[String(i)], old.t > t {} else { g.values[String(i)] = .init(t: t, id: e.id) } }
+            let newest = g.values.values.map(\.t).max() ?? t
+            let horizon = Swift.max(newest - w, watermark == .min ? Int64.min : watermark - w)
+            g.values = g.values.filter { $0.value.t >= horizon }
+            if g.values.count == steps.count {
+                let hits = g.values.values.sorted { ($0.t, $0.id) < ($1.t, $1.id) }
+                var ids: [String] = []
+                for h in hits where !ids.contains(h.id) { ids.append(h.id) }
+                out.append(hit(r, key: key, ids: ids, count: ids.count, first: hits.first!.t, last: hits.last!.t, e))
+                g.values = [:]
+                if rule.suppressionMs > 0 { g.quietUntil = hits.last!.t + rule.suppressionMs }
+            }
+            store(slot, key.0, g.values.isEmpty && g.quietUntil <= t ? nil : g)
         case .absence(_, _, _, let w):
             let isA = r.matches(0, record, context), isB = r.matches(1, record, context)
             guard isA || isB, let key = groupKey(r, e, record, allowMissing: false) else { return }

@@ -17,6 +17,8 @@ public enum Explain {
                 (st.count == 1 ? "an event" : "\(st.count) events") + " matching `\(st.condition)`"
             }
             s = "In this order\(same(g)) within \(Durations.words(w)): " + parts.joined(separator: ", then ") + "."
+        case .temporal(let steps, let g, let w):
+            s = "In any order\(same(g)) within \(Durations.words(w)): " + steps.map { "an event matching `\($0.condition)`" }.joined(separator: ", and ") + "."
         case .absence(let a, let b, let g, let w):
             s = "An event matching `\(a)` not followed by an event matching `\(b)`\(same(g)) within \(Durations.words(w))."
         }

@@ -7,50 +7,117 @@ import VigilWire
 final class LiteralPrefilter {
     struct Atom: Hashable { var fields: [String]; var needle: [UInt8] }
 
+    /// One field list's needles: guard atoms (→ rule slots) and literal tests (→ ids in `results`),
+    /// flattened so a hit costs no retain: needle i's slots are slotIds[slotStart[i]..<slotStart[i+1]].
     private final class FieldScanner {
         let fields: [String]
         let automaton: AhoCorasick
-        /// Needle id → slots guarded by it.
-        let slots: [[Int]]
-        init(fields: [String], automaton: AhoCorasick, slots: [[Int]]) { self.fields = fields; self.automaton = automaton; self.slots = slots }
+        /// Needle → its length, guard slots and literal tests, flattened in raw memory so a hit
+        /// costs no retain: needle i's slots are slotIds[slotStart[i]..<slotStart[i+1]].
+        let needleLen: UnsafeMutablePointer<Int32>
+        let slotStart: UnsafeMutablePointer<Int32>, slotIds: UnsafeMutablePointer<Int32>
+        let litStart: UnsafeMutablePointer<Int32>, litIds: UnsafeMutablePointer<Int32>, litOps: UnsafeMutablePointer<LiteralKey.Op>
+        init(fields: [String], needles: [([UInt8], Use)]) {
+            self.fields = fields
+            automaton = AhoCorasick(needles.map(\.0))
+            var ss: [Int32] = [], si: [Int32] = [], ls: [Int32] = [], li: [Int32] = [], lo: [LiteralKey.Op] = []
+            for (_, u) in needles {
+                ss.append(Int32(si.count)); si += u.slots.map { Int32($0) }
+                ls.append(Int32(li.count)); li += u.literals.map(\.0); lo += u.literals.map(\.1)
+            }
+            ss.append(Int32(si.count)); ls.append(Int32(li.count))
+            func raw<T>(_ a: [T]) -> UnsafeMutablePointer<T> {
+                let p = UnsafeMutablePointer<T>.allocate(capacity: max(a.count, 1))
+                p.initialize(from: a, count: a.count)
+                return p
+            }
+            needleLen = raw(needles.map { Int32($0.0.count) })
+            slotStart = raw(ss); slotIds = raw(si); litStart = raw(ls); litIds = raw(li); litOps = raw(lo)
+        }
+        deinit {
+            needleLen.deallocate(); slotStart.deallocate(); slotIds.deallocate()
+            litStart.deallocate(); litIds.deallocate(); litOps.deallocate()
+        }
     }
+    struct Use { var slots: [Int] = []; var literals: [(Int32, LiteralKey.Op)] = [] }
     private var scanners: [FieldScanner] = []
     /// Field name → scanners that read it (as their first name or an alias).
-    private var byName: [String: [Int]] = [:]
-    /// Slot → has a guard (rules without one are always candidates).
-    private(set) var guarded: [Bool]
-    private var passed: [Int]
+    /// Packed as start << 32 | end into `entries`; an entry is a scanner index, negated (-1 - i)
+    /// when the scanner's field list is not just this name (so it must be resolved per event).
+    private var byName: [String: Int] = [:]
+    private var entries: [Int32] = []
+    /// Slot → has a guard (rules without one are always candidates); slot → stamp of the last event
+    /// whose scan found one of its guard literals. Raw memory: read for every candidate rule.
+    private let guarded: UnsafeMutablePointer<Bool>
+    private let passed: UnsafeMutablePointer<Int>
+    private let slotCount: Int
+    /// Every literal test of every active predicate rule, decided by the scan (see BoundPredicate).
+    let results: LiteralResults
+    private(set) var literalCount = 0
 
     init(_ rules: [CompiledRule?]) {
-        guarded = Array(repeating: false, count: rules.count)
-        passed = Array(repeating: 0, count: rules.count)
-        var byField: [[String]: [[UInt8]: [Int]]] = [:]
+        slotCount = rules.count
+        guarded = .allocate(capacity: max(rules.count, 1))
+        guarded.initialize(repeating: false, count: max(rules.count, 1))
+        passed = .allocate(capacity: max(rules.count, 1))
+        passed.initialize(repeating: 0, count: max(rules.count, 1))
+        var byField: [[String]: [[UInt8]: Use]] = [:]
         for (slot, r) in rules.enumerated() {
             guard let r, r.active, case .match = r.rule.detection, r.conditions.count == 1,
                   case .predicate(let p) = r.conditions[0], let atoms = Self.guardAtoms(p.predicate) else { continue }
             guarded[slot] = true
-            for a in atoms { byField[a.fields, default: [:]][a.needle, default: []].append(slot) }
+            for a in atoms { byField[a.fields, default: [:]][a.needle, default: Use()].slots.append(slot) }
         }
+        // Literal tests, shared across rules: each distinct (fields, op, needle) gets one id.
+        var ids: [LiteralKey: Int32] = [:]
+        var keys: [LiteralKey] = []
+        for r in rules {
+            guard let r else { continue }
+            for case .predicate(let p) in r.conditions {
+                guard r.active else { p.bound = nil; continue }
+                keys.removeAll(keepingCapacity: true)
+                BoundPredicate.literalKeys(p.root, into: &keys)
+                for k in keys where ids[k] == nil {
+                    let id = Int32(ids.count)
+                    ids[k] = id
+                    byField[k.fields, default: [:]][k.needle, default: Use()].literals.append((id, k.op))
+                }
+            }
+        }
+        literalCount = ids.count
+        results = LiteralResults(literals: ids.count)
+        for r in rules {
+            guard let r, r.active else { continue }
+            for case .predicate(let p) in r.conditions { p.bound = BoundPredicate(p.root, results: results) { ids[$0] } }
+        }
+        var lists: [String: [Int32]] = [:]
         for (fields, needles) in byField.sorted(by: { $0.key.joined(separator: "|") < $1.key.joined(separator: "|") }) {
-            let list = Array(needles)
-            for f in fields { byName[f, default: []].append(scanners.count) }
-            scanners.append(FieldScanner(fields: fields, automaton: AhoCorasick(list.map(\.key)), slots: list.map(\.value)))
+            for f in fields { lists[f, default: []].append(fields == [f] ? Int32(scanners.count) : -1 - Int32(scanners.count)) }
+            scanners.append(FieldScanner(fields: fields, needles: needles.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { ($0.key, $0.value) }))
+        }
+        for (name, list) in lists {
+            byName[name] = entries.count << 32 | (entries.count + list.count)
+            entries += list
         }
     }
 
-    /// Marks the guarded rules whose literals occur in this event; `passes` answers for one slot.
+    deinit { guarded.deallocate(); passed.deallocate() }
+
+    /// Marks the guarded rules whose literals occur in this event and decides every literal test;
+    /// `passes` answers for one slot, bound predicates read `results`.
     /// Walks the event's own fields (tens) rather than every scanner (hundreds): a scanner runs
     /// on the value its field list resolves to — the first of its names present, vendor fields first.
     func scan(_ e: Event, stamp: Int) {
-        for (name, v) in e.original { run(name, v, e, stamp, vendor: true) }
-        for (name, v) in e.fields where e.original[name] == nil { run(name, v, e, stamp, vendor: false) }
+        results.words[0] = stamp
+        for (name, v) in e.original { if let range = byName[name] { run(range, name, v, e, stamp, vendor: true) } }
+        for (name, v) in e.fields { if let range = byName[name], e.original[name] == nil { run(range, name, v, e, stamp, vendor: false) } }
     }
 
-    @inline(__always) private func run(_ name: String, _ v: String, _ e: Event, _ stamp: Int, vendor: Bool) {
-        guard let list = byName[name] else { return }
-        for i in list {
-            let s = scanners[i]
-            if s.fields.count > 1 || s.fields[0] != name {
+    @inline(__always) private func run(_ range: Int, _ name: String, _ v: String, _ e: Event, _ stamp: Int, vendor: Bool) {
+        for k in (range >> 32)..<(range & 0xFFFF_FFFF) {
+            let entry = entries[k]
+            let s = scanners[Int(entry < 0 ? -1 - entry : entry)]
+            if entry < 0 {
                 // Resolves to this name only when no earlier name is present.
                 var resolved: String?
                 for f in s.fields where e.original[f] != nil || e.fields[f] != nil { resolved = f; break }
@@ -58,13 +125,49 @@ final class LiteralPrefilter {
                 if !vendor && e.original[name] != nil { continue }
             }
             hits.removeAll(keepingCapacity: true)
-            s.automaton.scan(v, into: &hits)
-            for id in hits { for slot in s.slots[Int(id)] { passed[slot] = stamp } }
+            ends.removeAll(keepingCapacity: true)
+            var value = v
+            let length = value.withUTF8 { buf -> Int32 in
+                s.automaton.scan(buf, into: &hits, ends: &ends)
+                return Int32(buf.count)
+            }
+            var k = 0
+            while k < hits.count {
+                let n = Int(hits[k])
+                var j = Int(s.slotStart[n])
+                while j < Int(s.slotStart[n + 1]) { passed[Int(s.slotIds[j])] = stamp; j += 1 }
+                // The needle ends at `end` (inclusive); where it starts decides the anchored ops.
+                let end = ends[k], len = s.needleLen[n]
+                j = Int(s.litStart[n])
+                while j < Int(s.litStart[n + 1]) {
+                    let holds: Bool
+                    switch s.litOps[j] {
+                    case .contains: holds = true
+                    case .startswith: holds = end + 1 == len
+                    case .endswith: holds = end + 1 == length
+                    case .equals: holds = end + 1 == length && len == length
+                    }
+                    if holds { results.set(s.litIds[j]) }
+                    j += 1
+                }
+                k += 1
+            }
         }
     }
     private var hits: [Int32] = []
+    private var ends: [Int32] = []
 
     @inline(__always) func passes(_ slot: Int, stamp: Int) -> Bool { !guarded[slot] || passed[slot] == stamp }
+
+    /// `passes` for the index to apply while it lists candidates.
+    struct Gate {
+        let guarded: UnsafeMutablePointer<Bool>
+        let passed: UnsafeMutablePointer<Int>
+        let stamp: Int
+        @inline(__always) func passes(_ slot: Int) -> Bool { !guarded[slot] || passed[slot] == stamp }
+    }
+    func gate(stamp: Int) -> Gate { Gate(guarded: guarded, passed: passed, stamp: stamp) }
+
 
     // MARK: guards
 
@@ -99,6 +202,8 @@ final class LiteralPrefilter {
     /// The folded literal a matcher's value must contain.
     static func needle(_ m: Matcher) -> [UInt8]? {
         switch m.op {
+        // A number also equals other spellings of it ("03" = "3"): no literal is necessary.
+        case .equals where PredicateEvaluator.numericValue(m.value) != nil: return nil
         case .equals, .contains, .startswith, .endswith: return m.value.isEmpty ? nil : Array(m.value.utf8).map(PredicateEvaluator.fold)
         case .glob:
             // The longest literal run between wildcards.
@@ -123,7 +228,9 @@ final class LiteralPrefilter {
 /// the longest run of plain characters at the top level, none made optional by a quantifier;
 /// nil when the pattern has a top-level `|` or no such run.
 enum RegexLiteral {
-    static func required(_ pattern: String) -> [UInt8]? {
+    /// `minimum`: the shortest literal worth returning (the evaluator's pre-check takes even one
+    /// byte — a byte search is far cheaper than an ICU match; the prefilter wants longer ones).
+    static func required(_ pattern: String, minimum: Int = 3) -> [UInt8]? {
         if pattern.contains("(?x") || pattern.contains("(?-") { return nil }
         let b = Array(pattern.utf8)
         var best: [UInt8] = [], cur: [UInt8] = []
@@ -166,28 +273,74 @@ enum RegexLiteral {
             i += 1
         }
         cut()
-        return best.count >= 3 ? best : nil
+        return best.count >= max(minimum, 1) ? best : nil
     }
 }
 
-/// Aho–Corasick over ASCII-folded bytes: a dense root row, every other state's edges in one
-/// flat sorted array (no per-state arrays, so scanning neither allocates nor retains).
+/// Aho–Corasick over ASCII-folded bytes: a dense row for the root and for every state with many
+/// edges, the other states' edges in one flat sorted array. Stored in raw memory allocated once,
+/// so a scan neither allocates nor retains.
 final class AhoCorasick {
-    private var edgeStart: [Int32] = []
-    private var edgeByte: [UInt8] = []
-    private var edgeNext: [Int32] = []
-    private var fail: [Int32] = [0]
-    /// Needle ids ending at a state: outIds[outStart[s]..<outStart[s+1]], including those of its failure chain.
-    private var outStart: [Int32] = []
-    private var outIds: [Int32] = []
-    private var root = [Int32](repeating: 0, count: 256)
+    /// One state's data in one 16-byte record, so a transition touches one cache line for it
+    /// (the automata of thousands of rules do not fit in cache; separate arrays cost a miss each).
+    struct State {
+        /// Edges: packed[lo..<hi] (sparse), or for a dense state lo = -1 - row.
+        var lo: Int32, hi: Int32
+        var fail: Int32
+        /// Needle ids ending here (with its failure chain's): outIds[out..<outEnd[…]], or -1 for none.
+        var out: Int32
+    }
+    private let states: UnsafeMutablePointer<State>
+    /// Sparse edges, sorted by byte within a state: next state << 8 | byte.
+    private let packed: UnsafeMutablePointer<UInt32>
+    /// outIds[states[s].out ..< outEnd[s]]
+    private let outEnd: UnsafeMutablePointer<Int32>
+    private let outIds: UnsafeMutablePointer<Int32>
+    /// 256 entries per dense row (row 0: the root); 0 means no edge (the root is never a target).
+    private let dense: UnsafeMutablePointer<Int32>
+    /// States with at least this many edges get a dense row: a lookup instead of a linear search.
+    static let denseEdges = 16
+
+    /// Per needle: bytes (flat), length, and the length of the prefix kept in the automaton.
+    private let needleBytes: UnsafeMutablePointer<UInt8>
+    private let needleStart: UnsafeMutablePointer<Int32>
+    private let needleLen: UnsafeMutablePointer<Int32>
+    private let keptLen: UnsafeMutablePointer<Int32>
+    /// A needle's automaton path stops this deep once no other needle shares it; the rest (its
+    /// unique tail) is compared in place on a hit. Thousands of rules' literals otherwise make
+    /// long single-needle chains of states that only cost cache misses.
+    static let minimumKept = 4
 
     init(_ needles: [[UInt8]]) {
-        var children: [[UInt8: Int32]] = [[:]]
-        var out: [[Int32]] = [[]]
-        for (id, n) in needles.enumerated() {
+        // Needles through each node of the full trie: where a needle's path becomes its own.
+        var fullChildren: [[UInt8: Int32]] = [[:]]
+        var through: [Int32] = [0]
+        for n in needles {
             var s: Int32 = 0
             for c in n {
+                if let nx = fullChildren[Int(s)][c] { s = nx } else {
+                    let nx = Int32(fullChildren.count)
+                    fullChildren.append([:]); through.append(0)
+                    fullChildren[Int(s)][c] = nx
+                    s = nx
+                }
+                through[Int(s)] += 1
+            }
+        }
+        var kept: [Int32] = []
+        for n in needles {
+            var s: Int32 = 0, k = n.count
+            for (d, c) in n.enumerated() {
+                s = fullChildren[Int(s)][c]!
+                if d + 1 >= Self.minimumKept && through[Int(s)] == 1 { k = d + 1; break }
+            }
+            kept.append(Int32(k))
+        }
+        var children: [[UInt8: Int32]] = [[:]]
+        var out: [[Int32]] = [[]]
+        for (id, whole) in needles.enumerated() {
+            var s: Int32 = 0
+            for c in whole.prefix(Int(kept[id])) {
                 if let nx = children[Int(s)][c] { s = nx; continue }
                 let nx = Int32(children.count)
                 children.append([:]); out.append([])
@@ -197,9 +350,8 @@ final class AhoCorasick {
             out[Int(s)].append(Int32(id))
         }
         let trans = children.map { $0.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
-        for c in 0..<256 { root[c] = children[0][UInt8(c)] ?? 0 }
-        fail = Array(repeating: 0, count: trans.count)
-        func step(_ s: Int32, _ c: UInt8) -> Int32? { trans[Int(s)].first { $0.0 == c }?.1 }
+        var fail = [Int32](repeating: 0, count: trans.count)
+        func step(_ s: Int32, _ c: UInt8) -> Int32? { children[Int(s)][c] }
         // Breadth-first: failure links, and each state's outputs extended by its failure state's.
         var queue: [Int32] = children[0].values.sorted()
         var qi = 0
@@ -208,52 +360,111 @@ final class AhoCorasick {
             for (c, nx) in trans[Int(s)] {
                 var f = fail[Int(s)]
                 while f != 0 && step(f, c) == nil { f = fail[Int(f)] }
-                let target = f == 0 ? root[Int(c)] : (step(f, c) ?? 0)
+                let target = step(f, c) ?? 0
                 fail[Int(nx)] = target == nx ? 0 : target
                 out[Int(nx)] += out[Int(fail[Int(nx)])]
                 queue.append(nx)
             }
         }
-        for (s, t) in trans.enumerated() {
-            edgeStart.append(Int32(edgeByte.count))
-            for (c, nx) in t { edgeByte.append(c); edgeNext.append(nx) }
-            outStart.append(Int32(outIds.count))
+        // States renumbered breadth-first: the shallow states, where a scan spends most of its
+        // time, sit together in a few cache lines.
+        let order: [Int32] = [0] + queue
+        var renum = [Int32](repeating: 0, count: trans.count)
+        for (i, s) in order.enumerated() { renum[Int(s)] = Int32(i) }
+        var recs: [State] = [], packed: [UInt32] = [], outEnd: [Int32] = [], outIds: [Int32] = [], dense: [Int32] = []
+        for old in order {
+            let s = Int(old), t = trans[s]
+            var r = State(lo: 0, hi: 0, fail: renum[Int(fail[s])], out: out[s].isEmpty ? -1 : Int32(outIds.count))
+            if s == 0 || t.count >= Self.denseEdges {
+                let row = dense.count / 256
+                dense += [Int32](repeating: 0, count: 256)
+                for (c, nx) in t { dense[row * 256 + Int(c)] = renum[Int(nx)] }
+                r.lo = -1 - Int32(row)
+            } else {
+                r.lo = Int32(packed.count)
+                for (c, nx) in t { packed.append(UInt32(renum[Int(nx)]) << 8 | UInt32(c)) }
+                r.hi = Int32(packed.count)
+            }
             outIds += out[s]
+            outEnd.append(Int32(outIds.count))
+            recs.append(r)
         }
-        edgeStart.append(Int32(edgeByte.count))
-        outStart.append(Int32(outIds.count))
+        func raw<T>(_ a: [T]) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(a.count, 1))
+            p.initialize(from: a, count: a.count)
+            return p
+        }
+        states = raw(recs); self.packed = raw(packed); self.outEnd = raw(outEnd); self.outIds = raw(outIds); self.dense = raw(dense)
+        needleBytes = raw(needles.flatMap { $0 })
+        var starts: [Int32] = [], at: Int32 = 0
+        for n in needles { starts.append(at); at += Int32(n.count) }
+        needleStart = raw(starts); needleLen = raw(needles.map { Int32($0.count) }); keptLen = raw(kept)
+    }
+
+    deinit {
+        states.deallocate(); packed.deallocate(); outEnd.deallocate(); outIds.deallocate(); dense.deallocate()
+        needleBytes.deallocate(); needleStart.deallocate(); needleLen.deallocate(); keptLen.deallocate()
     }
 
     /// Appends the id of every needle occurring in `s` (an id once per occurrence).
     func scan(_ s: String, into hits: inout [Int32]) {
-        let body: (UnsafeBufferPointer<UInt8>) -> Void = { buf in
-            self.edgeStart.withUnsafeBufferPointer { es in
-            self.edgeByte.withUnsafeBufferPointer { eb in
-            self.edgeNext.withUnsafeBufferPointer { en in
-            self.fail.withUnsafeBufferPointer { fl in
-            self.root.withUnsafeBufferPointer { rt in
-            self.outStart.withUnsafeBufferPointer { os in
-            self.outIds.withUnsafeBufferPointer { oi in
-                var st: Int32 = 0
-                for raw in buf {
-                    let c = raw >= 65 && raw <= 90 ? raw + 32 : raw
-                    while true {
-                        if st == 0 { st = rt[Int(c)]; break }
-                        var k = Int(es[Int(st)]), found: Int32 = -1
-                        let end = Int(es[Int(st) + 1])
-                        while k < end { let b = eb[k]; if b == c { found = en[k]; break }; if b > c { break }; k += 1 }
-                        if found >= 0 { st = found; break }
-                        st = fl[Int(st)]
+        var ends: [Int32] = []
+        scan(s, into: &hits, ends: &ends)
+    }
+
+    /// Also appends, per hit, the byte offset where that occurrence ends (inclusive).
+    func scan(_ s: String, into hits: inout [Int32], ends: inout [Int32]) {
+        var s = s
+        s.withUTF8 { scan($0, into: &hits, ends: &ends) }
+    }
+
+    func scan(_ buf: UnsafeBufferPointer<UInt8>, into hits: inout [Int32], ends: inout [Int32]) {
+        var st: Int32 = 0, pos: Int32 = 0
+        for raw in buf {
+            let c = raw >= 65 && raw <= 90 ? raw + 32 : raw
+            var r = states[Int(st)]
+            while true {
+                if r.lo < 0 {
+                    let nx = dense[Int(-1 - r.lo) * 256 + Int(c)]
+                    if nx != 0 || st == 0 { st = nx; break }
+                } else {
+                    var k = Int(r.lo), found: Int32 = -1
+                    let end = Int(r.hi)
+                    while k < end {
+                        let e = packed[k]
+                        let b = UInt8(truncatingIfNeeded: e)
+                        if b == c { found = Int32(e >> 8); break }
+                        if b > c { break }
+                        k += 1
                     }
-                    if st != 0 {
-                        var o = Int(os[Int(st)])
-                        let oe = Int(os[Int(st) + 1])
-                        while o < oe { hits.append(oi[o]); o += 1 }
-                    }
+                    if found >= 0 { st = found; break }
                 }
-            }}}}}}}
+                st = r.fail
+                r = states[Int(st)]
+            }
+            let o = states[Int(st)].out
+            if o >= 0 {
+                var i = Int(o)
+                let oe = Int(outEnd[Int(st)])
+                while i < oe {
+                    let id = outIds[i]
+                    let whole = needleLen[Int(id)], tail = whole - keptLen[Int(id)]
+                    if tail == 0 { hits.append(id); ends.append(pos) } else if Int(pos + tail) < buf.count {
+                        // The unique tail must follow in the text (compared folded, like the scan).
+                        let n = needleBytes + Int(needleStart[Int(id)] + keptLen[Int(id)])
+                        var k = 0
+                        while k < Int(tail) {
+                            let raw = buf[Int(pos) + 1 + k]
+                            if (raw >= 65 && raw <= 90 ? raw + 32 : raw) != n[k] { break }
+                            k += 1
+                        }
+                        if k == Int(tail) { hits.append(id); ends.append(pos + tail) }
+                    }
+                    i += 1
+                }
+            }
+            pos += 1
         }
-        if s.utf8.withContiguousStorageIfAvailable(body) == nil { Array(s.utf8).withUnsafeBufferPointer(body) }
     }
 }
 

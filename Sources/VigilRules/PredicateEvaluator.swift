@@ -58,17 +58,22 @@ final class PredicateEvaluator {
         }
     }
 
+    /// The number an `equals` value also matches numerically (nil: compared as text only).
+    static func numericValue(_ s: String) -> Double? {
+        !s.isEmpty && s.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" }) ? Double(s) : nil
+    }
+
     static func compile(_ m: Matcher, cased: Bool) throws -> Compiled {
         let b = cased ? Array(m.value.utf8) : Array(m.value.utf8).map(fold)
         switch m.op {
-        case .equals: return .equals(b, !m.value.isEmpty && m.value.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" }) ? Double(m.value) : nil)
+        case .equals: return .equals(b, numericValue(m.value))
         case .contains: return .contains(b)
         case .startswith: return .startswith(b)
         case .endswith: return .endswith(b)
         case .glob: return .glob(b)
         case .regex:
             if let n = longLinePattern(m.value) { return .longLine(n) }
-            do { return .regex(try NSRegularExpression(pattern: m.value), RegexLiteral.required(m.value)) } catch {
+            do { return .regex(try NSRegularExpression(pattern: m.value), RegexLiteral.required(m.value, minimum: 1)) } catch {
                 throw PredicateError("regex '\(m.value)' does not compile: \(error.localizedDescription)")
             }
         case .cidr:
@@ -83,6 +88,9 @@ final class PredicateEvaluator {
         }
     }
 
+    /// The engine's form (literal tests decided by its shared scan); set when the engine indexes its rules.
+    var bound: BoundPredicate?
+
     func matches(_ e: Event) -> Bool { eval(root, e) }
 
     private func eval(_ n: Node, _ e: Event) -> Bool {
@@ -91,10 +99,7 @@ final class PredicateEvaluator {
         case .or(let xs): for x in xs where eval(x, e) { return true }; return false
         case .not(let x): return !eval(x, e)
         case .constant(let b): return b
-        case .keywords(let ms):
-            for v in e.original.values { for m in ms where Self.test(m, v, cased: false, e) { return true } }
-            if let v = e.fields["message"] { for m in ms where Self.test(m, v, cased: false, e) { return true } }
-            return false
+        case .keywords(let ms): return Self.keywords(ms, e)
         case .manyLiterals(let fields, let ac, let lits, let rest):
             var value: String?
             for f in fields { if let v = e.original[f] ?? e.fields[f] { value = v; break } }
@@ -105,18 +110,27 @@ final class PredicateEvaluator {
             for id in hits where Self.test(lits[Int(id)], v, cased: false, e) { return true }
             for m in rest where Self.test(m, v, cased: false, e) { return true }
             return false
-        case .test(let fields, let ms, let all, let cased):
-            var value: String?
-            for f in fields { if let v = e.original[f] ?? e.fields[f] { value = v; break } }
-            guard let v = value else {
-                // Absent: only `exists: false` and `null` hold.
-                if all { return ms.allSatisfy(Self.holdsWhenAbsent) }
-                return ms.contains(where: Self.holdsWhenAbsent)
-            }
-            if all { for m in ms where !Self.test(m, v, cased: cased, e) { return false }; return true }
-            for m in ms where Self.test(m, v, cased: cased, e) { return true }
-            return false
+        case .test(let fields, let ms, let all, let cased): return Self.fieldTest(fields, ms, all: all, cased: cased, e)
         }
+    }
+
+    static func keywords(_ ms: [Compiled], _ e: Event) -> Bool {
+        for v in e.original.values { for m in ms where test(m, v, cased: false, e) { return true } }
+        if let v = e.fields["message"] { for m in ms where test(m, v, cased: false, e) { return true } }
+        return false
+    }
+
+    static func fieldTest(_ fields: [String], _ ms: [Compiled], all: Bool, cased: Bool, _ e: Event) -> Bool {
+        var value: String?
+        for f in fields { if let v = e.original[f] ?? e.fields[f] { value = v; break } }
+        guard let v = value else {
+            // Absent: only `exists: false` and `null` hold.
+            if all { return ms.allSatisfy(holdsWhenAbsent) }
+            return ms.contains(where: holdsWhenAbsent)
+        }
+        if all { for m in ms where !test(m, v, cased: cased, e) { return false }; return true }
+        for m in ms where test(m, v, cased: cased, e) { return true }
+        return false
     }
 
     static func holdsWhenAbsent(_ m: Compiled) -> Bool {

@@ -64,6 +64,8 @@ public enum Detection: Sendable, Equatable {
     case sequence(steps: [SequenceStep], groupBy: [String], windowMs: Int64)
     /// An event matching `condition` not followed by one matching `absent` for the same group within `windowMs`.
     case absence(condition: String, absent: String, groupBy: [String], windowMs: Int64)
+    /// Every step matched (once each, in any order), same group, all within `windowMs` (Sigma `temporal`).
+    case temporal(steps: [SequenceStep], groupBy: [String], windowMs: Int64)
 
     public var type: String {
         switch self {
@@ -72,12 +74,13 @@ public enum Detection: Sendable, Equatable {
         case .distinct: return "distinct"
         case .sequence: return "sequence"
         case .absence: return "absence"
+        case .temporal: return "temporal"
         }
     }
 
     public var groupBy: [String] {
         switch self {
-        case .match(_, let g), .threshold(_, _, let g, _), .distinct(_, _, _, let g, _), .sequence(_, let g, _), .absence(_, _, let g, _): return g
+        case .match(_, let g), .threshold(_, _, let g, _), .distinct(_, _, _, let g, _), .sequence(_, let g, _), .absence(_, _, let g, _), .temporal(_, let g, _): return g
         }
     }
 
@@ -85,7 +88,7 @@ public enum Detection: Sendable, Equatable {
     public var conditions: [String] {
         switch self {
         case .match(let c, _), .threshold(let c, _, _, _), .distinct(let c, _, _, _, _): return [c]
-        case .sequence(let steps, _, _): return steps.map(\.condition)
+        case .sequence(let steps, _, _), .temporal(let steps, _, _): return steps.map(\.condition)
         case .absence(let a, let b, _, _): return [a, b]
         }
     }

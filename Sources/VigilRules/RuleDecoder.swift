@@ -262,7 +262,8 @@ public enum RuleDecoder {
             let w = o.duration("window", required: true)
             guard let cond, let f, let n, let g, let w else { return nil }
             return .distinct(condition: cond, field: f, count: n, groupBy: g, windowMs: w)
-        case "sequence":
+        case "sequence", "temporal":
+            let temporal = type == "temporal"
             var steps: [SequenceStep] = []
             var ok = true
             if let s = o.raw("steps", required: true) {
@@ -271,17 +272,17 @@ public enum RuleDecoder {
                         guard var so = Obj(item, "\(o.p("steps"))[\(i)]", c) else { ok = false; continue }
                         let name = so.string("name") ?? ""
                         let cond = condition(&so, "condition")
-                        let n = so.int("count", range: 1...10_000) ?? 1
+                        let n = so.int("count", range: temporal ? 1...1 : 1...10_000) ?? 1
                         so.finish()
                         if let cond { steps.append(SequenceStep(name: name, condition: cond, count: n)) } else { ok = false }
                     }
                 } else { c.add(.invalidValue, o.p("steps"), "must be an array of 2 to 20 steps"); ok = false }
             } else { ok = false }
             let g = fields(&o, "group_by", required: true)
-            if let g, g.isEmpty { c.add(.invalidValue, o.p("group_by"), "a sequence needs at least one field: the steps must be about the same thing") }
+            if let g, g.isEmpty { c.add(.invalidValue, o.p("group_by"), "a \(type) needs at least one field: the steps must be about the same thing") }
             let w = o.duration("window", required: true)
             guard ok, let g, !g.isEmpty, let w else { return nil }
-            return .sequence(steps: steps, groupBy: g, windowMs: w)
+            return temporal ? .temporal(steps: steps, groupBy: g, windowMs: w) : .sequence(steps: steps, groupBy: g, windowMs: w)
         case "absence":
             let a = condition(&o, "condition")
             let b = condition(&o, "absent")
@@ -290,7 +291,7 @@ public enum RuleDecoder {
             guard let a, let b, let g, let w else { return nil }
             return .absence(condition: a, absent: b, groupBy: g, windowMs: w)
         default:
-            c.add(.invalidValue, o.p("type"), "must be match, threshold, distinct, sequence or absence, got \"\(type)\"")
+            c.add(.invalidValue, o.p("type"), "must be match, threshold, distinct, sequence, temporal or absence, got \"\(type)\"")
             return nil
         }
     }

@@ -48,8 +48,8 @@ public enum RuleEncoder {
         case .distinct(let c, let f, let n, let g, let w):
             return .object([("type", .string("distinct")), ("condition", .string(c)), ("field", .string(f)),
                             ("count", .integer(Int64(n))), ("group_by", strings(g)), ("window", .string(Durations.format(w)))])
-        case .sequence(let steps, let g, let w):
-            return .object([("type", .string("sequence")),
+        case .sequence(let steps, let g, let w), .temporal(let steps, let g, let w):
+            return .object([("type", .string(d.type)),
                             ("steps", .array(steps.map { s in
                                 var m: [(String, JSONValue)] = []
                                 if !s.name.isEmpty { m.append(("name", .string(s.name))) }

@@ -98,14 +98,30 @@ struct RuleIndex {
     }
 
     /// Slots of rules that could match, each at most once (`seen` is a per-call scratch stamp array).
-    func candidates(_ e: Event, _ record: EventRecord, stamp: Int, seen: inout [Int], into out: inout [Int]) {
-        for f in [asciiLower(e.format), Self.anyFormat] {
-            guard let b = buckets[f] else { continue }
-            for s in b.always where seen[s] != stamp { seen[s] = stamp; out.append(s) }
+    /// Whether any rule could apply to this event's log source (before scanning it).
+    func hasRules(for e: Event) -> Bool { buckets[asciiLower(e.format)] != nil || buckets[Self.anyFormat] != nil }
+
+    /// Lists into `out` the candidates that pass `gate` (the literal prefilter, already run on
+    /// this event); returns how many candidates there were before it.
+    @discardableResult
+    func candidates(_ e: Event, _ record: EventRecord, stamp: Int, seen: inout [Int], gate: LiteralPrefilter.Gate, into out: inout [Int]) -> Int {
+        out.removeAll(keepingCapacity: true)
+        var total = 0
+        // Two lookups without building an array of the two names (this runs per event).
+        if let b = buckets[asciiLower(e.format)] { total += Self.add(b, record, stamp, gate, &seen, &out) }
+        if let b = buckets[Self.anyFormat] { total += Self.add(b, record, stamp, gate, &seen, &out) }
+        return total
+    }
+
+    private static func add(_ b: Bucket, _ record: EventRecord, _ stamp: Int, _ gate: LiteralPrefilter.Gate, _ seen: inout [Int], _ out: inout [Int]) -> Int {
+        seen.withUnsafeMutableBufferPointer { seen in
+            var total = 0
+            for s in b.always where seen[s] != stamp { seen[s] = stamp; total += 1; if gate.passes(s) { out.append(s) } }
             for (_, (token, map)) in b.byToken {
                 guard let k = Requirement.key(record, token), let slots = map[k] else { continue }
-                for s in slots where seen[s] != stamp { seen[s] = stamp; out.append(s) }
+                for s in slots where seen[s] != stamp { seen[s] = stamp; total += 1; if gate.passes(s) { out.append(s) } }
             }
+            return total
         }
     }
 }

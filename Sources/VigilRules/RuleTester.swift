@@ -39,7 +39,7 @@ extension Detection {
     var windowMsForTests: Int64 {
         switch self {
         case .match: return 0
-        case .threshold(_, _, _, let w), .distinct(_, _, _, _, let w), .sequence(_, _, let w), .absence(_, _, _, let w): return w
+        case .threshold(_, _, _, let w), .distinct(_, _, _, _, let w), .sequence(_, _, let w), .absence(_, _, _, let w), .temporal(_, _, let w): return w
         }
     }
 }

@@ -150,7 +150,7 @@ public struct SigmaConverter: Sendable {
         case "temporal_ordered":
             detection = .sequence(steps: zip(refs, preds).map { SequenceStep(name: String($0.prefix(64)), condition: $1.conditionText) }, groupBy: groupBy, windowMs: span)
         case "temporal":
-            throw SigmaError(.unsupportedCorrelation, "correlation type temporal (any order): the engine's sequence is ordered", at: corr.mark)
+            detection = .temporal(steps: zip(refs, preds).map { SequenceStep(name: String($0.prefix(64)), condition: $1.conditionText) }, groupBy: groupBy, windowMs: span)
         default:
             throw SigmaError(.unsupportedCorrelation, "correlation type '\(type)'", at: corr.mark)
         }

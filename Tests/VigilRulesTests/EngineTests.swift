@@ -73,6 +73,21 @@ final class EngineTests: XCTestCase {
         XCTAssertTrue(tooSlow.isEmpty, "the success came after the 5 minute window")
     }
 
+    func testTemporalNeedsEveryStepInAnyOrderWithinTheWindow() throws {
+        let rule = T.rule("""
+        {"type": "temporal", "group_by": ["user.name"], "window": "5m", "steps": [
+          {"name": "failure", "condition": "event.outcome: failure"},
+          {"name": "success", "condition": "event.outcome: success"}]}
+        """)
+        let (_, hits) = try run([rule], [T.success("s1", at: 0), T.failed("f1", at: 10)])
+        XCTAssertEqual(hits.map(\.eventIds), [["s1", "f1"]], "success first still completes the set")
+        let (_, otherUser) = try run([rule], [T.success("s1", at: 0, user: "alice"), T.failed("f1", at: 10, user: "bob")])
+        XCTAssertTrue(otherUser.isEmpty)
+        let (_, tooSlow) = try run([rule], [T.success("s1", at: 0), T.failed("f1", at: 400)])
+        XCTAssertTrue(tooSlow.isEmpty, "5 minute window")
+        XCTAssertThrowsError(try RuleDecoder.decode(#"{"id": "11111111-1111-4111-8111-111111111111", "name": "x", "status": "active", "criticality": "low", "risk_score": 1, "detection": {"type": "temporal", "group_by": ["user.name"], "window": "5m", "steps": [{"condition": "event.outcome: failure", "count": 3}, {"condition": "event.outcome: success"}]}}"#), "temporal steps match once each")
+    }
+
     func testAbsenceFiresWhenTheSecondEventNeverComes() throws {
         var options = EngineOptions()
         options.latenessMs = 0

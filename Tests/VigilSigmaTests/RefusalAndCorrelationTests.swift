@@ -104,12 +104,30 @@ final class CorrelationTests: XCTestCase {
         XCTAssertEqual(try S.fire(r, [logon(4624, user: "a", at: 0), logon(4625, user: "a", at: 30)]), 0, "wrong order")
     }
 
+    func testTemporalBecomesAnyOrderTemporal() throws {
+        let r = try XCTUnwrap(S.convert(correlation("    type: temporal\n    rules: [failed_logon, success_logon]\n    group-by: [TargetUserName]\n    timespan: 10m\n")).compactMap { o -> Rule? in
+            if case .success(let r) = o.result, r.id.hasSuffix("ff") { return r }; return nil }.first)
+        guard case .temporal(let steps, ["TargetUserName"], 600_000) = r.detection else { return XCTFail("\(r.detection)") }
+        XCTAssertEqual(steps.count, 2)
+        XCTAssertEqual(try RuleDecoder.decode(RuleEncoder.text(r)).detection, r.detection, "the native rule round-trips")
+        XCTAssertEqual(try S.fire(r, [logon(4625, user: "a", at: 0), logon(4624, user: "a", at: 30)]), 1)
+        XCTAssertEqual(try S.fire(r, [logon(4624, user: "a", at: 0), logon(4625, user: "a", at: 30)]), 1, "any order")
+        XCTAssertEqual(try S.fire(r, [logon(4625, user: "a", at: 0), logon(4625, user: "a", at: 10), logon(4625, user: "a", at: 20)]), 0, "one rule only")
+        XCTAssertEqual(try S.fire(r, [logon(4625, user: "a", at: 0), logon(4624, user: "b", at: 30)]), 0, "different group")
+        XCTAssertEqual(try S.fire(r, [logon(4624, user: "a", at: 0), logon(4625, user: "a", at: 700)]), 0, "beyond the timespan")
+        // The window slides: the old success expires, a new one completes the set again.
+        XCTAssertEqual(try S.fire(r, [logon(4624, user: "a", at: 0), logon(4625, user: "a", at: 700), logon(4624, user: "a", at: 760)]), 1)
+        // Once fired, the set starts over: two more events of one kind do not fire again.
+        XCTAssertEqual(try S.fire(r, [logon(4624, user: "a", at: 0), logon(4625, user: "a", at: 5), logon(4625, user: "a", at: 10)]), 1)
+    }
+
     func testWhatTheEngineCannotExpressIsRefused() {
         func reason(_ body: String) -> SigmaError.Reason? {
             for o in S.convert(correlation(body)) where o.sigmaId.hasSuffix("ff") { if case .failure(let e) = o.result { return e.reason } }
             return nil
         }
-        XCTAssertEqual(reason("    type: temporal\n    rules: [failed_logon, success_logon]\n    timespan: 10m\n"), .unsupportedCorrelation)
+        // Temporal correlations need a group (as the native sequence and temporal types do).
+        XCTAssertNotNil(reason("    type: temporal\n    rules: [failed_logon, success_logon]\n    timespan: 10m\n"))
         XCTAssertEqual(reason("    type: event_count\n    rules: [failed_logon]\n    timespan: 10m\n    condition:\n        lt: 3\n"), .unsupportedCorrelation)
         XCTAssertEqual(reason("    type: event_count\n    rules: [nope]\n    timespan: 10m\n    condition:\n        gte: 3\n"), .unresolvedReference)
         XCTAssertEqual(reason("    type: event_count\n    rules: [failed_logon]\n    timespan: soon\n    condition:\n        gte: 3\n"), .invalidRule)

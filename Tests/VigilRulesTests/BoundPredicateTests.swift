@@ -1,0 +1,124 @@
+import XCTest
+@testable import VigilRules
+import VigilWire
+
+/// The engine decides literal tests from its shared Aho–Corasick scan (BoundPredicate); these
+/// tests hold it to the plain evaluator's answers, rule by rule, over many rules in one engine.
+final class BoundPredicateTests: XCTestCase {
+    /// A fixed-seed generator, so a failure reproduces.
+    struct Rng {
+        var state: UInt64
+        mutating func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(n))
+        }
+        mutating func pick<T>(_ xs: [T]) -> T { xs[next(xs.count)] }
+    }
+
+    let pieces = ["cmd", "CMD.exe", "\\cmd.exe", "c:\\windows", "C:\\Windows\\", "a", "-enc", "exe", "3", "03", "powershell", " /c ", "é", "aa"]
+    let fieldLists = [["Image"], ["CommandLine"], ["ParentImage"], ["CommandLine", "ParentCommandLine"], ["OriginalFileName", "Image"]]
+
+    func randomPredicate(_ r: inout Rng, depth: Int) -> VigilRules.Predicate {
+        if depth > 0 && r.next(3) == 0 {
+            let kids = (0..<(1 + r.next(3))).map { _ in randomPredicate(&r, depth: depth - 1) }
+            switch r.next(3) {
+            case 0: return .and(kids)
+            case 1: return .or(kids)
+            default: return .not(kids[0])
+            }
+        }
+        let ops: [Matcher.Op] = [.contains, .startswith, .endswith, .equals, .glob, .contains, .equals]
+        let ms = (0..<(1 + r.next(8))).map { _ -> Matcher in
+            let op = r.pick(ops)
+            let v = r.pick(pieces) + (r.next(2) == 0 ? r.pick(pieces) : "")
+            return Matcher(op, op == .glob ? "*" + v + "*" : v)
+        }
+        return .test(FieldTest(fields: r.pick(fieldLists), matchers: ms, all: r.next(4) == 0, cased: r.next(6) == 0))
+    }
+
+    func randomEvent(_ r: inout Rng, _ n: Int) -> Event {
+        var e = T.event("b\(n)", at: Int64(n), format: "windows", ["event.code": "1"])
+        var original = ["EventID": "1"]
+        for f in ["Image", "CommandLine", "ParentImage", "ParentCommandLine", "OriginalFileName"] where r.next(3) != 0 {
+            original[f] = (0..<r.next(4)).map { _ in r.pick(pieces) }.joined()
+        }
+        // Some values only among the normalized fields: the scan and the evaluator read both.
+        if r.next(4) == 0, let v = original.removeValue(forKey: "Image") { e.fields["Image"] = v }
+        e.original = original
+        return e
+    }
+
+    func testBoundPredicatesAgreeWithThePlainEvaluator() throws {
+        for seed: UInt64 in [42, 7, 2026, 99] { try agree(seed: seed) }
+    }
+
+    func agree(seed: UInt64) throws {
+        var r = Rng(state: seed)
+        let engine = DetectionEngine()
+        var evaluators: [String: PredicateEvaluator] = [:]
+        for i in 0..<300 {
+            let p = randomPredicate(&r, depth: 3)
+            let id = String(format: "11111111-1111-4111-8111-%012d", i)
+            let rule = T.rule(#"{"type": "match", "condition": \#(JSONWriter.write(.string(p.conditionText), pretty: false))}"#,
+                              id: id, extra: #", "log_sources": ["windows"]"#)
+            try engine.upsert(rule, forceActive: true)
+            evaluators[id] = try PredicateEvaluator(p)
+        }
+        var fired = 0
+        for n in 0..<400 {
+            let e = randomEvent(&r, n)
+            let got = Set(engine.process(e, nowMs: e.eventTimeMs).map(\.rule.id))
+            let want = Set(evaluators.filter { $0.value.matches(e) }.keys)
+            XCTAssertEqual(got, want, "seed \(seed) event \(n): \(e.original) \(e.fields)")
+            fired += got.count
+        }
+        XCTAssertGreaterThan(fired, 400, "the generated rules and events should match often enough to test something")
+    }
+
+    func testAnchoredLiteralsUseWhereTheHitIs() throws {
+        // startswith/endswith/equals are decided from where the scan found the needle.
+        let cases: [(Matcher, String, Bool)] = [
+            (Matcher(.startswith, "cmd"), "CMD.exe /c", true), (Matcher(.startswith, "cmd"), "x cmd", false),
+            (Matcher(.endswith, ".exe"), "a.EXE", true), (Matcher(.endswith, ".exe"), "a.exe ", false),
+            (Matcher(.equals, "cmd.exe"), "Cmd.Exe", true), (Matcher(.equals, "cmd.exe"), "cmd.exe.exe", false),
+            (Matcher(.equals, "cmd.exe"), "xcmd.exe", false), (Matcher(.contains, "md.e"), "cmd.exe", true),
+            // A repeated needle: the last occurrence decides endswith, the first startswith.
+            (Matcher(.endswith, "ab"), "abxab", true), (Matcher(.startswith, "ab"), "xabab", false),
+        ]
+        let engine = DetectionEngine()
+        for (i, c) in cases.enumerated() {
+            let p = VigilRules.Predicate.test(FieldTest(fields: ["Image"], matchers: [c.0]))
+            try engine.upsert(T.rule(#"{"type": "match", "condition": \#(JSONWriter.write(.string(p.conditionText), pretty: false))}"#,
+                                     id: String(format: "22222222-1111-4111-8111-%012d", i), extra: #", "log_sources": ["windows"]"#), forceActive: true)
+        }
+        for (i, c) in cases.enumerated() {
+            var e = T.event("a\(i)", at: Int64(i), format: "windows", ["event.code": "1"])
+            e.original = ["EventID": "1", "Image": c.1]
+            let fired = engine.process(e, nowMs: e.eventTimeMs).contains { $0.rule.id == String(format: "22222222-1111-4111-8111-%012d", i) }
+            XCTAssertEqual(fired, c.2, "\(c.0.op) \(c.0.value) on \(c.1)")
+        }
+    }
+
+    func testAhoCorasickAgreesWithNaiveSearch() {
+        // A small alphabet makes shared prefixes, unique tails (kept out of the automaton and
+        // compared in place), needles inside needles, and tails cut off by the end of the text.
+        var r = Rng(state: 5)
+        for _ in 0..<40 {
+            var needles = Set<[UInt8]>()
+            while needles.count < 30 { needles.insert((0..<(1 + r.next(10))).map { _ in UInt8(ascii: "a") + UInt8(r.next(3)) }) }
+            let list = Array(needles)
+            let ac = AhoCorasick(list)
+            for _ in 0..<20 {
+                let text = (0..<r.next(40)).map { _ in UInt8(ascii: "a") + UInt8(r.next(3)) }
+                var hits: [Int32] = [], ends: [Int32] = []
+                ac.scan(String(decoding: text, as: UTF8.self), into: &hits, ends: &ends)
+                var want: [String] = [], got: [String] = []
+                for (id, n) in list.enumerated() where n.count <= text.count {
+                    for start in 0...(text.count - n.count) where Array(text[start..<start + n.count]) == n { want.append("\(id)@\(start + n.count - 1)") }
+                }
+                for (k, id) in hits.enumerated() { got.append("\(id)@\(ends[k])") }
+                XCTAssertEqual(got.sorted(), want.sorted(), String(decoding: text, as: UTF8.self))
+            }
+        }
+    }
+}
