@@ -53,7 +53,7 @@ enum DetectionCatalogs {
             TokenDefinition("rule.status", type: .keyword, storage: .column("status"), description: "active or inactive", aliases: ["status"]),
             TokenDefinition("rule.criticality", type: .keyword, storage: .column("criticality"), description: "low, medium, high, critical", aliases: ["criticality"]),
             TokenDefinition("rule.risk", type: .number, storage: .column("risk"), description: "base risk score 0–100"),
-            TokenDefinition("rule.type", type: .keyword, storage: .column("type"), description: "match, threshold, distinct, sequence, absence"),
+            TokenDefinition("rule.type", type: .keyword, storage: .column("type"), description: "match, threshold, distinct, sequence, temporal, absence"),
             TokenDefinition("rule.tactic", type: .keyword, storage: .column("tactic"), description: "primary MITRE ATT&CK tactic id (TA0006)", aliases: ["tactic"]),
             TokenDefinition("rule.technique", type: .keyword, storage: .column("technique"), description: "primary MITRE ATT&CK technique id (T1110)", aliases: ["technique"]),
             TokenDefinition("rule.tactics", type: .text, storage: .column("tactics"), description: "every tactic, ids and names"),
