@@ -40,7 +40,8 @@ public struct RuntimeConfig: Sendable {
     /// A CURVE key given inline or as `@FILE` (first non-comment line), validated.
     public func key(_ name: String) throws -> String? {
         guard var v = settings[name], !v.isEmpty else { return nil }
-        if v.hasPrefix("@") {
+        // '@' is a Z85 digit: a valid inline key that starts with it is a key, not a file name.
+        if v.hasPrefix("@") && !CurveKeys.isValid(v) {
             let path = String(v.dropFirst())
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw ConfigError(code: .badFile, key: name, message: "cannot read \(path)")
