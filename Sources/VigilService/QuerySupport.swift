@@ -25,6 +25,12 @@ public final class ListQueries {
         self.db = db
         fullTextCompiler = SQLCompiler(catalog: catalog)
         scanCompiler = SQLCompiler(catalog: catalog.withoutFullText)
+        try Self.registerFunctions(on: db)
+    }
+
+    /// Registers QQL's SQL helpers (`qql_num`, `qql_ip`) on a connection: every store that runs
+    /// compiled QQL needs them (tests with their own stores too).
+    public static func registerFunctions(on db: Database) throws {
         try db.registerFunction(QQLFunctions.numberFunctionName) { v in
             switch QQLFunctions.number(Self.toQuery(v) ?? .text("")) {
             case .integer(let i)?: return .integer(i)
@@ -38,7 +44,7 @@ public final class ListQueries {
         }
     }
 
-    static func toQuery(_ v: VigilStore.SQLValue) -> VigilQuery.SQLValue? {
+    public static func toQuery(_ v: VigilStore.SQLValue) -> VigilQuery.SQLValue? {
         switch v {
         case .null: return nil
         case .integer(let i): return .integer(i)
@@ -48,7 +54,7 @@ public final class ListQueries {
         }
     }
 
-    static func toStore(_ v: VigilQuery.SQLValue) -> VigilStore.SQLValue {
+    public static func toStore(_ v: VigilQuery.SQLValue) -> VigilStore.SQLValue {
         switch v {
         case .integer(let i): return .integer(i)
         case .real(let d): return .real(d)
