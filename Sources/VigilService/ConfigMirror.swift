@@ -8,10 +8,8 @@ import VigilWire
 /// sequence of its last change, so a snapshot and the stream can arrive in any order and the
 /// newer state always wins (a change at or below what is known is ignored).
 public final class SpecialObjectMirror: SpecialObjectProvider, @unchecked Sendable {
-    private struct Entry { var sequence: UInt64; var name: String; var members: [String] }
     private let lock = NSLock()
-    private var entries: [String: Entry] = [:]
-    private var deleted: [String: UInt64] = [:]
+    private let objects = ConfigObjectMirror(kinds: ["special_object"]) { SpecialObjectMirror.parse($0) != nil }
     private var byName: [String: [String]] = [:]
 
     public init() {}
@@ -21,27 +19,13 @@ public final class SpecialObjectMirror: SpecialObjectProvider, @unchecked Sendab
         return byName[name]
     }
 
-    public var count: Int { lock.lock(); defer { lock.unlock() }; return entries.count }
+    public var count: Int { lock.lock(); defer { lock.unlock() }; return objects.all(kind: "special_object").count }
 
     /// Applies one change; returns false when it is older than what is known (or not a special object).
     @discardableResult
     public func apply(_ c: ConfigChange) -> Bool {
-        guard c.kind == "special_object" else { return false }
         lock.lock(); defer { lock.unlock() }
-        return applyLocked(c)
-    }
-
-    private func applyLocked(_ c: ConfigChange) -> Bool {
-        let known = max(entries[c.id]?.sequence ?? 0, deleted[c.id] ?? 0)
-        guard c.sequence > known || (known == 0 && c.sequence == 0) else { return false }
-        if c.action == "deleted" {
-            entries[c.id] = nil
-            deleted[c.id] = c.sequence
-        } else {
-            guard let (name, members) = Self.parse(c.objectJSON) else { return false }
-            entries[c.id] = Entry(sequence: c.sequence, name: name, members: members)
-            deleted[c.id] = nil
-        }
+        guard objects.apply(c) else { return false }
         rebuild()
         return true
     }
@@ -50,21 +34,13 @@ public final class SpecialObjectMirror: SpecialObjectProvider, @unchecked Sendab
     /// snapshot no longer has unless a change after its head created them.
     public func load(_ s: ConfigSnapshot) {
         lock.lock(); defer { lock.unlock() }
-        var present = Set<String>()
-        for o in s.objects where o.kind == "special_object" {
-            present.insert(o.id)
-            let known = max(entries[o.id]?.sequence ?? 0, deleted[o.id] ?? 0)
-            if o.sequence > known || entries[o.id] == nil && deleted[o.id] == nil, let (name, members) = Self.parse(o.objectJSON) {
-                entries[o.id] = Entry(sequence: o.sequence, name: name, members: members)
-            }
-        }
-        for (id, e) in entries where !present.contains(id) && e.sequence <= s.head { entries[id] = nil }
+        objects.load(s)
         rebuild()
     }
 
     private func rebuild() {
         var m: [String: [String]] = [:]
-        for e in entries.values { m[e.name] = e.members }
+        for o in objects.all(kind: "special_object") { if let (name, members) = Self.parse(o.json) { m[name] = members } }
         byName = m
     }
 
@@ -84,46 +60,26 @@ public final class UserListMirror: @unchecked Sendable {
         public var members: [String]
         public var query: String
     }
-    private struct Entry { var sequence: UInt64; var list: List }
     private let lock = NSLock()
-    private var entries: [String: Entry] = [:]
-    private var deleted: [String: UInt64] = [:]
+    private let objects = ConfigObjectMirror(kinds: ["user_list"]) { UserListMirror.parse(id: "", $0) != nil }
 
     public init() {}
 
     public var lists: [List] {
         lock.lock(); defer { lock.unlock() }
-        return entries.values.map(\.list).sorted { $0.name.lowercased() < $1.name.lowercased() }
+        return objects.all(kind: "user_list").compactMap { Self.parse(id: $0.id, $0.json) }
+            .sorted { $0.name.lowercased() < $1.name.lowercased() }
     }
 
     @discardableResult
     public func apply(_ c: ConfigChange) -> Bool {
-        guard c.kind == "user_list" else { return false }
         lock.lock(); defer { lock.unlock() }
-        let known = max(entries[c.id]?.sequence ?? 0, deleted[c.id] ?? 0)
-        guard c.sequence > known || (known == 0 && c.sequence == 0) else { return false }
-        if c.action == "deleted" {
-            entries[c.id] = nil
-            deleted[c.id] = c.sequence
-        } else {
-            guard let l = Self.parse(id: c.id, c.objectJSON) else { return false }
-            entries[c.id] = Entry(sequence: c.sequence, list: l)
-            deleted[c.id] = nil
-        }
-        return true
+        return objects.apply(c)
     }
 
     public func load(_ s: ConfigSnapshot) {
         lock.lock(); defer { lock.unlock() }
-        var present = Set<String>()
-        for o in s.objects where o.kind == "user_list" {
-            present.insert(o.id)
-            let known = max(entries[o.id]?.sequence ?? 0, deleted[o.id] ?? 0)
-            if o.sequence > known || entries[o.id] == nil && deleted[o.id] == nil, let l = Self.parse(id: o.id, o.objectJSON) {
-                entries[o.id] = Entry(sequence: o.sequence, list: l)
-            }
-        }
-        for (id, e) in entries where !present.contains(id) && e.sequence <= s.head { entries[id] = nil }
+        objects.load(s)
     }
 
     static func parse(id: String, _ json: String) -> List? {
@@ -193,16 +149,23 @@ public final class ConfigMirror {
 
 /// The current objects of some config kinds, kept from snapshots and changes with the same
 /// sequence rules as special objects (a change at or below what is known is ignored). For
-/// services that act on whole objects: enrichment's `intel_feed`s, for instance.
+/// services that act on whole objects (enrichment's `intel_feed`s) and the core of the special
+/// object and user list mirrors.
 public final class ConfigObjectMirror {
     public struct Object: Sendable, Equatable {
         public var kind: String, id: String, sequence: UInt64, json: String
     }
     public let kinds: Set<String>
+    /// Whether an object's JSON is usable; a change or snapshot entry that is not is ignored
+    /// (the previous state stays).
+    private let accepts: (String) -> Bool
     private var objects: [String: Object] = [:]
     private var deleted: [String: UInt64] = [:]
 
-    public init(kinds: Set<String>) { self.kinds = kinds }
+    public init(kinds: Set<String>, accepts: @escaping (String) -> Bool = { _ in true }) {
+        self.kinds = kinds
+        self.accepts = accepts
+    }
 
     /// Applies one change; true when it changed what is known.
     @discardableResult
@@ -215,6 +178,7 @@ public final class ConfigObjectMirror {
             objects[key] = nil
             deleted[key] = c.sequence
         } else {
+            guard accepts(c.objectJSON) else { return false }
             objects[key] = Object(kind: c.kind, id: c.id, sequence: c.sequence, json: c.objectJSON)
             deleted[key] = nil
         }
@@ -229,7 +193,7 @@ public final class ConfigObjectMirror {
             let key = "\(o.kind)/\(o.id)"
             present.insert(key)
             let known = max(objects[key]?.sequence ?? 0, deleted[key] ?? 0)
-            if o.sequence > known || objects[key] == nil && deleted[key] == nil {
+            if o.sequence > known || objects[key] == nil && deleted[key] == nil, accepts(o.objectJSON) {
                 objects[key] = Object(kind: o.kind, id: o.id, sequence: o.sequence, json: o.objectJSON)
             }
         }

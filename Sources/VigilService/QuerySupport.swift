@@ -185,14 +185,23 @@ public final class ListQueries {
     public func answer(_ req: RpcRequest, _ body: (QueryRequest) throws -> RpcResponse) -> RpcResponse {
         do {
             return try body(try QueryRequest(decoding: req.payload))
-        } catch let e as QueryError {
-            var e = e
+        } catch var e as QueryError {
             if e.query.isEmpty, let q = try? QueryRequest(decoding: req.payload) { e.query = q.query }
-            return .failure(.badRequest, e.rendered)
-        } catch let e as WireError {
-            return .failure(.badRequest, e.description)
+            return .failure(for: e)
         } catch {
-            return .failure(.internal, "\(error)")
+            return .failure(for: error)
+        }
+    }
+}
+
+extension RpcResponse {
+    /// The answer to a request that failed: a bad query (with its caret) or an undecodable
+    /// payload is the caller's error, anything else the service's.
+    public static func failure(for error: Error) -> RpcResponse {
+        switch error {
+        case let e as QueryError: return .failure(.badRequest, e.rendered)
+        case let e as WireError: return .failure(.badRequest, e.description)
+        default: return .failure(.internal, "\(error)")
         }
     }
 }

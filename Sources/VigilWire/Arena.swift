@@ -77,3 +77,31 @@ func swiftBytes(_ b: ProtobufCBinaryData) -> [UInt8] {
     guard b.len > 0, let data = b.data else { return [] }
     return Array(UnsafeBufferPointer(start: data, count: b.len))
 }
+
+// MARK: - repeated fields (shared by every message file)
+
+/// A `repeated string` field: count and an arena array of C strings.
+func cStrings(_ a: Arena, _ values: [String]) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) {
+    if values.isEmpty { return (0, nil) }
+    let arr = a.allocate(UnsafeMutablePointer<CChar>?.self, count: values.count)
+    for (i, s) in values.enumerated() { arr[i] = a.string(s) }
+    return (values.count, arr)
+}
+
+func swiftStrings(_ p: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ n: Int) -> [String] {
+    guard let p else { return [] }
+    return (0..<n).map { swiftString(p[$0]) }
+}
+
+/// A `repeated Message` field: count and an arena array of boxed C structs.
+func cArray<T>(_ a: Arena, _ items: [T]) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<T>?>?) {
+    if items.isEmpty { return (0, nil) }
+    let arr = a.allocate(UnsafeMutablePointer<T>?.self, count: items.count)
+    for (i, x) in items.enumerated() { arr[i] = a.box(x) }
+    return (items.count, arr)
+}
+
+func swiftArray<T, R>(_ p: UnsafeMutablePointer<UnsafeMutablePointer<T>?>?, _ n: Int, _ f: (T) -> R) -> [R] {
+    guard let p else { return [] }
+    return (0..<n).compactMap { p[$0].map { f($0.pointee) } }
+}

@@ -70,27 +70,6 @@ public struct SignalDetail: Sendable, Equatable {
     public init() {}
 }
 
-// MARK: - helpers (file-private, like the other message files)
-
-private func cStrings(_ a: Arena, _ values: [String]) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) {
-    if values.isEmpty { return (0, nil) }
-    let arr = a.allocate(UnsafeMutablePointer<CChar>?.self, count: values.count)
-    for (i, s) in values.enumerated() { arr[i] = a.string(s) }
-    return (values.count, arr)
-}
-
-private func cArray<T>(_ a: Arena, _ items: [T]) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<T>?>?) {
-    if items.isEmpty { return (0, nil) }
-    let arr = a.allocate(UnsafeMutablePointer<T>?.self, count: items.count)
-    for (i, x) in items.enumerated() { arr[i] = a.box(x) }
-    return (items.count, arr)
-}
-
-private func swiftArray<T, R>(_ p: UnsafeMutablePointer<UnsafeMutablePointer<T>?>?, _ n: Int, _ f: (T) -> R) -> [R] {
-    guard let p else { return [] }
-    return (0..<n).compactMap { p[$0].map { f($0.pointee) } }
-}
-
 // MARK: - codecs
 
 extension DeleteSignalsResponse: WireMessage {

@@ -90,32 +90,6 @@ public struct DirectoryUserPage: Sendable, Equatable {
     public init() {}
 }
 
-// MARK: - helpers
-
-private func cStrings(_ a: Arena, _ list: [String]) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) {
-    if list.isEmpty { return (0, nil) }
-    let arr = a.allocate(UnsafeMutablePointer<CChar>?.self, count: list.count)
-    for (i, s) in list.enumerated() { arr[i] = a.string(s) }
-    return (list.count, arr)
-}
-
-private func swiftStrings(_ p: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ n: Int) -> [String] {
-    guard let p else { return [] }
-    return (0..<n).map { swiftString(p[$0]) }
-}
-
-private func cArray<T>(_ a: Arena, _ items: [T]) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<T>?>?) {
-    if items.isEmpty { return (0, nil) }
-    let arr = a.allocate(UnsafeMutablePointer<T>?.self, count: items.count)
-    for (i, x) in items.enumerated() { arr[i] = a.box(x) }
-    return (items.count, arr)
-}
-
-private func swiftArray<T, R>(_ p: UnsafeMutablePointer<UnsafeMutablePointer<T>?>?, _ n: Int, _ f: (T) -> R) -> [R] {
-    guard let p else { return [] }
-    return (0..<n).compactMap { p[$0].map { f($0.pointee) } }
-}
-
 // MARK: - FeedStatus
 
 extension FeedStatus {

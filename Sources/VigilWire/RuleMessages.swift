@@ -66,18 +66,6 @@ public struct SignalPage: Sendable, Equatable {
 
 // pack/unpack: the shared helpers in QueryMessages.swift.
 
-private func cStrings(_ a: Arena, _ values: [String]) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) {
-    if values.isEmpty { return (0, nil) }
-    let arr = a.allocate(UnsafeMutablePointer<CChar>?.self, count: values.count)
-    for (i, s) in values.enumerated() { arr[i] = a.string(s) }
-    return (values.count, arr)
-}
-
-private func swiftStrings(_ p: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ n: Int) -> [String] {
-    guard let p else { return [] }
-    return (0..<n).map { swiftString(p[$0]) }
-}
-
 extension RuleRequest: WireMessage {
     public static let typeName = "vigil.v1.RuleRequest"
     public func encoded() -> [UInt8] {

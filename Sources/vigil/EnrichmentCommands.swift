@@ -103,8 +103,10 @@ enum EnrichmentCommands {
         }))
     }
 
-    /// `vigil assets|users import FILE | list [QQL]`.
-    static func directory(_ args: Args, list: String) throws -> Int32 {
+    /// `vigil assets import FILE | list [QQL] | count | facets | histogram | tokens` (directory
+    /// users are `vigil users`, UserCommands).
+    static func assets(_ args: Args) throws -> Int32 {
+        let list = "assets"
         guard args.words.count >= 2 else { throw CLIError(message: usage, exitCode: 2) }
         let ctx = ZContext()
         defer { ctx.terminate() }
@@ -142,35 +144,20 @@ enum EnrichmentCommands {
         case "list", "search":
             var req = try EventsCommand.request(args, query: args.words.dropFirst(2).joined(separator: " "))
             req.limit = UInt32(try args.int("limit", 100))
-            req.sortToken = list == "assets" ? "asset.id" : "user.id"
+            req.sortToken = "asset.id"
             req.sortAscending = true
-            if list == "assets" {
-                let p = try call(c, "assets.search", req, AssetPage.self)
-                if args.json {
-                    for a in p.assets {
-                        print(RulesCommand.json(["id": a.id, "name": a.name, "hostname": a.hostname, "ip": a.ip, "mac": a.mac, "agent_id": a.agentId,
-                                                 "criticality": a.criticality, "tags": a.tags, "os": a.os, "owner": a.owner]))
-                    }
-                    return 0
+            let p = try call(c, "assets.search", req, AssetPage.self)
+            if args.json {
+                for a in p.assets {
+                    print(RulesCommand.json(["id": a.id, "name": a.name, "hostname": a.hostname, "ip": a.ip, "mac": a.mac, "agent_id": a.agentId,
+                                             "criticality": a.criticality, "tags": a.tags, "os": a.os, "owner": a.owner]))
                 }
-                print(Table.render(header: ["ID", "NAME", "HOSTNAME", "IP", "MAC", "AGENT", "CRITICALITY", "TAGS", "OS", "OWNER"], rows: p.assets.map {
-                    [$0.id, $0.name, $0.hostname, $0.ip, $0.mac, $0.agentId, $0.criticality, $0.tags.joined(separator: ";"), $0.os, $0.owner]
-                }))
-                if p.assets.isEmpty { print("(no assets match)") }
-            } else {
-                let p = try call(c, "users.search", req, DirectoryUserPage.self)
-                if args.json {
-                    for u in p.users {
-                        print(RulesCommand.json(["id": u.id, "sam_account_name": u.samAccountName, "upn": u.upn, "display_name": u.displayName,
-                                                 "department": u.department, "title": u.title, "privileged": u.privileged, "groups": u.groups]))
-                    }
-                    return 0
-                }
-                print(Table.render(header: ["ID", "NAME", "UPN", "DISPLAY NAME", "DEPARTMENT", "TITLE", "PRIVILEGED", "GROUPS"], rows: p.users.map {
-                    [$0.id, $0.samAccountName, $0.upn, $0.displayName, $0.department, $0.title, $0.privileged ? "yes" : "no", $0.groups.joined(separator: ";")]
-                }))
-                if p.users.isEmpty { print("(no users match)") }
+                return 0
             }
+            print(Table.render(header: ["ID", "NAME", "HOSTNAME", "IP", "MAC", "AGENT", "CRITICALITY", "TAGS", "OS", "OWNER"], rows: p.assets.map {
+                [$0.id, $0.name, $0.hostname, $0.ip, $0.mac, $0.agentId, $0.criticality, $0.tags.joined(separator: ";"), $0.os, $0.owner]
+            }))
+            if p.assets.isEmpty { print("(no assets match)") }
         default:
             throw CLIError(message: "unknown \(list) command '\(args.words[1])'\n\(usage)", exitCode: 2)
         }

@@ -101,7 +101,7 @@ enum Registry {
         Command(name: "assets", summary: "asset inventory: import (CSV/JSON), list (QQL), count, facets, tokens",
                 usage: EnrichmentCommands.usage, subcommands: ["import", "list", "count", "facets", "histogram", "tokens"], flags: timeFlags + ["format", "limit", "buckets"],
                 arguments: ["import": [.file], "list": [.qql("assets")], "count": [.qql("assets")], "histogram": [.qql("assets")], "facets": [.token("assets"), .qql("assets")]],
-                run: { try EnrichmentCommands.directory($0, list: "assets") }),
+                run: EnrichmentCommands.assets),
         Command(name: "users", summary: "user analytics: riskiest users, one user's risk explained (trend, timeline), directory sync and import, user lists",
                 usage: UserCommands.usage, subcommands: ["overview", "list", "search", "show", "sync", "syncs", "import", "lists"],
                 flags: timeFlags + ["tab", "limit", "mode", "wait", "format", "tactic", "bucket"],

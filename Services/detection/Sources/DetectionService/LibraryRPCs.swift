@@ -128,15 +128,7 @@ extension DetectionService {
             }
         }
         w.handle("signals.dashboard") { [unowned self] req in
-            do {
-                return .ok(try self.dashboard(try DashboardRequest(decoding: req.payload)))
-            } catch let e as QueryError {
-                return .failure(.badRequest, e.rendered)
-            } catch let e as WireError {
-                return .failure(.badRequest, e.description)
-            } catch {
-                return .failure(.internal, "\(error)")
-            }
+            do { return .ok(try self.dashboard(try DashboardRequest(decoding: req.payload))) } catch { return .failure(for: error) }
         }
         w.handle("signals.detail") { [unowned self] req in
             guard let get = try? GetRequest(decoding: req.payload), !get.id.isEmpty else {

@@ -69,15 +69,7 @@ extension UserAnalyticsService {
     }
 
     func answer(_ req: RpcRequest, _ body: (UserRequest) throws -> RpcResponse) -> RpcResponse {
-        do {
-            return try body(try UserRequest(decoding: req.payload))
-        } catch let e as QueryError {
-            return .failure(.badRequest, e.rendered)
-        } catch let e as WireError {
-            return .failure(.badRequest, e.description)
-        } catch {
-            return .failure(.internal, "\(error)")
-        }
+        do { return try body(try UserRequest(decoding: req.payload)) } catch { return .failure(for: error) }
     }
 
     /// QQL over users, highest risk first.
