@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import VigilLog
 import VigilWire
 
@@ -28,6 +31,8 @@ public final class Broker {
         public var noService: UInt64 = 0
         public var malformed: UInt64 = 0
         public var workersExpired: UInt64 = 0
+        /// Workers dropped because their connection had closed (found when sending to them).
+        public var workersGone: UInt64 = 0
         public var dropped: UInt64 = 0
         public var authRefused: UInt64 = 0
     }
@@ -68,7 +73,10 @@ public final class Broker {
         if let secret = options.curveSecretKey {
             for s in [xsub, xpub, router] { try s.applyServerCurve(secretKey: secret) }
         }
-        try router.setRouterMandatory(false)
+        // Mandatory: a send to a peer whose connection has closed fails (EHOSTUNREACH) instead of
+        // vanishing, so a request is never handed to a worker that died (SIGKILL, crash) before
+        // its heartbeats run out — the broker drops that worker and picks the next one.
+        try router.setRouterMandatory(true)
         try xsub.bind(options.endpoints.publish)
         try xpub.bind(options.endpoints.subscribe)
         try router.bind(options.endpoints.rpc)
@@ -149,10 +157,7 @@ public final class Broker {
                     resp = RpcResponse(requestId: frames[3].utf8String, errorCode: .badRequest, errorMessage: "request is not a valid vigil.v1.RpcRequest")
                 }
                 _ = try? router.send([sender, RpcProtocol.client, frames[3], RpcProtocol.ok, resp.encoded()], dontWait: true)
-            } else if let worker = pickWorker(service) {
-                // An authenticated client's identity travels as a sixth frame; the worker judges by it.
-                let auth: [Frame] = authenticated.map { [AuthFrame.encode($0)] } ?? []
-                _ = try? router.send([worker, RpcProtocol.worker, RpcProtocol.request, sender, frames[3], frames[4]] + auth, dontWait: true)
+            } else if forward(request: frames, from: sender, to: service, authenticated: authenticated) {
             } else {
                 stats.noService += 1
                 _ = try? router.send([sender, RpcProtocol.client, frames[3], RpcProtocol.noService, []], dontWait: true)
@@ -178,6 +183,35 @@ public final class Broker {
         } else {
             malformed(frames, "unknown protocol marker '\(Array(frames[1].prefix(8)).utf8String)'")
         }
+    }
+
+    /// Hands a client request to a live worker of `service`; false when there is none.
+    private func forward(request frames: [Frame], from sender: Frame, to service: String, authenticated: Identity?) -> Bool {
+        // An authenticated client's identity travels as a sixth frame; the worker judges by it.
+        let auth: [Frame] = authenticated.map { [AuthFrame.encode($0)] } ?? []
+        while let worker = pickWorker(service) {
+            do {
+                // false: the worker's queue is full (HWM); dropped like any full queue, the client times out.
+                if try !router.send([worker, RpcProtocol.worker, RpcProtocol.request, sender, frames[3], frames[4]] + auth, dontWait: true) {
+                    stats.dropped += 1
+                }
+                return true
+            } catch let e as BusError where e.errno == EHOSTUNREACH {
+                workerGone(worker)
+            } catch {
+                stats.dropped += 1
+                return true
+            }
+        }
+        return false
+    }
+
+    /// The worker's connection closed (the process died or stopped without `bye`).
+    private func workerGone(_ identity: Frame) {
+        guard let w = workers[identity] else { return }
+        stats.workersGone += 1
+        logger.warning("worker gone: connection closed", ["worker": identity.hexPrefix, "services": w.services.joined(separator: ",")])
+        remove(identity)
     }
 
     private func malformed(_ frames: [Frame], _ why: String) {
@@ -229,8 +263,10 @@ public final class Broker {
             stats.workersExpired += 1
             remove(id)
         }
-        for id in workers.keys {
-            _ = try? router.send([id, RpcProtocol.worker, RpcProtocol.heartbeat], dontWait: true)
+        for id in Array(workers.keys) {
+            do { _ = try router.send([id, RpcProtocol.worker, RpcProtocol.heartbeat], dontWait: true) }
+            catch let e as BusError where e.errno == EHOSTUNREACH { workerGone(id) }
+            catch {}
         }
     }
 }

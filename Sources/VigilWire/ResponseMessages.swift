@@ -23,6 +23,9 @@ public struct Response: Sendable, Equatable {
     public var lastError = ""
     public var createdTimeMs: Int64 = 0, updatedTimeMs: Int64 = 0, nextAttemptTimeMs: Int64 = 0
     public var ruleId = ""
+    /// An earlier attempt's outcome is unknown (the service stopped during it), so this
+    /// notification was sent again with the same idempotency key.
+    public var redelivered = false
     public init() {}
 }
 
@@ -85,7 +88,7 @@ extension Response: WireMessage {
         c.status = .init(rawValue: numericCast(status.rawValue))
         c.attempts = attempts; c.last_error = a.string(lastError)
         c.created_time_ms = createdTimeMs; c.updated_time_ms = updatedTimeMs; c.next_attempt_time_ms = nextAttemptTimeMs
-        c.rule_id = a.string(ruleId)
+        c.rule_id = a.string(ruleId); c.redelivered = redelivered ? 1 : 0
         return c
     }
 
@@ -96,7 +99,7 @@ extension Response: WireMessage {
         status = DeliveryStatus(rawValue: numericCast(c.status.rawValue)) ?? .unspecified
         attempts = c.attempts; lastError = swiftString(c.last_error)
         createdTimeMs = c.created_time_ms; updatedTimeMs = c.updated_time_ms; nextAttemptTimeMs = c.next_attempt_time_ms
-        ruleId = swiftString(c.rule_id)
+        ruleId = swiftString(c.rule_id); redelivered = c.redelivered != 0
     }
 
     public func encoded() -> [UInt8] {

@@ -119,14 +119,16 @@ enum ResponseCommands {
         if json {
             let rows: [[String: Any]] = l.responses.map {
                 ["id": $0.id, "signal_id": $0.signalId, "template_id": $0.templateId, "channel": $0.channel, "destination": $0.destination,
-                 "status": $0.status.name, "attempts": $0.attempts, "last_error": $0.lastError, "updated": $0.updatedTimeMs]
+                 "status": $0.status.name, "attempts": $0.attempts, "last_error": $0.lastError, "updated": $0.updatedTimeMs,
+                 "redelivered": $0.redelivered]
             }
             let d = (try? JSONSerialization.data(withJSONObject: ["responses": rows], options: [.sortedKeys, .prettyPrinted])) ?? Data()
             print(String(decoding: d, as: UTF8.self))
             return
         }
         print(Table.render(header: ["TEMPLATE", "CHANNEL", "DESTINATION", "STATUS", "ATTEMPTS", "UPDATED", "LAST ERROR"], rows: l.responses.map {
-            [$0.templateId, $0.channel, $0.destination, $0.status.name, String($0.attempts), time($0.updatedTimeMs),
+            // "(again)": sent a second time after the service stopped mid-send; the receiver may have it twice.
+            [$0.templateId, $0.channel, $0.destination, $0.status.name + ($0.redelivered ? " (again)" : ""), String($0.attempts), time($0.updatedTimeMs),
              $0.lastError.count > 80 ? String($0.lastError.prefix(77)) + "…" : $0.lastError]
         }))
     }

@@ -323,34 +323,93 @@ final class ResponseEndToEndTests: XCTestCase {
         try stack.eventually("three notifications") { http("/late").count == 3 }
     }
 
+    /// The sink's answers (logged after each answer is written): path → key, status, time.
+    func answered(_ prefix: String) -> [(key: String, time: Double)] {
+        records("http.jsonl").compactMap { r in
+            guard let p = r["answered"] as? String, p.hasPrefix(prefix) else { return nil }
+            return (r["key"] as? String ?? "", r["time"] as? Double ?? 0)
+        }
+    }
+
     func testNoDuplicateNotificationsAfterSIGKILLMidDelivery() throws {
-        let n = 30
+        let n = 40
         try start(templates: [#"{"id": "slow", "channel": "webhook", "destination": "http://127.0.0.1:PORT/slow"}"#],
-                  responseArgs: ["--delivery.threads", "2"], delayMs: 150)
+                  responseArgs: ["--delivery.threads", "2"], delayMs: 100)
         try createRule(rule(3, responses: ["slow"]))
         try submit((0..<n).map { "user\($0)" }, batch: "b3")
-        try stack.eventually("deliveries under way") { http("/slow").count >= 6 }
+        try stack.eventually("deliveries under way") { answered("/slow").count >= 16 }
+        let killTime = Date().timeIntervalSince1970
         stack.kill("response")
         let atKill = http("/slow").count
         XCTAssertLessThan(atKill, n, "killed before the end")
+        // Answered well before the kill (the thread commits within a few ms of the answer).
+        let settled = Set(answered("/slow").filter { $0.time < killTime - 0.3 }.map(\.key))
+        XCTAssertGreaterThanOrEqual(settled.count, 4)
         // Replay also re-sends the signals; the outbox key (signal × template) keeps one row each.
         try stack.startResponse(["--templates", stack.dir + "/templates.json", "--rate.per-destination", "0", "--delivery.threads", "2"])
         try stack.eventually(timeoutMs: 30_000, "every signal notified") {
             Set(http("/slow").compactMap { header($0, "Idempotency-Key") }).count == n
         }
         usleep(500_000)
-        let all = http("/slow").compactMap { header($0, "Idempotency-Key") }
+        let requests = http("/slow")
         var counts: [String: Int] = [:]
-        for k in all { counts[k, default: 0] += 1 }
-        // Only deliveries sent and not yet recorded at the kill can reach the receiver twice, with
-        // the same Idempotency-Key: the 2 in progress, plus at most one finished per thread in
-        // the ≤ 50 ms before the loop records outcomes (each send takes 150 ms here).
-        // Everything recorded before the kill is never sent again.
-        print("SIGKILL test: \(atKill) requests before the kill, \(all.count) in all for \(n) notifications")
-        XCTAssertLessThanOrEqual(all.count, n + 4, "\(counts.filter { $0.value > 1 })")
+        for r in requests { counts[header(r, "Idempotency-Key") ?? "", default: 0] += 1 }
+        let repeated = Set(counts.filter { $0.value > 1 }.keys)
+        print("SIGKILL test: \(atKill) requests before the kill, \(requests.count) in all for \(n) notifications, repeated: \(repeated.sorted())")
+        // Nothing the receiver had answered before the kill is sent again.
+        XCTAssertTrue(settled.isDisjoint(with: repeated), "answered before the kill yet sent again: \(settled.intersection(repeated))")
+        // Only the sends under way at the kill (one per delivery thread) can repeat, once each,
+        // flagged, with the same key and body.
+        XCTAssertLessThanOrEqual(repeated.count, 2, "\(counts.filter { $0.value > 1 })")
         XCTAssertTrue(counts.values.allSatisfy { $0 <= 2 })
+        let unknown = try stack.metrics("response").counters["deliveries.outcome_unknown"] ?? 0
+        XCTAssertLessThanOrEqual(UInt64(repeated.count), unknown)
+        XCTAssertLessThanOrEqual(unknown, 2)
+        for key in repeated {
+            let sends = requests.filter { header($0, "Idempotency-Key") == key }
+            XCTAssertNil(header(sends[0], "Vigil-Redelivery"))
+            XCTAssertEqual(header(sends[1], "Vigil-Redelivery"), "true")
+            XCTAssertEqual(sends[0]["body"] as? String, sends[1]["body"] as? String)
+        }
+        // First sends carry no redelivery flag.
+        XCTAssertEqual(requests.filter { header($0, "Vigil-Redelivery") != nil }.count, Int(unknown))
         let stats = try call("responses.stats", ResponseRequest(), ResponseStatsList.self).templates.first { $0.templateId == "slow" }
         XCTAssertEqual(stats?.delivered, UInt64(n))
         XCTAssertEqual((stats?.pending ?? 0) + (stats?.dead ?? 0), 0)
+    }
+
+    /// A send killed while the receiver holds it: its outcome is unknown, so it goes again after
+    /// the restart (nothing lost) with the same Idempotency-Key and body and `Vigil-Redelivery:
+    /// true`; the response shows it as redelivered, the history as an attempt with an unknown outcome.
+    func testASendInterruptedByAKillIsSentAgainFlaggedWithTheSameKey() throws {
+        try start(templates: [#"{"id": "hang", "channel": "webhook", "destination": "http://127.0.0.1:PORT/hang-1/x"}"#])
+        try createRule(rule(5, responses: ["hang"]))
+        try submit(["mallory"], batch: "b5")
+        try stack.eventually("the send reached the receiver") { http("/hang-1").count == 1 }
+        usleep(200_000)
+        stack.kill("response")
+        try stack.startResponse(["--templates", stack.dir + "/templates.json", "--rate.per-destination", "0"])
+        try stack.eventually(timeoutMs: 20_000, "sent again") { http("/hang-1").count == 2 }
+        let sends = http("/hang-1")
+        let key = header(sends[0], "Idempotency-Key")
+        XCTAssertNotNil(key)
+        XCTAssertEqual(header(sends[1], "Idempotency-Key"), key)
+        XCTAssertEqual(sends[0]["body"] as? String, sends[1]["body"] as? String)
+        XCTAssertNil(header(sends[0], "Vigil-Redelivery"))
+        XCTAssertEqual(header(sends[1], "Vigil-Redelivery"), "true")
+        XCTAssertEqual(try stack.metrics("response").counters["deliveries.outcome_unknown"], 1)
+        var r = Response()
+        try stack.eventually("recorded as delivered") {
+            r = try call("responses.get", ResponseRequest(responseId: key ?? ""), Response.self)
+            return r.status == .delivered
+        }
+        XCTAssertTrue(r.redelivered)
+        XCTAssertEqual(r.attempts, 2, "the interrupted attempt counts")
+        // The CLI shows it.
+        let out = try stack.vigil(["responses", r.signalId])
+        XCTAssertEqual(out.status, 0, out.err)
+        XCTAssertTrue(out.out.contains("delivered (again)"), out.out)
+        usleep(300_000)
+        XCTAssertEqual(http("/hang-1").count, 2, "once delivered, never again")
     }
 }

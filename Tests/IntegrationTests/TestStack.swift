@@ -164,7 +164,8 @@ final class TestStack {
     func cleanup() {
         stopAll()
         context.terminate()
-        try? FileManager.default.removeItem(atPath: dir)
+        // VIGIL_KEEP_TEST_DIRS=1 keeps data dirs and service logs for a failing test.
+        if ProcessInfo.processInfo.environment["VIGIL_KEEP_TEST_DIRS"] == nil { try? FileManager.default.removeItem(atPath: dir) }
     }
 
     func sendSyslog(_ lines: [String], tcp: Bool) throws {

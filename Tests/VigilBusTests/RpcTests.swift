@@ -81,6 +81,28 @@ final class RpcTests: XCTestCase {
         XCTAssertEqual(try client.call(service: "svc-b", method: "echo", timeoutMs: 3000).instance, "svc-b")
     }
 
+    /// A worker whose connection closed (killed process) gets no more requests, long before its
+    /// heartbeats run out: each call is answered on its first attempt by the live instance.
+    func testNoRequestIsHandedToAWorkerWhoseConnectionClosed() throws {
+        let a = WorkerThread(context: broker.context, endpoint: broker.endpoints.rpc, service: "svc", instance: "svc-a")
+        let b = WorkerThread(context: broker.context, endpoint: broker.endpoints.rpc, service: "svc", instance: "svc-b")
+        defer { b.kill() }
+        let client = try RpcClient(context: broker.context, endpoint: broker.endpoints.rpc)
+        defer { client.close() }
+        var seen = Set<String>()
+        for _ in 0..<10 { seen.insert(try client.call(service: "svc", method: "echo", timeoutMs: 3000).instance) }
+        XCTAssertEqual(seen, ["svc-a", "svc-b"])
+        a.kill()
+        usleep(100_000) // the broker's I/O thread notices the closed connection
+        let t0 = Clock.monotonicMs()
+        for _ in 0..<10 {
+            // One attempt only: a request lost to the dead worker would fail this call.
+            XCTAssertEqual(try client.call(service: "svc", method: "echo", timeoutMs: 2000, attemptTimeoutMs: 2000).instance, "svc-b")
+        }
+        // Well within one heartbeat expiry (3 × 1 s), which is how long requests were lost before.
+        XCTAssertLessThan(Clock.monotonicMs() - t0, 2000)
+    }
+
     func testGarbageFramesAreCountedAndBrokerKeepsServing() throws {
         let w = WorkerThread(context: broker.context, endpoint: broker.endpoints.rpc, service: "svc", instance: "svc-a")
         defer { w.kill() }

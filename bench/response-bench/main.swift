@@ -27,6 +27,7 @@ final class Sink: @unchecked Sendable {
     private let lock = NSLock()
     private var keys: [String: Int] = [:]
     private var times: [String: Int64] = [:]
+    private var flagged = 0
     private(set) var port: UInt16 = 0
     private var fd: Int32 = -1
 
@@ -69,6 +70,7 @@ final class Sink: @unchecked Sendable {
                     let key = line.dropFirst(16).trimmingCharacters(in: .whitespaces)
                     lock.lock(); keys[key, default: 0] += 1; if times[key] == nil { times[key] = Clock.monotonicMs() }; lock.unlock()
                 }
+                if head.lowercased().contains("\r\nvigil-redelivery: true") { lock.lock(); flagged += 1; lock.unlock() }
             }
             let answer = Array("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
             _ = answer.withUnsafeBytes { write(c, $0.baseAddress, $0.count) }
@@ -82,9 +84,9 @@ final class Sink: @unchecked Sendable {
         return nil
     }
 
-    var snapshot: (distinct: Int, total: Int, times: [String: Int64]) {
+    var snapshot: (distinct: Int, total: Int, times: [String: Int64], flagged: Int) {
         lock.lock(); defer { lock.unlock() }
-        return (keys.count, keys.values.reduce(0, +), times)
+        return (keys.count, keys.values.reduce(0, +), times, flagged)
     }
 }
 
@@ -177,9 +179,9 @@ try waitUntil("all \(2 * n) notifications delivered") { sink.snapshot.distinct >
 let drained = Clock.monotonicMs() - restarted
 usleep(500_000)
 let after = sink.snapshot
-print("phase 2: killed at \(before.distinct)/\(2 * n); first resumed delivery \(recovery) ms after the restart; all delivered \(drained) ms after it; \(after.total - after.distinct) delivered twice (in flight at the kill, same Idempotency-Key)")
+print("phase 2: killed at \(before.distinct)/\(2 * n); first resumed delivery \(recovery) ms after the restart; all delivered \(drained) ms after it; \(after.total - after.distinct) delivered twice (under way at the kill: same Idempotency-Key), \(after.flagged) sent with Vigil-Redelivery: true")
 client.close()
 stopAll()
 ctx.terminate()
 try? FileManager.default.removeItem(atPath: dir)
-print("RESULT response_notifications_per_s=\(Int(perS)) recovery_ms=\(recovery) duplicates_after_kill=\(after.total - after.distinct)")
+print("RESULT response_notifications_per_s=\(Int(perS)) recovery_ms=\(recovery) duplicates_after_kill=\(after.total - after.distinct) redeliveries_flagged=\(after.flagged)")

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """HTTP sink for the response tests: records every POST (path, headers, body) as one JSON line
-in LOG before answering, and fails on demand.
+in LOG before answering, and fails on demand. After each answer is written it logs
+{"answered": path, "key": Idempotency-Key, "status": N, "time": T}.
 
 usage: http_sink.py PORT LOG [--delay-ms N]
 Paths decide the answer: /fail-N/... fails the first N requests to that path with 503,
+/hang-N/... holds the first N requests to that path for 60 s before answering 200,
 /dead/... always answers 500, /bad/... always 400, anything else 200.
 """
 import json, sys, threading, time
@@ -30,6 +32,8 @@ class Handler(BaseHTTPRequestHandler):
             log.flush()
         if delay:
             time.sleep(delay)
+        if prefix.startswith("/hang-") and n <= int(prefix[len("/hang-"):]):
+            time.sleep(60)
         status = 200
         if prefix.startswith("/fail-") and n <= int(prefix[len("/fail-"):]):
             status = 503
@@ -43,6 +47,11 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(out)))
         self.end_headers()
         self.wfile.write(out)
+        self.wfile.flush()
+        with lock:
+            log.write(json.dumps({"answered": self.path, "key": self.headers.get("Idempotency-Key", ""), "status": status,
+                                  "time": time.time()}) + "\n")
+            log.flush()
 
     def log_message(self, *args):
         pass

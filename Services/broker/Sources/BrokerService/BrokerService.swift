@@ -62,7 +62,7 @@ public enum BrokerService {
                     let s = broker.stats
                     m.counters = ["published": s.published, "subscriptions": s.subscriptions, "requests": s.requests,
                                   "replies": s.replies, "no_service": s.noService, "malformed": s.malformed,
-                                  "workers_expired": s.workersExpired, "dropped": s.dropped, "auth_refused": s.authRefused]
+                                  "workers_expired": s.workersExpired, "workers_gone": s.workersGone, "dropped": s.dropped, "auth_refused": s.authRefused]
                     return .ok(m)
                 default:
                     return .failure(.unknownMethod, "broker answers sys.health and sys.metrics; got '\(req.method)'")

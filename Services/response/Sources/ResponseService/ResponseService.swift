@@ -29,7 +29,7 @@ public final class ResponseService {
         ("retry.base", "first retry delay in ms, doubled each attempt, with jitter (default 1000)"),
         ("retry.max", "largest retry delay in ms (default 300000)"),
         ("rate.per-destination", "sends per second to one destination, 0 = unlimited (default 20)"),
-        ("batch-size", "signals per SQLite transaction (default 100; small, so outcomes are recorded between batches)"),
+        ("batch-size", "signals per SQLite transaction (default 100)"),
         ("retention.days", "delivered and dead notifications (and their attempts) kept this many days (default 30)"),
     ]
     public static let defaults: [String: String] = [
@@ -57,7 +57,7 @@ public final class ResponseService {
     public init(runtime: ServiceRuntime) throws {
         self.runtime = runtime
         let cfg = runtime.config
-        _ = try runtime.db.migrate(component: "response", Outbox.migrations + [Self.configTemplatesMigration])
+        _ = try runtime.db.migrate(component: "response", Outbox.migrations + [Self.configTemplatesMigration, Outbox.claimMigration])
         producer = try runtime.enableProducer()
         policy.maxAttempts = max(1, try cfg.int("retry.attempts", default: 8))
         policy.baseDelayMs = Int64(max(1, try cfg.int("retry.base", default: 1000)))
@@ -87,13 +87,21 @@ public final class ResponseService {
         sender.smtp.password = try Self.secret(cfg.string("smtp.password", default: ""), key: "smtp.password")
         sender.httpTimeoutMs = max(100, try cfg.int("delivery.timeout", default: 10_000))
         let threads = max(1, try cfg.int("delivery.threads", default: 4))
-        // The loop records outcomes on its timer (every 20–50 ms), so the queue must hold more
-        // than the threads finish in one turn; only sent-and-unrecorded ones can repeat after a kill.
+        // The loop hands out work on its timer (every 20 ms) and when a thread finishes, so the
+        // queue must hold more than the threads finish in one turn.
         capacity = max(1, try cfg.int("delivery.queue", default: threads * 8))
         let wakeEndpoint = "inproc://response-delivered"
         wake = try ZSocket(runtime.context, .pull)
         try wake.bind(wakeEndpoint)
-        workers = DeliveryWorkers(count: threads, config: sender, context: runtime.context, wakeEndpoint: wakeEndpoint)
+        workers = DeliveryWorkers(count: threads, config: sender, policy: policy, storePath: runtime.db.path,
+                                  context: runtime.context, wakeEndpoint: wakeEndpoint)
+        // Sends under way when the last process died: their outcome is unknown, so they go again
+        // (nothing lost), flagged and with the same idempotency key (the receiver can drop a repeat).
+        let unknown = try runtime.db.transaction { try Outbox.recoverUnknown(nowMs: Clock.nowMs(), runtime.db) }
+        if unknown > 0 {
+            runtime.count("deliveries.outcome_unknown", UInt64(unknown))
+            runtime.logger.warning("sends interrupted by the last stop will be repeated", ["count": String(unknown)])
+        }
         templates = try Outbox.loadTemplates(runtime.db)
         try loadTemplatesFile()
         installRPCs()
@@ -152,13 +160,14 @@ public final class ResponseService {
     // MARK: signals → outbox
 
     func process(_ batch: [StreamEnvelope]) throws {
-        // While a backlog of signals is consumed batch after batch, outcomes are recorded with
-        // each batch (same transaction), not only when the loop is idle: fewer sent-but-unrecorded.
+        // While a backlog of signals is consumed batch after batch, status changes are published
+        // with each batch (same transaction), not only when the loop is idle.
         let done = workers.takeDone()
         if !done.isEmpty {
             try apply(done)
             for d in done { inFlight.remove(d.job.id) }
         }
+        try publishRecorded()
         let now = Clock.nowMs()
         for env in batch {
             if env.stream == ConfigMirror.topicPrefix {
@@ -217,9 +226,12 @@ public final class ResponseService {
 
     // MARK: delivery loop
 
+    /// Set at start (recovered rows) and whenever a status may be waiting to be published.
+    var statusPending = true
+
     func tick() {
         let done = workers.takeDone()
-        if !done.isEmpty { record(done) }
+        if !done.isEmpty || statusPending { record(done) }
         guard inFlight.count < capacity else { return }
         let now = Clock.nowMs()
         do {
@@ -261,37 +273,53 @@ public final class ResponseService {
 
     static func destinationKey(_ m: RenderedMessage) -> String { m.channel.rawValue + " " + m.target }
 
-    /// Outcomes → outbox rows, attempt history and status messages, in one transaction.
+    /// Outcomes the delivery threads could not record are recorded here; status changes go on
+    /// the `responses` stream; counters. One transaction.
     func record(_ done: [DeliveryWorkers.Done]) {
         do {
-            try runtime.db.transaction { try apply(done) }
+            try runtime.db.transaction {
+                try apply(done)
+                try publishRecorded()
+            }
             producer.publishCommitted()
         } catch {
             producer.discardUncommitted()
-            // Not recorded: the rows stay pending and are sent again (same idempotency key).
+            statusPending = true
+            // Not recorded: the rows stay claimed and pending; after a restart they are sent
+            // again as redeliveries (same idempotency key).
             runtime.logger.error("recording delivery outcomes failed", ["error": "\(error)"])
         }
         for d in done { inFlight.remove(d.job.id) }
     }
 
-    /// Writes outcomes inside the caller's transaction (status messages are published by the
-    /// caller after its commit).
+    /// Records what the delivery threads did not, and counts every outcome (caller's transaction).
     func apply(_ done: [DeliveryWorkers.Done]) throws {
         let now = Clock.nowMs()
         for d in done {
-            let j = d.job
-            try Outbox.recordAttempt(id: j.id, attempt: j.attempt, nowMs: d.startedMs, durationMs: d.durationMs,
-                                     ok: d.outcome.ok, error: d.outcome.error, runtime.db)
-            let status: DeliveryStatus
-            var next: Int64 = 0
-            if d.outcome.ok { status = .delivered }
-            else if d.outcome.permanent || j.attempt >= j.attemptLimit { status = .dead }
-            else { status = .pending; next = now + policy.delayMs(afterAttempt: j.attempt) }
-            try Outbox.update(id: j.id, status: status, attempts: j.attempt, lastError: d.outcome.error,
-                              nextAttemptMs: next, nowMs: now, runtime.db)
+            var status = d.recorded
+            if status == nil {
+                if !d.recordError.isEmpty {
+                    runtime.logger.warning("a delivery thread could not record its outcome; the loop does", ["id": d.job.id, "error": d.recordError])
+                }
+                let j = d.job
+                status = try Outbox.recordOutcome(id: j.id, attempt: j.attempt, attemptLimit: j.attemptLimit, outcome: d.outcome,
+                                                  startedMs: d.startedMs, durationMs: d.durationMs, policy: policy, nowMs: now, runtime.db)
+            }
             runtime.count(status == .delivered ? "deliveries.delivered" : status == .dead ? "deliveries.dead" : "deliveries.retried")
-            if let r = try Outbox.get(j.id, runtime.db) { try publish(r) }
         }
+        statusPending = true
+    }
+
+    /// Status changes recorded but not yet on the `responses` stream (caller's transaction;
+    /// the caller publishes after its commit).
+    func publishRecorded() throws {
+        guard statusPending else { return }
+        let rows = try Outbox.unpublished(runtime.db, limit: 1000)
+        for r in rows {
+            try publish(r)
+            try Outbox.markPublished(r.id, runtime.db)
+        }
+        statusPending = rows.count == 1000
     }
 
     /// Graceful stop: let in-flight deliveries finish (up to 5 s) and record them.

@@ -1,6 +1,9 @@
 import Foundation
 import VigilBus
 import VigilHTTP
+import VigilLog
+import VigilStore
+import VigilWire
 
 /// How a rendered message leaves the process (libcurl through VigilHTTP).
 public struct SenderConfig: Sendable {
@@ -89,12 +92,19 @@ struct RateLimiter {
 }
 
 /// Threads that perform deliveries (libcurl calls block) while the service loop keeps the
-/// store: jobs in, outcomes out, under one lock. No database access here. After each outcome a
-/// thread pokes the loop through its own inproc PUSH socket (`wakeEndpoint`), so outcomes are
-/// recorded at once: the fewer sent-but-unrecorded, the fewer repeats after a crash.
+/// outbox. On its own store connection each thread commits a claim before it sends (so after a
+/// kill the sends under way are known) and the outcome the moment it has it (so a kill after
+/// that never repeats the send), then hands the outcome to the loop (which
+/// publishes the status and counts it) and pokes the loop through its own inproc PUSH socket.
+/// When a thread cannot record (no store, or a failed commit), the loop records the outcome.
 final class DeliveryWorkers: @unchecked Sendable {
     struct Job: Sendable { var id: String; var attempt: Int; var attemptLimit: Int; var message: RenderedMessage }
-    struct Done: Sendable { var job: Job; var outcome: SendOutcome; var startedMs: Int64; var durationMs: Int64 }
+    struct Done: Sendable {
+        var job: Job; var outcome: SendOutcome; var startedMs: Int64; var durationMs: Int64
+        /// Set when the thread committed the outcome; nil: the loop must record it.
+        var recorded: DeliveryStatus?
+        var recordError: String = ""
+    }
 
     private let cond = NSCondition()
     private var jobs: [Job] = []
@@ -102,19 +112,27 @@ final class DeliveryWorkers: @unchecked Sendable {
     private var stopping = false
     private var threads: [Thread] = []
     let config: SenderConfig
+    let policy: DeliveryPolicy
     /// Test hook (and the bench): replaces the real send.
     let send: @Sendable (RenderedMessage, SenderConfig) -> SendOutcome
 
-    init(count: Int, config: SenderConfig, context: ZContext, wakeEndpoint: String,
+    /// `storePath`: the service's store, opened once per thread; nil leaves recording to the loop.
+    init(count: Int, config: SenderConfig, policy: DeliveryPolicy, storePath: String?, context: ZContext, wakeEndpoint: String,
          send: @escaping @Sendable (RenderedMessage, SenderConfig) -> SendOutcome = { Sender.send($0, $1) }) {
         self.config = config
+        self.policy = policy
         self.send = send
         for i in 0..<max(1, count) {
             let t = Thread { [unowned self] in
-                // One socket per thread (ZeroMQ sockets have one owner), closed before the thread ends.
+                // One socket and one connection per thread (neither may be shared), closed before the thread ends.
                 let wake = try? ZSocket(context, .push)
                 try? wake?.connect(wakeEndpoint)
-                self.loop(wake)
+                var options = StoreOptions()
+                options.cacheSizeKiB = 2048
+                options.mmapSizeBytes = 0
+                let db = storePath.flatMap { try? Database(path: $0, options: options) }
+                self.loop(wake, db)
+                db?.close()
                 wake?.close()
             }
             t.name = "delivery-\(i)"
@@ -134,11 +152,18 @@ final class DeliveryWorkers: @unchecked Sendable {
         return d
     }
 
-    func stop() {
-        cond.lock(); stopping = true; jobs.removeAll(); cond.broadcast(); cond.unlock()
+    /// Stops the threads after their current send; returns the jobs never started.
+    @discardableResult
+    func stop() -> [Job] {
+        cond.lock(); defer { cond.unlock() }
+        stopping = true
+        let left = jobs
+        jobs.removeAll()
+        cond.broadcast()
+        return left
     }
 
-    private func loop(_ wake: ZSocket?) {
+    private func loop(_ wake: ZSocket?, _ db: Database?) {
         while true {
             cond.lock()
             while jobs.isEmpty && !stopping { cond.wait() }
@@ -146,10 +171,26 @@ final class DeliveryWorkers: @unchecked Sendable {
             let j = jobs.removeFirst()
             cond.unlock()
             let start = Int64(Date().timeIntervalSince1970 * 1000)
+            // Committed before the send: after a kill, this row is known to have been under way.
+            var claimError = ""
+            if let db {
+                do { try Outbox.claim(id: j.id, attempt: j.attempt, nowMs: start, db) } catch { claimError = "claim: \(error)" }
+            }
             let mono = DispatchTime.now().uptimeNanoseconds
             let outcome = send(j.message, config)
             let ms = Int64((DispatchTime.now().uptimeNanoseconds - mono) / 1_000_000)
-            cond.lock(); done.append(Done(job: j, outcome: outcome, startedMs: start, durationMs: ms)); cond.unlock()
+            var d = Done(job: j, outcome: outcome, startedMs: start, durationMs: ms, recordError: claimError)
+            if let db {
+                do {
+                    d.recorded = try db.transaction {
+                        try Outbox.recordOutcome(id: j.id, attempt: j.attempt, attemptLimit: j.attemptLimit, outcome: outcome,
+                                                 startedMs: start, durationMs: ms, policy: policy, nowMs: Clock.nowMs(), db)
+                    }
+                } catch {
+                    d.recordError = "\(error)"
+                }
+            }
+            cond.lock(); done.append(d); cond.unlock()
             _ = try? wake?.send([[1]] as [Frame], dontWait: true)
         }
     }

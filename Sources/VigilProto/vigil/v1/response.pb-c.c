@@ -322,7 +322,7 @@ void   vigil__v1__response_stats_list__free_unpacked
   assert(message->base.descriptor == &vigil__v1__response_stats_list__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor vigil__v1__response__field_descriptors[13] =
+static const ProtobufCFieldDescriptor vigil__v1__response__field_descriptors[14] =
 {
   {
     "id",
@@ -480,6 +480,18 @@ static const ProtobufCFieldDescriptor vigil__v1__response__field_descriptors[13]
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "redelivered",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Vigil__V1__Response, redelivered),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned vigil__v1__response__field_indices_by_name[] = {
   7,   /* field[7] = attempts */
@@ -489,6 +501,7 @@ static const unsigned vigil__v1__response__field_indices_by_name[] = {
   0,   /* field[0] = id */
   8,   /* field[8] = last_error */
   11,   /* field[11] = next_attempt_time_ms */
+  13,   /* field[13] = redelivered */
   12,   /* field[12] = rule_id */
   1,   /* field[1] = signal_id */
   6,   /* field[6] = status */
@@ -499,7 +512,7 @@ static const unsigned vigil__v1__response__field_indices_by_name[] = {
 static const ProtobufCIntRange vigil__v1__response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 13 }
+  { 0, 14 }
 };
 const ProtobufCMessageDescriptor vigil__v1__response__descriptor =
 {
@@ -509,7 +522,7 @@ const ProtobufCMessageDescriptor vigil__v1__response__descriptor =
   "Vigil__V1__Response",
   "vigil.v1",
   sizeof(Vigil__V1__Response),
-  13,
+  14,
   vigil__v1__response__field_descriptors,
   vigil__v1__response__field_indices_by_name,
   1,  vigil__v1__response__number_ranges,

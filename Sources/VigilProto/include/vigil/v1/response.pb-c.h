@@ -64,10 +64,14 @@ struct  Vigil__V1__Response
   int64_t updated_time_ms;
   int64_t next_attempt_time_ms;
   char *rule_id;
+  /*
+   * an earlier attempt's outcome is unknown (the service stopped during it): the receiver may see it twice
+   */
+  protobuf_c_boolean redelivered;
 };
 #define VIGIL__V1__RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&vigil__v1__response__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, VIGIL__V1__DELIVERY_STATUS__DELIVERY_STATUS_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, VIGIL__V1__DELIVERY_STATUS__DELIVERY_STATUS_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, 0 }
 
 
 struct  Vigil__V1__ResponseList
