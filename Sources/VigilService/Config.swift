@@ -119,6 +119,7 @@ public struct RuntimeConfig: Sendable {
         ("curve.secret", "this process's CURVE secret key (Z85, or @FILE); enables CURVE on every bus socket"),
         ("curve.server-public", "the broker's CURVE public key (Z85, or @FILE); services only"),
         ("curve.allow", "broker only: file of client public keys allowed to connect, one per line: KEY [ROLE [NAME]]"),
+        ("store.checkpoint", "background (default: WAL checkpoints on a thread of their own, off the service loop) or inline (SQLite's automatic checkpoint inside the commit)"),
         ("print-config", "print the effective configuration as JSON and exit"),
     ]
 

@@ -23,6 +23,8 @@ public final class ServiceRuntime {
 
     public private(set) var producer: StreamProducer?
     public private(set) var consumer: StreamConsumer?
+    /// WAL checkpoints off the loop thread (`store.checkpoint`, default background).
+    let checkpointer: Checkpointer?
 
     private struct Source { var socket: ZSocket; var handler: () -> Void }
     private struct Timer { var intervalMs: Int64; var next: Int64; var handler: () -> Void }
@@ -39,7 +41,14 @@ public final class ServiceRuntime {
         // ipc:// sockets live here; only the account running Vigil may connect (stated roles are trusted on ipc).
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: config.dataDirectory + "/run")
         context = ZContext()
-        db = try Database(path: config.storePath)
+        let checkpointMode = config.string("store.checkpoint", default: "background")
+        guard checkpointMode == "background" || checkpointMode == "inline" else {
+            throw ConfigError(code: .badValue, key: "store.checkpoint", message: "expected background or inline, got '\(checkpointMode)'")
+        }
+        var storeOptions = StoreOptions()
+        storeOptions.backgroundCheckpoint = checkpointMode == "background"
+        db = try Database(path: config.storePath, options: storeOptions)
+        checkpointer = storeOptions.backgroundCheckpoint ? Checkpointer(path: config.storePath) : nil
         worker = try RpcWorker(context: context, endpoint: config.endpoints.rpc,
                                services: [config.service, config.instance], instance: config.instance,
                                limits: config.limits, logger: self.logger)
@@ -53,6 +62,15 @@ public final class ServiceRuntime {
             self.client.expire()
         }
         installStandardHandlers()
+        if let checkpointer {
+            addMetrics { m in
+                let c = checkpointer.current
+                m["store.checkpoints"] = c.checkpoints
+                m["store.checkpoint_pages"] = c.pages
+                m["store.checkpoint_ms_max"] = c.maxMs
+                m["store.checkpoint_failures"] = c.failures
+            }
+        }
     }
 
     public func count(_ name: String, _ n: UInt64 = 1) { counters[name, default: 0] &+= n }
@@ -228,6 +246,7 @@ public final class ServiceRuntime {
         worker.close()
         client.close()
         publisher.close()
+        checkpointer?.stop()
         db.close()
         context.terminate()
         logger.info("stopped")

@@ -17,6 +17,9 @@ public struct StoreOptions: Sendable {
     /// Services commit thousands of rows per second: fewer, larger checkpoints write hot pages
     /// (index interiors, the outbox's tail) once instead of many times, and fsync less often.
     public var walAutocheckpointPages: Int = 8192
+    /// A `Checkpointer` thread does the checkpoints; the connection's own automatic checkpoint
+    /// is then only a backstop, at 4 × `walAutocheckpointPages`, for when that thread falls behind.
+    public var backgroundCheckpoint: Bool = false
     public init() {}
 }
 
@@ -42,7 +45,7 @@ public final class Database {
         if !options.readOnly {
             try execute("PRAGMA journal_mode=WAL")
             try execute(options.synchronousFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
-            try execute("PRAGMA wal_autocheckpoint=\(options.walAutocheckpointPages)")
+            try execute("PRAGMA wal_autocheckpoint=\(options.walAutocheckpointPages * (options.backgroundCheckpoint ? 4 : 1))")
         }
         try execute("PRAGMA foreign_keys=ON")
         try execute("PRAGMA cache_size=-\(options.cacheSizeKiB)")
