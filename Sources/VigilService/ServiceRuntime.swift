@@ -23,8 +23,10 @@ public final class ServiceRuntime {
 
     public private(set) var producer: StreamProducer?
     public private(set) var consumer: StreamConsumer?
-    /// WAL checkpoints off the loop thread (`store.checkpoint`, default background).
-    let checkpointer: Checkpointer?
+    /// WAL checkpoints off the loop thread (`store.checkpoint`, default background). Started by
+    /// `run()`, after the service's set-up, which may need the store to itself (a page-size change).
+    private let backgroundCheckpoint: Bool
+    private var checkpointer: Checkpointer?
 
     private struct Source { var socket: ZSocket; var handler: () -> Void }
     private struct Timer { var intervalMs: Int64; var next: Int64; var handler: () -> Void }
@@ -48,7 +50,7 @@ public final class ServiceRuntime {
         var storeOptions = StoreOptions()
         storeOptions.backgroundCheckpoint = checkpointMode == "background"
         db = try Database(path: config.storePath, options: storeOptions)
-        checkpointer = storeOptions.backgroundCheckpoint ? Checkpointer(path: config.storePath) : nil
+        backgroundCheckpoint = storeOptions.backgroundCheckpoint
         worker = try RpcWorker(context: context, endpoint: config.endpoints.rpc,
                                services: [config.service, config.instance], instance: config.instance,
                                limits: config.limits, logger: self.logger)
@@ -62,9 +64,9 @@ public final class ServiceRuntime {
             self.client.expire()
         }
         installStandardHandlers()
-        if let checkpointer {
-            addMetrics { m in
-                let c = checkpointer.current
+        if backgroundCheckpoint {
+            addMetrics { [unowned self] m in
+                guard let c = self.checkpointer?.current else { return }
                 m["store.checkpoints"] = c.checkpoints
                 m["store.checkpoint_pages"] = c.pages
                 m["store.checkpoint_ms_max"] = c.maxMs
@@ -218,6 +220,7 @@ public final class ServiceRuntime {
     /// Runs the loop until SIGTERM/SIGINT (or `stop()`), then lets the service finish.
     public func run(onStop: () -> Void = {}) {
         status = "ok"
+        if backgroundCheckpoint && checkpointer == nil { checkpointer = Checkpointer(path: config.storePath) }
         logger.info("started", ["pid": String(ProcessInfo.processInfo.processIdentifier), "store": config.storePath, "rpc": config.endpoints.rpc])
         while !stopping && !ShutdownSignal.requested {
             runOnce(timeoutMs: 50)
