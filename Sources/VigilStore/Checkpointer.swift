@@ -35,6 +35,9 @@ public final class Checkpointer: @unchecked Sendable {
             options.cacheSizeKiB = 2048
             options.mmapSizeBytes = 0
             options.backgroundCheckpoint = false
+            // A RESTART waiting for a long reader (an online backup, a big query) holds off new
+            // writers meanwhile: give up soon and try again next turn rather than stall them.
+            options.busyTimeoutMs = 50
             var db: Database?
             do { db = try Database(path: path, options: options) } catch { record { $0.failures += 1; $0.lastError = "\(error)" } }
             while let db, !waitOrStop(ms: intervalMs) {
