@@ -163,6 +163,10 @@ enum Outbox {
         try db.query("SELECT \(responseColumns) FROM deliveries WHERE unpublished = 1 LIMIT ?", [.integer(Int64(limit))]).map(response)
     }
 
+    static func hasUnpublished(_ db: Database) throws -> Bool {
+        try db.scalar("SELECT EXISTS(SELECT 1 FROM deliveries WHERE unpublished = 1)")?.int64 == 1
+    }
+
     static func markPublished(_ id: String, _ db: Database) throws {
         try db.run("UPDATE deliveries SET unpublished = 0 WHERE id = ?", [.text(id)])
     }

@@ -226,12 +226,11 @@ public final class ResponseService {
 
     // MARK: delivery loop
 
-    /// Set at start (recovered rows) and whenever a status may be waiting to be published.
-    var statusPending = true
-
     func tick() {
         let done = workers.takeDone()
-        if !done.isEmpty || statusPending { record(done) }
+        // The store says whether a status waits (recorded by a thread, recovered at start, or
+        // left by a rolled-back batch): a lookup in a partial index, nearly always empty.
+        if !done.isEmpty || (try? Outbox.hasUnpublished(runtime.db)) != false { record(done) }
         guard inFlight.count < capacity else { return }
         let now = Clock.nowMs()
         do {
@@ -284,7 +283,6 @@ public final class ResponseService {
             producer.publishCommitted()
         } catch {
             producer.discardUncommitted()
-            statusPending = true
             // Not recorded: the rows stay claimed and pending; after a restart they are sent
             // again as redeliveries (same idempotency key).
             runtime.logger.error("recording delivery outcomes failed", ["error": "\(error)"])
@@ -296,30 +294,26 @@ public final class ResponseService {
     func apply(_ done: [DeliveryWorkers.Done]) throws {
         let now = Clock.nowMs()
         for d in done {
+            if !d.recordError.isEmpty {
+                runtime.logger.warning("a delivery thread could not write to the store", ["id": d.job.id, "error": d.recordError])
+            }
             var status = d.recorded
             if status == nil {
-                if !d.recordError.isEmpty {
-                    runtime.logger.warning("a delivery thread could not record its outcome; the loop does", ["id": d.job.id, "error": d.recordError])
-                }
                 let j = d.job
                 status = try Outbox.recordOutcome(id: j.id, attempt: j.attempt, attemptLimit: j.attemptLimit, outcome: d.outcome,
                                                   startedMs: d.startedMs, durationMs: d.durationMs, policy: policy, nowMs: now, runtime.db)
             }
             runtime.count(status == .delivered ? "deliveries.delivered" : status == .dead ? "deliveries.dead" : "deliveries.retried")
         }
-        statusPending = true
     }
 
     /// Status changes recorded but not yet on the `responses` stream (caller's transaction;
     /// the caller publishes after its commit).
     func publishRecorded() throws {
-        guard statusPending else { return }
-        let rows = try Outbox.unpublished(runtime.db, limit: 1000)
-        for r in rows {
+        for r in try Outbox.unpublished(runtime.db, limit: 1000) {
             try publish(r)
             try Outbox.markPublished(r.id, runtime.db)
         }
-        statusPending = rows.count == 1000
     }
 
     /// Graceful stop: let in-flight deliveries finish (up to 5 s) and record them.
