@@ -565,6 +565,7 @@ for r in results { kv.append(("e2e_events_per_s_\(r.configured)_rules", String(I
 if !args.contains("--no-peers") {
     let k = dataset.expectations.first { $0.ruleFile == "ssh-brute-force" }?.signals ?? 0
     kv += secPeer(vigil: head, expected: k)
+    kv += saganPeer(vigil: head, expected: k)
     let ps = dataset.expectations.first { $0.ruleFile == "sysmon-encoded-powershell" }?.signals ?? 0
     kv += pySigmaPeer(vigil: head, expected: ps)
 }
