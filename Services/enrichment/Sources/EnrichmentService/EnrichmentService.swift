@@ -234,6 +234,18 @@ public final class EnrichmentService {
 
     static let directoryStream = "directory"
 
+    /// The published event: the received bytes plus the `enriched` map entries, instead of
+    /// encoding the whole event again (that was about 7 % of the stage's CPU). Protobuf map
+    /// fields merge when messages are concatenated (later entries win for a repeated key), so
+    /// any protobuf decoder reads exactly `e` from it; enrichment only ever adds `enriched`
+    /// entries. An event that was not enriched is published as received.
+    static func enrichedPayload(_ received: [UInt8], _ e: Event, enrichedBefore: Int) -> [UInt8] {
+        guard e.enriched.count != enrichedBefore || enrichedBefore > 0 else { return received }
+        var only = Event()
+        only.enriched = e.enriched
+        return received + only.encoded()
+    }
+
     func process(_ batch: [StreamEnvelope]) throws {
         let now = Clock.nowMs()
         let before = enricher.counts
@@ -260,6 +272,7 @@ public final class EnrichmentService {
                 continue
             }
             if Self.isAgentInventory(e) { try applyAgentInventory(e, nowMs: now) }
+            let enrichedBefore = e.enriched.count
             enricher.enrich(&e, nowMs: now)
             // A reparse may replace an event stored earlier in this batch: index those first, so
             // the update trigger finds what it removes.
@@ -276,7 +289,8 @@ public final class EnrichmentService {
             if inserted == 0 { runtime.count("events.duplicate_ignored"); continue }
             if e.fields["event.reparsed"] != nil { runtime.count("events.reparsed") }
             let stream = "events.enriched.\(e.partition)"
-            try producer.append(stream: stream, topic: stream, payloadType: Event.typeName, payload: e.encoded())
+            try producer.append(stream: stream, topic: stream, payloadType: Event.typeName,
+                                payload: Self.enrichedPayload(env.payload, e, enrichedBefore: enrichedBefore))
         }
         try EventFullText.index(runtime.db, seqs: unindexed..<nextSeq)
         // Events later in this batch were enriched with the previous replica; the next batch sees the new one.
