@@ -301,6 +301,18 @@ public final class EnrichmentService {
         runtime.count("enriched.threat", UInt64(after.threats - before.threats))
     }
 
+    /// One consumer batch the way the consumer loop runs it (one transaction, then publish), minus
+    /// the stream positions: bench/enrichment-bench --store measures the stage's store path with it.
+    public func processCommitted(_ batch: [StreamEnvelope]) throws {
+        do {
+            try runtime.db.transaction { try process(batch) }
+        } catch {
+            producer.discardUncommitted()
+            throw error
+        }
+        producer.publishCommitted()
+    }
+
     public static func main() -> Never {
         ServiceMain.run(service: "enrichment", keys: keys, defaults: defaults) { runtime in
             let service = try EnrichmentService(runtime: runtime)
