@@ -516,7 +516,7 @@ func pySigmaPeer(vigil: RunResult, expected: Int) -> [(String, String)] {
     let rate = Double(events) / max(0.001, wall)
     print(String(format: "\npySigma-SQLite: %d Windows events, %d Sigma rules: load %.2f s + query %.3f s (convert %.2f s, not counted) = %.0f events/s, %.1f CPU s per million events; encoded-powershell matches %d (expected %d)",
                  events, (obj["rules"] as? Int) ?? 0, d("load_s"), d("query_s"), d("convert_s"), rate, cpuPerM, enc, expected))
-    print(String(format: "  Vigil/pySigma: events per CPU second %.2f× (Vigil: whole pipeline, all formats, %d rules; pySigma: Windows events only, in-memory SQLite, 13 rules)",
+    print(String(format: "  Vigil/pySigma, whole pipeline: events per CPU second %.2f× (Vigil: whole pipeline, all formats, %d rules, stored; pySigma: Windows events only, in-memory SQLite, 13 rules)",
                  cpuPerM / max(0.001, vigil.cpuPerMillion), vigil.rules))
     return [("pysigma_events_per_s", String(Int(rate))), ("pysigma_cpu_s_per_million", String(format: "%.1f", cpuPerM)),
             ("pysigma_encoded_powershell", String(enc)), ("vigil_pysigma_cpu_ratio", String(format: "%.2f", cpuPerM / max(0.001, vigil.cpuPerMillion)))]
@@ -567,7 +567,9 @@ if !args.contains("--no-peers") {
     kv += secPeer(vigil: head, expected: k)
     kv += saganPeer(vigil: head, expected: k)
     let ps = dataset.expectations.first { $0.ruleFile == "sysmon-encoded-powershell" }?.signals ?? 0
-    kv += pySigmaPeer(vigil: head, expected: ps)
+    let py = pySigmaPeer(vigil: head, expected: ps)
+    kv += py
+    kv += vigilSameSigma(pysigmaCpuPerMillion: py.first { $0.0 == "pysigma_cpu_s_per_million" }.flatMap { Double($0.1) }, expected: ps)
 }
 kv.append(("signals_ok", allOK ? "1" : "0"))
 if !keep { try? FileManager.default.removeItem(atPath: root) } else { print("kept \(root)") }
