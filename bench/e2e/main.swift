@@ -29,6 +29,8 @@ let explicitRate = Int(option("--rate") ?? "")
 let fixedSeconds = Int(option("--rate-seconds") ?? "") ?? (quick ? 10 : 30)
 let seed = UInt64(option("--seed") ?? "") ?? 42
 let latencyRules = Int(option("--latency-rules") ?? "") ?? 100
+/// Passed to vigil-enrichment as --store.page-size (A/B of the store's page size).
+let enrichmentPageSize = option("--enrichment-page-size")
 
 let binDir = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? args[0]).deletingLastPathComponent().path
 let root = "/tmp/e2e-bench-\(getpid())"
@@ -182,7 +184,7 @@ final class Stack {
         }
         if FileManager.default.isExecutableFile(atPath: binDir + "/vigil-config") { try start("vigil-config", "config", []) }
         try start("vigil-ingest", "ingest", ["--syslog.udp", "off", "--syslog.tcp", "off", "--json.tcp", "off"] + limits)
-        try start("vigil-enrichment", "enrichment", limits)
+        try start("vigil-enrichment", "enrichment", limits + (enrichmentPageSize.map { ["--store.page-size", $0] } ?? []))
         // A replay of history: windows must not drop events that arrive out of partition order.
         try start("vigil-detection", "detection", ["--rules.lateness", "24h"] + limits)
         for s in ["ingest", "enrichment", "detection"] {
