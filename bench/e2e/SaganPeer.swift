@@ -15,8 +15,9 @@ import Glibc
 //   Sagan's memory-mapped counters all live in that temp dir (a copy of /etc/sagan.yaml with the
 //   paths changed and only our rule file).
 // - Sagan's reader hands each line to a queue of `max-threads` slots and *drops* the line when every
-//   slot is taken ("Thread Exhaustion"): fed as fast as the pipe accepts, it drops most lines. So the
-//   bench feeds it at rates from a ladder and keeps the highest rate at which nothing was dropped.
+//   slot is taken ("Thread Exhaustion"): fed as fast as the pipe accepts, it drops lines. So the
+//   bench feeds it at rates from a ladder (a step that dropped under 5 % is tried twice) and keeps
+//   the highest rate at which nothing was dropped.
 // - The drop counter is only printed (in sagan.log, at shutdown) when Sagan's stdout is a terminal,
 //   so Sagan runs under `script` (util-linux) with stdin from /dev/null — with a terminal on stdin
 //   Sagan's key-handler thread polls it and burns CPU.
@@ -175,12 +176,17 @@ func saganPeer(vigil: RunResult, expected: Int) -> [(String, String)] {
     // Highest rate first; the first attempt without a dropped line is the figure.
     let ladder = [0, 80_000, 40_000, 20_000, 10_000, 5_000, 2_500, 1_000]
     var good: SaganAttempt?
-    for rate in ladder {
-        guard let a = saganAttempt(lines, rate: rate, dir: root + "/sagan", peers: peers) else { return [] }
-        print(String(format: "  fed at %@: %.2f s, received %d, dropped %d (thread exhaustion), %.2f CPU s, alerts %d (expected %d)",
-                     rate == 0 ? "full speed" : "\(rate)/s", a.seconds, a.received, a.dropped, a.cpuSeconds, a.alerts, expected))
-        if a.received < 0 || a.dropped < 0 { print("  Sagan's statistics were not found in its log; skipped"); return [] }
-        if a.ok { good = a; break }
+    ladder: for rate in ladder {
+        // A step that dropped under 5 % is tried once more: on a shared machine a late-scheduled
+        // worker thread is enough to drop a few lines at a rate Sagan otherwise sustains.
+        for attempt in 0..<2 {
+            guard let a = saganAttempt(lines, rate: rate, dir: root + "/sagan", peers: peers) else { return [] }
+            print(String(format: "  fed at %@: %.2f s, received %d, dropped %d (thread exhaustion), %.2f CPU s, alerts %d (expected %d)",
+                         rate == 0 ? "full speed" : "\(rate)/s", a.seconds, a.received, a.dropped, a.cpuSeconds, a.alerts, expected))
+            if a.received < 0 || a.dropped < 0 { print("  Sagan's statistics were not found in its log; skipped"); return [] }
+            if a.ok { good = a; break ladder }
+            if attempt == 0 && a.dropped * 20 >= a.received { break }
+        }
     }
     guard let g = good else { print("  Sagan dropped lines at every rate tried; no figure"); return [("sagan_lines_per_s", "0")] }
     let rate = Double(lines.count) / g.seconds
