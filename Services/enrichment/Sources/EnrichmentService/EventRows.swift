@@ -29,9 +29,9 @@ public enum EventRows {
     /// (0: a repeat that was ignored).
     ///
     /// A plain insert first, the replacement only when the id is already stored: the same effect
-    /// as one `INSERT … ON CONFLICT(id) DO UPDATE … WHERE`, but that upsert made every insert about
-    /// a fifth more expensive (enrichment-bench --store: 56.7 → 44.1 µs of CPU per event), and
-    /// a repeat is rare (a reparse; reliable streams do not repeat events).
+    /// as one `INSERT … ON CONFLICT(id) DO UPDATE … WHERE`, but that upsert made every insert
+    /// dearer (enrichment-bench --store: 56.3 → 42.3 µs of CPU per event without it), and a
+    /// repeat is rare (a reparse; reliable streams do not repeat events).
     public static func insert(_ e: Event, seq: Int64, into db: Database) throws -> Int {
         let fields = SQLValue.text(JSONText.object(e.fields)), original = SQLValue.text(JSONText.object(e.original))
         let enriched = SQLValue.text(JSONText.object(e.enriched))
