@@ -120,9 +120,9 @@ let package = Package(
         .executableTarget(name: "qql-bench", dependencies: ["VigilQuery", "VigilStore", "VigilService", "VigilEvents", "VigilWire", "EnrichmentService"], path: "bench/qql-bench"),
         .executableTarget(name: "agent-bench", dependencies: ["VigilBus", "VigilWire", "VigilLog"], path: "bench/agent-bench", swiftSettings: strict),
         .executableTarget(name: "response-bench", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilLog"], path: "bench/response-bench", swiftSettings: strict),
-        .executableTarget(name: "enrichment-bench", dependencies: ["EnrichmentService", "VigilIntel", "VigilWire"], path: "bench/enrichment-bench"),
+        .executableTarget(name: "enrichment-bench", dependencies: ["EnrichmentService", "VigilIntel", "VigilWire", "VigilService", "VigilParsers", "VigilLog"], path: "bench/enrichment-bench"),
         // End to end: starts the release services, replays a seeded dataset, measures throughput, latency, RSS, CPU.
-        .executableTarget(name: "e2e-bench", dependencies: ["VigilBus", "VigilWire", "VigilLog", "VigilImport", "VigilRules", "VigilService", "VigilParsers"], path: "bench/e2e",
+        .executableTarget(name: "e2e-bench", dependencies: ["VigilBus", "VigilWire", "VigilLog", "VigilImport", "VigilRules", "VigilService", "VigilParsers", "VigilSigma"], path: "bench/e2e",
                           exclude: ["peers"]),
 
         .executableTarget(name: "user-analytics-bench", dependencies: ["UserAnalyticsService", "VigilStore", "VigilWire"], path: "bench/user-analytics-bench"),

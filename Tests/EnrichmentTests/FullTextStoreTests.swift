@@ -104,4 +104,40 @@ final class FullTextStoreTests: XCTestCase {
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM sqlite_schema WHERE name = 'events_fts_data'")?.int64, 1)
         _ = try db.run("INSERT INTO events_fts(events_fts) VALUES('integrity-check')")
     }
+
+    /// The batch index's expression (`indexedStored`, which skips the JSON parse when there is no
+    /// message key) gives exactly what the triggers' `indexed` gives, or a delete would leave stale terms.
+    func testStoredExpressionIndexesWhatTheTriggersDelete() throws {
+        let db = try Database(path: dir.appendingPathComponent("enrichment.db").path)
+        _ = try db.migrate(component: "enrichment", EnrichmentService.migrations)
+        let cases: [(raw: SQLValue, fields: [String: String])] = [
+            (.text("sshd: Failed password"), [:]),
+            (.text("sshd: Failed password"), ["user.name": "root"]),
+            (.text("kernel: disk quota exceeded"), ["message": "quota"]),
+            (.text("kernel: disk quota exceeded"), ["message": "storage alarm", "host.name": "db1"]),
+            (.text("no message key"), ["note": #"text with "message": inside"#]),
+            (.text("empty message"), ["message": ""]),
+            (.blob([0xff, 0xfe, 0x41]), ["message": "binary raw"]),
+            (.text("unicode ünïcode"), ["message": "ünïcode", "zz": "é"]),
+        ]
+        for (i, c) in cases.enumerated() {
+            _ = try db.run("INSERT INTO events(id, time_ms, received_ms, source, format, status, parse_error, raw, fields, original, enriched, partition, seq) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                           [.text("e\(i)"), .integer(1), .integer(1), .text("t"), .text("f"), .integer(1), .text(""), c.raw,
+                            .text(JSONText.object(c.fields)), .text("{}"), .text("{}"), .integer(0), .integer(Int64(i + 1))])
+        }
+        let a = try db.query("SELECT \(EventFullText.indexed("events")) FROM events ORDER BY seq")
+        let b = try db.query("SELECT \(EventFullText.indexedStored("events")) FROM events ORDER BY seq")
+        XCTAssertEqual(a.count, cases.count)
+        for (x, y) in zip(a, b) { XCTAssertEqual(x.values, y.values) }
+        XCTAssertEqual(b[3][1], .text("storage alarm"))
+        XCTAssertEqual(b[0][1], .null)
+        XCTAssertEqual(b[2][1], .null, "a message the raw line contains is not indexed twice")
+        XCTAssertEqual(b[4][1], .null, "the key's text inside a value is not a message key")
+        // Indexed with the batch expression, deleted with the trigger's: nothing stale is left.
+        try EventFullText.index(db, seqs: 1..<Int64(cases.count + 1))
+        XCTAssertEqual(try indexed(db, "message:alarm"), 1)
+        _ = try db.run("DELETE FROM events")
+        XCTAssertEqual(try indexed(db, "alarm OR quota OR password OR binary OR ünïcode"), 0)
+        _ = try db.run("INSERT INTO events_fts(events_fts) VALUES('integrity-check')")
+    }
 }

@@ -29,6 +29,8 @@ let explicitRate = Int(option("--rate") ?? "")
 let fixedSeconds = Int(option("--rate-seconds") ?? "") ?? (quick ? 10 : 30)
 let seed = UInt64(option("--seed") ?? "") ?? 42
 let latencyRules = Int(option("--latency-rules") ?? "") ?? 100
+/// Passed to vigil-enrichment as --store.page-size (A/B of the store's page size).
+let enrichmentPageSize = option("--enrichment-page-size")
 
 let binDir = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? args[0]).deletingLastPathComponent().path
 let root = "/tmp/e2e-bench-\(getpid())"
@@ -182,7 +184,7 @@ final class Stack {
         }
         if FileManager.default.isExecutableFile(atPath: binDir + "/vigil-config") { try start("vigil-config", "config", []) }
         try start("vigil-ingest", "ingest", ["--syslog.udp", "off", "--syslog.tcp", "off", "--json.tcp", "off"] + limits)
-        try start("vigil-enrichment", "enrichment", limits)
+        try start("vigil-enrichment", "enrichment", limits + (enrichmentPageSize.map { ["--store.page-size", $0] } ?? []))
         // A replay of history: windows must not drop events that arrive out of partition order.
         try start("vigil-detection", "detection", ["--rules.lateness", "24h"] + limits)
         for s in ["ingest", "enrichment", "detection"] {
@@ -516,7 +518,7 @@ func pySigmaPeer(vigil: RunResult, expected: Int) -> [(String, String)] {
     let rate = Double(events) / max(0.001, wall)
     print(String(format: "\npySigma-SQLite: %d Windows events, %d Sigma rules: load %.2f s + query %.3f s (convert %.2f s, not counted) = %.0f events/s, %.1f CPU s per million events; encoded-powershell matches %d (expected %d)",
                  events, (obj["rules"] as? Int) ?? 0, d("load_s"), d("query_s"), d("convert_s"), rate, cpuPerM, enc, expected))
-    print(String(format: "  Vigil/pySigma: events per CPU second %.2f× (Vigil: whole pipeline, all formats, %d rules; pySigma: Windows events only, in-memory SQLite, 13 rules)",
+    print(String(format: "  Vigil/pySigma, whole pipeline: events per CPU second %.2f× (Vigil: whole pipeline, all formats, %d rules, stored; pySigma: Windows events only, in-memory SQLite, 13 rules)",
                  cpuPerM / max(0.001, vigil.cpuPerMillion), vigil.rules))
     return [("pysigma_events_per_s", String(Int(rate))), ("pysigma_cpu_s_per_million", String(format: "%.1f", cpuPerM)),
             ("pysigma_encoded_powershell", String(enc)), ("vigil_pysigma_cpu_ratio", String(format: "%.2f", cpuPerM / max(0.001, vigil.cpuPerMillion)))]
@@ -565,8 +567,11 @@ for r in results { kv.append(("e2e_events_per_s_\(r.configured)_rules", String(I
 if !args.contains("--no-peers") {
     let k = dataset.expectations.first { $0.ruleFile == "ssh-brute-force" }?.signals ?? 0
     kv += secPeer(vigil: head, expected: k)
+    kv += saganPeer(vigil: head, expected: k)
     let ps = dataset.expectations.first { $0.ruleFile == "sysmon-encoded-powershell" }?.signals ?? 0
-    kv += pySigmaPeer(vigil: head, expected: ps)
+    let py = pySigmaPeer(vigil: head, expected: ps)
+    kv += py
+    kv += vigilSameSigma(pysigmaCpuPerMillion: py.first { $0.0 == "pysigma_cpu_s_per_million" }.flatMap { Double($0.1) }, expected: ps)
 }
 kv.append(("signals_ok", allOK ? "1" : "0"))
 if !keep { try? FileManager.default.removeItem(atPath: root) } else { print("kept \(root)") }

@@ -6,12 +6,21 @@ import VigilWire
 // In-process enrichment throughput: the Enricher the service calls per event, with 100k
 // assets, 10k directory users and 1M threat indicators loaded. Events are synthetic but carry
 // the fields enrichment reads (host, IPs, user, DNS name, URL, process hash); about 1 in 20
-// hits an indicator. Prints `RESULT enrichment_events_per_s=N`.
+// hits an indicator. Prints `RESULT enrichment_events_per_s=N`. `--store` measures the stage's
+// whole store path instead (StoreBench.swift).
 
 func arg(_ name: String, _ d: Int) -> Int {
     let a = CommandLine.arguments
     if let i = a.firstIndex(of: "--\(name)"), i + 1 < a.count, let v = Int(a[i + 1]) { return v }
     return d
+}
+if CommandLine.arguments.contains("--store") {
+    // The stage's store path (StoreBench.swift); the default measures the Enricher alone.
+    do { try storeBench(events: arg("events", 100_000), batch: arg("batch", 5000), pageSize: arg("page-size", 16384)) } catch {
+        FileHandle.standardError.write(Data("enrichment-bench --store: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
 }
 let assetCount = arg("assets", 100_000), userCount = arg("users", 10_000), indicatorCount = arg("indicators", 1_000_000)
 let eventCount = arg("events", 300_000)

@@ -36,11 +36,20 @@ public enum EventFullText {
         END;
         """)
 
+    /// `indexed(row)` for rows whose `fields` JSONText.object wrote (every stored event): the same
+    /// values, but an event without a message key (`"message":` cannot be absent from the text when
+    /// the key is there) skips parsing its fields JSON. The triggers keep `indexed`, which gives
+    /// the same values, so what they delete is what was indexed.
+    static func indexedStored(_ row: String) -> String {
+        let message = "json_extract(\(row).fields, '$.message')"
+        return "\(row).raw, CASE WHEN instr(\(row).fields, '\"message\":') = 0 THEN NULL WHEN instr(\(row).raw, \(message)) > 0 THEN NULL ELSE \(message) END"
+    }
+
     /// Indexes the stored events whose `seq` is in `seqs` (one statement). Every row given a seq
     /// must be indexed in the transaction that stored it, before anything updates or deletes it.
     public static func index(_ db: Database, seqs: Range<Int64>) throws {
         guard !seqs.isEmpty else { return }
-        _ = try db.run("INSERT INTO events_fts(rowid, raw, message) SELECT seq, \(indexed("events")) FROM events WHERE seq >= ? AND seq < ?",
+        _ = try db.run("INSERT INTO events_fts(rowid, raw, message) SELECT seq, \(indexedStored("events")) FROM events WHERE seq >= ? AND seq < ?",
                        [.integer(seqs.lowerBound), .integer(seqs.upperBound)])
     }
 
