@@ -30,7 +30,16 @@ public final class Database {
     private var cache: [String: Statement] = [:]
     private var transactionDepth = 0
 
+    /// Process-wide SQLite settings, applied once before the first connection: no memory
+    /// statistics (they take a global mutex on every allocation, ≈ 9 % of the enrichment store
+    /// path measured; Vigil never reads them).
+    private static let configured: Bool = {
+        vigil_sqlite_config_memstatus(0)
+        return true
+    }()
+
     public init(path: String, options: StoreOptions = StoreOptions()) throws {
+        _ = Self.configured
         var db: OpaquePointer?
         let flags = options.readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
         let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
