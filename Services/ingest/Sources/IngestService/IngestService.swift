@@ -72,7 +72,7 @@ public final class IngestService {
         for r in try runtime.db.query("SELECT address, reason FROM stopped_addresses") { stopped[r.string(0)] = r.string(1) }
         registry = CollectionRegistry(stopped: stopped)
         events = try ZSocket(runtime.context, .pull)
-        try events.setHighWaterMarks(send: 50_000, receive: 50_000)
+        try events.setHighWaterMarks(send: ParseWorkers.eventsHighWaterMark, receive: ParseWorkers.eventsHighWaterMark)
         try events.bind(ParseWorkers.eventsEndpoint)
         workers = try ParseWorkers(context: runtime.context, count: try cfg.int("parse-workers", default: 1),
                                    threads: min(max(1, try cfg.int("parse-threads", default: 1)), ProcessInfo.processInfo.activeProcessorCount),
@@ -220,7 +220,7 @@ public final class IngestService {
         var lastSource: [UInt8] = [], sourceName = ""
         while true {
             var batch: [BuiltEvent] = []
-            batch.reserveCapacity(min(batchSize, 8192))
+            batch.reserveCapacity(min(batchSize + ParseWorkers.maxBatch, 8192))
             // A commit costs about as much as a few hundred appends: while the workers are
             // still delivering, wait up to `coalesceMs` for a fuller batch.
             var deadline: Int64 = 0
@@ -233,11 +233,16 @@ public final class IngestService {
                     _ = zpoll([events], timeoutMs: Int(deadline - now))
                     continue
                 }
-                if f.count == 3 && f[0] != lastSource { lastSource = f[0]; sourceName = f[0].utf8String }
-                guard let b = BuiltEvent(frames: f, source: sourceName), b.partition < streamNames.count else {
-                    runtime.count("malformed"); continue
+                guard f.count == 2 else { runtime.count("malformed"); continue }
+                if f[0] != lastSource { lastSource = f[0]; sourceName = f[0].utf8String }
+                let before = batch.count
+                if !BuiltBatch.decode(f[1], source: sourceName, into: &batch) { runtime.count("malformed") }
+                // A record naming a partition that does not exist is not stored.
+                if batch[before...].contains(where: { $0.partition >= streamNames.count }) {
+                    let bad = batch[before...].filter { $0.partition >= streamNames.count }.count
+                    batch.removeAll { $0.partition >= streamNames.count }
+                    runtime.count("malformed", UInt64(bad))
                 }
-                batch.append(b)
             }
             if batch.isEmpty { return }
             runtime.count("received", UInt64(batch.count))
