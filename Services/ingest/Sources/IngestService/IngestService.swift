@@ -312,8 +312,8 @@ public final class IngestService {
     func commit(_ p: SubmitPreparer.Prepared) -> RpcResponse {
         let batch: SubmitPreparer.Batch
         switch p.result {
-        case .failure(let message):
-            runtime.count("malformed")
+        case .failure(let message, let undecodable):
+            if undecodable { runtime.count("malformed") }
             return .failure(.badRequest, message)
         case .success(let b): batch = b
         }
@@ -446,7 +446,8 @@ final class SubmitPreparer: @unchecked Sendable {
 
     enum Outcome {
         case success(Batch)
-        case failure(String)
+        /// Refused; `undecodable` when the bytes were not an EventBatch (counted `malformed`).
+        case failure(String, undecodable: Bool)
     }
 
     private let queue = DispatchQueue(label: "ingest.submit-prepare")
@@ -468,14 +469,14 @@ final class SubmitPreparer: @unchecked Sendable {
             do {
                 let batch = try EventBatch(decoding: payload)
                 if batch.batchId.isEmpty {
-                    outcome = .failure("EventBatch.batch_id is required (it makes resends safe)")
+                    outcome = .failure("EventBatch.batch_id is required (it makes resends safe)", undecodable: false)
                 } else {
                     let source = batch.agentId.isEmpty ? "rpc" : "agent:\(batch.agentId)"
                     let (events, payloads) = IngestService.prepare(batch.events, source: source, now: now, builders: &builders)
                     outcome = .success(Batch(batchId: batch.batchId, agentId: batch.agentId, events: events, payloads: payloads))
                 }
             } catch {
-                outcome = .failure("\(error)")
+                outcome = .failure("\(error)", undecodable: true)
             }
             lock.lock(); finished.append(Prepared(ticket: ticket, now: now, result: outcome)); lock.unlock()
             if signal == nil {
