@@ -5,11 +5,15 @@ import VigilWire
 /// services it answers with every heartbeat. Owned by the service loop thread.
 public final class RpcWorker {
     public typealias Handler = (RpcRequest) -> RpcResponse
+    /// A handler that answers later: it must call `reply` exactly once, on the thread that
+    /// owns this worker (the service loop).
+    public typealias DeferredHandler = (_ request: RpcRequest, _ reply: @escaping (RpcResponse) -> Void) -> Void
 
     public let socket: ZSocket
     public let instance: String
     private var services: [String]
     private var handlers: [String: Handler] = [:]
+    private var deferredHandlers: [String: DeferredHandler] = [:]
     private var roles: [String: RpcRole] = [:]
     /// Refuse calls whose caller's role is below the method's (ERROR_CODE_PERMISSION_DENIED).
     public var enforceRoles = true
@@ -41,9 +45,17 @@ public final class RpcWorker {
         roles[method] = role ?? RpcRole.required(for: method)
     }
 
+    /// Answers `method` later (see `DeferredHandler`): the loop goes on handling other
+    /// requests meanwhile, so work can be pipelined across requests. The broker forwards
+    /// requests without waiting for replies, so several can be outstanding.
+    public func handleDeferred(_ method: String, role: RpcRole? = nil, _ handler: @escaping DeferredHandler) {
+        deferredHandlers[method] = handler
+        roles[method] = role ?? RpcRole.required(for: method)
+    }
+
     public func requiredRole(_ method: String) -> RpcRole? { roles[method] }
 
-    public var methods: [String] { handlers.keys.sorted() }
+    public var methods: [String] { Array(Set(handlers.keys).union(deferredHandlers.keys)).sorted() }
 
     /// Sends a heartbeat (with the service names) when one is due.
     public func heartbeat(force: Bool = false) {
@@ -92,7 +104,8 @@ public final class RpcWorker {
             }
             let need = roles[request.method] ?? .viewer
             let has = RpcRole(name: request.caller.role)
-            if handlers[request.method] != nil && enforceRoles && !has.permits(need) {
+            let known = handlers[request.method] != nil || deferredHandlers[request.method] != nil
+            if known && enforceRoles && !has.permits(need) {
                 denied += 1
                 logger.warning("rpc refused: role too low", ["method": request.method, "caller": request.caller.name,
                                                              "role": request.caller.role, "needs": need.name])
@@ -101,6 +114,15 @@ public final class RpcWorker {
                                        errorMessage: "\(request.method) needs role \(RpcRole.described(need)); caller '\(request.caller.name)' has \(stated)\(authenticated ? " (authenticated by its CURVE key)" : "")")
             } else if let h = handlers[request.method] {
                 response = h(request)
+            } else if let h = deferredHandlers[request.method] {
+                let requestId = request.requestId
+                h(request) { [weak self] r in
+                    guard let self else { return }
+                    var r = r
+                    r.requestId = requestId
+                    self.send(r, client: client, requestIdFrame: requestIdFrame)
+                }
+                return
             } else {
                 response = RpcResponse(errorCode: .unknownMethod,
                                        errorMessage: "unknown method '\(request.method)'; this service answers: \(methods.joined(separator: ", "))")
@@ -112,6 +134,11 @@ public final class RpcWorker {
             response = RpcResponse(requestId: requestIdFrame.utf8String, errorCode: .badRequest,
                                    errorMessage: "request is not a valid vigil.v1.RpcRequest: \(error)")
         }
+        send(response, client: client, requestIdFrame: requestIdFrame)
+    }
+
+    private func send(_ response: RpcResponse, client: Frame, requestIdFrame: Frame) {
+        var response = response
         response.instance = instance
         handled += 1
         _ = try? socket.send([RpcProtocol.worker, RpcProtocol.reply, client, requestIdFrame, response.encoded()], dontWait: true)

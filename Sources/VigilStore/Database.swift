@@ -29,6 +29,7 @@ public final class Database {
     public let path: String
     private var cache: [String: Statement] = [:]
     private var transactionDepth = 0
+    private var beforeCommit: [() throws -> Void] = []
 
     /// Process-wide SQLite settings, applied once before the first connection: no memory
     /// statistics (they take a global mutex on every allocation, ≈ 9 % of the enrichment store
@@ -143,6 +144,7 @@ public final class Database {
         transactionDepth = 1
         do {
             let result = try body()
+            for hook in beforeCommit { try hook() }
             transactionDepth = 0
             try execute("COMMIT")
             return result
@@ -154,6 +156,13 @@ public final class Database {
     }
 
     public var inTransaction: Bool { transactionDepth > 0 }
+
+    /// Runs `hook` inside every outermost `transaction`, after its body and before COMMIT; an
+    /// error rolls the transaction back like an error of the body. A stream producer writes
+    /// the messages appended during the transaction here, as a few rows instead of one each.
+    public func addBeforeCommit(_ hook: @escaping () throws -> Void) {
+        beforeCommit.append(hook)
+    }
 }
 
 /// One result row, copied out of SQLite.

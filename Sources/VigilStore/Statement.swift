@@ -47,6 +47,22 @@ public final class Statement {
         }
     }
 
+    /// Binds parameter `index` (1-based) to `bytes` without SQLite copying them
+    /// (SQLITE_STATIC), for the duration of `body`, which steps the statement; the statement is
+    /// reset and the parameter cleared before the bytes may go. For large blobs on hot paths.
+    public func withBorrowedBlob<R>(_ index: Int, _ bytes: [UInt8], _ body: () throws -> R) throws -> R {
+        try bytes.withUnsafeBytes { buf in
+            let idx = Int32(index)
+            // A zero-length blob must still be a blob, not NULL.
+            let rc = buf.baseAddress == nil || buf.isEmpty
+                ? sqlite3_bind_zeroblob(stmt, idx, 0)
+                : sqlite3_bind_blob(stmt, idx, buf.baseAddress, Int32(buf.count), nil)
+            if rc != SQLITE_OK { throw db.error(.bind, rc, sql: sql) }
+            defer { sqlite3_reset(stmt); sqlite3_bind_null(stmt, idx) }
+            return try body()
+        }
+    }
+
     /// Advances; true when a row is available.
     public func step() throws -> Bool {
         let rc = sqlite3_step(stmt)

@@ -12,6 +12,10 @@ final class Arena {
     private var offset = 0
     private var capacity = 0
     private static let chunkSize = 16 * 1024
+    /// Bytes of string and binary contents copied so far, and how many values: with them
+    /// `Event.encoded()` bounds the packed size without protobuf-c's own size pass.
+    private(set) var contentBytes = 0
+    private(set) var contentCount = 0
 
     deinit { for c in chunks { free(c) } }
 
@@ -38,13 +42,17 @@ final class Arena {
             let p = raw(utf8.count + 1, alignment: 1).bindMemory(to: CChar.self, capacity: utf8.count + 1)
             if let base = utf8.baseAddress { UnsafeMutableRawPointer(p).copyMemory(from: base, byteCount: utf8.count) }
             p[utf8.count] = 0
+            contentBytes += utf8.count
+            contentCount += 1
             return p
         }
         return copied ?? string(String(s.map { $0 == "\u{0}" ? "\u{FFFD}" : $0 }))
     }
 
     func binary(_ bytes: [UInt8]) -> ProtobufCBinaryData {
+        contentCount += 1
         if bytes.isEmpty { return ProtobufCBinaryData(len: 0, data: nil) }
+        contentBytes += bytes.count
         let p = raw(bytes.count, alignment: 1).bindMemory(to: UInt8.self, capacity: bytes.count)
         bytes.withUnsafeBufferPointer { src in p.update(from: src.baseAddress!, count: src.count) }
         return ProtobufCBinaryData(len: bytes.count, data: p)

@@ -29,6 +29,41 @@ final class IngestSourcesTests: XCTestCase {
 
     static let evtxLine = ##"{"Event":{"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon"}},"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"ws01","TimeCreated":{"#attributes":{"SystemTime":"2026-04-17T05:24:53.092051Z"}}},"EventData":{"Image":"C:\\Windows\\System32\\cmd.exe","CommandLine":"cmd /c whoami","User":"CORP\\bob"}}}"##
 
+    /// `ingest.submit` is prepared off the loop while earlier batches commit: batches sent
+    /// without waiting are stored in arrival order, and copies of a batch that arrive while
+    /// the first is still being prepared are answered as duplicates, not stored again.
+    func testPipelinedSubmitsKeepArrivalOrderAndStoreAResentBatchOnce() throws {
+        try startIngest(["--syslog.udp", "off", "--syslog.tcp", "off", "--json.tcp", "off"])
+        let client = try stack.client()
+        defer { client.close() }
+        func batch(_ id: String, _ n: Int) -> EventBatch {
+            var b = EventBatch()
+            b.batchId = id
+            b.agentId = "agent-1"
+            // 300 events: large enough to be split over the preparer's threads.
+            for i in 0..<n { var e = Event(); e.raw = Array("<13>Dec  4 10:00:00 h app: \(id) line \(i)".utf8); b.events.append(e) }
+            return b
+        }
+        let sent = [batch("b1", 300), batch("b2", 300), batch("b1", 300), batch("b3", 5), batch("b1", 300)]
+        var acks: [Int: EventBatchAck] = [:]
+        for (k, b) in sent.enumerated() {
+            client.send(service: "ingest", method: "ingest.submit", payload: b.encoded(), timeoutMs: 20_000) { r in
+                if case .success(let resp) = r, let ack = try? EventBatchAck(decoding: resp.payload) { acks[k] = ack }
+            }
+        }
+        let deadline = Clock.monotonicMs() + 20_000
+        while acks.count < sent.count && Clock.monotonicMs() < deadline {
+            if zpoll([client.socket], timeoutMs: 50)[0] { client.processAvailable() }
+            client.expire()
+        }
+        XCTAssertEqual(acks.count, sent.count)
+        XCTAssertEqual(acks.keys.sorted().map { acks[$0]!.duplicate }, [false, false, true, false, true])
+        XCTAssertEqual(acks.keys.sorted().map { acks[$0]!.accepted }, [300, 300, 300, 5, 300])
+        let stored = try stack.events().map { String(decoding: $0.raw, as: UTF8.self) }
+        XCTAssertEqual(stored.count, 605)
+        XCTAssertEqual(stored, (sent[0].events + sent[1].events + sent[3].events).map { String(decoding: $0.raw, as: UTF8.self) })
+    }
+
     func testJSONLinesOverTCPAreParsedCutAndCounted() throws {
         try startIngest(["--max-line-bytes", "4096"])
         let flat = #"{"src_ip":"10.0.0.5","user":"alice","action":"login","outcome":"failure"}"#

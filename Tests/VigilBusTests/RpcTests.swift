@@ -109,4 +109,43 @@ final class RpcTests: XCTestCase {
         let m = try client.call(service: "svc", method: "echo", payload: [], timeoutMs: 3000)
         XCTAssertEqual(m.instance, "svc-a")
     }
+
+    func testDeferredRepliesCanComeLaterAndOutOfOrder() throws {
+        // The worker answers `later` only once it holds three requests, last one first.
+        let stop = Flag(), ready = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        let context = broker.context, endpoint = broker.endpoints.rpc
+        Thread.detachNewThread {
+            let w = try! RpcWorker(context: context, endpoint: endpoint, services: ["svc"], instance: "svc-a",
+                                   logger: Logger(label: "svc-a", level: .error))
+            var held: [(RpcRequest, (RpcResponse) -> Void)] = []
+            w.handleDeferred("later", role: .viewer) { req, reply in held.append((req, reply)) }
+            ready.signal()
+            while !stop.isSet {
+                if zpoll([w.socket], timeoutMs: 20)[0] { w.processAvailable() }
+                if held.count == 3 {
+                    for (req, reply) in held.reversed() { reply(RpcResponse(payload: req.payload + Array("-done".utf8))) }
+                    held.removeAll()
+                }
+                w.heartbeat()
+            }
+            w.close()
+            done.signal()
+        }
+        ready.wait()
+        defer { stop.set(); done.wait() }
+        let client = try RpcClient(context: broker.context, endpoint: broker.endpoints.rpc)
+        defer { client.close() }
+        var answers: [String: String] = [:]
+        for name in ["a", "b", "c"] {
+            client.send(service: "svc", method: "later", payload: Array(name.utf8), timeoutMs: 5000) { r in
+                if case .success(let resp) = r { answers[name] = resp.payload.utf8String }
+            }
+        }
+        let deadline = Clock.monotonicMs() + 5000
+        while answers.count < 3 && Clock.monotonicMs() < deadline {
+            if zpoll([client.socket], timeoutMs: 50)[0] { client.processAvailable() }
+            client.expire()
+        }
+        XCTAssertEqual(answers, ["a": "a-done", "b": "b-done", "c": "c-done"])
+    }
 }

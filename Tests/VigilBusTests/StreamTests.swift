@@ -196,4 +196,119 @@ final class StreamTests: XCTestCase {
             XCTAssertEqual((e as? StreamError)?.code, .notInTransaction)
         }
     }
+
+    // MARK: several messages per outbox row
+
+    func testOneTransactionWritesARowPerStreamAndReplayRecoversEachMessage() throws {
+        let p = try makeProducer()
+        defer { p.close() }
+        try p.db.transaction {
+            for i in 0..<10 {
+                let s = i % 2 == 0 ? "test.a" : "test.b"
+                try p.producer.append(stream: s, topic: s, payloadType: "text", payload: Array("m\(i)".utf8), now: 1000 + Int64(i))
+            }
+        }
+        p.producer.publishCommitted()
+        XCTAssertEqual(try p.db.scalar("SELECT count(*) FROM stream_outbox")?.int64, 2, "one row per stream")
+        XCTAssertEqual(try p.db.scalar("SELECT sum(n) FROM stream_outbox")?.int64, 10)
+        // From the middle of a row: exactly the later messages, with their own times.
+        let r = try p.producer.replay(ReplayRequest(stream: "test.b", fromSequence: 3, maxMessages: 100))
+        XCTAssertEqual(r.messages.map(\.sequence), [3, 4, 5])
+        XCTAssertEqual(r.messages.map { String(decoding: $0.payload, as: UTF8.self) }, ["m5", "m7", "m9"])
+        XCTAssertEqual(r.messages.map(\.producedTimeMs), [1005, 1007, 1009])
+        XCTAssertEqual(r.firstRetained, 1)
+        XCTAssertEqual(r.head, 5)
+        // The message limit cuts inside a row.
+        let two = try p.producer.replay(ReplayRequest(stream: "test.a", fromSequence: 2, maxMessages: 2))
+        XCTAssertEqual(two.messages.map { String(decoding: $0.payload, as: UTF8.self) }, ["m2", "m4"])
+    }
+
+    func testATopicChangeStartsANewRowAndKeepsEachMessagesTopic() throws {
+        let p = try makeProducer()
+        defer { p.close() }
+        try p.db.transaction {
+            for (i, t) in ["test.x.email", "test.x.email", "test.x.slack", "test.x.email"].enumerated() {
+                try p.producer.append(stream: "test.x", topic: t, payloadType: "text", payload: Array("r\(i)".utf8))
+            }
+        }
+        p.producer.publishCommitted()
+        let r = try p.producer.replay(ReplayRequest(stream: "test.x", fromSequence: 1, maxMessages: 10))
+        XCTAssertEqual(r.messages.map(\.topic), ["test.x.email", "test.x.email", "test.x.slack", "test.x.email"])
+        XCTAssertEqual(r.messages.map(\.sequence), [1, 2, 3, 4])
+    }
+
+    func testRolledBackAppendsLeaveNoRowsAndNumberingResumes() throws {
+        let p = try makeProducer()
+        defer { p.close() }
+        struct Boom: Error {}
+        XCTAssertThrowsError(try p.db.transaction {
+            for i in 0..<5 { try p.producer.append(stream: "test.a", topic: "test.a", payloadType: "text", payload: [UInt8(i)]) }
+            throw Boom()
+        })
+        p.producer.discardUncommitted()
+        XCTAssertEqual(try p.db.scalar("SELECT count(*) FROM stream_outbox")?.int64, 0)
+        XCTAssertEqual(p.producer.outboxRows, 0)
+        try append(p, streams: ["test.a"], count: 3)
+        XCTAssertEqual(p.producer.heads["test.a"], 3)
+        XCTAssertEqual(try p.producer.replay(ReplayRequest(stream: "test.a", fromSequence: 1)).messages.map(\.sequence), [1, 2, 3])
+    }
+
+    func testAPartlyAcknowledgedRowIsKeptUntilAllItsMessagesAre() throws {
+        let p = try makeProducer()
+        defer { p.close() }
+        try append(p, streams: ["test.a"], count: 10)
+        try append(p, streams: ["test.a"], count: 10, from: 10)
+        try p.producer.acknowledge(AckRequest(consumerId: "c1", stream: "test.a", sequence: 15))
+        try p.producer.truncateAcknowledged()
+        XCTAssertEqual(p.producer.outboxRows, 10, "the first row (1…10) went, the second (11…20) holds unacknowledged 16…20")
+        XCTAssertEqual(p.producer.truncated, 10)
+        let r = try p.producer.replay(ReplayRequest(stream: "test.a", fromSequence: 16))
+        XCTAssertEqual(r.messages.map(\.sequence), [16, 17, 18, 19, 20])
+        XCTAssertEqual(r.firstRetained, 11)
+    }
+
+    func testRowsOfTheOneMessageSchemaAreReadAfterTheMigration() throws {
+        // A store written before several messages per row existed: schema version 2, one row each.
+        let path = "\(dir!)/old.db"
+        do {
+            let db = try Database(path: path)
+            try db.migrate(component: "stream.producer", Array(StreamProducer.migrations.prefix(2)))
+            for seq in 1...3 {
+                try db.run("INSERT INTO stream_outbox(stream, seq, topic, payload_type, payload, time_ms) VALUES('test.a', ?, 'test.a', 'text', ?, ?)",
+                           [.integer(Int64(seq)), .blob(Array("old\(seq)".utf8)), .integer(500 + Int64(seq))])
+            }
+            db.close()
+        }
+        let db = try Database(path: path)
+        defer { db.close() }
+        let pub = try Publisher(context: broker.context, endpoint: broker.endpoints.publish)
+        defer { pub.close() }
+        let p = try StreamProducer(db: db, publisher: pub, options: .init(producerId: "old"), logger: logger)
+        XCTAssertEqual(p.heads["test.a"], 3)
+        XCTAssertEqual(p.outboxRows, 3)
+        try db.transaction { for i in 0..<2 { try p.append(stream: "test.a", topic: "test.a", payloadType: "text", payload: Array("new\(i)".utf8)) } }
+        p.publishCommitted()
+        let r = try p.replay(ReplayRequest(stream: "test.a", fromSequence: 2))
+        XCTAssertEqual(r.messages.map { String(decoding: $0.payload, as: UTF8.self) }, ["old2", "old3", "new0", "new1"])
+        XCTAssertEqual(r.messages.map(\.sequence), [2, 3, 4, 5])
+        XCTAssertEqual(r.messages.first?.producedTimeMs, 502)
+    }
+
+    func testLargeRunsAreSplitIntoBoundedRows() throws {
+        let p = try makeProducer()
+        defer { p.close() }
+        try append(p, streams: ["test.a"], count: StreamProducer.rowMaxMessages * 2 + 1)
+        XCTAssertEqual(try p.db.scalar("SELECT count(*) FROM stream_outbox")?.int64, 3)
+        XCTAssertEqual(try p.db.scalar("SELECT max(n) FROM stream_outbox")?.int64, Int64(StreamProducer.rowMaxMessages))
+        let r = try p.producer.replay(ReplayRequest(stream: "test.a", fromSequence: UInt64(StreamProducer.rowMaxMessages), maxMessages: 3))
+        XCTAssertEqual(r.messages.map(\.sequence), (StreamProducer.rowMaxMessages...(StreamProducer.rowMaxMessages + 2)).map(UInt64.init))
+    }
+
+    func testFramesOfACorruptRowAreRefused() {
+        var f = OutboxFrames(capacity: 0)
+        f.add([1, 2, 3], timeMs: 7)
+        f.add([], timeMs: 8)
+        XCTAssertEqual(OutboxFrames.split(f.bytes)?.map(\.payload), [[1, 2, 3], []])
+        XCTAssertNil(OutboxFrames.split(Array(f.bytes.dropLast())))
+    }
 }

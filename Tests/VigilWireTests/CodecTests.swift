@@ -1,5 +1,6 @@
 import XCTest
 @testable import VigilWire
+import VigilProto
 
 final class CodecTests: XCTestCase {
     func sampleEvent() -> Event {
@@ -24,6 +25,29 @@ final class CodecTests: XCTestCase {
         let e = sampleEvent()
         let decoded = try Event(decoding: e.encoded())
         XCTAssertEqual(decoded, e)
+    }
+
+    /// `Event.encoded()` packs into a buffer sized by its own upper bound instead of
+    /// protobuf-c's size pass: the bytes must be exactly protobuf-c's, for small, large,
+    /// negative, NUL-holding and empty values alike (debug builds also assert the bound).
+    func testEventEncodingMatchesProtobufCsExactSizePacking() throws {
+        var big = sampleEvent()
+        big.eventTimeMs = -1
+        big.receivedTimeMs = Int64.min
+        big.partition = UInt32.max
+        big.parseStatus = .unparsed
+        big.parseError = "x\u{0}y"
+        big.raw = [UInt8](repeating: 7, count: 70_000)
+        for i in 0..<300 { big.fields["k\(i)"] = String(repeating: "v", count: i) }
+        big.original[""] = ""
+        big.enriched["e\u{0}"] = String(repeating: "é", count: 200)
+        for e in [Event(), sampleEvent(), big] {
+            let arena = Arena()
+            var c = e.cValue(arena)
+            let exact = packed(&c, size: vigil__v1__event__get_packed_size, pack: vigil__v1__event__pack)
+            XCTAssertEqual(e.encoded(), exact)
+            XCTAssertEqual(try Event(decoding: e.encoded()), try Event(decoding: exact))
+        }
     }
 
     func testEmptyBytesDecodeToDefaults() throws {

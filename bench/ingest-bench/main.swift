@@ -11,12 +11,17 @@ import Glibc
 // (b) from file import through the same engine as `vigil import`. Starts the real broker and
 // ingest binaries from the same build directory. Figures, not assertions. Build in release:
 //   swift build -c release -j 1     (or --product ingest-bench, vigil-broker and vigil-ingest, one at a time)
-//   .build/release/ingest-bench [--quick] [--parse-threads N]
+//   .build/release/ingest-bench [--quick] [--parse-threads N] [--phase tcp|import] [--events N]
 // `--parse-threads N` is passed to vigil-ingest (threads one parse worker splits a batch over).
 // "Committed" is ingest's `accepted` counter, which grows only after the SQLite transaction
 // holding the events has committed.
 
 let quick = CommandLine.arguments.contains("--quick")
+/// `--phase tcp` or `--phase import` runs only that half (for profiling one path with perf).
+let phase = CommandLine.arguments.firstIndex(of: "--phase").flatMap { i in i + 1 < CommandLine.arguments.count ? CommandLine.arguments[i + 1] : nil }
+/// `--events N` overrides the events per phase (200k with --quick, else 1M).
+let eventsPerPhase = CommandLine.arguments.firstIndex(of: "--events").flatMap { i in i + 1 < CommandLine.arguments.count ? Int(CommandLine.arguments[i + 1]) : nil }
+    ?? (quick ? 200_000 : 1_000_000)
 let binDir = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]).deletingLastPathComponent().path
 let dir = "/tmp/ingest-bench-\(getpid())"
 try FileManager.default.createDirectory(atPath: dir + "/run", withIntermediateDirectories: true)
@@ -78,11 +83,33 @@ func cpuSeconds(_ pid: Int32) -> Double {
     return (u + s) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
+/// CPU seconds per thread of a process, keyed "tid name" (/proc/<pid>/task/*/stat), to say
+/// which of ingest's threads (loop, parse workers, listeners, dispatch pool) spends the time.
+func threadCPU(_ pid: Int32) -> [String: Double] {
+    var out: [String: Double] = [:]
+    for tid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? [] {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/stat", encoding: .utf8),
+              let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { continue }
+        let f = stat[stat.index(after: close)...].split(separator: " ")
+        guard f.count > 13, let u = Double(f[11]), let s = Double(f[12]) else { continue }
+        out["\(tid) \(stat[stat.index(after: open)..<close])"] = (u + s) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+    return out
+}
+
+/// Prints the threads that used at least 2 % of the phase's CPU, as µs per event.
+func printThreads(_ before: [String: Double], _ after: [String: Double], events: UInt64) {
+    let used = after.map { ($0.key, $0.value - (before[$0.key] ?? 0)) }.sorted { $0.1 > $1.1 }
+    let total = used.reduce(0) { $0 + $1.1 }
+    let shown = used.filter { $0.1 > total * 0.02 }
+        .map { String(format: "%@ %.1f", $0.0, $0.1 * 1e6 / Double(max(1, events))) }
+    print("  vigil-ingest threads, CPU µs/event: " + shown.joined(separator: ", "))
+}
+
 // 1. Syslog over TCP: one connection, newline framing, written as fast as the socket takes it.
-do {
-    let n = quick ? 200_000 : 1_000_000
+if phase == nil || phase == "tcp" {
+    let n = eventsPerPhase
     let base = accepted(client)
-    let cpu0 = cpuSeconds(ingest.processIdentifier)
     // Pre-render so the sender measures ingest, not string formatting.
     let payload: [UInt8] = {
         var p: [UInt8] = []
@@ -91,6 +118,7 @@ do {
         return p
     }()
     let sendDone = DispatchSemaphore(value: 0)
+    let cpu0 = cpuSeconds(ingest.processIdentifier), threads0 = threadCPU(ingest.processIdentifier)
     let t0 = Clock.monotonicMs()
     Thread.detachNewThread {
         var sa = sockaddr_in()
@@ -110,29 +138,33 @@ do {
         sendDone.signal()
     }
     var done = base
+    // The connection's thread exits when the sender closes: keep the last figures seen per thread.
+    var threads1 = threads0
     while done - base < UInt64(n) && Clock.monotonicMs() - t0 < 300_000 {
         usleep(100_000)
         done = accepted(client)
+        threads1.merge(threadCPU(ingest.processIdentifier)) { max($0, $1) }
     }
     sendDone.wait()
     let secs = Double(Clock.monotonicMs() - t0) / 1000
     let rate = Double(done - base) / secs
     let cpuUs = (cpuSeconds(ingest.processIdentifier) - cpu0) * 1e6 / Double(max(1, done - base))
     print(String(format: "syslog TCP: %d of %d events committed in %.2f s = %.0f events/s, vigil-ingest CPU %.1f µs/event", Int(done - base), n, secs, rate, cpuUs))
+    printThreads(threads0, threads1.merging(threadCPU(ingest.processIdentifier)) { max($0, $1) }, events: done - base)
     results.append(("ingest_tcp_events_per_s", String(Int(rate))))
     results.append(("ingest_tcp_cpu_us_per_event", String(format: "%.1f", cpuUs)))
 }
 
 // 2. File import through FileImporter (the `vigil import` engine), format auto-detected per line.
-do {
-    let n = quick ? 200_000 : 1_000_000
+if phase == nil || phase == "import" {
+    let n = eventsPerPhase
     let path = dir + "/import.log"
     var text = ""
     text.reserveCapacity(n * 130)
     for i in 0..<n { text += line(i + 7_000_000); text += "\n" }
     try text.write(toFile: path, atomically: false, encoding: .utf8)
     let importer = FileImporter(client: client, options: ImportOptions())
-    let cpu0 = cpuSeconds(ingest.processIdentifier)
+    let cpu0 = cpuSeconds(ingest.processIdentifier), threads0 = threadCPU(ingest.processIdentifier)
     let t0 = Clock.monotonicMs()
     let r = try importer.run(paths: [path])
     let secs = Double(Clock.monotonicMs() - t0) / 1000
@@ -141,6 +173,7 @@ do {
     let rate = Double(got) / secs
     let cpuUs = (cpuSeconds(ingest.processIdentifier) - cpu0) * 1e6 / Double(max(1, got))
     print(String(format: "file import: %d of %d events committed in %.2f s = %.0f events/s (%d unparsed), vigil-ingest CPU %.1f µs/event", got, n, secs, rate, r.first?.unparsed ?? 0, cpuUs))
+    printThreads(threads0, threadCPU(ingest.processIdentifier), events: UInt64(got))
     results.append(("ingest_import_events_per_s", String(Int(rate))))
     results.append(("ingest_import_cpu_us_per_event", String(format: "%.1f", cpuUs)))
 }

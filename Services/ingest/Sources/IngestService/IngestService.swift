@@ -51,8 +51,15 @@ public final class IngestService {
     let workers: ParseWorkers
     let listeners: Listeners
     let batchSize: Int
-    /// Builders for the chunks of a large `ingest.submit` batch, prepared in parallel.
+    /// Builder for `ingest.reparse` (on the loop); submitted batches use the preparer's own.
     var submitBuilders: [EventBuilder]
+    /// Decodes, parses and encodes submitted batches off the loop, one after the other.
+    let preparer: SubmitPreparer
+    /// Readable when the preparer has finished a batch.
+    let preparedSignal: ZSocket
+    /// Replies owed for submitted batches, in arrival order (the preparer keeps that order).
+    var submitReplies: [(ticket: UInt64, reply: (RpcResponse) -> Void)] = []
+    var nextTicket: UInt64 = 0
     /// "events.parsed.<p>" per partition.
     let streamNames: [String]
     var sources = SourceCounters()
@@ -66,13 +73,17 @@ public final class IngestService {
         try runtime.db.migrate(component: "ingest", Self.migrations)
         producer = try runtime.enableProducer(maxOutboxRows: try cfg.int("outbox.max-rows", default: 2_000_000))
         batchSize = try cfg.int("batch-size", default: 5000)
-        submitBuilders = (0..<max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))).map { _ in EventBuilder(partitions: cfg.partitions) }
+        submitBuilders = [EventBuilder(partitions: cfg.partitions)]
+        preparedSignal = try ZSocket(runtime.context, .pull)
+        try preparedSignal.bind(SubmitPreparer.signalEndpoint)
+        preparer = SubmitPreparer(context: runtime.context, partitions: cfg.partitions,
+                                  threads: max(1, min(4, ProcessInfo.processInfo.activeProcessorCount)))
         streamNames = (0..<max(1, cfg.partitions)).map { "events.parsed.\($0)" }
         var stopped: [String: String] = [:]
         for r in try runtime.db.query("SELECT address, reason FROM stopped_addresses") { stopped[r.string(0)] = r.string(1) }
         registry = CollectionRegistry(stopped: stopped)
         events = try ZSocket(runtime.context, .pull)
-        try events.setHighWaterMarks(send: 50_000, receive: 50_000)
+        try events.setHighWaterMarks(send: ParseWorkers.eventsHighWaterMark, receive: ParseWorkers.eventsHighWaterMark)
         try events.bind(ParseWorkers.eventsEndpoint)
         workers = try ParseWorkers(context: runtime.context, count: try cfg.int("parse-workers", default: 1),
                                    threads: min(max(1, try cfg.int("parse-threads", default: 1)), ProcessInfo.processInfo.activeProcessorCount),
@@ -91,7 +102,8 @@ public final class IngestService {
         }
         runtime.add(socket: events) { [unowned self] in self.drainEvents() }
         // Agents submit their batches; so do analysts (`vigil import`) and admins.
-        runtime.worker.handle("ingest.submit", role: .agent) { [unowned self] req in self.submit(req) }
+        runtime.add(socket: preparedSignal) { [unowned self] in self.commitPrepared() }
+        runtime.worker.handleDeferred("ingest.submit", role: .agent) { [unowned self] req, reply in self.submit(req, reply: reply) }
         runtime.worker.handle("ingest.sources") { [unowned self] req in self.sourceStatus(req) }
         runtime.worker.handle("ingest.reparse") { [unowned self] req in self.reparse(req) }
         runtime.every(ms: 2000) { [unowned self] in self.flushSourceCounters() }
@@ -148,6 +160,11 @@ public final class IngestService {
             usleep(5000)
         }
         drainEvents()
+        // Submitted batches still being prepared are committed and answered.
+        preparer.waitIdle()
+        commitPrepared()
+        preparer.close()
+        preparedSignal.close()
         flushSourceCounters()
         events.close()
     }
@@ -179,23 +196,24 @@ public final class IngestService {
         return e
     }
 
-    /// Prepares and encodes a submitted batch. Large batches are split over
-    /// `submitBuilders.count` threads while the loop waits (each chunk has its own
-    /// EventBuilder, so ids stay unique); the outbox appends stay on the loop.
-    func prepare(_ input: [Event], source: String, now: Int64) -> ([Event], [[UInt8]]) {
+    /// Prepares and encodes a submitted batch. Large batches are split over `builders.count`
+    /// threads (each chunk has its own EventBuilder, so ids stay unique).
+    static func prepare(_ input: [Event], source: String, now: Int64, builders: inout [EventBuilder]) -> ([Event], [[UInt8]]) {
         let n = input.count
         var events = [Event](repeating: Event(), count: n)
         var payloads = [[UInt8]](repeating: [], count: n)
-        let k = n >= 256 ? submitBuilders.count : 1
+        let k = n >= 256 ? builders.count : 1
         events.withUnsafeMutableBufferPointer { ebuf in
             payloads.withUnsafeMutableBufferPointer { pbuf in
-                submitBuilders.withUnsafeMutableBufferPointer { bbuf in
+                builders.withUnsafeMutableBufferPointer { bbuf in
                     // Each chunk writes only its own index range and its own builder.
                     let shared = DisjointChunks(events: ebuf, payloads: pbuf, builders: bbuf)
                     let work: @Sendable (Int) -> Void = { c in
                         for i in (n * c / k)..<(n * (c + 1) / k) {
-                            let e = Self.prepare(input[i], source: source, now: now, builder: &shared.builders[c])
+                            var e = Self.prepare(input[i], source: source, now: now, builder: &shared.builders[c])
                             shared.payloads[i] = e.encoded()
+                            // The loop needs the partition and what the source counters count, not the fields.
+                            e.fields = [:]; e.original = [:]
                             shared.events[i] = e
                         }
                     }
@@ -220,7 +238,7 @@ public final class IngestService {
         var lastSource: [UInt8] = [], sourceName = ""
         while true {
             var batch: [BuiltEvent] = []
-            batch.reserveCapacity(min(batchSize, 8192))
+            batch.reserveCapacity(min(batchSize + ParseWorkers.maxBatch, 8192))
             // A commit costs about as much as a few hundred appends: while the workers are
             // still delivering, wait up to `coalesceMs` for a fuller batch.
             var deadline: Int64 = 0
@@ -233,11 +251,16 @@ public final class IngestService {
                     _ = zpoll([events], timeoutMs: Int(deadline - now))
                     continue
                 }
-                if f.count == 3 && f[0] != lastSource { lastSource = f[0]; sourceName = f[0].utf8String }
-                guard let b = BuiltEvent(frames: f, source: sourceName), b.partition < streamNames.count else {
-                    runtime.count("malformed"); continue
+                guard f.count == 2 else { runtime.count("malformed"); continue }
+                if f[0] != lastSource { lastSource = f[0]; sourceName = f[0].utf8String }
+                let before = batch.count
+                if !BuiltBatch.decode(f[1], source: sourceName, into: &batch) { runtime.count("malformed") }
+                // A record naming a partition that does not exist is not stored.
+                if batch[before...].contains(where: { $0.partition >= streamNames.count }) {
+                    let bad = batch[before...].filter { $0.partition >= streamNames.count }.count
+                    batch.removeAll { $0.partition >= streamNames.count }
+                    runtime.count("malformed", UInt64(bad))
                 }
-                batch.append(b)
             }
             if batch.isEmpty { return }
             runtime.count("received", UInt64(batch.count))
@@ -267,33 +290,52 @@ public final class IngestService {
     }
 
     /// RPC `ingest.submit`: an EventBatch, acknowledged only after it is committed; a batch id
-    /// seen before is acknowledged again without storing twice.
-    func submit(_ req: RpcRequest) -> RpcResponse {
-        let batch: EventBatch
-        do { batch = try EventBatch(decoding: req.payload) } catch {
-            runtime.count("malformed")
-            return .failure(.badRequest, "\(error)")
+    /// seen before is acknowledged again without storing twice. The batch is decoded, parsed
+    /// and encoded by the preparer while the loop goes on (committing the previous batch);
+    /// `commitPrepared` stores it and replies, in arrival order.
+    func submit(_ req: RpcRequest, reply: @escaping (RpcResponse) -> Void) {
+        nextTicket += 1
+        submitReplies.append((nextTicket, reply))
+        preparer.enqueue(ticket: nextTicket, payload: req.payload, now: Clock.nowMs())
+    }
+
+    /// Commits the batches the preparer has finished and answers their senders.
+    func commitPrepared() {
+        while (try? preparedSignal.receive(dontWait: true)) ?? nil != nil {}
+        for p in preparer.takeFinished() {
+            guard let i = submitReplies.firstIndex(where: { $0.ticket == p.ticket }) else { continue }
+            let reply = submitReplies.remove(at: i).reply
+            reply(commit(p))
         }
-        guard !batch.batchId.isEmpty else { return .failure(.badRequest, "EventBatch.batch_id is required (it makes resends safe)") }
+    }
+
+    func commit(_ p: SubmitPreparer.Prepared) -> RpcResponse {
+        let batch: SubmitPreparer.Batch
+        switch p.result {
+        case .failure(let message, let undecodable):
+            if undecodable { runtime.count("malformed") }
+            return .failure(.badRequest, message)
+        case .success(let b): batch = b
+        }
         do {
+            // Checked here, in arrival order, so a resend that arrives while the first copy is
+            // still being prepared is also answered as a duplicate.
             if let row = try runtime.db.query("SELECT accepted, unparsed FROM agent_batches WHERE batch_id = ?", [.text(batch.batchId)]).first {
                 var ack = EventBatchAck()
                 ack.batchId = batch.batchId; ack.accepted = UInt32(row.int(0)); ack.unparsed = UInt32(row.int(1)); ack.duplicate = true
                 runtime.count("duplicate_batches")
                 return .ok(ack)
             }
-            let now = Clock.nowMs()
-            let source = batch.agentId.isEmpty ? "rpc" : "agent:\(batch.agentId)"
-            let (events, payloads) = prepare(batch.events, source: source, now: now)
+            let events = batch.events
             let unparsed = events.filter { $0.parseStatus == .unparsed }.count
             try runtime.db.transaction {
-                for (e, payload) in zip(events, payloads) {
+                for (e, payload) in zip(events, batch.payloads) {
                     let stream = streamNames[Int(e.partition)]
                     try producer.append(stream: stream, topic: stream, payloadType: Event.typeName, payload: payload,
                                         now: e.receivedTimeMs)
                 }
                 try runtime.db.run("INSERT INTO agent_batches(batch_id, agent_id, accepted, unparsed, time_ms) VALUES(?,?,?,?,?)",
-                                   [.text(batch.batchId), .text(batch.agentId), .integer(Int64(events.count)), .integer(Int64(unparsed)), .integer(now)])
+                                   [.text(batch.batchId), .text(batch.agentId), .integer(Int64(events.count)), .integer(Int64(unparsed)), .integer(p.now)])
             }
             producer.publishCommitted()
             countSources(events)
@@ -380,4 +422,82 @@ private struct DisjointChunks: @unchecked Sendable {
     let events: UnsafeMutableBufferPointer<Event>
     let payloads: UnsafeMutableBufferPointer<[UInt8]>
     let builders: UnsafeMutableBufferPointer<EventBuilder>
+}
+
+/// Prepares submitted batches (decode, parse, encode) on its own serial queue, one batch at a
+/// time split over `threads` builders, and signals the loop for each finished one. Results
+/// come out in the order they went in.
+final class SubmitPreparer: @unchecked Sendable {
+    static let signalEndpoint = "inproc://ingest-prepared"
+
+    struct Batch {
+        var batchId: String
+        var agentId: String
+        /// Without fields (they are in the payloads).
+        var events: [Event]
+        var payloads: [[UInt8]]
+    }
+
+    struct Prepared {
+        var ticket: UInt64
+        var now: Int64
+        var result: Outcome
+    }
+
+    enum Outcome {
+        case success(Batch)
+        /// Refused; `undecodable` when the bytes were not an EventBatch (counted `malformed`).
+        case failure(String, undecodable: Bool)
+    }
+
+    private let queue = DispatchQueue(label: "ingest.submit-prepare")
+    private let context: ZContext
+    // Touched only on `queue`.
+    private var builders: [EventBuilder]
+    private var signal: ZSocket?
+    private let lock = NSLock()
+    private var finished: [Prepared] = []
+
+    init(context: ZContext, partitions: Int, threads: Int) {
+        self.context = context
+        builders = (0..<max(1, threads)).map { _ in EventBuilder(partitions: partitions) }
+    }
+
+    func enqueue(ticket: UInt64, payload: [UInt8], now: Int64) {
+        queue.async { [self] in
+            let outcome: Outcome
+            do {
+                let batch = try EventBatch(decoding: payload)
+                if batch.batchId.isEmpty {
+                    outcome = .failure("EventBatch.batch_id is required (it makes resends safe)", undecodable: false)
+                } else {
+                    let source = batch.agentId.isEmpty ? "rpc" : "agent:\(batch.agentId)"
+                    let (events, payloads) = IngestService.prepare(batch.events, source: source, now: now, builders: &builders)
+                    outcome = .success(Batch(batchId: batch.batchId, agentId: batch.agentId, events: events, payloads: payloads))
+                }
+            } catch {
+                outcome = .failure("\(error)", undecodable: true)
+            }
+            lock.lock(); finished.append(Prepared(ticket: ticket, now: now, result: outcome)); lock.unlock()
+            if signal == nil {
+                signal = try? ZSocket(context, .push)
+                try? signal?.connect(Self.signalEndpoint)
+            }
+            _ = try? signal?.send([[]])
+        }
+    }
+
+    /// What has been prepared since the last call, in arrival order.
+    func takeFinished() -> [Prepared] {
+        lock.lock(); defer { lock.unlock() }
+        let out = finished
+        finished.removeAll()
+        return out
+    }
+
+    /// Returns when everything enqueued so far is prepared.
+    func waitIdle() { queue.sync {} }
+
+    /// Closes the signal socket (before the context is terminated).
+    func close() { queue.sync { signal?.close(); signal = nil } }
 }

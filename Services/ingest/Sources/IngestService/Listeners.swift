@@ -6,8 +6,8 @@ import VigilService
 import Glibc
 #endif
 
-/// A line received from the network, handed to the parse workers over inproc sockets as
-/// frames [source, sender, bytes] (each listener thread owns its own PUSH socket).
+/// Lines received from the network, handed to the parse workers over inproc sockets as
+/// `LineBatch` messages [source, sender, lines] (each listener thread owns its own PUSH socket).
 struct NetworkAddress: Sendable, CustomStringConvertible {
     var host: String
     var port: UInt16
@@ -80,7 +80,7 @@ final class ListenerStats: @unchecked Sendable {
 }
 
 /// Network listener threads: one for the UDP socket, one accepting per TCP port and one per
-/// TCP connection. Each pushes frames [source, sender, bytes] to ONE parse worker's inproc
+/// TCP connection. Each pushes `LineBatch` messages [source, sender, lines] to ONE parse worker's inproc
 /// PULL socket (each thread owns its PUSH socket; threads are spread over the workers in
 /// turn): one worker per connection keeps its lines in order even with several workers.
 /// They stop when `ShutdownSignal`/`stop` is set (socket timeouts of 200 ms).
@@ -139,9 +139,11 @@ final class Listeners: @unchecked Sendable {
                 }
                 if n <= 0 { continue }
                 stats.add("udp.received", 1)
-                var line = Array(buf[0..<n])
-                while let last = line.last, last == 10 || last == 13 { line.removeLast() }
-                _ = try? push.send([source, Array(Sockets.peer(sa).utf8), line])
+                var end = n
+                while end > 0, buf[end - 1] == 10 || buf[end - 1] == 13 { end -= 1 }
+                var one = LineBatch()
+                one.add(buf[0..<end])
+                _ = try? push.send([source, Array(Sockets.peer(sa).utf8), one.bytes])
             }
             push.close()
             close(fd)
@@ -182,23 +184,32 @@ final class Listeners: @unchecked Sendable {
         Sockets.setReceiveTimeout(fd, ms: 200)
         guard let push = try? ZSocket(context, .push) else { return }
         defer { push.close() }
-        try? push.setHighWaterMarks(send: 1_000_000, receive: 1_000_000)
+        // Messages hold what one recv() brought (up to 64 KiB of lines): 1024 of them queued
+        // here is 64 MiB at most before this thread stops reading and TCP pushes back.
+        try? push.setHighWaterMarks(send: 1024, receive: 1024)
         try? push.connect(nextEndpoint())
         let src = Array(source.utf8), sender = Array(peer.utf8)
         var framer = LineFramer(maxLineBytes: maxLineBytes, octetCounting: octetCounting)
         var buf = [UInt8](repeating: 0, count: 65_536)
         var cutsReported = 0
+        var lines = LineBatch()
         while !stopFlag.isSet {
             let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n == 0 { break }
             if n < 0 { if errno == EAGAIN || errno == EINTR { continue } else { break } }
-            for line in framer.feed(buf[0..<n]) { _ = try? push.send([src, sender, line]) }
+            lines.removeAll()
+            for line in framer.feed(buf[0..<n]) { lines.add(line) }
+            if lines.count > 0 { _ = try? push.send([src, sender, lines.bytes]) }
             if framer.cuts > cutsReported {
                 stats.add("\(source).lines_cut", framer.cuts - cutsReported)
                 cutsReported = framer.cuts
             }
         }
-        if let rest = framer.finish() { _ = try? push.send([src, sender, rest]) }
+        if let rest = framer.finish() {
+            lines.removeAll()
+            lines.add(rest)
+            _ = try? push.send([src, sender, lines.bytes])
+        }
     }
 }
 

@@ -49,9 +49,52 @@ struct EventBuilder {
     }
 }
 
-/// One built event as the parse workers hand it to the ingest loop: frames
-/// [source, encoded Event, meta], meta = partition (u32), unparsed (u8), raw bytes (u32),
-/// received time (i64), little-endian.
+/// Little-endian fixed-width integers in the inproc hand-off messages.
+enum LE {
+    @inline(__always) static func put(_ v: UInt64, _ n: Int, into b: inout [UInt8]) {
+        for k in 0..<n { b.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(k)))) }
+    }
+    @inline(__always) static func get(_ b: UnsafeRawBufferPointer, _ at: Int, _ n: Int) -> UInt64 {
+        var v: UInt64 = 0
+        for k in 0..<n { v |= UInt64(b[at + k]) << (8 * UInt64(k)) }
+        return v
+    }
+}
+
+/// Lines as the listeners hand them to a parse worker: frames [source, sender, lines], where
+/// lines is each line's length (u32) then its bytes. A TCP connection sends what one recv()
+/// brought in one message (hundreds of lines): a message per line cost more in ZeroMQ than
+/// the framing itself.
+struct LineBatch {
+    private(set) var bytes: [UInt8] = []
+    private(set) var count = 0
+
+    mutating func add<C: Collection>(_ line: C) where C.Element == UInt8 {
+        LE.put(UInt64(UInt32(clamping: line.count)), 4, into: &bytes)
+        bytes.append(contentsOf: line)
+        count += 1
+    }
+
+    mutating func removeAll() { bytes.removeAll(keepingCapacity: true); count = 0 }
+
+    /// Calls `body` with each line; false when the frame is not a whole number of lines.
+    static func forEachLine(in frame: [UInt8], _ body: ([UInt8]) -> Void) -> Bool {
+        frame.withUnsafeBytes { b in
+            var i = 0
+            while i < b.count {
+                guard b.count - i >= 4 else { return false }
+                let n = Int(LE.get(b, i, 4))
+                i += 4
+                guard b.count - i >= n else { return false }
+                body(Array(b[i..<(i + n)]))
+                i += n
+            }
+            return true
+        }
+    }
+}
+
+/// One built event as the ingest loop commits it.
 struct BuiltEvent {
     var source: String
     var payload: [UInt8]
@@ -59,37 +102,53 @@ struct BuiltEvent {
     var unparsed: Bool
     var rawBytes: Int
     var receivedTimeMs: Int64
+}
 
-    static let metaSize = 17
+/// Built events as a parse worker hands them to the ingest loop: one message per run of
+/// events from one source, frames [source, records]; a record is partition (u32), unparsed
+/// (u8), raw bytes (u32), received time (i64), payload length (u32), little-endian, then the
+/// encoded Event. One message per batch instead of three frames per event.
+struct BuiltBatch {
+    static let recordHeader = 21
+    private(set) var bytes: [UInt8] = []
+    private(set) var count = 0
 
-    static func frames(_ e: Event, payload: [UInt8]) -> [Frame] {
-        var meta = [UInt8](repeating: 0, count: metaSize)
-        func put(_ v: UInt64, _ at: Int, _ n: Int) { for k in 0..<n { meta[at + k] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(k))) } }
-        put(UInt64(e.partition), 0, 4)
-        meta[4] = e.parseStatus == .unparsed ? 1 : 0
-        put(UInt64(UInt32(clamping: e.raw.count)), 5, 4)
-        put(UInt64(bitPattern: e.receivedTimeMs), 9, 8)
-        return [Array(e.source.utf8), payload, meta]
+    mutating func add(_ e: Event, payload: [UInt8]) {
+        LE.put(UInt64(e.partition), 4, into: &bytes)
+        bytes.append(e.parseStatus == .unparsed ? 1 : 0)
+        LE.put(UInt64(UInt32(clamping: e.raw.count)), 4, into: &bytes)
+        LE.put(UInt64(bitPattern: e.receivedTimeMs), 8, into: &bytes)
+        LE.put(UInt64(UInt32(clamping: payload.count)), 4, into: &bytes)
+        bytes.append(contentsOf: payload)
+        count += 1
     }
 
-    /// nil when the frames are not a worker's message.
-    init?(frames f: [Frame], source: String) {
-        guard f.count == 3, f[2].count == Self.metaSize else { return nil }
-        let m = f[2]
-        func get(_ at: Int, _ n: Int) -> UInt64 { var v: UInt64 = 0; for k in 0..<n { v |= UInt64(m[at + k]) << (8 * UInt64(k)) }; return v }
-        self.source = source
-        payload = f[1]
-        partition = Int(get(0, 4))
-        unparsed = m[4] != 0
-        rawBytes = Int(get(5, 4))
-        receivedTimeMs = Int64(bitPattern: get(9, 8))
+    mutating func removeAll() { bytes.removeAll(keepingCapacity: true); count = 0 }
+
+    /// Appends the frame's events to `out`; false when the frame is not a whole number of
+    /// records (what was read before the damage is kept).
+    static func decode(_ frame: [UInt8], source: String, into out: inout [BuiltEvent]) -> Bool {
+        frame.withUnsafeBytes { b in
+            var i = 0
+            while i < b.count {
+                guard b.count - i >= recordHeader else { return false }
+                let n = Int(LE.get(b, i + 17, 4))
+                guard b.count - i - recordHeader >= n else { return false }
+                let start = i + recordHeader
+                out.append(BuiltEvent(source: source, payload: Array(b[start..<(start + n)]), partition: Int(LE.get(b, i, 4)),
+                                      unparsed: b[i + 4] != 0, rawBytes: Int(LE.get(b, i + 5, 4)),
+                                      receivedTimeMs: Int64(bitPattern: LE.get(b, i + 9, 8))))
+                i = start + n
+            }
+            return true
+        }
     }
 }
 
 /// Parse workers: threads between the listeners and the ingest loop. Listener threads push
-/// raw lines [source, sender, bytes] round-robin to the workers' inproc PULL sockets; each
-/// worker builds the event (id, times, parse, partition), encodes it and pushes
-/// `BuiltEvent` frames to the loop, which only appends to the outbox and commits. The
+/// `LineBatch` messages to the workers' inproc PULL sockets (each connection to one worker);
+/// each worker builds the events (id, times, parse, partition), encodes them and pushes
+/// `BuiltBatch` messages to the loop, which only appends to the outbox and commits. The
 /// high-water marks give back-pressure end to end (loop → workers → listeners → TCP).
 final class ParseWorkers: @unchecked Sendable {
     static func linesEndpoint(_ k: Int) -> String { "inproc://ingest-lines.\(k)" }
@@ -115,11 +174,14 @@ final class ParseWorkers: @unchecked Sendable {
                 let pull: ZSocket, push: ZSocket
                 do {
                     pull = try ZSocket(context, .pull)
-                    try pull.setHighWaterMarks(send: 100_000, receive: 100_000)
+                    // Messages are batches now (a TCP recv() of lines; a UDP datagram is one line):
+                    // the UDP listener's own send queue (1M) absorbs datagram bursts.
+                    try pull.setHighWaterMarks(send: 1024, receive: 1024)
                     try pull.setReceiveTimeout(ms: 100)
                     try pull.bind(Self.linesEndpoint(k))
                     push = try ZSocket(context, .push)
-                    try push.setHighWaterMarks(send: 50_000, receive: 50_000)
+                    // Up to `maxBatch` events per message.
+                    try push.setHighWaterMarks(send: Self.eventsHighWaterMark, receive: Self.eventsHighWaterMark)
                     try push.connect(Self.eventsEndpoint)
                 } catch {
                     failure.set(error)
@@ -135,6 +197,7 @@ final class ParseWorkers: @unchecked Sendable {
                 var lastSender: [UInt8] = [], sender = "", senderHost = ""
                 var jobs: [Job] = []
                 jobs.reserveCapacity(Self.maxBatch)
+                var batch = BuiltBatch()
                 while true {
                     let stop = isStopping
                     // After stop: take what is queued without waiting, then exit.
@@ -161,10 +224,13 @@ final class ParseWorkers: @unchecked Sendable {
                                 lastSender = f[1]; sender = f[1].utf8String; senderHost = CollectionRegistry.host(of: sender)
                             }
                             let now = Clock.nowMs()
-                            // A refused line (its configured source or collector stopped) is counted by the registry.
-                            if case .accept(let attribution) = registry.decide(host: senderHost, transport: sourceName, nowMs: now) {
-                                jobs.append(Job(raw: f[2], source: sourceName, sender: sender, hint: hint, now: now, attribution: attribution))
+                            let whole = LineBatch.forEachLine(in: f[2]) { raw in
+                                // A refused line (its configured source or collector stopped) is counted by the registry.
+                                if case .accept(let attribution) = registry.decide(host: senderHost, transport: sourceName, nowMs: now) {
+                                    jobs.append(Job(raw: raw, source: sourceName, sender: sender, hint: hint, now: now, attribution: attribution))
+                                }
                             }
+                            if !whole { logger.warning("malformed line message: its tail was dropped") }
                         }
                         next = jobs.count < Self.maxBatch ? ((try? pull.receive(dontWait: true)) ?? nil) : nil
                     }
@@ -172,7 +238,17 @@ final class ParseWorkers: @unchecked Sendable {
                     // Built in parallel chunks (each writes only its own slots), sent in order:
                     // the order of every connection's lines is kept.
                     let out = Self.build(jobs, builders: &builders)
-                    for frames in out { _ = try? push.send(frames) }
+                    // One message per run of one source (in practice the whole batch). The buffer
+                    // is kept between batches (send copies it) instead of growing a fresh ~1 MB one.
+                    var start = 0
+                    while start < out.count {
+                        var end = start + 1
+                        while end < out.count && jobs[end].source == jobs[start].source { end += 1 }
+                        batch.removeAll()
+                        for i in start..<end { batch.add(out[i].event, payload: out[i].payload) }
+                        _ = try? push.send([Array(jobs[start].source.utf8), batch.bytes])
+                        start = end
+                    }
                 }
             }
         }
@@ -184,6 +260,8 @@ final class ParseWorkers: @unchecked Sendable {
     /// the worker's own thread (a hand-off costs more than parsing a few lines).
     static let fanoutMinimum = 64
     static let maxBatch = 1024
+    /// Built-event messages queued per worker (each up to about `maxBatch` events).
+    static let eventsHighWaterMark: Int32 = 32
 
     /// One accepted line waiting to be built.
     struct Job: Sendable {
@@ -191,10 +269,16 @@ final class ParseWorkers: @unchecked Sendable {
         var attribution: CollectionRegistry.Attribution?
     }
 
+    /// One built event and its encoding (the event is kept for its partition and status).
+    struct Built: Sendable {
+        var event = Event()
+        var payload: [UInt8] = []
+    }
+
     /// Builds, partitions and encodes the jobs; result i belongs to job i.
-    static func build(_ jobs: [Job], builders: inout [EventBuilder]) -> [[Frame]] {
+    static func build(_ jobs: [Job], builders: inout [EventBuilder]) -> [Built] {
         let n = jobs.count
-        var out = [[Frame]](repeating: [], count: n)
+        var out = [Built](repeating: Built(), count: n)
         let k = n >= fanoutMinimum ? builders.count : 1
         out.withUnsafeMutableBufferPointer { obuf in
             builders.withUnsafeMutableBufferPointer { bbuf in
@@ -205,7 +289,10 @@ final class ParseWorkers: @unchecked Sendable {
                         var e = shared.builders[c].makeEvent(raw: j.raw, source: j.source, sender: j.sender, now: j.now, hint: j.hint)
                         if let a = j.attribution { CollectionRegistry.attribute(&e, a) }
                         shared.builders[c].partition(&e)
-                        shared.frames[i] = BuiltEvent.frames(e, payload: e.encoded())
+                        let payload = e.encoded()
+                        // Only what the loop needs travels on: the fields are in the payload.
+                        e.fields = [:]; e.original = [:]
+                        shared.frames[i] = Built(event: e, payload: payload)
                     }
                 }
                 if k == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: k, execute: work) }
@@ -232,6 +319,6 @@ final class ErrorBox: @unchecked Sendable {
 /// The buffers `ParseWorkers.build` fills in parallel: each chunk touches only its own index
 /// range and its own builder, which is what makes sharing them across threads sound.
 private struct WorkerChunks: @unchecked Sendable {
-    let frames: UnsafeMutableBufferPointer<[Frame]>
+    let frames: UnsafeMutableBufferPointer<ParseWorkers.Built>
     let builders: UnsafeMutableBufferPointer<EventBuilder>
 }
