@@ -105,3 +105,114 @@ func swiftArray<T, R>(_ p: UnsafeMutablePointer<UnsafeMutablePointer<T>?>?, _ n:
     guard let p else { return [] }
     return (0..<n).compactMap { p[$0].map { f($0.pointee) } }
 }
+
+// MARK: - decoding arena
+
+/// Bump allocator handed to protobuf-c's unpack on the decode path. An unpacked event with 40
+/// map entries is ~130 small blocks; with the default allocator each was a malloc plus a free in
+/// free_unpacked, about a third of decoding's instructions. Here they come out of one chunk per
+/// thread that is reused for every message; the unpacked message is copied into Swift values
+/// before the chunk is reset, so no pointer into it outlives the decode call. `free` is a no-op
+/// (protobuf-c frees partial messages on malformed input; the reset reclaims them instead).
+struct UnpackArenaState {
+    var allocator: ProtobufCAllocator
+    var base: UnsafeMutableRawPointer
+    var baseCapacity: Int
+    var chunk: UnsafeMutableRawPointer
+    var offset: Int
+    var capacity: Int
+    /// Chunks taken when `base` ran out, linked through their first word; freed on reset.
+    var overflow: UnsafeMutableRawPointer?
+    var overflowed: Bool
+    var inUse: Bool
+}
+
+private let unpackArenaAlignment = 16          // what malloc guarantees; protobuf-c structs need ≤ 8
+private let unpackArenaInitial = 16 * 1024     // a 2 KB Windows event unpacks into ~7 KB
+private let unpackArenaMaxRetained = 256 * 1024 // kept per thread at most after a large message
+
+private func unpackArenaAlloc(_ data: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer? {
+    guard let s = data?.assumingMemoryBound(to: UnpackArenaState.self) else { return nil }
+    let start = (s.pointee.offset + unpackArenaAlignment - 1) & ~(unpackArenaAlignment - 1)
+    if start <= s.pointee.capacity && size <= s.pointee.capacity - start {
+        s.pointee.offset = start + size
+        return s.pointee.chunk + start
+    }
+    // A new chunk, its first 16 bytes holding the link to the previous overflow chunk.
+    let (total, overflowed) = size.addingReportingOverflow(unpackArenaAlignment + s.pointee.baseCapacity)
+    guard !overflowed, let p = malloc(total) else { return nil }
+    p.storeBytes(of: s.pointee.overflow, as: UnsafeMutableRawPointer?.self)
+    s.pointee.overflow = p
+    s.pointee.overflowed = true
+    s.pointee.chunk = p
+    s.pointee.capacity = total
+    s.pointee.offset = unpackArenaAlignment + size
+    return p + unpackArenaAlignment
+}
+
+private func unpackArenaFree(_ data: UnsafeMutableRawPointer?, _ pointer: UnsafeMutableRawPointer?) {}
+
+private func unpackArenaReset(_ s: UnsafeMutablePointer<UnpackArenaState>) {
+    var usedOverflow = 0
+    while let p = s.pointee.overflow {
+        s.pointee.overflow = p.load(as: UnsafeMutableRawPointer?.self)
+        free(p)
+        usedOverflow += 1
+    }
+    // A thread that decodes large messages gets a larger base, up to a bound.
+    if s.pointee.overflowed && s.pointee.baseCapacity < unpackArenaMaxRetained,
+       let grown = malloc(min(s.pointee.baseCapacity * 2, unpackArenaMaxRetained)) {
+        free(s.pointee.base)
+        s.pointee.base = grown
+        s.pointee.baseCapacity = min(s.pointee.baseCapacity * 2, unpackArenaMaxRetained)
+    }
+    s.pointee.overflowed = false
+    s.pointee.chunk = s.pointee.base
+    s.pointee.capacity = s.pointee.baseCapacity
+    s.pointee.offset = 0
+}
+
+/// One arena per thread, freed when the thread exits.
+private let unpackArenaKey: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key) { raw in
+        guard let s = raw?.assumingMemoryBound(to: UnpackArenaState.self) else { return }
+        unpackArenaReset(s)
+        free(s.pointee.base)
+        s.deinitialize(count: 1)
+        s.deallocate()
+    }
+    return key
+}()
+
+private func threadUnpackArena() -> UnsafeMutablePointer<UnpackArenaState>? {
+    if let raw = pthread_getspecific(unpackArenaKey) { return raw.assumingMemoryBound(to: UnpackArenaState.self) }
+    guard let base = malloc(unpackArenaInitial) else { return nil }
+    let s = UnsafeMutablePointer<UnpackArenaState>.allocate(capacity: 1)
+    s.initialize(to: UnpackArenaState(
+        allocator: ProtobufCAllocator(alloc: { unpackArenaAlloc($0, $1) }, free: { unpackArenaFree($0, $1) },
+                                      allocator_data: UnsafeMutableRawPointer(s)),
+        base: base, baseCapacity: unpackArenaInitial, chunk: base, offset: 0, capacity: unpackArenaInitial,
+        overflow: nil, overflowed: false, inUse: false))
+    if pthread_setspecific(unpackArenaKey, s) != 0 {
+        s.deinitialize(count: 1); s.deallocate(); free(base)
+        return nil
+    }
+    return s
+}
+
+/// Runs `body` with this thread's decode allocator, or with nil (protobuf-c's malloc) when it
+/// is already in use further up the stack or could not be set up; `body` must not keep
+/// pointers into the unpacked message, which is released when it returns.
+@inline(__always)
+func withUnpackAllocator<R>(_ body: (UnsafeMutablePointer<ProtobufCAllocator>?) throws -> R) rethrows -> R {
+    guard let s = threadUnpackArena(), !s.pointee.inUse else { return try body(nil) }
+    s.pointee.inUse = true
+    defer {
+        unpackArenaReset(s)
+        s.pointee.inUse = false
+    }
+    return try body(UnsafeMutableRawPointer(s).advanced(by: unpackArenaAllocatorOffset).assumingMemoryBound(to: ProtobufCAllocator.self))
+}
+
+private let unpackArenaAllocatorOffset = MemoryLayout<UnpackArenaState>.offset(of: \.allocator)!
