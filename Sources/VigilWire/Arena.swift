@@ -125,6 +125,42 @@ struct UnpackArenaState {
     var overflow: UnsafeMutableRawPointer?
     var overflowed: Bool
     var inUse: Bool
+    /// Map keys seen before on this thread (see `internedKey`): raw bytes, lengths, strings.
+    var keyBytes: UnsafeMutableRawPointer
+    var keyLengths: UnsafeMutablePointer<Int>
+    var keyStrings: UnsafeMutablePointer<String>
+}
+
+private let keyCacheSlots = 512
+private let keyCacheWidth = 64 // longer keys are converted every time
+
+/// A map key as `String(cString:)` would make it, from a per-thread cache when the same bytes
+/// were converted before. Keys repeat from event to event (same parsers, same schema), and a
+/// hit skips UTF-8 validation, small-string assembly and, over 15 bytes, a heap allocation.
+/// A hit needs identical bytes, so the result is the one `String(cString:)` gives (repairs
+/// included).
+@inline(__always)
+func internedKey(_ p: UnsafeMutablePointer<CChar>?, _ s: UnsafeMutablePointer<UnpackArenaState>?) -> String {
+    guard let p else { return "" }
+    guard let s else { return String(cString: p) }
+    let n = strlen(p)
+    if n == 0 || n > keyCacheWidth { return String(cString: p) }
+    let raw = UnsafeRawPointer(p)
+    var h: UInt64 = 0
+    if n >= 8 {
+        h = raw.loadUnaligned(as: UInt64.self) &* 0x100_0000_01B3 ^ raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+    } else {
+        withUnsafeMutableBytes(of: &h) { $0.baseAddress!.copyMemory(from: raw, byteCount: n) }
+    }
+    h = (h ^ UInt64(n)) &* 0x9E37_79B9_7F4A_7C15
+    let slot = Int(truncatingIfNeeded: h >> 55) // top 9 bits: 512 slots
+    let cached = s.pointee.keyBytes + slot * keyCacheWidth
+    if s.pointee.keyLengths[slot] == n && memcmp(cached, raw, n) == 0 { return s.pointee.keyStrings[slot] }
+    let str = String(cString: p)
+    s.pointee.keyLengths[slot] = n
+    cached.copyMemory(from: raw, byteCount: n)
+    s.pointee.keyStrings[slot] = str
+    return str
 }
 
 private let unpackArenaAlignment = 16          // what malloc guarantees; protobuf-c structs need ≤ 8
@@ -179,6 +215,10 @@ private let unpackArenaKey: pthread_key_t = {
         guard let s = raw?.assumingMemoryBound(to: UnpackArenaState.self) else { return }
         unpackArenaReset(s)
         free(s.pointee.base)
+        free(s.pointee.keyBytes)
+        s.pointee.keyLengths.deallocate()
+        s.pointee.keyStrings.deinitialize(count: keyCacheSlots)
+        s.pointee.keyStrings.deallocate()
         s.deinitialize(count: 1)
         s.deallocate()
     }
@@ -188,31 +228,39 @@ private let unpackArenaKey: pthread_key_t = {
 private func threadUnpackArena() -> UnsafeMutablePointer<UnpackArenaState>? {
     if let raw = pthread_getspecific(unpackArenaKey) { return raw.assumingMemoryBound(to: UnpackArenaState.self) }
     guard let base = malloc(unpackArenaInitial) else { return nil }
+    guard let keyBytes = malloc(keyCacheSlots * keyCacheWidth) else { free(base); return nil }
+    let keyLengths = UnsafeMutablePointer<Int>.allocate(capacity: keyCacheSlots)
+    keyLengths.initialize(repeating: -1, count: keyCacheSlots)
+    let keyStrings = UnsafeMutablePointer<String>.allocate(capacity: keyCacheSlots)
+    keyStrings.initialize(repeating: "", count: keyCacheSlots)
     let s = UnsafeMutablePointer<UnpackArenaState>.allocate(capacity: 1)
     s.initialize(to: UnpackArenaState(
         allocator: ProtobufCAllocator(alloc: { unpackArenaAlloc($0, $1) }, free: { unpackArenaFree($0, $1) },
                                       allocator_data: UnsafeMutableRawPointer(s)),
         base: base, baseCapacity: unpackArenaInitial, chunk: base, offset: 0, capacity: unpackArenaInitial,
-        overflow: nil, overflowed: false, inUse: false))
+        overflow: nil, overflowed: false, inUse: false,
+        keyBytes: keyBytes, keyLengths: keyLengths, keyStrings: keyStrings))
     if pthread_setspecific(unpackArenaKey, s) != 0 {
-        s.deinitialize(count: 1); s.deallocate(); free(base)
+        s.deinitialize(count: 1); s.deallocate(); free(base); free(keyBytes)
+        keyLengths.deallocate(); keyStrings.deinitialize(count: keyCacheSlots); keyStrings.deallocate()
         return nil
     }
     return s
 }
 
-/// Runs `body` with this thread's decode allocator, or with nil (protobuf-c's malloc) when it
-/// is already in use further up the stack or could not be set up; `body` must not keep
-/// pointers into the unpacked message, which is released when it returns.
+/// Runs `body` with this thread's decode allocator and arena state, or with nil for both
+/// (protobuf-c's malloc, no key cache) when it is already in use further up the stack or could
+/// not be set up; `body` must not keep pointers into the unpacked message, which is released
+/// when it returns.
 @inline(__always)
-func withUnpackAllocator<R>(_ body: (UnsafeMutablePointer<ProtobufCAllocator>?) throws -> R) rethrows -> R {
-    guard let s = threadUnpackArena(), !s.pointee.inUse else { return try body(nil) }
+func withUnpackAllocator<R>(_ body: (UnsafeMutablePointer<ProtobufCAllocator>?, UnsafeMutablePointer<UnpackArenaState>?) throws -> R) rethrows -> R {
+    guard let s = threadUnpackArena(), !s.pointee.inUse else { return try body(nil, nil) }
     s.pointee.inUse = true
     defer {
         unpackArenaReset(s)
         s.pointee.inUse = false
     }
-    return try body(UnsafeMutableRawPointer(s).advanced(by: unpackArenaAllocatorOffset).assumingMemoryBound(to: ProtobufCAllocator.self))
+    return try body(UnsafeMutableRawPointer(s).advanced(by: unpackArenaAllocatorOffset).assumingMemoryBound(to: ProtobufCAllocator.self), s)
 }
 
 private let unpackArenaAllocatorOffset = MemoryLayout<UnpackArenaState>.offset(of: \.allocator)!

@@ -109,6 +109,23 @@ final class EventDecodeTests: XCTestCase {
         XCTAssertEqual(e, reference(bytes))
     }
 
+    /// Map keys come from a per-thread cache slotted by length and first/last 8 bytes: keys
+    /// equal there but different in the middle share a slot and must still come back apart.
+    func testKeysSharingACacheSlotStayDistinct() throws {
+        for round in 0..<3 {
+            for middle in ["X", "Y", "\u{e9}", "Z"] {
+                var e = Event()
+                e.fields = ["aaaaaaaa\(middle)bbbbbbbb": "v\(round)", "short": middle]
+                e.enriched = ["aaaaaaaa\(middle)bbbbbbbb": middle]
+                XCTAssertEqual(try Event(decoding: e.encoded()), e)
+            }
+        }
+        // Invalid UTF-8 in a key (FF) is repaired the same way on a cache hit as on a miss.
+        let entry: [UInt8] = [0x0a, 3, 0x6b, 0xff, 0x6b, 0x12, 1, 0x76]
+        let bytes: [UInt8] = [0x4a, UInt8(entry.count)] + entry
+        for _ in 0..<3 { XCTAssertEqual(try Event(decoding: bytes).fields, ["k\u{FFFD}k": "v"]) }
+    }
+
     /// Messages larger than the arena's chunk take overflow chunks; later small ones reuse the
     /// (grown) base. Values stay intact across both.
     func testLargeEventsBetweenSmallOnes() throws {
