@@ -125,6 +125,7 @@ let package = Package(
         .executableTarget(name: "e2e-bench", dependencies: ["VigilBus", "VigilWire", "VigilLog", "VigilImport", "VigilRules", "VigilService", "VigilParsers", "VigilSigma"], path: "bench/e2e",
                           exclude: ["peers"]),
 
+        .executableTarget(name: "wire-bench", dependencies: ["VigilWire"], path: "bench/wire-bench", swiftSettings: strict),
         .executableTarget(name: "user-analytics-bench", dependencies: ["UserAnalyticsService", "VigilStore", "VigilWire"], path: "bench/user-analytics-bench"),
 
         .executableTarget(name: "sigma-conformance", dependencies: ["VigilSigma", "VigilRules", "VigilParsers", "VigilWire", "VigilYAML"],

@@ -113,3 +113,162 @@ func swiftArray<T, R>(_ p: UnsafeMutablePointer<UnsafeMutablePointer<T>?>?, _ n:
     guard let p else { return [] }
     return (0..<n).compactMap { p[$0].map { f($0.pointee) } }
 }
+
+// MARK: - decoding arena
+
+/// Bump allocator handed to protobuf-c's unpack on the decode path. An unpacked event with 40
+/// map entries is ~130 small blocks; with the default allocator each was a malloc plus a free in
+/// free_unpacked, about a third of decoding's instructions. Here they come out of one chunk per
+/// thread that is reused for every message; the unpacked message is copied into Swift values
+/// before the chunk is reset, so no pointer into it outlives the decode call. `free` is a no-op
+/// (protobuf-c frees partial messages on malformed input; the reset reclaims them instead).
+struct UnpackArenaState {
+    var allocator: ProtobufCAllocator
+    var base: UnsafeMutableRawPointer
+    var baseCapacity: Int
+    var chunk: UnsafeMutableRawPointer
+    var offset: Int
+    var capacity: Int
+    /// Chunks taken when `base` ran out, linked through their first word; freed on reset.
+    var overflow: UnsafeMutableRawPointer?
+    var overflowed: Bool
+    var inUse: Bool
+    /// Map keys seen before on this thread (see `internedKey`): raw bytes, lengths, strings.
+    var keyBytes: UnsafeMutableRawPointer
+    var keyLengths: UnsafeMutablePointer<Int>
+    var keyStrings: UnsafeMutablePointer<String>
+}
+
+private let keyCacheSlots = 512
+private let keyCacheWidth = 64 // longer keys are converted every time
+
+/// A map key as `String(cString:)` would make it, from a per-thread cache when the same bytes
+/// were converted before. Keys repeat from event to event (same parsers, same schema), and a
+/// hit skips UTF-8 validation, small-string assembly and, over 15 bytes, a heap allocation.
+/// A hit needs identical bytes, so the result is the one `String(cString:)` gives (repairs
+/// included).
+@inline(__always)
+func internedKey(_ p: UnsafeMutablePointer<CChar>?, _ s: UnsafeMutablePointer<UnpackArenaState>?) -> String {
+    guard let p else { return "" }
+    guard let s else { return String(cString: p) }
+    let n = strlen(p)
+    if n == 0 || n > keyCacheWidth { return String(cString: p) }
+    let raw = UnsafeRawPointer(p)
+    var h: UInt64 = 0
+    if n >= 8 {
+        h = raw.loadUnaligned(as: UInt64.self) &* 0x100_0000_01B3 ^ raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+    } else {
+        withUnsafeMutableBytes(of: &h) { $0.baseAddress!.copyMemory(from: raw, byteCount: n) }
+    }
+    h = (h ^ UInt64(n)) &* 0x9E37_79B9_7F4A_7C15
+    let slot = Int(truncatingIfNeeded: h >> 55) // top 9 bits: 512 slots
+    let cached = s.pointee.keyBytes + slot * keyCacheWidth
+    if s.pointee.keyLengths[slot] == n && memcmp(cached, raw, n) == 0 { return s.pointee.keyStrings[slot] }
+    let str = String(cString: p)
+    s.pointee.keyLengths[slot] = n
+    cached.copyMemory(from: raw, byteCount: n)
+    s.pointee.keyStrings[slot] = str
+    return str
+}
+
+private let unpackArenaAlignment = 16          // what malloc guarantees; protobuf-c structs need ≤ 8
+private let unpackArenaInitial = 16 * 1024     // a 2 KB Windows event unpacks into ~7 KB
+private let unpackArenaMaxRetained = 256 * 1024 // kept per thread at most after a large message
+
+private func unpackArenaAlloc(_ data: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer? {
+    guard let s = data?.assumingMemoryBound(to: UnpackArenaState.self) else { return nil }
+    let start = (s.pointee.offset + unpackArenaAlignment - 1) & ~(unpackArenaAlignment - 1)
+    if start <= s.pointee.capacity && size <= s.pointee.capacity - start {
+        s.pointee.offset = start + size
+        return s.pointee.chunk + start
+    }
+    // A new chunk, its first 16 bytes holding the link to the previous overflow chunk.
+    let (total, overflowed) = size.addingReportingOverflow(unpackArenaAlignment + s.pointee.baseCapacity)
+    guard !overflowed, let p = malloc(total) else { return nil }
+    p.storeBytes(of: s.pointee.overflow, as: UnsafeMutableRawPointer?.self)
+    s.pointee.overflow = p
+    s.pointee.overflowed = true
+    s.pointee.chunk = p
+    s.pointee.capacity = total
+    s.pointee.offset = unpackArenaAlignment + size
+    return p + unpackArenaAlignment
+}
+
+private func unpackArenaFree(_ data: UnsafeMutableRawPointer?, _ pointer: UnsafeMutableRawPointer?) {}
+
+private func unpackArenaReset(_ s: UnsafeMutablePointer<UnpackArenaState>) {
+    var usedOverflow = 0
+    while let p = s.pointee.overflow {
+        s.pointee.overflow = p.load(as: UnsafeMutableRawPointer?.self)
+        free(p)
+        usedOverflow += 1
+    }
+    // A thread that decodes large messages gets a larger base, up to a bound.
+    if s.pointee.overflowed && s.pointee.baseCapacity < unpackArenaMaxRetained,
+       let grown = malloc(min(s.pointee.baseCapacity * 2, unpackArenaMaxRetained)) {
+        free(s.pointee.base)
+        s.pointee.base = grown
+        s.pointee.baseCapacity = min(s.pointee.baseCapacity * 2, unpackArenaMaxRetained)
+    }
+    s.pointee.overflowed = false
+    s.pointee.chunk = s.pointee.base
+    s.pointee.capacity = s.pointee.baseCapacity
+    s.pointee.offset = 0
+}
+
+/// One arena per thread, freed when the thread exits.
+private let unpackArenaKey: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key) { raw in
+        guard let s = raw?.assumingMemoryBound(to: UnpackArenaState.self) else { return }
+        unpackArenaReset(s)
+        free(s.pointee.base)
+        free(s.pointee.keyBytes)
+        s.pointee.keyLengths.deallocate()
+        s.pointee.keyStrings.deinitialize(count: keyCacheSlots)
+        s.pointee.keyStrings.deallocate()
+        s.deinitialize(count: 1)
+        s.deallocate()
+    }
+    return key
+}()
+
+private func threadUnpackArena() -> UnsafeMutablePointer<UnpackArenaState>? {
+    if let raw = pthread_getspecific(unpackArenaKey) { return raw.assumingMemoryBound(to: UnpackArenaState.self) }
+    guard let base = malloc(unpackArenaInitial) else { return nil }
+    guard let keyBytes = malloc(keyCacheSlots * keyCacheWidth) else { free(base); return nil }
+    let keyLengths = UnsafeMutablePointer<Int>.allocate(capacity: keyCacheSlots)
+    keyLengths.initialize(repeating: -1, count: keyCacheSlots)
+    let keyStrings = UnsafeMutablePointer<String>.allocate(capacity: keyCacheSlots)
+    keyStrings.initialize(repeating: "", count: keyCacheSlots)
+    let s = UnsafeMutablePointer<UnpackArenaState>.allocate(capacity: 1)
+    s.initialize(to: UnpackArenaState(
+        allocator: ProtobufCAllocator(alloc: { unpackArenaAlloc($0, $1) }, free: { unpackArenaFree($0, $1) },
+                                      allocator_data: UnsafeMutableRawPointer(s)),
+        base: base, baseCapacity: unpackArenaInitial, chunk: base, offset: 0, capacity: unpackArenaInitial,
+        overflow: nil, overflowed: false, inUse: false,
+        keyBytes: keyBytes, keyLengths: keyLengths, keyStrings: keyStrings))
+    if pthread_setspecific(unpackArenaKey, s) != 0 {
+        s.deinitialize(count: 1); s.deallocate(); free(base); free(keyBytes)
+        keyLengths.deallocate(); keyStrings.deinitialize(count: keyCacheSlots); keyStrings.deallocate()
+        return nil
+    }
+    return s
+}
+
+/// Runs `body` with this thread's decode allocator and arena state, or with nil for both
+/// (protobuf-c's malloc, no key cache) when it is already in use further up the stack or could
+/// not be set up; `body` must not keep pointers into the unpacked message, which is released
+/// when it returns.
+@inline(__always)
+func withUnpackAllocator<R>(_ body: (UnsafeMutablePointer<ProtobufCAllocator>?, UnsafeMutablePointer<UnpackArenaState>?) throws -> R) rethrows -> R {
+    guard let s = threadUnpackArena(), !s.pointee.inUse else { return try body(nil, nil) }
+    s.pointee.inUse = true
+    defer {
+        unpackArenaReset(s)
+        s.pointee.inUse = false
+    }
+    return try body(UnsafeMutableRawPointer(s).advanced(by: unpackArenaAllocatorOffset).assumingMemoryBound(to: ProtobufCAllocator.self), s)
+}
+
+private let unpackArenaAllocatorOffset = MemoryLayout<UnpackArenaState>.offset(of: \.allocator)!
