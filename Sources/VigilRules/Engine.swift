@@ -121,8 +121,8 @@ public final class DetectionEngine {
     }
 
     private func reindex() {
-        index = RuleIndex(slots)
         prefilter = LiteralPrefilter(slots)
+        index = RuleIndex(slots, guarded: prefilter.isGuarded)
         hasAbsence = slots.contains { if case .absence? = $0?.rule.detection, $0?.active == true { return true }; return false }
         indexStale = false
     }
@@ -141,10 +141,11 @@ public final class DetectionEngine {
         let context = QueryContext(nowMillis: nowMs, specialObjects: specialObjects)
         stamp &+= 1
         candidates.removeAll(keepingCapacity: true)
-        // Scan first, so the index keeps only the candidates whose literal guard passed (hundreds
-        // of candidates, a few dozen pass) without a second walk over them.
-        if index.hasRules(for: e) { prefilter.scan(e, stamp: stamp) }
-        candidatesSeen &+= UInt64(index.candidates(e, record, stamp: stamp, seen: &seen, gate: prefilter.gate(stamp: stamp), into: &candidates))
+        // Scan first: the guarded rules to evaluate come from its hits (a few dozen), the index
+        // adds the unguarded ones of the event's buckets.
+        let scanned = index.hasRules(for: e)
+        if scanned { prefilter.scan(e, stamp: stamp) }
+        candidatesSeen &+= UInt64(index.candidates(e, record, stamp: stamp, seen: &seen, hits: scanned ? prefilter.passedSlots : UnsafeBufferPointer(start: nil, count: 0), into: &candidates))
         var out: [RuleHit] = []
         for slot in candidates {
             guard let r = slots[slot] else { continue }

@@ -51,6 +51,10 @@ final class LiteralPrefilter {
     private let guarded: UnsafeMutablePointer<Bool>
     private let passed: UnsafeMutablePointer<Int>
     private let slotCount: Int
+    /// The guarded slots whose guard passed on the last scanned event, each once, in hit order:
+    /// the index keeps those of the event's buckets (instead of walking every bucket member).
+    private let hitSlots: UnsafeMutablePointer<Int32>
+    private var hitCount = 0
     /// Every literal test of every active predicate rule, decided by the scan (see BoundPredicate).
     let results: LiteralResults
     private(set) var literalCount = 0
@@ -61,6 +65,7 @@ final class LiteralPrefilter {
         guarded.initialize(repeating: false, count: max(rules.count, 1))
         passed = .allocate(capacity: max(rules.count, 1))
         passed.initialize(repeating: 0, count: max(rules.count, 1))
+        hitSlots = .allocate(capacity: max(rules.count, 1))
         var byField: [[String]: [[UInt8]: Use]] = [:]
         for (slot, r) in rules.enumerated() {
             guard let r, r.active, case .match = r.rule.detection, r.conditions.count == 1,
@@ -101,7 +106,12 @@ final class LiteralPrefilter {
         }
     }
 
-    deinit { guarded.deallocate(); passed.deallocate() }
+    deinit { guarded.deallocate(); passed.deallocate(); hitSlots.deallocate() }
+
+    func isGuarded(_ slot: Int) -> Bool { slot < slotCount && guarded[slot] }
+
+    /// The guarded rules whose guard passed on the last `scan` (valid until the next one).
+    var passedSlots: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(start: hitSlots, count: hitCount) }
 
     /// Marks the guarded rules whose literals occur in this event and decides every literal test;
     /// `passes` answers for one slot, bound predicates read `results`.
@@ -109,6 +119,7 @@ final class LiteralPrefilter {
     /// on the value its field list resolves to — the first of its names present, vendor fields first.
     func scan(_ e: Event, stamp: Int) {
         results.words[0] = stamp
+        hitCount = 0
         for (name, v) in e.original { if let range = byName[name] { run(range, name, v, e, stamp, vendor: true) } }
         for (name, v) in e.fields { if let range = byName[name], e.original[name] == nil { run(range, name, v, e, stamp, vendor: false) } }
     }
@@ -135,7 +146,11 @@ final class LiteralPrefilter {
             while k < hits.count {
                 let n = Int(hits[k])
                 var j = Int(s.slotStart[n])
-                while j < Int(s.slotStart[n + 1]) { passed[Int(s.slotIds[j])] = stamp; j += 1 }
+                while j < Int(s.slotStart[n + 1]) {
+                    let slot = Int(s.slotIds[j])
+                    if passed[slot] != stamp { passed[slot] = stamp; hitSlots[hitCount] = Int32(slot); hitCount += 1 }
+                    j += 1
+                }
                 // The needle ends at `end` (inclusive); where it starts decides the anchored ops.
                 let end = ends[k], len = s.needleLen[n]
                 j = Int(s.litStart[n])
@@ -156,18 +171,6 @@ final class LiteralPrefilter {
     }
     private var hits: [Int32] = []
     private var ends: [Int32] = []
-
-    @inline(__always) func passes(_ slot: Int, stamp: Int) -> Bool { !guarded[slot] || passed[slot] == stamp }
-
-    /// `passes` for the index to apply while it lists candidates.
-    struct Gate {
-        let guarded: UnsafeMutablePointer<Bool>
-        let passed: UnsafeMutablePointer<Int>
-        let stamp: Int
-        @inline(__always) func passes(_ slot: Int) -> Bool { !guarded[slot] || passed[slot] == stamp }
-    }
-    func gate(stamp: Int) -> Gate { Gate(guarded: guarded, passed: passed, stamp: stamp) }
-
 
     // MARK: guards
 

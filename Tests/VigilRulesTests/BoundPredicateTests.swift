@@ -75,6 +75,56 @@ final class BoundPredicateTests: XCTestCase {
         XCTAssertGreaterThan(fired, 400, "the generated rules and events should match often enough to test something")
     }
 
+    /// The engine evaluates a guarded rule only when the prefilter's hits reach it and one of
+    /// its index lists (log source, EventID / Channel value) applies; every other rule of the
+    /// event's buckets is walked. Whatever the mix, the rules that fire must be exactly those
+    /// whose log source fits and whose predicate holds by the plain evaluator.
+    func testCandidatesFromHitsNeverMissARule() throws {
+        for seed: UInt64 in [3, 11, 2027] { try candidatesAgree(seed: seed) }
+    }
+
+    func candidatesAgree(seed: UInt64) throws {
+        var r = Rng(state: seed)
+        let engine = DetectionEngine()
+        let codes = ["1", "3", "11", "4688"], channels = ["Security", "Microsoft-Windows-Sysmon/Operational"]
+        let sourceChoices: [[String]] = [["windows"], ["windows"], ["windows", "sysmon"], [], ["linux"]]
+        var expected: [String: (PredicateEvaluator, [String])] = [:]
+        func equals(_ field: String, _ vs: [String]) -> VigilRules.Predicate { .test(FieldTest(fields: [field], matchers: vs.map { Matcher(.equals, $0) })) }
+        for i in 0..<400 {
+            let body = randomPredicate(&r, depth: 3)
+            let p: VigilRules.Predicate
+            switch r.next(6) {
+            case 0, 1: p = .and([equals("EventID", [r.pick(codes)]), body])
+            case 2: p = .and([equals("EventID", [r.pick(codes), r.pick(codes)]), body])
+            case 3: p = .and([.or([equals("EventID", [r.pick(codes)]), equals("EventID", [r.pick(codes)])]), body])
+            case 4: p = .and([equals("Channel", [r.pick(channels)]), body])
+            default: p = body
+            }
+            let sources = r.pick(sourceChoices)
+            let id = String(format: "33333333-1111-4111-8111-%012d", i)
+            let extra = #", "log_sources": \#(JSONWriter.write(.array(sources.map { .string($0) }), pretty: false))"#
+            try engine.upsert(T.rule(#"{"type": "match", "condition": \#(JSONWriter.write(.string(p.conditionText), pretty: false))}"#, id: id, extra: extra), forceActive: true)
+            expected[id] = (try PredicateEvaluator(p), sources)
+        }
+        var fired = 0, guardedFired = 0
+        for n in 0..<600 {
+            var e = randomEvent(&r, n)
+            e.format = r.pick(["windows", "windows", "sysmon", "linux"])
+            let code = r.pick(codes)
+            e.fields["event.code"] = code
+            e.original["EventID"] = code
+            if r.next(3) != 0 { e.original["Channel"] = r.pick(channels) }
+            let got = engine.process(e, nowMs: e.eventTimeMs).map(\.rule.id)
+            XCTAssertEqual(got.count, Set(got).count, "a rule fired twice on one event")
+            let want = Set(expected.filter { ($0.value.1.isEmpty || $0.value.1.contains(e.format)) && $0.value.0.matches(e) }.keys)
+            XCTAssertEqual(Set(got), want, "seed \(seed) event \(n): \(e.format) \(e.original) \(e.fields)")
+            fired += got.count
+            guardedFired += got.filter { expected[$0]!.0.predicate.hasLiteralGuard }.count
+        }
+        XCTAssertGreaterThan(guardedFired, 300, "rules reached from the scan's hits should fire often enough to test something")
+        XCTAssertGreaterThan(fired, guardedFired, "unguarded rules should fire too")
+    }
+
     func testAnchoredLiteralsUseWhereTheHitIs() throws {
         // startswith/endswith/equals are decided from where the scan found the needle.
         let cases: [(Matcher, String, Bool)] = [
