@@ -32,7 +32,8 @@ struct LiteralKey: Hashable {
 final class BoundPredicate {
     enum Kind: UInt8 { case and, or, not, constant, literal, test, keywords }
     struct Node { var kind: Kind; var a: Int32; var b: Int32 }
-    struct Test { var fields: [String]; var matchers: [PredicateEvaluator.Compiled]; var all: Bool; var cased: Bool }
+    /// A field test on the value of the first of `ids` (FieldTable ids) the event has.
+    struct Test { var ids: [Int32]; var matchers: [PredicateEvaluator.Compiled]; var all: Bool; var cased: Bool }
 
     private let nodes: UnsafeMutablePointer<Node>
     private let nodeCount: Int
@@ -42,9 +43,11 @@ final class BoundPredicate {
     private let keywords: [[PredicateEvaluator.Compiled]]
     private let root: Int32
     let results: LiteralResults
+    let fields: FieldTable
 
-    /// Builds from a compiled tree; `id` gives the shared id of a literal test (nil: keep it a field test).
-    init(_ tree: PredicateEvaluator.Node, results: LiteralResults, id: (LiteralKey) -> Int32?) {
+    /// Builds from a compiled tree; `id` gives the shared id of a literal test (nil: keep it a field test),
+    /// `fieldId` the FieldTable id of every name in `testFields(tree)`.
+    init(_ tree: PredicateEvaluator.Node, results: LiteralResults, fields: FieldTable, fieldId: (String) -> Int32, id: (LiteralKey) -> Int32?) {
         var nodes: [Node] = [], kids: [Int32] = [], tests: [Test] = [], keywords: [[PredicateEvaluator.Compiled]] = []
         func add(_ n: Node) -> Int32 { nodes.append(n); return Int32(nodes.count - 1) }
         func group(_ kind: Kind, _ children: [Int32]) -> Int32 {
@@ -59,7 +62,7 @@ final class BoundPredicate {
                 if !cased, let k = BoundPredicate.key(fields, m), let i = id(k) { children.append(add(Node(kind: .literal, a: i, b: 0))) } else { rest.append(m) }
             }
             if !rest.isEmpty || children.isEmpty {
-                tests.append(Test(fields: fields, matchers: rest, all: all, cased: cased))
+                tests.append(Test(ids: fields.map(fieldId), matchers: rest, all: all, cased: cased))
                 children.append(add(Node(kind: .test, a: Int32(tests.count - 1), b: 0)))
             }
             // A literal never holds on an absent field, as in the unbound evaluator.
@@ -79,6 +82,7 @@ final class BoundPredicate {
         // `and`/`or` with an empty list keep their meaning (true/false) through `group`'s range.
         root = build(tree)
         self.results = results
+        self.fields = fields
         self.tests = tests
         self.keywords = keywords
         nodeCount = nodes.count
@@ -99,6 +103,16 @@ final class BoundPredicate {
         case .constant, .keywords: break
         case .test(let fields, let ms, _, let cased): if !cased { for m in ms { if let k = key(fields, m) { out.append(k) } } }
         case .manyLiterals(let fields, _, let lits, _): for m in lits { if let k = key(fields, m) { out.append(k) } }
+        }
+    }
+
+    /// Every field name a field test of the tree may read.
+    static func testFields(_ n: PredicateEvaluator.Node) -> [String] {
+        switch n {
+        case .and(let xs), .or(let xs): return xs.flatMap(testFields)
+        case .not(let x): return testFields(x)
+        case .constant, .keywords: return []
+        case .test(let fields, _, _, _), .manyLiterals(let fields, _, _, _): return fields
         }
     }
 
@@ -135,7 +149,9 @@ final class BoundPredicate {
         case .keywords: return PredicateEvaluator.keywords(keywords[Int(n.a)], e)
         case .test:
             let t = tests[Int(n.a)]
-            return PredicateEvaluator.fieldTest(t.fields, t.matchers, all: t.all, cased: t.cased, e)
+            var value: String?
+            for f in t.ids { if let v = fields.value(f) { value = v; break } }
+            return PredicateEvaluator.valueTest(value, t.matchers, all: t.all, cased: t.cased, e)
         }
     }
 }

@@ -200,8 +200,8 @@ public final class DetectionEngine {
         return (values.map(\.1).joined(separator: "|"), values)
     }
 
-    private func hit(_ r: CompiledRule, key: (String, [(String, String)]), ids: [String], count n: Int, first: Int64, last: Int64, _ e: Event) -> RuleHit {
-        RuleHit(signalId: StableId.make(r.rule.id, key.0, ids.first ?? e.id), rule: r.rule, groupKey: key.0, groupValues: key.1,
+    private func hit(_ r: CompiledRule, key: (String, [(String, String)]), ids: [String], count n: Int, first: Int64, last: Int64, _ e: Event, signalId: String? = nil) -> RuleHit {
+        RuleHit(signalId: signalId ?? StableId.make(r.rule.id, key.0, ids.first ?? e.id), rule: r.rule, groupKey: key.0, groupValues: key.1,
                 eventIds: Array(ids.prefix(options.maxEventIdsPerSignal)), eventCount: n, firstEventMs: first, lastEventMs: last, lastEvent: e)
     }
 
@@ -214,9 +214,7 @@ public final class DetectionEngine {
             store(slot, key.0, g)
         }
         // The id is rule + event, as the foundation's demo rule had: one signal per event, ever.
-        var h = hit(r, key: key, ids: [e.id], count: 1, first: t, last: t, e)
-        h.signalId = StableId.make(r.rule.id, e.id)
-        out.append(h)
+        out.append(hit(r, key: key, ids: [e.id], count: 1, first: t, last: t, e, signalId: StableId.make(r.rule.id, e.id)))
     }
 
     private func store(_ slot: Int, _ key: String, _ g: GroupState?) {

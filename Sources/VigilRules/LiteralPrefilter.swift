@@ -11,6 +11,8 @@ final class LiteralPrefilter {
     /// flattened so a hit costs no retain: needle i's slots are slotIds[slotStart[i]..<slotStart[i+1]].
     private final class FieldScanner {
         let fields: [String]
+        /// `fields` as FieldTable ids.
+        var ids: [Int32] = []
         let automaton: AhoCorasick
         /// Needle → its length, guard slots and literal tests, flattened in raw memory so a hit
         /// costs no retain: needle i's slots are slotIds[slotStart[i]..<slotStart[i+1]].
@@ -41,11 +43,13 @@ final class LiteralPrefilter {
     }
     struct Use { var slots: [Int] = []; var literals: [(Int32, LiteralKey.Op)] = [] }
     private var scanners: [FieldScanner] = []
-    /// Field name → scanners that read it (as their first name or an alias).
-    /// Packed as start << 32 | end into `entries`; an entry is a scanner index, negated (-1 - i)
+    /// Field id → scanners that read it (as their first name or an alias):
+    /// entries[entryStart[id]..<entryStart[id + 1]]; an entry is a scanner index, negated (-1 - i)
     /// when the scanner's field list is not just this name (so it must be resolved per event).
-    private var byName: [String: Int] = [:]
-    private var entries: [Int32] = []
+    private var entryStart: UnsafeMutablePointer<Int32>
+    private var entries: UnsafeMutablePointer<Int32>
+    /// The field names scanners and bound tests read, and the current event's values by id.
+    let fields: FieldTable
     /// Slot → has a guard (rules without one are always candidates); slot → stamp of the last event
     /// whose scan found one of its guard literals. Raw memory: read for every candidate rule.
     private let guarded: UnsafeMutablePointer<Bool>
@@ -91,22 +95,39 @@ final class LiteralPrefilter {
         }
         literalCount = ids.count
         results = LiteralResults(literals: ids.count)
+        // Every field name a scanner or a bound test reads gets an id.
+        var names: [String] = [], nameIds: [String: Int32] = [:]
+        func intern(_ f: String) -> Int32 {
+            if let i = nameIds[f] { return i }
+            nameIds[f] = Int32(names.count); names.append(f)
+            return Int32(names.count - 1)
+        }
+        let sortedFields = byField.sorted(by: { $0.key.joined(separator: "|") < $1.key.joined(separator: "|") })
+        for (fs, _) in sortedFields { for f in fs { _ = intern(f) } }
         for r in rules {
             guard let r, r.active else { continue }
-            for case .predicate(let p) in r.conditions { p.bound = BoundPredicate(p.root, results: results) { ids[$0] } }
+            for case .predicate(let p) in r.conditions { for f in BoundPredicate.testFields(p.root) { _ = intern(f) } }
         }
-        var lists: [String: [Int32]] = [:]
-        for (fields, needles) in byField.sorted(by: { $0.key.joined(separator: "|") < $1.key.joined(separator: "|") }) {
-            for f in fields { lists[f, default: []].append(fields == [f] ? Int32(scanners.count) : -1 - Int32(scanners.count)) }
-            scanners.append(FieldScanner(fields: fields, needles: needles.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { ($0.key, $0.value) }))
+        fields = FieldTable(names)
+        for r in rules {
+            guard let r, r.active else { continue }
+            for case .predicate(let p) in r.conditions { p.bound = BoundPredicate(p.root, results: results, fields: fields, fieldId: intern) { ids[$0] } }
         }
-        for (name, list) in lists {
-            byName[name] = entries.count << 32 | (entries.count + list.count)
-            entries += list
+        var lists = [[Int32]](repeating: [], count: names.count)
+        for (fs, needles) in sortedFields {
+            for f in fs { lists[Int(intern(f))].append(fs == [f] ? Int32(scanners.count) : -1 - Int32(scanners.count)) }
+            let scanner = FieldScanner(fields: fs, needles: needles.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { ($0.key, $0.value) })
+            scanner.ids = fs.map(intern)
+            scanners.append(scanner)
         }
+        var starts: [Int32] = [0]
+        for l in lists { starts.append(starts.last! + Int32(l.count)) }
+        entryStart = .allocate(capacity: starts.count); entryStart.initialize(from: starts, count: starts.count)
+        let flat = lists.flatMap { $0 }
+        entries = .allocate(capacity: max(flat.count, 1)); entries.initialize(from: flat, count: flat.count)
     }
 
-    deinit { guarded.deallocate(); passed.deallocate(); hitSlots.deallocate() }
+    deinit { guarded.deallocate(); passed.deallocate(); hitSlots.deallocate(); entryStart.deallocate(); entries.deallocate() }
 
     func isGuarded(_ slot: Int) -> Bool { slot < slotCount && guarded[slot] }
 
@@ -119,58 +140,66 @@ final class LiteralPrefilter {
     /// on the value its field list resolves to — the first of its names present, vendor fields first.
     func scan(_ e: Event, stamp: Int) {
         results.words[0] = stamp
-        hitCount = 0
-        for (name, v) in e.original { if let range = byName[name] { run(range, name, v, e, stamp, vendor: true) } }
-        for (name, v) in e.fields { if let range = byName[name], e.original[name] == nil { run(range, name, v, e, stamp, vendor: false) } }
-    }
-
-    @inline(__always) private func run(_ range: Int, _ name: String, _ v: String, _ e: Event, _ stamp: Int, vendor: Bool) {
-        for k in (range >> 32)..<(range & 0xFFFF_FFFF) {
-            let entry = entries[k]
-            let s = scanners[Int(entry < 0 ? -1 - entry : entry)]
-            if entry < 0 {
-                // Resolves to this name only when no earlier name is present.
-                var resolved: String?
-                for f in s.fields where e.original[f] != nil || e.fields[f] != nil { resolved = f; break }
-                guard resolved == name else { continue }
-                if !vendor && e.original[name] != nil { continue }
-            }
-            hits.removeAll(keepingCapacity: true)
-            ends.removeAll(keepingCapacity: true)
-            var value = v
-            let length = value.withUTF8 { buf -> Int32 in
-                s.automaton.scan(buf, into: &hits, ends: &ends)
-                return Int32(buf.count)
-            }
-            var k = 0
-            while k < hits.count {
-                let n = Int(hits[k])
-                var j = Int(s.slotStart[n])
-                while j < Int(s.slotStart[n + 1]) {
-                    let slot = Int(s.slotIds[j])
-                    if passed[slot] != stamp { passed[slot] = stamp; hitSlots[hitCount] = Int32(slot); hitCount += 1 }
-                    j += 1
-                }
-                // The needle ends at `end` (inclusive); where it starts decides the anchored ops.
-                let end = ends[k], len = s.needleLen[n]
-                j = Int(s.litStart[n])
-                while j < Int(s.litStart[n + 1]) {
-                    let holds: Bool
-                    switch s.litOps[j] {
-                    case .contains: holds = true
-                    case .startswith: holds = end + 1 == len
-                    case .endswith: holds = end + 1 == length
-                    case .equals: holds = end + 1 == length && len == length
-                    }
-                    if holds { results.set(s.litIds[j]) }
-                    j += 1
-                }
+        fields.load(e, stamp: stamp)
+        var count = 0
+        for i in 0..<fields.presentCount {
+            let id = fields.present(i)
+            var k = Int(entryStart[Int(id)])
+            let end = Int(entryStart[Int(id) + 1])
+            while k < end {
+                let entry = entries[k]
                 k += 1
+                let s = scanners[Int(entry < 0 ? -1 - entry : entry)]
+                if entry < 0 {
+                    // Resolves to this name only when no earlier name of the list is present.
+                    var resolved: Int32 = -1
+                    for f in s.ids where fields.has(f) { resolved = f; break }
+                    guard resolved == id else { continue }
+                }
+                guard let v = fields.value(id) else { continue }
+                run(s, v, stamp, &count)
             }
         }
+        hitCount = count
     }
-    private var hits: [Int32] = []
-    private var ends: [Int32] = []
+
+    @inline(__always) private func run(_ s: FieldScanner, _ v: String, _ stamp: Int, _ count: inout Int) {
+        hits.count = 0
+        let length = v.utf8.withContiguousStorageIfAvailable { buf -> Int32 in
+            s.automaton.scan(buf, into: &hits)
+            return Int32(buf.count)
+        } ?? Array(v.utf8).withUnsafeBufferPointer { buf -> Int32 in
+            s.automaton.scan(buf, into: &hits)
+            return Int32(buf.count)
+        }
+        let hitIds = hits.ids, hitEnds = hits.ends
+        var k = 0
+        while k < hits.count {
+            let n = Int(hitIds[k])
+            var j = Int(s.slotStart[n])
+            while j < Int(s.slotStart[n + 1]) {
+                let slot = Int(s.slotIds[j])
+                if passed[slot] != stamp { passed[slot] = stamp; hitSlots[count] = Int32(slot); count += 1 }
+                j += 1
+            }
+            // The needle ends at `end` (inclusive); where it starts decides the anchored ops.
+            let end = hitEnds[k], len = s.needleLen[n]
+            j = Int(s.litStart[n])
+            while j < Int(s.litStart[n + 1]) {
+                let holds: Bool
+                switch s.litOps[j] {
+                case .contains: holds = true
+                case .startswith: holds = end + 1 == len
+                case .endswith: holds = end + 1 == length
+                case .equals: holds = end + 1 == length && len == length
+                }
+                if holds { results.set(s.litIds[j]) }
+                j += 1
+            }
+            k += 1
+        }
+    }
+    private var hits = HitBuffer()
 
     // MARK: guards
 
@@ -422,6 +451,12 @@ final class AhoCorasick {
     }
 
     func scan(_ buf: UnsafeBufferPointer<UInt8>, into hits: inout [Int32], ends: inout [Int32]) {
+        var h = HitBuffer()
+        scan(buf, into: &h)
+        for i in 0..<h.count { hits.append(h.ids[i]); ends.append(h.ends[i]) }
+    }
+
+    func scan(_ buf: UnsafeBufferPointer<UInt8>, into hits: inout HitBuffer) {
         var st: Int32 = 0, pos: Int32 = 0
         for raw in buf {
             let c = raw >= 65 && raw <= 90 ? raw + 32 : raw
@@ -452,7 +487,7 @@ final class AhoCorasick {
                 while i < oe {
                     let id = outIds[i]
                     let whole = needleLen[Int(id)], tail = whole - keptLen[Int(id)]
-                    if tail == 0 { hits.append(id); ends.append(pos) } else if Int(pos + tail) < buf.count {
+                    if tail == 0 { hits.append(id, pos) } else if Int(pos + tail) < buf.count {
                         // The unique tail must follow in the text (compared folded, like the scan).
                         let n = needleBytes + Int(needleStart[Int(id)] + keptLen[Int(id)])
                         var k = 0
@@ -461,7 +496,7 @@ final class AhoCorasick {
                             if (raw >= 65 && raw <= 90 ? raw + 32 : raw) != n[k] { break }
                             k += 1
                         }
-                        if k == Int(tail) { hits.append(id); ends.append(pos + tail) }
+                        if k == Int(tail) { hits.append(id, pos + tail) }
                     }
                     i += 1
                 }
@@ -475,4 +510,44 @@ extension Predicate {
     /// Whether the engine can skip this predicate on events that lack all of its literals
     /// (otherwise it is evaluated on every event of its log source and EventID).
     public var hasLiteralGuard: Bool { LiteralPrefilter.guardAtoms(self) != nil }
+}
+
+/// Needle ids and end offsets found by a scan, in raw memory that grows and is reused, so
+/// appending a hit neither allocates nor checks uniqueness.
+struct HitBuffer {
+    private(set) var ids: UnsafeMutablePointer<Int32>
+    private(set) var ends: UnsafeMutablePointer<Int32>
+    var count = 0
+    private var capacity: Int
+    private let owner: Owner
+
+    /// Frees the buffers when the last copy goes.
+    private final class Owner {
+        var ids: UnsafeMutablePointer<Int32>, ends: UnsafeMutablePointer<Int32>
+        init(_ i: UnsafeMutablePointer<Int32>, _ e: UnsafeMutablePointer<Int32>) { ids = i; ends = e }
+        deinit { ids.deallocate(); ends.deallocate() }
+    }
+
+    init(capacity: Int = 64) {
+        self.capacity = capacity
+        ids = .allocate(capacity: capacity)
+        ends = .allocate(capacity: capacity)
+        owner = Owner(ids, ends)
+    }
+
+    @inline(__always) mutating func append(_ id: Int32, _ end: Int32) {
+        if count == capacity { grow() }
+        ids[count] = id
+        ends[count] = end
+        count += 1
+    }
+
+    private mutating func grow() {
+        let c = capacity * 2
+        let ni = UnsafeMutablePointer<Int32>.allocate(capacity: c), ne = UnsafeMutablePointer<Int32>.allocate(capacity: c)
+        ni.update(from: ids, count: count); ne.update(from: ends, count: count)
+        ids.deallocate(); ends.deallocate()
+        ids = ni; ends = ne; capacity = c
+        owner.ids = ni; owner.ends = ne
+    }
 }

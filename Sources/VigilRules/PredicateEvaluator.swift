@@ -123,6 +123,11 @@ final class PredicateEvaluator {
     static func fieldTest(_ fields: [String], _ ms: [Compiled], all: Bool, cased: Bool, _ e: Event) -> Bool {
         var value: String?
         for f in fields { if let v = e.original[f] ?? e.fields[f] { value = v; break } }
+        return valueTest(value, ms, all: all, cased: cased, e)
+    }
+
+    /// A field test on the value its field list resolved to (nil: no field of the list is present).
+    static func valueTest(_ value: String?, _ ms: [Compiled], all: Bool, cased: Bool, _ e: Event) -> Bool {
         guard let v = value else {
             // Absent: only `exists: false` and `null` hold.
             if all { return ms.allSatisfy(holdsWhenAbsent) }

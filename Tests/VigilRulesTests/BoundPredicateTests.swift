@@ -149,6 +149,31 @@ final class BoundPredicateTests: XCTestCase {
         }
     }
 
+    func testFieldTableFindsEveryNameAndPrefersVendorValues() {
+        // Enough names for probe chains; names that share prefixes, differ in case, or are empty.
+        var names = (0..<300).map { "Field\($0)" } + ["", "a", "A", "CommandLine", "commandline", "process.command_line"]
+        names.append("é")
+        let table = FieldTable(names)
+        for (i, n) in names.enumerated() { XCTAssertEqual(table.id(n), Int32(i), n) }
+        for n in ["Field300", "Field", "b", "COMMANDLINE", "e"] { XCTAssertNil(table.id(n), n) }
+        var e = Event()
+        e.original = ["CommandLine": "vendor", "a": "x", "NotInTable": "y"]
+        e.fields = ["CommandLine": "normalized", "A": "z", "Field7": ""]
+        for stamp in 1...2 {
+            table.load(e, stamp: stamp)
+            XCTAssertEqual(table.value(table.id("CommandLine")!), "vendor")
+            XCTAssertEqual(table.value(table.id("a")!), "x")
+            XCTAssertEqual(table.value(table.id("A")!), "z")
+            XCTAssertEqual(table.value(table.id("Field7")!), "")
+            XCTAssertNil(table.value(table.id("Field8")!))
+            XCTAssertEqual(table.presentCount, 4)
+        }
+        // The next event's values only: nothing stays from the last one.
+        table.load(Event(), stamp: 3)
+        XCTAssertNil(table.value(table.id("CommandLine")!))
+        XCTAssertEqual(table.presentCount, 0)
+    }
+
     func testAhoCorasickAgreesWithNaiveSearch() {
         // A small alphabet makes shared prefixes, unique tails (kept out of the automaton and
         // compared in place), needles inside needles, and tails cut off by the end of the text.
