@@ -49,21 +49,24 @@ final class BoundPredicate {
     /// `fieldId` the FieldTable id of every name in `testFields(tree)`.
     init(_ tree: PredicateEvaluator.Node, results: LiteralResults, fields: FieldTable, fieldId: (String) -> Int32, id: (LiteralKey) -> Int32?) {
         var nodes: [Node] = [], kids: [Int32] = [], tests: [Test] = [], keywords: [[PredicateEvaluator.Compiled]] = []
-        func add(_ n: Node) -> Int32 { nodes.append(n); return Int32(nodes.count - 1) }
+        // Estimated cost of evaluating each node: and/or try their cheap children first (a
+        // literal answer before a regex), which changes no result — evaluation has no side effects.
+        var cost: [Int] = []
+        func add(_ n: Node, _ c: Int) -> Int32 { nodes.append(n); cost.append(c); return Int32(nodes.count - 1) }
         func group(_ kind: Kind, _ children: [Int32]) -> Int32 {
             if children.count == 1 { return children[0] }
             let start = Int32(kids.count)
-            kids += children
-            return add(Node(kind: kind, a: start, b: Int32(children.count)))
+            kids += children.enumerated().sorted { (cost[Int($0.element)], $0.offset) < (cost[Int($1.element)], $1.offset) }.map(\.element)
+            return add(Node(kind: kind, a: start, b: Int32(children.count)), children.reduce(0) { $0 + cost[Int($1)] })
         }
         func fieldTest(_ fields: [String], _ ms: [PredicateEvaluator.Compiled], all: Bool, cased: Bool) -> Int32 {
             var children: [Int32] = [], rest: [PredicateEvaluator.Compiled] = []
             for m in ms {
-                if !cased, let k = BoundPredicate.key(fields, m), let i = id(k) { children.append(add(Node(kind: .literal, a: i, b: 0))) } else { rest.append(m) }
+                if !cased, let k = BoundPredicate.key(fields, m), let i = id(k) { children.append(add(Node(kind: .literal, a: i, b: 0), 1)) } else { rest.append(m) }
             }
             if !rest.isEmpty || children.isEmpty {
                 tests.append(Test(ids: fields.map(fieldId), matchers: rest, all: all, cased: cased))
-                children.append(add(Node(kind: .test, a: Int32(tests.count - 1), b: 0)))
+                children.append(add(Node(kind: .test, a: Int32(tests.count - 1), b: 0), 2 + rest.reduce(0) { $0 + Self.cost($1) }))
             }
             // A literal never holds on an absent field, as in the unbound evaluator.
             return group(all ? .and : .or, children)
@@ -72,9 +75,9 @@ final class BoundPredicate {
             switch n {
             case .and(let xs): return group(.and, xs.map(build))
             case .or(let xs): return group(.or, xs.map(build))
-            case .not(let x): let c = build(x); return add(Node(kind: .not, a: c, b: 0))
-            case .constant(let v): return add(Node(kind: .constant, a: v ? 1 : 0, b: 0))
-            case .keywords(let ms): keywords.append(ms); return add(Node(kind: .keywords, a: Int32(keywords.count - 1), b: 0))
+            case .not(let x): let c = build(x); return add(Node(kind: .not, a: c, b: 0), cost[Int(c)])
+            case .constant(let v): return add(Node(kind: .constant, a: v ? 1 : 0, b: 0), 0)
+            case .keywords(let ms): keywords.append(ms); return add(Node(kind: .keywords, a: Int32(keywords.count - 1), b: 0), 50 * ms.count)
             case .test(let fields, let ms, let all, let cased): return fieldTest(fields, ms, all: all, cased: cased)
             case .manyLiterals(let fields, _, let lits, let rest): return fieldTest(fields, lits + rest, all: false, cased: false)
             }
@@ -103,6 +106,16 @@ final class BoundPredicate {
         case .constant, .keywords: break
         case .test(let fields, let ms, _, let cased): if !cased { for m in ms { if let k = key(fields, m) { out.append(k) } } }
         case .manyLiterals(let fields, _, let lits, _): for m in lits { if let k = key(fields, m) { out.append(k) } }
+        }
+    }
+
+    /// Rough relative cost of one matcher on one value (a literal lookup costs 1).
+    static func cost(_ m: PredicateEvaluator.Compiled) -> Int {
+        switch m {
+        case .regex: return 200
+        case .longLine, .glob, .cidr, .compare, .fieldref: return 10
+        case .equals, .contains, .startswith, .endswith: return 3
+        case .exists, .null: return 1
         }
     }
 

@@ -17,14 +17,14 @@ final class LiteralPrefilter {
         /// Needle → its length, guard slots and literal tests, flattened in raw memory so a hit
         /// costs no retain: needle i's slots are slotIds[slotStart[i]..<slotStart[i+1]].
         let needleLen: UnsafeMutablePointer<Int32>
-        let slotStart: UnsafeMutablePointer<Int32>, slotIds: UnsafeMutablePointer<Int32>
+        let slotStart: UnsafeMutablePointer<Int32>, slotIds: UnsafeMutablePointer<Int32>, slotBits: UnsafeMutablePointer<UInt16>
         let litStart: UnsafeMutablePointer<Int32>, litIds: UnsafeMutablePointer<Int32>, litOps: UnsafeMutablePointer<LiteralKey.Op>
         init(fields: [String], needles: [([UInt8], Use)]) {
             self.fields = fields
             automaton = AhoCorasick(needles.map(\.0))
-            var ss: [Int32] = [], si: [Int32] = [], ls: [Int32] = [], li: [Int32] = [], lo: [LiteralKey.Op] = []
+            var ss: [Int32] = [], si: [Int32] = [], sb: [UInt16] = [], ls: [Int32] = [], li: [Int32] = [], lo: [LiteralKey.Op] = []
             for (_, u) in needles {
-                ss.append(Int32(si.count)); si += u.slots.map { Int32($0) }
+                ss.append(Int32(si.count)); si += u.slots.map { Int32($0.0) }; sb += u.slots.map { 1 << $0.1 }
                 ls.append(Int32(li.count)); li += u.literals.map(\.0); lo += u.literals.map(\.1)
             }
             ss.append(Int32(si.count)); ls.append(Int32(li.count))
@@ -34,14 +34,17 @@ final class LiteralPrefilter {
                 return p
             }
             needleLen = raw(needles.map { Int32($0.0.count) })
-            slotStart = raw(ss); slotIds = raw(si); litStart = raw(ls); litIds = raw(li); litOps = raw(lo)
+            slotStart = raw(ss); slotIds = raw(si); slotBits = raw(sb); litStart = raw(ls); litIds = raw(li); litOps = raw(lo)
         }
         deinit {
-            needleLen.deallocate(); slotStart.deallocate(); slotIds.deallocate()
+            needleLen.deallocate(); slotStart.deallocate(); slotIds.deallocate(); slotBits.deallocate()
             litStart.deallocate(); litIds.deallocate(); litOps.deallocate()
         }
     }
-    struct Use { var slots: [Int] = []; var literals: [(Int32, LiteralKey.Op)] = [] }
+    /// A needle's uses: (guarded slot, clause index of that rule's guard) and literal tests.
+    struct Use { var slots: [(Int, Int)] = []; var literals: [(Int32, LiteralKey.Op)] = [] }
+    /// Guard clauses kept per rule (each a literal set one of which must occur); the most selective ones.
+    static let maxClauses = 8
     private var scanners: [FieldScanner] = []
     /// Field id → scanners that read it (as their first name or an alias):
     /// entries[entryStart[id]..<entryStart[id + 1]]; an entry is a scanner index, negated (-1 - i)
@@ -51,9 +54,12 @@ final class LiteralPrefilter {
     /// The field names scanners and bound tests read, and the current event's values by id.
     let fields: FieldTable
     /// Slot → has a guard (rules without one are always candidates); slot → stamp of the last event
-    /// whose scan found one of its guard literals. Raw memory: read for every candidate rule.
+    /// whose scan found one of its guard literals, and which of its clauses were found then (`have`,
+    /// one bit per clause; the guard passes when it equals `need`). Raw memory.
     private let guarded: UnsafeMutablePointer<Bool>
     private let passed: UnsafeMutablePointer<Int>
+    private let need: UnsafeMutablePointer<UInt16>
+    private let have: UnsafeMutablePointer<UInt16>
     private let slotCount: Int
     /// The guarded slots whose guard passed on the last scanned event, each once, in hit order:
     /// the index keeps those of the event's buckets (instead of walking every bucket member).
@@ -70,12 +76,20 @@ final class LiteralPrefilter {
         passed = .allocate(capacity: max(rules.count, 1))
         passed.initialize(repeating: 0, count: max(rules.count, 1))
         hitSlots = .allocate(capacity: max(rules.count, 1))
+        need = .allocate(capacity: max(rules.count, 1))
+        need.initialize(repeating: 0, count: max(rules.count, 1))
+        have = .allocate(capacity: max(rules.count, 1))
+        have.initialize(repeating: 0, count: max(rules.count, 1))
         var byField: [[String]: [[UInt8]: Use]] = [:]
         for (slot, r) in rules.enumerated() {
             guard let r, r.active, case .match = r.rule.detection, r.conditions.count == 1,
-                  case .predicate(let p) = r.conditions[0], let atoms = Self.guardAtoms(p.predicate) else { continue }
+                  case .predicate(let p) = r.conditions[0], let clauses = Self.guardClauses(p.predicate) else { continue }
             guarded[slot] = true
-            for a in atoms { byField[a.fields, default: [:]][a.needle, default: Use()].slots.append(slot) }
+            let kept = clauses.enumerated().sorted { (Self.score($0.element), $0.offset) < (Self.score($1.element), $1.offset) }.prefix(Self.maxClauses)
+            for (c, (_, atoms)) in kept.enumerated() {
+                need[slot] |= 1 << c
+                for a in atoms { byField[a.fields, default: [:]][a.needle, default: Use()].slots.append((slot, c)) }
+            }
         }
         // Literal tests, shared across rules: each distinct (fields, op, needle) gets one id.
         var ids: [LiteralKey: Int32] = [:]
@@ -127,7 +141,7 @@ final class LiteralPrefilter {
         entries = .allocate(capacity: max(flat.count, 1)); entries.initialize(from: flat, count: flat.count)
     }
 
-    deinit { guarded.deallocate(); passed.deallocate(); hitSlots.deallocate(); entryStart.deallocate(); entries.deallocate() }
+    deinit { guarded.deallocate(); passed.deallocate(); need.deallocate(); have.deallocate(); hitSlots.deallocate(); entryStart.deallocate(); entries.deallocate() }
 
     func isGuarded(_ slot: Int) -> Bool { slot < slotCount && guarded[slot] }
 
@@ -178,8 +192,11 @@ final class LiteralPrefilter {
             let n = Int(hitIds[k])
             var j = Int(s.slotStart[n])
             while j < Int(s.slotStart[n + 1]) {
-                let slot = Int(s.slotIds[j])
-                if passed[slot] != stamp { passed[slot] = stamp; hitSlots[count] = Int32(slot); count += 1 }
+                let slot = Int(s.slotIds[j]), bit = s.slotBits[j]
+                if passed[slot] != stamp { passed[slot] = stamp; have[slot] = 0 }
+                let was = have[slot]
+                // Listed once, when its last clause is found.
+                if was & bit == 0 { have[slot] = was | bit; if was | bit == need[slot] { hitSlots[count] = Int32(slot); count += 1 } }
                 j += 1
             }
             // The needle ends at `end` (inclusive); where it starts decides the anchored ops.
@@ -202,6 +219,26 @@ final class LiteralPrefilter {
     private var hits = HitBuffer()
 
     // MARK: guards
+
+    /// Literal sets, from each of which one literal must occur for the predicate to hold (a
+    /// conjunction of disjunctions); nil when there is none. The engine evaluates a rule only
+    /// when every kept clause was found by the scan.
+    static func guardClauses(_ p: Predicate) -> [Set<Atom>]? {
+        switch p {
+        case .and(let ps):
+            var all: [Set<Atom>] = []
+            for x in ps { if let cs = guardClauses(x) { for c in cs where !all.contains(c) { all.append(c) } } }
+            return all.isEmpty ? nil : all
+        case .test(let t) where t.all:
+            // Every matcher holds: each one's literal is a clause of its own.
+            guard !t.fields.contains(where: { $0 == "EventID" || $0 == "Channel" }) else { return nil }
+            var out: [Set<Atom>] = []
+            for m in t.matchers { if let n = needle(m), n.count >= 2, !out.contains([Atom(fields: t.fields, needle: n)]) { out.append([Atom(fields: t.fields, needle: n)]) } }
+            return out.isEmpty ? nil : out
+        default:
+            return guardAtoms(p).map { [$0] }
+        }
+    }
 
     /// Literals at least one of which must occur for the predicate to hold, or nil when there is no such set.
     static func guardAtoms(_ p: Predicate) -> Set<Atom>? {
@@ -509,7 +546,7 @@ final class AhoCorasick {
 extension Predicate {
     /// Whether the engine can skip this predicate on events that lack all of its literals
     /// (otherwise it is evaluated on every event of its log source and EventID).
-    public var hasLiteralGuard: Bool { LiteralPrefilter.guardAtoms(self) != nil }
+    public var hasLiteralGuard: Bool { LiteralPrefilter.guardClauses(self) != nil }
 }
 
 /// Needle ids and end offsets found by a scan, in raw memory that grows and is reused, so
