@@ -370,6 +370,18 @@ final class AhoCorasick {
     /// States with at least this many edges get a dense row: a lookup instead of a linear search.
     static let denseEdges = 16
 
+    /// The shallowest states (breadth-first numbering: 0..<rowStates) also get a complete row over
+    /// byte classes, failure links already followed (a DFA row): one load per byte while the scan
+    /// stays among them, which is most of the time. Each entry is target << 1 | (target has outputs).
+    /// Bytes no needle contains share class 0. Deeper states keep edges + failure links, so memory
+    /// stays bounded (rows up to `rowBytes` per automaton).
+    private let rowStates: Int
+    private let classCount: Int
+    /// Raw byte (folding included) → class.
+    private let byteClass: UnsafeMutablePointer<UInt8>
+    private let rows: UnsafeMutablePointer<Int32>
+    static let rowBytes = 1 << 20
+
     /// Per needle: bytes (flat), length, and the length of the prefix kept in the automaton.
     private let needleBytes: UnsafeMutablePointer<UInt8>
     private let needleStart: UnsafeMutablePointer<Int32>
@@ -380,7 +392,8 @@ final class AhoCorasick {
     /// long single-needle chains of states that only cost cache misses.
     static let minimumKept = 4
 
-    init(_ needles: [[UInt8]]) {
+    /// `rowStates`: how many states get a DFA row (nil: as many as `rowBytes` allows); tests vary it.
+    init(_ needles: [[UInt8]], rowStates wanted: Int? = nil) {
         // Needles through each node of the full trie: where a needle's path becomes its own.
         var fullChildren: [[UInt8: Int32]] = [[:]]
         var through: [Int32] = [0]
@@ -468,11 +481,48 @@ final class AhoCorasick {
         var starts: [Int32] = [], at: Int32 = 0
         for n in needles { starts.append(at); at += Int32(n.count) }
         needleStart = raw(starts); needleLen = raw(needles.map { Int32($0.count) }); keptLen = raw(kept)
+
+        // Byte classes: each byte some kept needle prefix uses gets its own class; all others share 0.
+        var cls = [UInt8](repeating: 0, count: 256), classByte: [UInt8] = [0]
+        var used = Set<UInt8>()
+        for t in trans { for (c, _) in t { used.insert(c) } }
+        // More than 255 used bytes cannot happen after folding A–Z away, but stay safe: no rows then.
+        let usable = used.count < 255
+        if usable { for c in used.sorted() { cls[Int(c)] = UInt8(classByte.count); classByte.append(c) } }
+        for b in 65...90 { cls[b] = cls[b + 32] }
+        classCount = classByte.count
+        let byRows = Self.rowBytes / (4 * classCount)
+        rowStates = usable ? min(recs.count, max(0, wanted ?? byRows)) : 0
+        byteClass = raw(cls)
+        // Falling back to the root reports the root's outputs, as the edge-and-failure scan does.
+        let rootFlag: Int32 = recs.isEmpty || recs[0].out < 0 ? 0 : 1
+        var rowData = [Int32](repeating: rootFlag, count: max(rowStates * classCount, 1))
+        // Breadth-first: a state's failure state comes before it, so its row is already complete.
+        for s in 0..<rowStates {
+            let r = recs[s]
+            for k in 1..<classCount {
+                let c = classByte[k]
+                var target: Int32 = -1
+                if r.lo < 0 {
+                    let nx = dense[Int(-1 - r.lo) * 256 + Int(c)]
+                    if nx != 0 { target = nx }
+                } else {
+                    for e in packed[Int(r.lo)..<Int(r.hi)] where UInt8(truncatingIfNeeded: e) == c { target = Int32(e >> 8); break }
+                }
+                if target >= 0 {
+                    rowData[s * classCount + k] = target << 1 | (recs[Int(target)].out >= 0 ? 1 : 0)
+                } else if s != 0 {
+                    rowData[s * classCount + k] = rowData[Int(r.fail) * classCount + k]
+                }
+            }
+        }
+        rows = raw(rowData)
     }
 
     deinit {
         states.deallocate(); packed.deallocate(); outEnd.deallocate(); outIds.deallocate(); dense.deallocate()
         needleBytes.deallocate(); needleStart.deallocate(); needleLen.deallocate(); keptLen.deallocate()
+        byteClass.deallocate(); rows.deallocate()
     }
 
     /// Appends the id of every needle occurring in `s` (an id once per occurrence).
@@ -495,30 +545,45 @@ final class AhoCorasick {
 
     func scan(_ buf: UnsafeBufferPointer<UInt8>, into hits: inout HitBuffer) {
         var st: Int32 = 0, pos: Int32 = 0
+        let rowStates = Int32(self.rowStates), classCount = self.classCount
         for raw in buf {
-            let c = raw >= 65 && raw <= 90 ? raw + 32 : raw
-            var r = states[Int(st)]
-            while true {
-                if r.lo < 0 {
-                    let nx = dense[Int(-1 - r.lo) * 256 + Int(c)]
-                    if nx != 0 || st == 0 { st = nx; break }
-                } else {
-                    var k = Int(r.lo), found: Int32 = -1
-                    let end = Int(r.hi)
-                    while k < end {
-                        let e = packed[k]
-                        let b = UInt8(truncatingIfNeeded: e)
-                        if b == c { found = Int32(e >> 8); break }
-                        if b > c { break }
-                        k += 1
+            let cl = Int(byteClass[Int(raw)])
+            var hasOut = false
+            if st < rowStates {
+                let nx = rows[Int(st) * classCount + cl]
+                st = nx >> 1
+                hasOut = nx & 1 != 0
+            } else {
+                let c = raw >= 65 && raw <= 90 ? raw + 32 : raw
+                var r = states[Int(st)]
+                while true {
+                    if st < rowStates {
+                        let nx = rows[Int(st) * classCount + cl]
+                        st = nx >> 1
+                        hasOut = nx & 1 != 0
+                        break
                     }
-                    if found >= 0 { st = found; break }
+                    if r.lo < 0 {
+                        let nx = dense[Int(-1 - r.lo) * 256 + Int(c)]
+                        if nx != 0 || st == 0 { st = nx; hasOut = states[Int(st)].out >= 0; break }
+                    } else {
+                        var k = Int(r.lo), found: Int32 = -1
+                        let end = Int(r.hi)
+                        while k < end {
+                            let e = packed[k]
+                            let b = UInt8(truncatingIfNeeded: e)
+                            if b == c { found = Int32(e >> 8); break }
+                            if b > c { break }
+                            k += 1
+                        }
+                        if found >= 0 { st = found; hasOut = states[Int(st)].out >= 0; break }
+                    }
+                    st = r.fail
+                    r = states[Int(st)]
                 }
-                st = r.fail
-                r = states[Int(st)]
             }
-            let o = states[Int(st)].out
-            if o >= 0 {
+            if hasOut {
+                let o = states[Int(st)].out
                 var i = Int(o)
                 let oe = Int(outEnd[Int(st)])
                 while i < oe {

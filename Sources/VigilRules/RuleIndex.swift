@@ -178,11 +178,23 @@ final class RuleIndex {
         var total = 0
         if b.always >= 0 { total += list(b.always, stamp, &seen, &out) }
         for (_, (token, map)) in b.byToken {
-            guard let k = Requirement.key(record, token), let l = map[k] else { continue }
+            guard let k = key(record, token), let l = map[k] else { continue }
             total += list(l, stamp, &seen, &out)
         }
         return total
     }
+
+    /// `Requirement.key`, remembering the last value that needed lowering: a stream repeats a few
+    /// channel names ("Microsoft-Windows-Sysmon/Operational"), lowered into a new string each time otherwise.
+    private func key(_ record: EventRecord, _ token: TokenDefinition) -> String? {
+        guard case .text(let s)? = record.value(for: token) else { return Requirement.key(record, token) }
+        guard s.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) else { return s }
+        if s == lastRaw { return lastLower }
+        lastRaw = s
+        lastLower = asciiLower(s)
+        return lastLower
+    }
+    private var lastRaw = "", lastLower = ""
 
     @inline(__always) private func list(_ l: Int32, _ stamp: Int, _ seen: inout [Int], _ out: inout [Int]) -> Int {
         listStamp[Int(l)] = stamp
