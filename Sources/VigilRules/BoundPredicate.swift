@@ -40,7 +40,7 @@ final class BoundPredicate {
     private let kids: UnsafeMutablePointer<Int32>
     private let kidCount: Int
     private let tests: [Test]
-    private let keywords: [[PredicateEvaluator.Compiled]]
+    private let keywords: [PredicateEvaluator.Keywords]
     private let root: Int32
     let results: LiteralResults
     let fields: FieldTable
@@ -48,7 +48,7 @@ final class BoundPredicate {
     /// Builds from a compiled tree; `id` gives the shared id of a literal test (nil: keep it a field test),
     /// `fieldId` the FieldTable id of every name in `testFields(tree)`.
     init(_ tree: PredicateEvaluator.Node, results: LiteralResults, fields: FieldTable, fieldId: (String) -> Int32, id: (LiteralKey) -> Int32?) {
-        var nodes: [Node] = [], kids: [Int32] = [], tests: [Test] = [], keywords: [[PredicateEvaluator.Compiled]] = []
+        var nodes: [Node] = [], kids: [Int32] = [], tests: [Test] = [], keywords: [PredicateEvaluator.Keywords] = []
         // Estimated cost of evaluating each node: and/or try their cheap children first (a
         // literal answer before a regex), which changes no result — evaluation has no side effects.
         var cost: [Int] = []
@@ -77,7 +77,7 @@ final class BoundPredicate {
             case .or(let xs): return group(.or, xs.map(build))
             case .not(let x): let c = build(x); return add(Node(kind: .not, a: c, b: 0), cost[Int(c)])
             case .constant(let v): return add(Node(kind: .constant, a: v ? 1 : 0, b: 0), 0)
-            case .keywords(let ms): keywords.append(ms); return add(Node(kind: .keywords, a: Int32(keywords.count - 1), b: 0), 50 * ms.count)
+            case .keywords(let k): keywords.append(k); return add(Node(kind: .keywords, a: Int32(keywords.count - 1), b: 0), 50 * k.matchers.count)
             case .test(let fields, let ms, let all, let cased): return fieldTest(fields, ms, all: all, cased: cased)
             case .manyLiterals(let fields, _, let lits, let rest): return fieldTest(fields, lits + rest, all: false, cased: false)
             }
@@ -159,7 +159,7 @@ final class BoundPredicate {
             return false
         case .not: return !eval(n.a, e)
         case .constant: return n.a != 0
-        case .keywords: return PredicateEvaluator.keywords(keywords[Int(n.a)], e)
+        case .keywords: return keywords[Int(n.a)].holds(e)
         case .test:
             let t = tests[Int(n.a)]
             var value: String?

@@ -9,7 +9,58 @@ final class PredicateEvaluator {
         case test(fields: [String], matchers: [Compiled], all: Bool, cased: Bool)
         /// A long any-of list of literal matchers: one Aho–Corasick pass, then each hit checked by its own op.
         case manyLiterals(fields: [String], automaton: AhoCorasick, matchers: [Compiled], rest: [Compiled])
-        case keywords([Compiled])
+        case keywords(Keywords)
+    }
+
+    /// Keyword matchers (any vendor value, or the message, matches one). A long list of plain
+    /// literals is searched with one Aho–Corasick pass per value instead of one search per
+    /// literal per value; each hit is confirmed by its own matcher, so the answer is the same.
+    final class Keywords {
+        let matchers: [Compiled]
+        private let automaton: AhoCorasick?
+        private let lits: [Compiled]
+        private let rest: [Compiled]
+
+        init(_ ms: [Compiled]) {
+            matchers = ms
+            var lits: [Compiled] = [], needles: [[UInt8]] = [], rest: [Compiled] = []
+            for m in ms {
+                var literal: [UInt8]?
+                switch m {
+                case .contains(let n), .startswith(let n), .endswith(let n): literal = n
+                case .equals(let n, nil): literal = n
+                default: break
+                }
+                if let n = literal, !n.isEmpty { lits.append(m); needles.append(n) } else { rest.append(m) }
+            }
+            if lits.count >= 6 {
+                automaton = AhoCorasick(needles)
+                self.lits = lits
+                self.rest = rest
+            } else {
+                automaton = nil
+                self.lits = []
+                self.rest = ms
+            }
+        }
+
+        func holds(_ e: Event) -> Bool {
+            var hits = HitBuffer(capacity: 16)
+            func one(_ v: String) -> Bool {
+                if let automaton {
+                    hits.count = 0
+                    if let r = v.utf8.withContiguousStorageIfAvailable({ automaton.scan($0, into: &hits) }) { _ = r } else {
+                        Array(v.utf8).withUnsafeBufferPointer { automaton.scan($0, into: &hits) }
+                    }
+                    for i in 0..<hits.count where PredicateEvaluator.test(lits[Int(hits.ids[i])], v, cased: false, e) { return true }
+                }
+                for m in rest where PredicateEvaluator.test(m, v, cased: false, e) { return true }
+                return false
+            }
+            for v in e.original.values where one(v) { return true }
+            if let v = e.fields["message"], one(v) { return true }
+            return false
+        }
     }
     enum Compiled {
         case equals([UInt8], Double?), contains([UInt8]), startswith([UInt8]), endswith([UInt8]), glob([UInt8])
@@ -37,7 +88,7 @@ final class PredicateEvaluator {
         case .or(let ps): return .or(try ps.map(compile))
         case .not(let x): return .not(try compile(x))
         case .constant(let b): return .constant(b)
-        case .keywords(let ms): return .keywords(try ms.map { try compile($0, cased: false) })
+        case .keywords(let ms): return .keywords(Keywords(try ms.map { try compile($0, cased: false) }))
         case .test(let t):
             let compiled = try t.matchers.map { try compile($0, cased: t.cased) }
             if !t.all && !t.cased {
@@ -99,7 +150,7 @@ final class PredicateEvaluator {
         case .or(let xs): for x in xs where eval(x, e) { return true }; return false
         case .not(let x): return !eval(x, e)
         case .constant(let b): return b
-        case .keywords(let ms): return Self.keywords(ms, e)
+        case .keywords(let k): return k.holds(e)
         case .manyLiterals(let fields, let ac, let lits, let rest):
             var value: String?
             for f in fields { if let v = e.original[f] ?? e.fields[f] { value = v; break } }

@@ -174,6 +174,30 @@ final class BoundPredicateTests: XCTestCase {
         XCTAssertEqual(table.presentCount, 0)
     }
 
+    func testKeywordAutomatonAgreesWithOneSearchPerKeyword() throws {
+        // Long keyword lists go through one automaton per value; the answer must be the plain one.
+        var r = Rng(state: 17)
+        let ops: [Matcher.Op] = [.contains, .contains, .startswith, .endswith, .equals, .glob]
+        var checked = 0, held = 0
+        for _ in 0..<60 {
+            let ms = try (0..<(1 + r.next(12))).map { _ -> PredicateEvaluator.Compiled in
+                let op = r.pick(ops), v = r.pick(pieces) + (r.next(2) == 0 ? r.pick(pieces) : "")
+                return try PredicateEvaluator.compile(Matcher(op, op == .glob ? "*" + v + "*" : v), cased: false)
+            }
+            let k = PredicateEvaluator.Keywords(ms)
+            for n in 0..<30 {
+                var e = randomEvent(&r, n)
+                if r.next(3) == 0 { e.fields["message"] = (0..<r.next(4)).map { _ in r.pick(pieces) }.joined() }
+                let want = PredicateEvaluator.keywords(ms, e)
+                XCTAssertEqual(k.holds(e), want, "\(ms) on \(e.original) \(e.fields)")
+                checked += 1
+                if want { held += 1 }
+            }
+        }
+        XCTAssertGreaterThan(held, checked / 10)
+        XCTAssertLessThan(held, checked - checked / 10)
+    }
+
     func testAhoCorasickAgreesWithNaiveSearch() {
         // A small alphabet makes shared prefixes, unique tails (kept out of the automaton and
         // compared in place), needles inside needles, and tails cut off by the end of the text.
