@@ -156,6 +156,10 @@ final class LiteralPrefilter {
         results.words[0] = stamp
         fields.load(e, stamp: stamp)
         var count = 0
+        // The scratch hit buffer as a local for the whole scan (a stored property is checked for
+        // exclusive access on every use).
+        var hits = self.hits
+        defer { self.hits = hits }
         for i in 0..<fields.presentCount {
             let id = fields.present(i)
             var k = Int(entryStart[Int(id)])
@@ -171,13 +175,13 @@ final class LiteralPrefilter {
                     guard resolved == id else { continue }
                 }
                 guard let v = fields.value(id) else { continue }
-                run(s, v, stamp, &count)
+                run(s, v, stamp, &count, &hits)
             }
         }
         hitCount = count
     }
 
-    @inline(__always) private func run(_ s: FieldScanner, _ v: String, _ stamp: Int, _ count: inout Int) {
+    @inline(__always) private func run(_ s: FieldScanner, _ v: String, _ stamp: Int, _ count: inout Int, _ hits: inout HitBuffer) {
         hits.count = 0
         let length = v.utf8.withContiguousStorageIfAvailable { buf -> Int32 in
             s.automaton.scan(buf, into: &hits)

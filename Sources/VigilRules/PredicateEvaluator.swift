@@ -214,7 +214,21 @@ final class PredicateEvaluator {
             switch op { case .gt: return x > d; case .gte: return x >= d; case .lt: return x < d; default: return x <= d }
         case .fieldref(let other):
             guard let o = e.original[other] ?? e.fields[other] else { return false }
-            return cased ? v == o : asciiLower(v) == asciiLower(o)
+            if cased { return v == o }
+            // Byte-wise ASCII-folded equality first (no lowered copies); String equality (canonical
+            // equivalence) decides only when the bytes differ outside ASCII.
+            var ascii = true
+            let same = withBytes(v) { a in withBytes(o) { b in
+                guard a.count == b.count else { ascii = !a.contains { $0 >= 0x80 } && !b.contains { $0 >= 0x80 }; return false }
+                var i = 0
+                while i < a.count {
+                    if fold(a[i]) != fold(b[i]) { ascii = !a.contains { $0 >= 0x80 } && !b.contains { $0 >= 0x80 }; return false }
+                    i += 1
+                }
+                return true
+            } }
+            if same { return true }
+            return ascii ? false : asciiLower(v) == asciiLower(o)
         case .equals(let needle, let num):
             if bytesEqual(v, needle, cased) { return true }
             if let num, let x = Double(v) { return x == num }

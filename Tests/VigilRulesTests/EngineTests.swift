@@ -128,6 +128,13 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(StableId.make("r", "460"), "0f4c3766b4c0a6459f4cb3fe8bb02a35")
     }
 
+    func testSignalDescriptionsNameTheEntity() throws {
+        let rule = T.rule("{\"type\": \"match\", \"condition\": \"event.outcome: failure\"}")
+        let (_, hits) = try run([rule], [T.failed("e1", at: 0, user: "alice", ip: "198.51.100.7"), T.event("e2", at: 1, ["event.outcome": "failure"])])
+        XCTAssertEqual(hits.map { SignalBuilder.signal($0, nowMs: 0).description },
+                       ["test rule: user alice from 198.51.100.7 on ?", "test rule: user ? from ? on ?"])
+    }
+
     func testIndexOnlyEvaluatesRulesThatCouldMatch() throws {
         var rules: [Rule] = []
         for i in 0..<200 {

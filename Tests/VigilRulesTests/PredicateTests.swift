@@ -60,6 +60,16 @@ final class PredicateTests: XCTestCase {
         XCTAssertFalse(try fires(n, win(["Image": "c:\\Explorer.EXE"])))
     }
 
+    func testFieldrefComparesIgnoringAsciiCaseOnly() throws {
+        let p = VigilRules.Predicate.and([test("EventID", [Matcher(.equals, "1")]), test("Image", [Matcher(.fieldref, "ParentImage")])])
+        let cases: [(String, String, Bool)] = [
+            ("C:\\A.exe", "c:\\a.EXE", true), ("C:\\A.exe", "C:\\A.ex", false), ("a", "b", false),
+            // Non-ASCII: case is not folded, canonically equivalent spellings are equal.
+            ("É", "é", false), ("caf\u{E9}", "CAFE\u{301}", true), ("", "", true),
+        ]
+        for (a, b, want) in cases { XCTAssertEqual(try fires(p, win(["Image": a, "ParentImage": b])), want, "\(a) vs \(b)") }
+    }
+
     func testGuardClausesAreEveryNecessaryLiteralSet() throws {
         // AND: one clause per conjunct with literals; |all: one per matcher; OR: one merged clause.
         let img = test("Image", [Matcher(.endswith, "\\cmd.exe")])
