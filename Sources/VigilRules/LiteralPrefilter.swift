@@ -350,6 +350,134 @@ enum RegexLiteral {
     }
 }
 
+/// A run of at least `count` consecutive bytes from a set that every match of a regex contains:
+/// from a top-level `[class]{n,…}` (or `\\d`, `\\w`, `\\s` with a count), n ≥ 8 — a hex or base64
+/// blob, say. Checked over the value's bytes before the regex runs. Conservative: any byte ≥ 0x80
+/// counts as a member (a non-ASCII character may belong to \\w), inline flags such as `(?i)` or a
+/// top-level `|` give nil.
+struct RegexRun {
+    let member: [Bool]
+    let count: Int
+
+    static let minimum = 8
+
+    func occurs(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        var run = 0
+        for c in b {
+            if member[Int(c)] { run += 1; if run >= count { return true } } else { run = 0 }
+        }
+        return false
+    }
+
+    static func required(_ pattern: String) -> RegexRun? {
+        let b = Array(pattern.utf8)
+        // Inline flags ((?i) widens classes), quoting (\\Q…\\E is not syntax): no answer.
+        if pattern.replacingOccurrences(of: "(?:", with: "").contains("(?") || pattern.contains("\\Q") { return nil }
+        var best: RegexRun?
+        var i = 0
+        func set(_ escape: UInt8) -> [Bool]? {
+            var m = [Bool](repeating: false, count: 256)
+            for x in 0x80..<256 { m[x] = true }
+            switch escape {
+            case UInt8(ascii: "d"): for x in UInt8(ascii: "0")...UInt8(ascii: "9") { m[Int(x)] = true }
+            case UInt8(ascii: "w"):
+                for x in UInt8(ascii: "0")...UInt8(ascii: "9") { m[Int(x)] = true }
+                for x in UInt8(ascii: "a")...UInt8(ascii: "z") { m[Int(x)] = true; m[Int(x) - 32] = true }
+                m[Int(UInt8(ascii: "_"))] = true
+            case UInt8(ascii: "s"): for x in [9, 10, 11, 12, 13, 32] { m[x] = true }
+            default: return nil
+            }
+            return m
+        }
+        while i < b.count {
+            let c = b[i]
+            var item: [Bool]?
+            switch c {
+            case UInt8(ascii: "|"): return nil
+            case UInt8(ascii: "("):
+                // Skip the group (as RegexLiteral does); its quantifier, if any, is skipped below.
+                var depth = 0, inClass = false
+                while i < b.count {
+                    let x = b[i]
+                    if x == UInt8(ascii: "\\") { i += 2; continue }
+                    if inClass {
+                        // A nested set ([a[b]]) would end the class elsewhere: give up rather than misread.
+                        if x == UInt8(ascii: "[") { return nil }
+                        if x == UInt8(ascii: "]") { inClass = false }
+                    }
+                    else if x == UInt8(ascii: "[") { inClass = true }
+                    else if x == UInt8(ascii: "(") { depth += 1 }
+                    else if x == UInt8(ascii: ")") { depth -= 1; if depth == 0 { break } }
+                    i += 1
+                }
+                i += 1
+            case UInt8(ascii: "["):
+                // A simple class: ASCII characters, ranges, escaped punctuation, \\d \\w \\s. Anything else: no item.
+                var m = [Bool](repeating: false, count: 256)
+                for x in 0x80..<256 { m[x] = true }
+                var j = i + 1, ok = true
+                if j < b.count && b[j] == UInt8(ascii: "^") { ok = false }
+                var prev: UInt8?
+                if j < b.count && b[j] == UInt8(ascii: "]") { return nil }
+                while j < b.count && b[j] != UInt8(ascii: "]") {
+                    var x = b[j]
+                    if x == UInt8(ascii: "[") { ok = false; break }
+                    if x == UInt8(ascii: "\\") {
+                        guard j + 1 < b.count else { ok = false; break }
+                        let e = b[j + 1]
+                        if let s = set(e) { for k in 0..<256 where s[k] { m[k] = true }; prev = nil; j += 2; continue }
+                        let isAlnum = (e >= 48 && e <= 57) || (e >= 65 && e <= 90) || (e >= 97 && e <= 122)
+                        if isAlnum || e >= 0x80 { ok = false; break }
+                        x = e; j += 1
+                    } else if x == UInt8(ascii: "-"), let p = prev, j + 1 < b.count, b[j + 1] != UInt8(ascii: "]") {
+                        var hi = b[j + 1]
+                        if hi == UInt8(ascii: "\\") { guard j + 2 < b.count else { ok = false; break }; hi = b[j + 2]; j += 1 }
+                        if hi < p || hi >= 0x80 { ok = false; break }
+                        for k in p...hi { m[Int(k)] = true }
+                        prev = nil; j += 2; continue
+                    }
+                    if x >= 0x80 { ok = false; break }
+                    m[Int(x)] = true
+                    prev = x
+                    j += 1
+                }
+                // Any class this reader does not fully understand ends the search: reading on from
+                // its middle could take class text for top-level syntax.
+                if j >= b.count || !ok { return nil }
+                i = j + 1
+                item = m
+            case UInt8(ascii: "\\"):
+                guard i + 1 < b.count else { return best }
+                item = set(b[i + 1])
+                i += 2
+            default:
+                i += 1
+            }
+            // The quantifier after the item (or after a skipped group / plain character).
+            var atLeast = 1
+            if i < b.count {
+                switch b[i] {
+                case UInt8(ascii: "*"), UInt8(ascii: "?"): atLeast = 0; i += 1
+                case UInt8(ascii: "+"): i += 1
+                case UInt8(ascii: "{"):
+                    var j = i + 1, n = 0, digits = 0
+                    while j < b.count, b[j] >= 48, b[j] <= 57 { n = n * 10 + Int(b[j] - 48); j += 1; digits += 1 }
+                    if digits > 0, j < b.count, b[j] == UInt8(ascii: ",") || b[j] == UInt8(ascii: "}") {
+                        atLeast = n
+                        while j < b.count && b[j] != UInt8(ascii: "}") { j += 1 }
+                        i = j + 1
+                    }
+                default: break
+                }
+                // Lazy or possessive suffix.
+                if i < b.count && (b[i] == UInt8(ascii: "?") || b[i] == UInt8(ascii: "+")) { i += 1 }
+            }
+            if let m = item, atLeast >= minimum, atLeast > (best?.count ?? 0) { best = RegexRun(member: m, count: atLeast) }
+        }
+        return best
+    }
+}
+
 /// Aho–Corasick over ASCII-folded bytes: a dense row for the root and for every state with many
 /// edges, the other states' edges in one flat sorted array. Stored in raw memory allocated once,
 /// so a scan neither allocates nor retains.

@@ -64,8 +64,9 @@ final class PredicateEvaluator {
     }
     enum Compiled {
         case equals([UInt8], Double?), contains([UInt8]), startswith([UInt8]), endswith([UInt8]), glob([UInt8])
-        /// The regex and a literal every match contains (checked first: bridging to NSString is slow).
-        case regex(NSRegularExpression, [UInt8]?)
+        /// The regex, a literal every match contains and a run of class bytes every match contains
+        /// (both checked first: bridging to NSString and ICU cost far more than a byte loop).
+        case regex(NSRegularExpression, [UInt8]?, RegexRun?)
         /// `.{N,}`: a line of at least N characters (ICU takes milliseconds on this pattern).
         case longLine(Int)
         case cidr(Network)
@@ -124,7 +125,7 @@ final class PredicateEvaluator {
         case .glob: return .glob(b)
         case .regex:
             if let n = longLinePattern(m.value) { return .longLine(n) }
-            do { return .regex(try NSRegularExpression(pattern: m.value), RegexLiteral.required(m.value, minimum: 1)) } catch {
+            do { return .regex(try NSRegularExpression(pattern: m.value), RegexLiteral.required(m.value, minimum: 1), RegexRun.required(m.value)) } catch {
                 throw PredicateError("regex '\(m.value)' does not compile: \(error.localizedDescription)")
             }
         case .cidr:
@@ -201,8 +202,9 @@ final class PredicateEvaluator {
         switch m {
         case .exists(let want): return want
         case .null: return v.isEmpty
-        case .regex(let r, let lit):
+        case .regex(let r, let lit, let run):
             if let lit, !withBytes(v, { contains($0, lit, false) }) { return false }
+            if let run, !withBytes(v, run.occurs) { return false }
             return r.firstMatch(in: v, range: NSRange(v.startIndex..., in: v)) != nil
         case .cidr(let n): return n.contains(v)
         case .longLine(let n):

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import VigilRules
 import VigilWire
@@ -196,6 +197,37 @@ final class BoundPredicateTests: XCTestCase {
         }
         XCTAssertGreaterThan(held, checked / 10)
         XCTAssertLessThan(held, checked - checked / 10)
+    }
+
+    func testRegexRunsAreFoundOnlyWhereTheyAreRequired() {
+        func run(_ p: String) -> String? {
+            RegexRun.required(p).map { r in "\(r.count):" + String(decoding: (0..<128).filter { r.member[$0] }.map { UInt8($0) }, as: UTF8.self) }
+        }
+        XCTAssertEqual(run(#"\s[a-fA-F0-9]{64}\s[a-fA-F0-9]{16}"#), "64:0123456789ABCDEFabcdef")
+        XCTAssertEqual(run(#"x\d{12,}y"#), "12:0123456789")
+        XCTAssertEqual(run(#"[a-c\-_]{8,20}?"#), "8:-_abc")
+        for p in [#"[a-z]{7}"#, #"(?i)[a-f]{10}"#, #"a|[0-9]{10}"#, #"([0-9]{20})"#, #"[^a]{10}"#, #"[a[b]]{10}"#,
+                  #"\Q[a-z]{10}\E"#, #"[\p{L}]{10}"#, #"[0-9]*"#, #"[]a]{10}"#] {
+            XCTAssertNil(run(p), p)
+        }
+        // Whenever the regex matches, the run check must hold (it may hold without a match).
+        var r = Rng(state: 23)
+        let items = [#"[a-f0-9]"#, #"\d"#, #"\w"#, #"\s"#, #"[A-Z_]"#, "x", #"\."#, "(?:ab|c)"]
+        let quants = ["{8}", "{8,}", "{9,12}", "+", "*", "", "{2}"]
+        let alphabet = Array("ab09fFXZ_ .-é\t".unicodeScalars).map(String.init)
+        var matched = 0
+        for _ in 0..<300 {
+            let pattern = (0..<(1 + r.next(3))).map { _ in r.pick(items) + r.pick(quants) }.joined()
+            guard let rx = try? NSRegularExpression(pattern: pattern) else { continue }
+            let check = RegexRun.required(pattern)
+            for _ in 0..<20 {
+                let text = (0..<r.next(40)).map { _ in r.next(3) == 0 ? r.pick(alphabet) : r.pick(["a", "0", "f", "9"]) }.joined()
+                guard rx.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil else { continue }
+                matched += 1
+                if let check { XCTAssertTrue(Array(text.utf8).withUnsafeBufferPointer(check.occurs), "\(pattern) on \(text)") }
+            }
+        }
+        XCTAssertGreaterThan(matched, 200)
     }
 
     func testAhoCorasickAgreesWithNaiveSearch() {
