@@ -45,6 +45,11 @@ final class PredicateEvaluator {
         }
 
         func holds(_ e: Event) -> Bool {
+            guard automaton != nil else {
+                for v in e.original.values where PredicateEvaluator.anyHolds(rest, v, e) { return true }
+                if let v = e.fields["message"], PredicateEvaluator.anyHolds(rest, v, e) { return true }
+                return false
+            }
             var hits = HitBuffer(capacity: 16)
             func one(_ v: String) -> Bool {
                 if let automaton {
@@ -188,6 +193,31 @@ final class PredicateEvaluator {
         if all { for m in ms where !test(m, v, cased: cased, e) { return false }; return true }
         for m in ms where test(m, v, cased: cased, e) { return true }
         return false
+    }
+
+    /// Whether one of `ms` holds on `v` (case-insensitive). Plain literals are compared on the
+    /// value's bytes in one pass per matcher, without going through `test` per matcher.
+    static func anyHolds(_ ms: [Compiled], _ v: String, _ e: Event) -> Bool {
+        var other = false
+        let hit = withBytes(v) { h in
+            for m in ms {
+                switch m {
+                case .contains(let n): if contains(h, n, false) { return true }
+                case .startswith(let n): if h.count >= n.count && eq(h, 0, n, false) { return true }
+                case .endswith(let n): if h.count >= n.count && eq(h, h.count - n.count, n, false) { return true }
+                case .equals(let n, nil): if h.count == n.count && eq(h, 0, n, false) { return true }
+                default: other = true
+                }
+            }
+            return false
+        }
+        if hit { return true }
+        return other && ms.contains { m in
+            switch m {
+            case .contains, .startswith, .endswith, .equals(_, nil): return false
+            default: return test(m, v, cased: false, e)
+            }
+        }
     }
 
     static func holdsWhenAbsent(_ m: Compiled) -> Bool {

@@ -39,16 +39,9 @@ public enum SignalBuilder {
         s.lastEventTimeMs = h.lastEventMs
         s.responseTemplateIds = h.rule.responses
         let who = s.entity.user.isEmpty ? "?" : s.entity.user
-        if h.eventCount > 1 {
-            s.description = "\(h.rule.name): \(h.eventCount) events for \(h.groupKey.isEmpty ? who : h.groupKey)"
-        } else {
-            // Appended into one reserved buffer: this runs for every signal (interpolation grew it several times).
-            let parts = [h.rule.name, ": user ", who, " from ", s.entity.ip.isEmpty ? "?" : s.entity.ip, " on ", s.entity.asset.isEmpty ? "?" : s.entity.asset]
-            var d = ""
-            d.reserveCapacity(parts.reduce(0) { $0 + $1.utf8.count })
-            for p in parts { d += p }
-            s.description = d
-        }
+        s.description = h.eventCount > 1
+            ? "\(h.rule.name): \(h.eventCount) events for \(h.groupKey.isEmpty ? who : h.groupKey)"
+            : "\(h.rule.name): user \(who) from \(s.entity.ip.isEmpty ? "?" : s.entity.ip) on \(s.entity.asset.isEmpty ? "?" : s.entity.asset)"
         return s
     }
 }
