@@ -190,8 +190,10 @@ final class PredicateEvaluator {
             if all { return ms.allSatisfy(holdsWhenAbsent) }
             return ms.contains(where: holdsWhenAbsent)
         }
-        if all { for m in ms where !test(m, v, cased: cased, e) { return false }; return true }
-        for m in ms where test(m, v, cased: cased, e) { return true }
+        // By index: `for m in ms` copies each matcher out (a retain and release of its payload).
+        var i = 0
+        if all { while i < ms.count { if !test(ms[i], v, cased: cased, e) { return false }; i += 1 }; return true }
+        while i < ms.count { if test(ms[i], v, cased: cased, e) { return true }; i += 1 }
         return false
     }
 
@@ -200,8 +202,10 @@ final class PredicateEvaluator {
     static func anyHolds(_ ms: [Compiled], _ v: String, _ e: Event) -> Bool {
         var other = false
         let hit = withBytes(v) { h in
-            for m in ms {
-                switch m {
+            var i = 0
+            while i < ms.count {
+                defer { i += 1 }
+                switch ms[i] {
                 case .contains(let n): if contains(h, n, false) { return true }
                 case .startswith(let n): if h.count >= n.count && eq(h, 0, n, false) { return true }
                 case .endswith(let n): if h.count >= n.count && eq(h, h.count - n.count, n, false) { return true }

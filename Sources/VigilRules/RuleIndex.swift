@@ -146,7 +146,21 @@ final class RuleIndex {
     }
 
     /// Whether any rule could apply to this event's log source (before scanning it).
-    func hasRules(for e: Event) -> Bool { buckets[asciiLower(e.format)] != nil || buckets[Self.anyFormat] != nil }
+    func hasRules(for e: Event) -> Bool { bucketsFor(e.format); return lastBucket != nil || anyBucket != nil }
+
+    /// The event's log-source bucket, looked up once per run of events of the same format (a
+    /// stream repeats one or a few), and the any-format bucket.
+    private func bucketsFor(_ format: String) {
+        guard !lookedUp || format != lastFormat else { return }
+        lastFormat = format
+        lastBucket = buckets[asciiLower(format)]
+        anyBucket = buckets[Self.anyFormat]
+        lookedUp = true
+    }
+    private var lookedUp = false
+    private var lastFormat = ""
+    private var lastBucket: Bucket?
+    private var anyBucket: Bucket?
 
     /// Lists into `out`, in slot order, the rules to evaluate: the unguarded rules of the lists
     /// that apply to this event, and those of `hits` (guarded rules whose guard passed, each
@@ -157,8 +171,9 @@ final class RuleIndex {
         out.removeAll(keepingCapacity: true)
         var total = 0
         // Two lookups without building an array of the two names (this runs per event).
-        if let b = buckets[asciiLower(e.format)] { total += add(b, record, stamp, &seen, &out) }
-        if let b = buckets[Self.anyFormat] { total += add(b, record, stamp, &seen, &out) }
+        bucketsFor(e.format)
+        if let b = lastBucket { total += add(b, record, stamp, &seen, &out) }
+        if let b = anyBucket { total += add(b, record, stamp, &seen, &out) }
         for s in hits {
             let slot = Int(s)
             var k = Int(memberStart[slot])
