@@ -1,8 +1,8 @@
 import VigilWire
 
 /// The field names an engine's scanners and bound tests read, interned to small ids, and the
-/// current event's values by id. Loading an event hashes each of its field names once (FNV-1a
-/// over the bytes, open addressing) instead of once per scanner and per test with SipHash; the
+/// current event's values by id. Loading an event hashes each of its field names once (a few
+/// word loads, open addressing) instead of once per scanner and per test with SipHash; the
 /// scan and the tests then read values by id.
 ///
 /// `value(id)` is `e.original[name] ?? e.fields[name]`, the evaluator's rule (vendor field first).
@@ -62,9 +62,20 @@ final class FieldTable {
         presentIds.deallocate(); seen.deallocate()
     }
 
+    /// Length, first and last 8 bytes (unaligned loads; short names byte by byte), mixed: field
+    /// names are short and differ at their ends, and this runs for every field of every event.
     @inline(__always) static func hash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 14_695_981_039_346_656_037
-        for c in b { h = (h ^ UInt64(c)) &* 1_099_511_628_211 }
+        let n = b.count
+        var h = UInt64(n) &* 0x9E37_79B9_7F4A_7C15
+        if n >= 8, let p = b.baseAddress {
+            let raw = UnsafeRawPointer(p)
+            h ^= raw.loadUnaligned(as: UInt64.self)
+            h = (h ^ (h >> 32)) &* 0xD6E8_FEB8_6659_FD93
+            h ^= raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        } else {
+            for c in b { h = (h << 8) | UInt64(c) }
+        }
+        h = (h ^ (h >> 32)) &* 0xD6E8_FEB8_6659_FD93
         return h ^ (h >> 29)
     }
 
