@@ -307,10 +307,28 @@ final class PredicateEvaluator {
 
     static func contains(_ h: UnsafeBufferPointer<UInt8>, _ n: [UInt8], _ cased: Bool) -> Bool {
         guard !n.isEmpty else { return true }
-        guard h.count >= n.count else { return false }
+        guard h.count >= n.count, let base = h.baseAddress else { return false }
         let first = n[0]
         var i = 0
         let last = h.count - n.count
+        // Eight bytes at a time: flag the bytes equal to the first needle byte (either case), then
+        // compare the needle only there. The zero-byte test can flag a byte above a real match
+        // (borrow), never miss one; every flagged position is compared in full.
+        let upper = !cased && first >= 97 && first <= 122 ? first - 32 : first
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let pf = ones &* UInt64(first), pu = ones &* UInt64(upper)
+        while i + 8 <= h.count && i <= last {
+            let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            let x = w ^ pf, y = w ^ pu
+            var m = ((x &- ones) & ~x & highs) | ((y &- ones) & ~y & highs)
+            while m != 0 {
+                let p = i + m.trailingZeroBitCount >> 3
+                if p > last { return false }
+                if eq(h, p, n, cased) { return true }
+                m &= m - 1
+            }
+            i += 8
+        }
         while i <= last {
             let c = cased ? h[i] : fold(h[i])
             if c == first && eq(h, i, n, cased) { return true }

@@ -230,6 +230,28 @@ final class BoundPredicateTests: XCTestCase {
         XCTAssertGreaterThan(matched, 200)
     }
 
+    func testContainsAgreesWithNaiveSearch() {
+        // The word-at-a-time search against a byte-by-byte one: both cases, needles at the ends,
+        // repeated first bytes, haystacks shorter and longer than a word.
+        var r = Rng(state: 31)
+        let alphabet = Array("aAbB:\\x.é".utf8)
+        for _ in 0..<4000 {
+            let h = (0..<r.next(40)).map { _ in r.pick(alphabet) }
+            let cased = r.next(3) == 0
+            var n = (0..<(1 + r.next(4))).map { _ in r.pick(alphabet) }
+            if !cased { n = n.map(PredicateEvaluator.fold) }
+            if r.next(3) == 0, h.count >= n.count {
+                let at = r.next(h.count - n.count + 1)
+                n = Array(h[at..<at + n.count]).map { cased ? $0 : PredicateEvaluator.fold($0) }
+            }
+            var want = false
+            if h.count >= n.count {
+                for s in 0...(h.count - n.count) where (0..<n.count).allSatisfy({ (cased ? h[s + $0] : PredicateEvaluator.fold(h[s + $0])) == n[$0] }) { want = true; break }
+            }
+            XCTAssertEqual(h.withUnsafeBufferPointer { PredicateEvaluator.contains($0, n, cased) }, want, "\(h) \(n) \(cased)")
+        }
+    }
+
     func testAhoCorasickAgreesWithNaiveSearch() {
         // A small alphabet makes shared prefixes, unique tails (kept out of the automaton and
         // compared in place), needles inside needles, and tails cut off by the end of the text.
