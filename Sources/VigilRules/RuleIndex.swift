@@ -78,6 +78,13 @@ final class RuleIndex {
         var always: Int32 = -1
         /// token name → (token, value → list id)
         var byToken: [String: (TokenDefinition, [String: Int32])] = [:]
+        /// `byToken` as an array of objects, walked per event (no dictionary iteration or token copies).
+        var tokens: [TokenLists] = []
+    }
+    final class TokenLists {
+        let token: TokenDefinition
+        let lists: [String: Int32]
+        init(_ token: TokenDefinition, _ lists: [String: Int32]) { self.token = token; self.lists = lists }
     }
     private var buckets: [String: Bucket] = [:]
     static let anyFormat = "\u{0}any"
@@ -123,6 +130,9 @@ final class RuleIndex {
                 }
                 buckets[f] = b
             }
+        }
+        for (f, b) in buckets {
+            buckets[f]!.tokens = b.byToken.sorted { $0.key < $1.key }.map { TokenLists($0.value.0, $0.value.1) }
         }
         func raw<T>(_ a: [T]) -> UnsafeMutablePointer<T> {
             let p = UnsafeMutablePointer<T>.allocate(capacity: max(a.count, 1))
@@ -192,8 +202,8 @@ final class RuleIndex {
     private func add(_ b: Bucket, _ record: EventRecord, _ stamp: Int, _ seen: inout [Int], _ out: inout [Int]) -> Int {
         var total = 0
         if b.always >= 0 { total += list(b.always, stamp, &seen, &out) }
-        for (_, (token, map)) in b.byToken {
-            guard let k = key(record, token), let l = map[k] else { continue }
+        for t in b.tokens {
+            guard let k = key(record, t.token), let l = t.lists[k] else { continue }
             total += list(l, stamp, &seen, &out)
         }
         return total

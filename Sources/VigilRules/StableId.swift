@@ -8,7 +8,10 @@ public enum StableId {
         // for every signal (formatting with String(radix:) and padding cost more than hashing).
         var a: UInt64 = 14_695_981_039_346_656_037, b: UInt64 = 0x9E37_79B9_7F4A_7C15
         for p in parts {
-            for c in p.utf8 { a = (a ^ UInt64(c)) &* 1_099_511_628_211; b = (b ^ UInt64(c)) &* 1_099_511_628_211 }
+            func mix(_ bytes: UnsafeBufferPointer<UInt8>) {
+                for c in bytes { a = (a ^ UInt64(c)) &* 1_099_511_628_211; b = (b ^ UInt64(c)) &* 1_099_511_628_211 }
+            }
+            if p.utf8.withContiguousStorageIfAvailable(mix) == nil { Array(p.utf8).withUnsafeBufferPointer(mix) }
             a = (a ^ 0x1f) &* 1_099_511_628_211; b = (b ^ 0x1f) &* 1_099_511_628_211
         }
         return String(unsafeUninitializedCapacity: 32) { buf in
