@@ -29,6 +29,10 @@ final class BoundPredicateTests: XCTestCase {
             }
         }
         let ops: [Matcher.Op] = [.contains, .startswith, .endswith, .equals, .glob, .contains, .equals]
+        if depth < 3 && r.next(10) == 0 {
+            // Keywords: any vendor value (or the message) matches one.
+            return .keywords((0..<(1 + r.next(3))).map { _ in Matcher(r.pick([.contains, .equals, .startswith]), r.pick(pieces) + (r.next(2) == 0 ? r.pick(pieces) : "")) })
+        }
         let ms = (0..<(1 + r.next(8))).map { _ -> Matcher in
             let op = r.pick(ops)
             let v = r.pick(pieces) + (r.next(2) == 0 ? r.pick(pieces) : "")
