@@ -369,26 +369,46 @@ enum RegexLiteral {
 /// blob, say. Checked over the value's bytes before the regex runs. Conservative: any byte ≥ 0x80
 /// counts as a member (a non-ASCII character may belong to \\w), inline flags such as `(?i)` or a
 /// top-level `|` give nil.
+///
+/// Also a pair: a top-level character followed by a small class (`\\.[ "']`): one of those
+/// byte pairs must occur. Either part may be absent (count 0, pairFirst nil).
 struct RegexRun {
-    let member: [Bool]
-    let count: Int
+    var member: [Bool] = []
+    var count = 0
+    var pairFirst: UInt8?
+    var pairNext: [Bool] = []
+    var pairSize = Int.max
 
     static let minimum = 8
 
     func occurs(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        var run = 0
-        for c in b {
-            if member[Int(c)] { run += 1; if run >= count { return true } } else { run = 0 }
+        if count > 0 {
+            var run = 0, found = false
+            for c in b {
+                if member[Int(c)] { run += 1; if run >= count { found = true; break } } else { run = 0 }
+            }
+            if !found { return false }
         }
-        return false
+        if let f = pairFirst {
+            guard b.count >= 2 else { return false }
+            var i = 0
+            while i + 1 < b.count {
+                if b[i] == f && pairNext[Int(b[i + 1])] { return true }
+                i += 1
+            }
+            return false
+        }
+        return true
     }
 
     static func required(_ pattern: String) -> RegexRun? {
         let b = Array(pattern.utf8)
         // Inline flags ((?i) widens classes), quoting (\\Q…\\E is not syntax): no answer.
         if pattern.replacingOccurrences(of: "(?:", with: "").contains("(?") || pattern.contains("\\Q") { return nil }
-        var best: RegexRun?
+        var best = RegexRun()
         var i = 0
+        var prevSingle: UInt8?
+        func result() -> RegexRun? { best.count > 0 || best.pairFirst != nil ? best : nil }
         func set(_ escape: UInt8) -> [Bool]? {
             var m = [Bool](repeating: false, count: 256)
             for x in 0x80..<256 { m[x] = true }
@@ -406,6 +426,7 @@ struct RegexRun {
         while i < b.count {
             let c = b[i]
             var item: [Bool]?
+            var single: UInt8?
             switch c {
             case UInt8(ascii: "|"): return nil
             case UInt8(ascii: "("):
@@ -461,10 +482,14 @@ struct RegexRun {
                 i = j + 1
                 item = m
             case UInt8(ascii: "\\"):
-                guard i + 1 < b.count else { return best }
-                item = set(b[i + 1])
+                guard i + 1 < b.count else { return result() }
+                let e = b[i + 1]
+                item = set(e)
+                let isAlnum = (e >= 48 && e <= 57) || (e >= 65 && e <= 90) || (e >= 97 && e <= 122)
+                if !isAlnum && e < 0x80 { single = e }
                 i += 2
             default:
+                if c < 0x80 && !Array(".^$*+?{})]".utf8).contains(c) { single = c }
                 i += 1
             }
             // The quantifier after the item (or after a skipped group / plain character).
@@ -486,9 +511,16 @@ struct RegexRun {
                 // Lazy or possessive suffix.
                 if i < b.count && (b[i] == UInt8(ascii: "?") || b[i] == UInt8(ascii: "+")) { i += 1 }
             }
-            if let m = item, atLeast >= minimum, atLeast > (best?.count ?? 0) { best = RegexRun(member: m, count: atLeast) }
+            if let m = item, atLeast >= minimum, atLeast > best.count { best.member = m; best.count = atLeast }
+            // A character (at least once) right before a small class (at least once): the last of
+            // the one is followed by a member of the other.
+            if let m = item, atLeast >= 1, let p = prevSingle {
+                let size = (0..<128).filter { m[$0] }.count
+                if size <= 4 && size < best.pairSize { best.pairFirst = p; best.pairNext = m; best.pairSize = size }
+            }
+            prevSingle = atLeast >= 1 ? single : nil
         }
-        return best
+        return result()
     }
 }
 

@@ -205,20 +205,28 @@ final class BoundPredicateTests: XCTestCase {
 
     func testRegexRunsAreFoundOnlyWhereTheyAreRequired() {
         func run(_ p: String) -> String? {
-            RegexRun.required(p).map { r in "\(r.count):" + String(decoding: (0..<128).filter { r.member[$0] }.map { UInt8($0) }, as: UTF8.self) }
+            RegexRun.required(p).map { r in
+                (r.count > 0 ? "\(r.count):" + String(decoding: (0..<128).filter { r.member[$0] }.map { UInt8($0) }, as: UTF8.self) : "")
+                    + (r.pairFirst.map { " pair " + String(UnicodeScalar($0)) + String(decoding: (0..<128).filter { r.pairNext[$0] }.map { UInt8($0) }, as: UTF8.self) } ?? "")
+            }
         }
         XCTAssertEqual(run(#"\s[a-fA-F0-9]{64}\s[a-fA-F0-9]{16}"#), "64:0123456789ABCDEFabcdef")
         XCTAssertEqual(run(#"x\d{12,}y"#), "12:0123456789")
         XCTAssertEqual(run(#"[a-c\-_]{8,20}?"#), "8:-_abc")
+        XCTAssertEqual(run(#"\\[a-zA-Z0-9]{1,32}\.[a-zA-Z0-9]{1,6}\.[ "']{1}"#), #" pair . "'"#)
+        XCTAssertEqual(run(#"x[ab]+"#), " pair xab")
+        XCTAssertNil(run(#"x?[ab]"#))
+        XCTAssertNil(run(#"x[ab]?"#))
+        XCTAssertNil(run(#"x\b[ab]"#))
         for p in [#"[a-z]{7}"#, #"(?i)[a-f]{10}"#, #"a|[0-9]{10}"#, #"([0-9]{20})"#, #"[^a]{10}"#, #"[a[b]]{10}"#,
                   #"\Q[a-z]{10}\E"#, #"[\p{L}]{10}"#, #"[0-9]*"#, #"[]a]{10}"#] {
             XCTAssertNil(run(p), p)
         }
         // Whenever the regex matches, the run check must hold (it may hold without a match).
         var r = Rng(state: 23)
-        let items = [#"[a-f0-9]"#, #"\d"#, #"\w"#, #"\s"#, #"[A-Z_]"#, "x", #"\."#, "(?:ab|c)"]
+        let items = [#"[a-f0-9]"#, #"\d"#, #"\w"#, #"\s"#, #"[A-Z_]"#, "x", #"\."#, "(?:ab|c)", "a", #"[ a.]"#, "[0f]", #"\b"#, "^"]
         let quants = ["{8}", "{8,}", "{9,12}", "+", "*", "", "{2}"]
-        let alphabet = Array("ab09fFXZ_ .-é\t".unicodeScalars).map(String.init)
+        let alphabet = Array("ab09fFXZ_ .-éx\t".unicodeScalars).map(String.init)
         var matched = 0
         for _ in 0..<300 {
             let pattern = (0..<(1 + r.next(3))).map { _ in r.pick(items) + r.pick(quants) }.joined()
