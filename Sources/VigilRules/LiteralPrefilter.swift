@@ -45,9 +45,6 @@ final class LiteralPrefilter {
     struct Use { var slots: [(Int, Int)] = []; var literals: [(Int32, LiteralKey.Op)] = [] }
     /// Guard clauses kept per rule (each a literal set one of which must occur); the most selective ones.
     static let maxClauses = 8
-    /// The pseudo field of keyword guards: every vendor value and the message are scanned for them.
-    static let keywordField = "\u{0}keywords"
-    private var keywordScanner: FieldScanner?
     private var scanners: [FieldScanner] = []
     /// Field id → scanners that read it (as their first name or an alias):
     /// entries[entryStart[id]..<entryStart[id + 1]]; an entry is a scanner index, negated (-1 - i)
@@ -132,10 +129,9 @@ final class LiteralPrefilter {
         }
         var lists = [[Int32]](repeating: [], count: names.count)
         for (fs, needles) in sortedFields {
-            if fs != [Self.keywordField] { for f in fs { lists[Int(intern(f))].append(fs == [f] ? Int32(scanners.count) : -1 - Int32(scanners.count)) } }
+            for f in fs { lists[Int(intern(f))].append(fs == [f] ? Int32(scanners.count) : -1 - Int32(scanners.count)) }
             let scanner = FieldScanner(fields: fs, needles: needles.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { ($0.key, $0.value) })
             scanner.ids = fs.map(intern)
-            if fs == [Self.keywordField] { keywordScanner = scanner; continue }
             scanners.append(scanner)
         }
         var starts: [Int32] = [0]
@@ -181,11 +177,6 @@ final class LiteralPrefilter {
                 guard let v = fields.value(id) else { continue }
                 run(s, v, stamp, &count, &hits)
             }
-        }
-        if let k = keywordScanner {
-            // Where PredicateEvaluator.keywords looks: every vendor value, then the message.
-            for v in e.original.values { run(k, v, stamp, &count, &hits) }
-            if let v = e.fields["message"] { run(k, v, stamp, &count, &hits) }
         }
         hitCount = count
     }
@@ -275,11 +266,6 @@ final class LiteralPrefilter {
             if needles.isEmpty { return nil }
             if t.all, let longest = needles.max(by: { $0.count < $1.count }) { return [Atom(fields: t.fields, needle: longest)] }
             return Set(needles.map { Atom(fields: t.fields, needle: $0) })
-        case .keywords(let ms):
-            // A keyword holds on some vendor value or the message: its literal must occur in one of them.
-            var needles: [[UInt8]] = []
-            for m in ms { guard let n = needle(m), n.count >= 2 else { return nil }; needles.append(n) }
-            return needles.isEmpty ? nil : Set(needles.map { Atom(fields: [Self.keywordField], needle: $0) })
         default: return nil
         }
     }
