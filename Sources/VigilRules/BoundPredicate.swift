@@ -32,35 +32,41 @@ struct LiteralKey: Hashable {
 final class BoundPredicate {
     enum Kind: UInt8 { case and, or, not, constant, literal, test, keywords }
     struct Node { var kind: Kind; var a: Int32; var b: Int32 }
-    struct Test { var fields: [String]; var matchers: [PredicateEvaluator.Compiled]; var all: Bool; var cased: Bool }
+    /// A field test on the value of the first of `ids` (FieldTable ids) the event has.
+    struct Test { var ids: [Int32]; var matchers: [PredicateEvaluator.Compiled]; var all: Bool; var cased: Bool }
 
     private let nodes: UnsafeMutablePointer<Node>
     private let nodeCount: Int
     private let kids: UnsafeMutablePointer<Int32>
     private let kidCount: Int
     private let tests: [Test]
-    private let keywords: [[PredicateEvaluator.Compiled]]
+    private let keywords: [PredicateEvaluator.Keywords]
     private let root: Int32
     let results: LiteralResults
+    let fields: FieldTable
 
-    /// Builds from a compiled tree; `id` gives the shared id of a literal test (nil: keep it a field test).
-    init(_ tree: PredicateEvaluator.Node, results: LiteralResults, id: (LiteralKey) -> Int32?) {
-        var nodes: [Node] = [], kids: [Int32] = [], tests: [Test] = [], keywords: [[PredicateEvaluator.Compiled]] = []
-        func add(_ n: Node) -> Int32 { nodes.append(n); return Int32(nodes.count - 1) }
+    /// Builds from a compiled tree; `id` gives the shared id of a literal test (nil: keep it a field test),
+    /// `fieldId` the FieldTable id of every name in `testFields(tree)`.
+    init(_ tree: PredicateEvaluator.Node, results: LiteralResults, fields: FieldTable, fieldId: (String) -> Int32, id: (LiteralKey) -> Int32?) {
+        var nodes: [Node] = [], kids: [Int32] = [], tests: [Test] = [], keywords: [PredicateEvaluator.Keywords] = []
+        // Estimated cost of evaluating each node: and/or try their cheap children first (a
+        // literal answer before a regex), which changes no result — evaluation has no side effects.
+        var cost: [Int] = []
+        func add(_ n: Node, _ c: Int) -> Int32 { nodes.append(n); cost.append(c); return Int32(nodes.count - 1) }
         func group(_ kind: Kind, _ children: [Int32]) -> Int32 {
             if children.count == 1 { return children[0] }
             let start = Int32(kids.count)
-            kids += children
-            return add(Node(kind: kind, a: start, b: Int32(children.count)))
+            kids += children.enumerated().sorted { (cost[Int($0.element)], $0.offset) < (cost[Int($1.element)], $1.offset) }.map(\.element)
+            return add(Node(kind: kind, a: start, b: Int32(children.count)), children.reduce(0) { $0 + cost[Int($1)] })
         }
         func fieldTest(_ fields: [String], _ ms: [PredicateEvaluator.Compiled], all: Bool, cased: Bool) -> Int32 {
             var children: [Int32] = [], rest: [PredicateEvaluator.Compiled] = []
             for m in ms {
-                if !cased, let k = BoundPredicate.key(fields, m), let i = id(k) { children.append(add(Node(kind: .literal, a: i, b: 0))) } else { rest.append(m) }
+                if !cased, let k = BoundPredicate.key(fields, m), let i = id(k) { children.append(add(Node(kind: .literal, a: i, b: 0), 1)) } else { rest.append(m) }
             }
             if !rest.isEmpty || children.isEmpty {
-                tests.append(Test(fields: fields, matchers: rest, all: all, cased: cased))
-                children.append(add(Node(kind: .test, a: Int32(tests.count - 1), b: 0)))
+                tests.append(Test(ids: fields.map(fieldId), matchers: rest, all: all, cased: cased))
+                children.append(add(Node(kind: .test, a: Int32(tests.count - 1), b: 0), 2 + rest.reduce(0) { $0 + Self.cost($1) }))
             }
             // A literal never holds on an absent field, as in the unbound evaluator.
             return group(all ? .and : .or, children)
@@ -69,9 +75,9 @@ final class BoundPredicate {
             switch n {
             case .and(let xs): return group(.and, xs.map(build))
             case .or(let xs): return group(.or, xs.map(build))
-            case .not(let x): let c = build(x); return add(Node(kind: .not, a: c, b: 0))
-            case .constant(let v): return add(Node(kind: .constant, a: v ? 1 : 0, b: 0))
-            case .keywords(let ms): keywords.append(ms); return add(Node(kind: .keywords, a: Int32(keywords.count - 1), b: 0))
+            case .not(let x): let c = build(x); return add(Node(kind: .not, a: c, b: 0), cost[Int(c)])
+            case .constant(let v): return add(Node(kind: .constant, a: v ? 1 : 0, b: 0), 0)
+            case .keywords(let k): keywords.append(k); return add(Node(kind: .keywords, a: Int32(keywords.count - 1), b: 0), 50 * k.matchers.count)
             case .test(let fields, let ms, let all, let cased): return fieldTest(fields, ms, all: all, cased: cased)
             case .manyLiterals(let fields, _, let lits, let rest): return fieldTest(fields, lits + rest, all: false, cased: false)
             }
@@ -79,6 +85,7 @@ final class BoundPredicate {
         // `and`/`or` with an empty list keep their meaning (true/false) through `group`'s range.
         root = build(tree)
         self.results = results
+        self.fields = fields
         self.tests = tests
         self.keywords = keywords
         nodeCount = nodes.count
@@ -99,6 +106,26 @@ final class BoundPredicate {
         case .constant, .keywords: break
         case .test(let fields, let ms, _, let cased): if !cased { for m in ms { if let k = key(fields, m) { out.append(k) } } }
         case .manyLiterals(let fields, _, let lits, _): for m in lits { if let k = key(fields, m) { out.append(k) } }
+        }
+    }
+
+    /// Rough relative cost of one matcher on one value (a literal lookup costs 1).
+    static func cost(_ m: PredicateEvaluator.Compiled) -> Int {
+        switch m {
+        case .regex: return 200
+        case .longLine, .glob, .cidr, .compare, .fieldref: return 10
+        case .equals, .contains, .startswith, .endswith: return 3
+        case .exists, .null: return 1
+        }
+    }
+
+    /// Every field name a field test of the tree may read.
+    static func testFields(_ n: PredicateEvaluator.Node) -> [String] {
+        switch n {
+        case .and(let xs), .or(let xs): return xs.flatMap(testFields)
+        case .not(let x): return testFields(x)
+        case .constant, .keywords: return []
+        case .test(let fields, _, _, _), .manyLiterals(let fields, _, _, _): return fields
         }
     }
 
@@ -132,10 +159,12 @@ final class BoundPredicate {
             return false
         case .not: return !eval(n.a, e)
         case .constant: return n.a != 0
-        case .keywords: return PredicateEvaluator.keywords(keywords[Int(n.a)], e)
+        case .keywords: return keywords[Int(n.a)].holds(e)
         case .test:
             let t = tests[Int(n.a)]
-            return PredicateEvaluator.fieldTest(t.fields, t.matchers, all: t.all, cased: t.cased, e)
+            var value: String?
+            for f in t.ids { if let v = fields.value(f) { value = v; break } }
+            return PredicateEvaluator.valueTest(value, t.matchers, all: t.all, cased: t.cased, e)
         }
     }
 }

@@ -12,6 +12,8 @@ final class CompiledRule {
     let distinctField: FieldAccess?
     /// A plain match rule (read per candidate: cheaper than matching on `rule.detection`, which copies it).
     let isMatch: Bool
+    /// Condition 0 when it is a predicate (read per candidate: switching on `conditions[0]` copies the enum).
+    let firstPredicate: PredicateEvaluator?
 
     init(_ rule: Rule, forceActive: Bool = false) throws {
         self.rule = rule
@@ -23,6 +25,7 @@ final class CompiledRule {
             case .predicate(let p): return Requirement.of(p.predicate)
             }
         }
+        if case .predicate(let p)? = conditions.first { firstPredicate = p } else { firstPredicate = nil }
         groupBy = rule.detection.groupBy.map(FieldAccess.init)
         if case .match = rule.detection { isMatch = true } else { isMatch = false }
         if case .distinct(_, let f, _, _, _) = rule.detection { distinctField = FieldAccess(f) } else { distinctField = nil }
@@ -34,6 +37,7 @@ final class CompiledRule {
     /// (a one-condition rule), so it holds and is not checked again.
     func matches(_ i: Int, _ record: EventRecord, _ context: QueryContext, indexed: Bool = false) -> Bool {
         if !(indexed && conditions.count == 1), let r = requirements[i], !r.holds(record) { return false }
+        if i == 0, let p = firstPredicate { return p.bound?.matches(record.event) ?? p.matches(record.event) }
         switch conditions[i] {
         case .qql(let q): return (try? q.matches(record, context: context)) == true
         case .predicate(let p): return p.bound?.matches(record.event) ?? p.matches(record.event)

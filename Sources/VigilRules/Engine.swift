@@ -121,8 +121,8 @@ public final class DetectionEngine {
     }
 
     private func reindex() {
-        index = RuleIndex(slots)
         prefilter = LiteralPrefilter(slots)
+        index = RuleIndex(slots, guarded: prefilter.isGuarded)
         hasAbsence = slots.contains { if case .absence? = $0?.rule.detection, $0?.active == true { return true }; return false }
         indexStale = false
     }
@@ -141,10 +141,11 @@ public final class DetectionEngine {
         let context = QueryContext(nowMillis: nowMs, specialObjects: specialObjects)
         stamp &+= 1
         candidates.removeAll(keepingCapacity: true)
-        // Scan first, so the index keeps only the candidates whose literal guard passed (hundreds
-        // of candidates, a few dozen pass) without a second walk over them.
-        if index.hasRules(for: e) { prefilter.scan(e, stamp: stamp) }
-        candidatesSeen &+= UInt64(index.candidates(e, record, stamp: stamp, seen: &seen, gate: prefilter.gate(stamp: stamp), into: &candidates))
+        // Scan first: the guarded rules to evaluate come from its hits (a few dozen), the index
+        // adds the unguarded ones of the event's buckets.
+        let scanned = index.hasRules(for: e)
+        if scanned { prefilter.scan(e, stamp: stamp) }
+        candidatesSeen &+= UInt64(index.candidates(e, record, stamp: stamp, seen: &seen, hits: scanned ? prefilter.passedSlots : UnsafeBufferPointer(start: nil, count: 0), into: &candidates))
         var out: [RuleHit] = []
         for slot in candidates {
             guard let r = slots[slot] else { continue }
@@ -199,8 +200,8 @@ public final class DetectionEngine {
         return (values.map(\.1).joined(separator: "|"), values)
     }
 
-    private func hit(_ r: CompiledRule, key: (String, [(String, String)]), ids: [String], count n: Int, first: Int64, last: Int64, _ e: Event) -> RuleHit {
-        RuleHit(signalId: StableId.make(r.rule.id, key.0, ids.first ?? e.id), rule: r.rule, groupKey: key.0, groupValues: key.1,
+    private func hit(_ r: CompiledRule, key: (String, [(String, String)]), ids: [String], count n: Int, first: Int64, last: Int64, _ e: Event, signalId: String? = nil) -> RuleHit {
+        RuleHit(signalId: signalId ?? StableId.make(r.rule.id, key.0, ids.first ?? e.id), rule: r.rule, groupKey: key.0, groupValues: key.1,
                 eventIds: Array(ids.prefix(options.maxEventIdsPerSignal)), eventCount: n, firstEventMs: first, lastEventMs: last, lastEvent: e)
     }
 
@@ -213,9 +214,7 @@ public final class DetectionEngine {
             store(slot, key.0, g)
         }
         // The id is rule + event, as the foundation's demo rule had: one signal per event, ever.
-        var h = hit(r, key: key, ids: [e.id], count: 1, first: t, last: t, e)
-        h.signalId = StableId.make(r.rule.id, e.id)
-        out.append(h)
+        out.append(hit(r, key: key, ids: [e.id], count: 1, first: t, last: t, e, signalId: StableId.make(r.rule.id, e.id)))
     }
 
     private func store(_ slot: Int, _ key: String, _ g: GroupState?) {

@@ -11,18 +11,20 @@ final class LiteralPrefilter {
     /// flattened so a hit costs no retain: needle i's slots are slotIds[slotStart[i]..<slotStart[i+1]].
     private final class FieldScanner {
         let fields: [String]
+        /// `fields` as FieldTable ids.
+        var ids: [Int32] = []
         let automaton: AhoCorasick
         /// Needle → its length, guard slots and literal tests, flattened in raw memory so a hit
         /// costs no retain: needle i's slots are slotIds[slotStart[i]..<slotStart[i+1]].
         let needleLen: UnsafeMutablePointer<Int32>
-        let slotStart: UnsafeMutablePointer<Int32>, slotIds: UnsafeMutablePointer<Int32>
+        let slotStart: UnsafeMutablePointer<Int32>, slotIds: UnsafeMutablePointer<Int32>, slotBits: UnsafeMutablePointer<UInt16>
         let litStart: UnsafeMutablePointer<Int32>, litIds: UnsafeMutablePointer<Int32>, litOps: UnsafeMutablePointer<LiteralKey.Op>
         init(fields: [String], needles: [([UInt8], Use)]) {
             self.fields = fields
             automaton = AhoCorasick(needles.map(\.0))
-            var ss: [Int32] = [], si: [Int32] = [], ls: [Int32] = [], li: [Int32] = [], lo: [LiteralKey.Op] = []
+            var ss: [Int32] = [], si: [Int32] = [], sb: [UInt16] = [], ls: [Int32] = [], li: [Int32] = [], lo: [LiteralKey.Op] = []
             for (_, u) in needles {
-                ss.append(Int32(si.count)); si += u.slots.map { Int32($0) }
+                ss.append(Int32(si.count)); si += u.slots.map { Int32($0.0) }; sb += u.slots.map { 1 << $0.1 }
                 ls.append(Int32(li.count)); li += u.literals.map(\.0); lo += u.literals.map(\.1)
             }
             ss.append(Int32(si.count)); ls.append(Int32(li.count))
@@ -32,25 +34,37 @@ final class LiteralPrefilter {
                 return p
             }
             needleLen = raw(needles.map { Int32($0.0.count) })
-            slotStart = raw(ss); slotIds = raw(si); litStart = raw(ls); litIds = raw(li); litOps = raw(lo)
+            slotStart = raw(ss); slotIds = raw(si); slotBits = raw(sb); litStart = raw(ls); litIds = raw(li); litOps = raw(lo)
         }
         deinit {
-            needleLen.deallocate(); slotStart.deallocate(); slotIds.deallocate()
+            needleLen.deallocate(); slotStart.deallocate(); slotIds.deallocate(); slotBits.deallocate()
             litStart.deallocate(); litIds.deallocate(); litOps.deallocate()
         }
     }
-    struct Use { var slots: [Int] = []; var literals: [(Int32, LiteralKey.Op)] = [] }
+    /// A needle's uses: (guarded slot, clause index of that rule's guard) and literal tests.
+    struct Use { var slots: [(Int, Int)] = []; var literals: [(Int32, LiteralKey.Op)] = [] }
+    /// Guard clauses kept per rule (each a literal set one of which must occur); the most selective ones.
+    static let maxClauses = 8
     private var scanners: [FieldScanner] = []
-    /// Field name → scanners that read it (as their first name or an alias).
-    /// Packed as start << 32 | end into `entries`; an entry is a scanner index, negated (-1 - i)
+    /// Field id → scanners that read it (as their first name or an alias):
+    /// entries[entryStart[id]..<entryStart[id + 1]]; an entry is a scanner index, negated (-1 - i)
     /// when the scanner's field list is not just this name (so it must be resolved per event).
-    private var byName: [String: Int] = [:]
-    private var entries: [Int32] = []
+    private var entryStart: UnsafeMutablePointer<Int32>
+    private var entries: UnsafeMutablePointer<Int32>
+    /// The field names scanners and bound tests read, and the current event's values by id.
+    let fields: FieldTable
     /// Slot → has a guard (rules without one are always candidates); slot → stamp of the last event
-    /// whose scan found one of its guard literals. Raw memory: read for every candidate rule.
+    /// whose scan found one of its guard literals, and which of its clauses were found then (`have`,
+    /// one bit per clause; the guard passes when it equals `need`). Raw memory.
     private let guarded: UnsafeMutablePointer<Bool>
     private let passed: UnsafeMutablePointer<Int>
+    private let need: UnsafeMutablePointer<UInt16>
+    private let have: UnsafeMutablePointer<UInt16>
     private let slotCount: Int
+    /// The guarded slots whose guard passed on the last scanned event, each once, in hit order:
+    /// the index keeps those of the event's buckets (instead of walking every bucket member).
+    private let hitSlots: UnsafeMutablePointer<Int32>
+    private var hitCount = 0
     /// Every literal test of every active predicate rule, decided by the scan (see BoundPredicate).
     let results: LiteralResults
     private(set) var literalCount = 0
@@ -61,12 +75,21 @@ final class LiteralPrefilter {
         guarded.initialize(repeating: false, count: max(rules.count, 1))
         passed = .allocate(capacity: max(rules.count, 1))
         passed.initialize(repeating: 0, count: max(rules.count, 1))
+        hitSlots = .allocate(capacity: max(rules.count, 1))
+        need = .allocate(capacity: max(rules.count, 1))
+        need.initialize(repeating: 0, count: max(rules.count, 1))
+        have = .allocate(capacity: max(rules.count, 1))
+        have.initialize(repeating: 0, count: max(rules.count, 1))
         var byField: [[String]: [[UInt8]: Use]] = [:]
         for (slot, r) in rules.enumerated() {
             guard let r, r.active, case .match = r.rule.detection, r.conditions.count == 1,
-                  case .predicate(let p) = r.conditions[0], let atoms = Self.guardAtoms(p.predicate) else { continue }
+                  case .predicate(let p) = r.conditions[0], let clauses = Self.guardClauses(p.predicate) else { continue }
             guarded[slot] = true
-            for a in atoms { byField[a.fields, default: [:]][a.needle, default: Use()].slots.append(slot) }
+            let kept = clauses.enumerated().sorted { (Self.score($0.element), $0.offset) < (Self.score($1.element), $1.offset) }.prefix(Self.maxClauses)
+            for (c, (_, atoms)) in kept.enumerated() {
+                need[slot] |= 1 << c
+                for a in atoms { byField[a.fields, default: [:]][a.needle, default: Use()].slots.append((slot, c)) }
+            }
         }
         // Literal tests, shared across rules: each distinct (fields, op, needle) gets one id.
         var ids: [LiteralKey: Int32] = [:]
@@ -86,22 +109,44 @@ final class LiteralPrefilter {
         }
         literalCount = ids.count
         results = LiteralResults(literals: ids.count)
+        // Every field name a scanner or a bound test reads gets an id.
+        var names: [String] = [], nameIds: [String: Int32] = [:]
+        func intern(_ f: String) -> Int32 {
+            if let i = nameIds[f] { return i }
+            nameIds[f] = Int32(names.count); names.append(f)
+            return Int32(names.count - 1)
+        }
+        let sortedFields = byField.sorted(by: { $0.key.joined(separator: "|") < $1.key.joined(separator: "|") })
+        for (fs, _) in sortedFields { for f in fs { _ = intern(f) } }
         for r in rules {
             guard let r, r.active else { continue }
-            for case .predicate(let p) in r.conditions { p.bound = BoundPredicate(p.root, results: results) { ids[$0] } }
+            for case .predicate(let p) in r.conditions { for f in BoundPredicate.testFields(p.root) { _ = intern(f) } }
         }
-        var lists: [String: [Int32]] = [:]
-        for (fields, needles) in byField.sorted(by: { $0.key.joined(separator: "|") < $1.key.joined(separator: "|") }) {
-            for f in fields { lists[f, default: []].append(fields == [f] ? Int32(scanners.count) : -1 - Int32(scanners.count)) }
-            scanners.append(FieldScanner(fields: fields, needles: needles.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { ($0.key, $0.value) }))
+        fields = FieldTable(names)
+        for r in rules {
+            guard let r, r.active else { continue }
+            for case .predicate(let p) in r.conditions { p.bound = BoundPredicate(p.root, results: results, fields: fields, fieldId: intern) { ids[$0] } }
         }
-        for (name, list) in lists {
-            byName[name] = entries.count << 32 | (entries.count + list.count)
-            entries += list
+        var lists = [[Int32]](repeating: [], count: names.count)
+        for (fs, needles) in sortedFields {
+            for f in fs { lists[Int(intern(f))].append(fs == [f] ? Int32(scanners.count) : -1 - Int32(scanners.count)) }
+            let scanner = FieldScanner(fields: fs, needles: needles.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { ($0.key, $0.value) })
+            scanner.ids = fs.map(intern)
+            scanners.append(scanner)
         }
+        var starts: [Int32] = [0]
+        for l in lists { starts.append(starts.last! + Int32(l.count)) }
+        entryStart = .allocate(capacity: starts.count); entryStart.initialize(from: starts, count: starts.count)
+        let flat = lists.flatMap { $0 }
+        entries = .allocate(capacity: max(flat.count, 1)); entries.initialize(from: flat, count: flat.count)
     }
 
-    deinit { guarded.deallocate(); passed.deallocate() }
+    deinit { guarded.deallocate(); passed.deallocate(); need.deallocate(); have.deallocate(); hitSlots.deallocate(); entryStart.deallocate(); entries.deallocate() }
+
+    func isGuarded(_ slot: Int) -> Bool { slot < slotCount && guarded[slot] }
+
+    /// The guarded rules whose guard passed on the last `scan` (valid until the next one).
+    var passedSlots: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(start: hitSlots, count: hitCount) }
 
     /// Marks the guarded rules whose literals occur in this event and decides every literal test;
     /// `passes` answers for one slot, bound predicates read `results`.
@@ -109,67 +154,95 @@ final class LiteralPrefilter {
     /// on the value its field list resolves to — the first of its names present, vendor fields first.
     func scan(_ e: Event, stamp: Int) {
         results.words[0] = stamp
-        for (name, v) in e.original { if let range = byName[name] { run(range, name, v, e, stamp, vendor: true) } }
-        for (name, v) in e.fields { if let range = byName[name], e.original[name] == nil { run(range, name, v, e, stamp, vendor: false) } }
-    }
-
-    @inline(__always) private func run(_ range: Int, _ name: String, _ v: String, _ e: Event, _ stamp: Int, vendor: Bool) {
-        for k in (range >> 32)..<(range & 0xFFFF_FFFF) {
-            let entry = entries[k]
-            let s = scanners[Int(entry < 0 ? -1 - entry : entry)]
-            if entry < 0 {
-                // Resolves to this name only when no earlier name is present.
-                var resolved: String?
-                for f in s.fields where e.original[f] != nil || e.fields[f] != nil { resolved = f; break }
-                guard resolved == name else { continue }
-                if !vendor && e.original[name] != nil { continue }
-            }
-            hits.removeAll(keepingCapacity: true)
-            ends.removeAll(keepingCapacity: true)
-            var value = v
-            let length = value.withUTF8 { buf -> Int32 in
-                s.automaton.scan(buf, into: &hits, ends: &ends)
-                return Int32(buf.count)
-            }
-            var k = 0
-            while k < hits.count {
-                let n = Int(hits[k])
-                var j = Int(s.slotStart[n])
-                while j < Int(s.slotStart[n + 1]) { passed[Int(s.slotIds[j])] = stamp; j += 1 }
-                // The needle ends at `end` (inclusive); where it starts decides the anchored ops.
-                let end = ends[k], len = s.needleLen[n]
-                j = Int(s.litStart[n])
-                while j < Int(s.litStart[n + 1]) {
-                    let holds: Bool
-                    switch s.litOps[j] {
-                    case .contains: holds = true
-                    case .startswith: holds = end + 1 == len
-                    case .endswith: holds = end + 1 == length
-                    case .equals: holds = end + 1 == length && len == length
-                    }
-                    if holds { results.set(s.litIds[j]) }
-                    j += 1
-                }
+        fields.load(e, stamp: stamp)
+        var count = 0
+        // The scratch hit buffer as a local for the whole scan (a stored property is checked for
+        // exclusive access on every use).
+        var hits = self.hits
+        defer { self.hits = hits }
+        for i in 0..<fields.presentCount {
+            let id = fields.present(i)
+            var k = Int(entryStart[Int(id)])
+            let end = Int(entryStart[Int(id) + 1])
+            while k < end {
+                let entry = entries[k]
                 k += 1
+                let s = scanners[Int(entry < 0 ? -1 - entry : entry)]
+                if entry < 0 {
+                    // Resolves to this name only when no earlier name of the list is present.
+                    var resolved: Int32 = -1
+                    for f in s.ids where fields.has(f) { resolved = f; break }
+                    guard resolved == id else { continue }
+                }
+                guard let v = fields.value(id) else { continue }
+                run(s, v, stamp, &count, &hits)
             }
         }
+        hitCount = count
     }
-    private var hits: [Int32] = []
-    private var ends: [Int32] = []
 
-    @inline(__always) func passes(_ slot: Int, stamp: Int) -> Bool { !guarded[slot] || passed[slot] == stamp }
-
-    /// `passes` for the index to apply while it lists candidates.
-    struct Gate {
-        let guarded: UnsafeMutablePointer<Bool>
-        let passed: UnsafeMutablePointer<Int>
-        let stamp: Int
-        @inline(__always) func passes(_ slot: Int) -> Bool { !guarded[slot] || passed[slot] == stamp }
+    @inline(__always) private func run(_ s: FieldScanner, _ v: String, _ stamp: Int, _ count: inout Int, _ hits: inout HitBuffer) {
+        hits.count = 0
+        let length = v.utf8.withContiguousStorageIfAvailable { buf -> Int32 in
+            s.automaton.scan(buf, into: &hits)
+            return Int32(buf.count)
+        } ?? Array(v.utf8).withUnsafeBufferPointer { buf -> Int32 in
+            s.automaton.scan(buf, into: &hits)
+            return Int32(buf.count)
+        }
+        let hitIds = hits.ids, hitEnds = hits.ends
+        var k = 0
+        while k < hits.count {
+            let n = Int(hitIds[k])
+            var j = Int(s.slotStart[n])
+            while j < Int(s.slotStart[n + 1]) {
+                let slot = Int(s.slotIds[j]), bit = s.slotBits[j]
+                if passed[slot] != stamp { passed[slot] = stamp; have[slot] = 0 }
+                let was = have[slot]
+                // Listed once, when its last clause is found.
+                if was & bit == 0 { have[slot] = was | bit; if was | bit == need[slot] { hitSlots[count] = Int32(slot); count += 1 } }
+                j += 1
+            }
+            // The needle ends at `end` (inclusive); where it starts decides the anchored ops.
+            let end = hitEnds[k], len = s.needleLen[n]
+            j = Int(s.litStart[n])
+            while j < Int(s.litStart[n + 1]) {
+                let holds: Bool
+                switch s.litOps[j] {
+                case .contains: holds = true
+                case .startswith: holds = end + 1 == len
+                case .endswith: holds = end + 1 == length
+                case .equals: holds = end + 1 == length && len == length
+                }
+                if holds { results.set(s.litIds[j]) }
+                j += 1
+            }
+            k += 1
+        }
     }
-    func gate(stamp: Int) -> Gate { Gate(guarded: guarded, passed: passed, stamp: stamp) }
-
+    private var hits = HitBuffer()
 
     // MARK: guards
+
+    /// Literal sets, from each of which one literal must occur for the predicate to hold (a
+    /// conjunction of disjunctions); nil when there is none. The engine evaluates a rule only
+    /// when every kept clause was found by the scan.
+    static func guardClauses(_ p: Predicate) -> [Set<Atom>]? {
+        switch p {
+        case .and(let ps):
+            var all: [Set<Atom>] = []
+            for x in ps { if let cs = guardClauses(x) { for c in cs where !all.contains(c) { all.append(c) } } }
+            return all.isEmpty ? nil : all
+        case .test(let t) where t.all:
+            // Every matcher holds: each one's literal is a clause of its own.
+            guard !t.fields.contains(where: { $0 == "EventID" || $0 == "Channel" }) else { return nil }
+            var out: [Set<Atom>] = []
+            for m in t.matchers { if let n = needle(m), n.count >= 2, !out.contains([Atom(fields: t.fields, needle: n)]) { out.append([Atom(fields: t.fields, needle: n)]) } }
+            return out.isEmpty ? nil : out
+        default:
+            return guardAtoms(p).map { [$0] }
+        }
+    }
 
     /// Literals at least one of which must occur for the predicate to hold, or nil when there is no such set.
     static func guardAtoms(_ p: Predicate) -> Set<Atom>? {
@@ -277,6 +350,166 @@ enum RegexLiteral {
     }
 }
 
+/// A run of at least `count` consecutive bytes from a set that every match of a regex contains:
+/// from a top-level `[class]{n,…}` (or `\\d`, `\\w`, `\\s` with a count), n ≥ 8 — a hex or base64
+/// blob, say. Checked over the value's bytes before the regex runs. Conservative: any byte ≥ 0x80
+/// counts as a member (a non-ASCII character may belong to \\w), inline flags such as `(?i)` or a
+/// top-level `|` give nil.
+///
+/// Also a pair: a top-level character followed by a small class (`\\.[ "']`): one of those
+/// byte pairs must occur. Either part may be absent (count 0, pairFirst nil).
+struct RegexRun {
+    var member: [Bool] = []
+    var count = 0
+    var pairFirst: UInt8?
+    var pairNext: [Bool] = []
+    var pairSize = Int.max
+
+    static let minimum = 8
+
+    func occurs(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        if count > 0 {
+            var run = 0, found = false
+            for c in b {
+                if member[Int(c)] { run += 1; if run >= count { found = true; break } } else { run = 0 }
+            }
+            if !found { return false }
+        }
+        if let f = pairFirst {
+            guard b.count >= 2 else { return false }
+            var i = 0
+            while i + 1 < b.count {
+                if b[i] == f && pairNext[Int(b[i + 1])] { return true }
+                i += 1
+            }
+            return false
+        }
+        return true
+    }
+
+    static func required(_ pattern: String) -> RegexRun? {
+        let b = Array(pattern.utf8)
+        // Inline flags ((?i) widens classes), quoting (\\Q…\\E is not syntax): no answer.
+        if pattern.replacingOccurrences(of: "(?:", with: "").contains("(?") || pattern.contains("\\Q") { return nil }
+        var best = RegexRun()
+        var i = 0
+        var prevSingle: UInt8?
+        func result() -> RegexRun? { best.count > 0 || best.pairFirst != nil ? best : nil }
+        func set(_ escape: UInt8) -> [Bool]? {
+            var m = [Bool](repeating: false, count: 256)
+            for x in 0x80..<256 { m[x] = true }
+            switch escape {
+            case UInt8(ascii: "d"): for x in UInt8(ascii: "0")...UInt8(ascii: "9") { m[Int(x)] = true }
+            case UInt8(ascii: "w"):
+                for x in UInt8(ascii: "0")...UInt8(ascii: "9") { m[Int(x)] = true }
+                for x in UInt8(ascii: "a")...UInt8(ascii: "z") { m[Int(x)] = true; m[Int(x) - 32] = true }
+                m[Int(UInt8(ascii: "_"))] = true
+            case UInt8(ascii: "s"): for x in [9, 10, 11, 12, 13, 32] { m[x] = true }
+            default: return nil
+            }
+            return m
+        }
+        while i < b.count {
+            let c = b[i]
+            var item: [Bool]?
+            var single: UInt8?
+            switch c {
+            case UInt8(ascii: "|"): return nil
+            case UInt8(ascii: "("):
+                // Skip the group (as RegexLiteral does); its quantifier, if any, is skipped below.
+                var depth = 0, inClass = false
+                while i < b.count {
+                    let x = b[i]
+                    if x == UInt8(ascii: "\\") { i += 2; continue }
+                    if inClass {
+                        // A nested set ([a[b]]) would end the class elsewhere: give up rather than misread.
+                        if x == UInt8(ascii: "[") { return nil }
+                        if x == UInt8(ascii: "]") { inClass = false }
+                    }
+                    else if x == UInt8(ascii: "[") { inClass = true }
+                    else if x == UInt8(ascii: "(") { depth += 1 }
+                    else if x == UInt8(ascii: ")") { depth -= 1; if depth == 0 { break } }
+                    i += 1
+                }
+                i += 1
+            case UInt8(ascii: "["):
+                // A simple class: ASCII characters, ranges, escaped punctuation, \\d \\w \\s. Anything else: no item.
+                var m = [Bool](repeating: false, count: 256)
+                for x in 0x80..<256 { m[x] = true }
+                var j = i + 1, ok = true
+                if j < b.count && b[j] == UInt8(ascii: "^") { ok = false }
+                var prev: UInt8?
+                if j < b.count && b[j] == UInt8(ascii: "]") { return nil }
+                while j < b.count && b[j] != UInt8(ascii: "]") {
+                    var x = b[j]
+                    if x == UInt8(ascii: "[") { ok = false; break }
+                    if x == UInt8(ascii: "\\") {
+                        guard j + 1 < b.count else { ok = false; break }
+                        let e = b[j + 1]
+                        if let s = set(e) { for k in 0..<256 where s[k] { m[k] = true }; prev = nil; j += 2; continue }
+                        let isAlnum = (e >= 48 && e <= 57) || (e >= 65 && e <= 90) || (e >= 97 && e <= 122)
+                        if isAlnum || e >= 0x80 { ok = false; break }
+                        x = e; j += 1
+                    } else if x == UInt8(ascii: "-"), let p = prev, j + 1 < b.count, b[j + 1] != UInt8(ascii: "]") {
+                        var hi = b[j + 1]
+                        if hi == UInt8(ascii: "\\") { guard j + 2 < b.count else { ok = false; break }; hi = b[j + 2]; j += 1 }
+                        if hi < p || hi >= 0x80 { ok = false; break }
+                        for k in p...hi { m[Int(k)] = true }
+                        prev = nil; j += 2; continue
+                    }
+                    if x >= 0x80 { ok = false; break }
+                    m[Int(x)] = true
+                    prev = x
+                    j += 1
+                }
+                // Any class this reader does not fully understand ends the search: reading on from
+                // its middle could take class text for top-level syntax.
+                if j >= b.count || !ok { return nil }
+                i = j + 1
+                item = m
+            case UInt8(ascii: "\\"):
+                guard i + 1 < b.count else { return result() }
+                let e = b[i + 1]
+                item = set(e)
+                let isAlnum = (e >= 48 && e <= 57) || (e >= 65 && e <= 90) || (e >= 97 && e <= 122)
+                if !isAlnum && e < 0x80 { single = e }
+                i += 2
+            default:
+                if c < 0x80 && !Array(".^$*+?{})]".utf8).contains(c) { single = c }
+                i += 1
+            }
+            // The quantifier after the item (or after a skipped group / plain character).
+            var atLeast = 1
+            if i < b.count {
+                switch b[i] {
+                case UInt8(ascii: "*"), UInt8(ascii: "?"): atLeast = 0; i += 1
+                case UInt8(ascii: "+"): i += 1
+                case UInt8(ascii: "{"):
+                    var j = i + 1, n = 0, digits = 0
+                    while j < b.count, b[j] >= 48, b[j] <= 57 { n = n * 10 + Int(b[j] - 48); j += 1; digits += 1 }
+                    if digits > 0, j < b.count, b[j] == UInt8(ascii: ",") || b[j] == UInt8(ascii: "}") {
+                        atLeast = n
+                        while j < b.count && b[j] != UInt8(ascii: "}") { j += 1 }
+                        i = j + 1
+                    }
+                default: break
+                }
+                // Lazy or possessive suffix.
+                if i < b.count && (b[i] == UInt8(ascii: "?") || b[i] == UInt8(ascii: "+")) { i += 1 }
+            }
+            if let m = item, atLeast >= minimum, atLeast > best.count { best.member = m; best.count = atLeast }
+            // A character (at least once) right before a small class (at least once): the last of
+            // the one is followed by a member of the other.
+            if let m = item, atLeast >= 1, let p = prevSingle {
+                let size = (0..<128).filter { m[$0] }.count
+                if size <= 4 && size < best.pairSize { best.pairFirst = p; best.pairNext = m; best.pairSize = size }
+            }
+            prevSingle = atLeast >= 1 ? single : nil
+        }
+        return result()
+    }
+}
+
 /// Aho–Corasick over ASCII-folded bytes: a dense row for the root and for every state with many
 /// edges, the other states' edges in one flat sorted array. Stored in raw memory allocated once,
 /// so a scan neither allocates nor retains.
@@ -301,6 +534,18 @@ final class AhoCorasick {
     /// States with at least this many edges get a dense row: a lookup instead of a linear search.
     static let denseEdges = 16
 
+    /// The shallowest states (breadth-first numbering: 0..<rowStates) also get a complete row over
+    /// byte classes, failure links already followed (a DFA row): one load per byte while the scan
+    /// stays among them, which is most of the time. Each entry is target << 1 | (target has outputs).
+    /// Bytes no needle contains share class 0. Deeper states keep edges + failure links, so memory
+    /// stays bounded (rows up to `rowBytes` per automaton).
+    private let rowStates: Int
+    private let classCount: Int
+    /// Raw byte (folding included) → class.
+    private let byteClass: UnsafeMutablePointer<UInt8>
+    private let rows: UnsafeMutablePointer<Int32>
+    static let rowBytes = 1 << 20
+
     /// Per needle: bytes (flat), length, and the length of the prefix kept in the automaton.
     private let needleBytes: UnsafeMutablePointer<UInt8>
     private let needleStart: UnsafeMutablePointer<Int32>
@@ -311,7 +556,8 @@ final class AhoCorasick {
     /// long single-needle chains of states that only cost cache misses.
     static let minimumKept = 4
 
-    init(_ needles: [[UInt8]]) {
+    /// `rowStates`: how many states get a DFA row (nil: as many as `rowBytes` allows); tests vary it.
+    init(_ needles: [[UInt8]], rowStates wanted: Int? = nil) {
         // Needles through each node of the full trie: where a needle's path becomes its own.
         var fullChildren: [[UInt8: Int32]] = [[:]]
         var through: [Int32] = [0]
@@ -399,11 +645,48 @@ final class AhoCorasick {
         var starts: [Int32] = [], at: Int32 = 0
         for n in needles { starts.append(at); at += Int32(n.count) }
         needleStart = raw(starts); needleLen = raw(needles.map { Int32($0.count) }); keptLen = raw(kept)
+
+        // Byte classes: each byte some kept needle prefix uses gets its own class; all others share 0.
+        var cls = [UInt8](repeating: 0, count: 256), classByte: [UInt8] = [0]
+        var used = Set<UInt8>()
+        for t in trans { for (c, _) in t { used.insert(c) } }
+        // More than 255 used bytes cannot happen after folding A–Z away, but stay safe: no rows then.
+        let usable = used.count < 255
+        if usable { for c in used.sorted() { cls[Int(c)] = UInt8(classByte.count); classByte.append(c) } }
+        for b in 65...90 { cls[b] = cls[b + 32] }
+        classCount = classByte.count
+        let byRows = Self.rowBytes / (4 * classCount)
+        rowStates = usable ? min(recs.count, max(0, wanted ?? byRows)) : 0
+        byteClass = raw(cls)
+        // Falling back to the root reports the root's outputs, as the edge-and-failure scan does.
+        let rootFlag: Int32 = recs.isEmpty || recs[0].out < 0 ? 0 : 1
+        var rowData = [Int32](repeating: rootFlag, count: max(rowStates * classCount, 1))
+        // Breadth-first: a state's failure state comes before it, so its row is already complete.
+        for s in 0..<rowStates {
+            let r = recs[s]
+            for k in 1..<classCount {
+                let c = classByte[k]
+                var target: Int32 = -1
+                if r.lo < 0 {
+                    let nx = dense[Int(-1 - r.lo) * 256 + Int(c)]
+                    if nx != 0 { target = nx }
+                } else {
+                    for e in packed[Int(r.lo)..<Int(r.hi)] where UInt8(truncatingIfNeeded: e) == c { target = Int32(e >> 8); break }
+                }
+                if target >= 0 {
+                    rowData[s * classCount + k] = target << 1 | (recs[Int(target)].out >= 0 ? 1 : 0)
+                } else if s != 0 {
+                    rowData[s * classCount + k] = rowData[Int(r.fail) * classCount + k]
+                }
+            }
+        }
+        rows = raw(rowData)
     }
 
     deinit {
         states.deallocate(); packed.deallocate(); outEnd.deallocate(); outIds.deallocate(); dense.deallocate()
         needleBytes.deallocate(); needleStart.deallocate(); needleLen.deallocate(); keptLen.deallocate()
+        byteClass.deallocate(); rows.deallocate()
     }
 
     /// Appends the id of every needle occurring in `s` (an id once per occurrence).
@@ -419,37 +702,58 @@ final class AhoCorasick {
     }
 
     func scan(_ buf: UnsafeBufferPointer<UInt8>, into hits: inout [Int32], ends: inout [Int32]) {
+        var h = HitBuffer()
+        scan(buf, into: &h)
+        for i in 0..<h.count { hits.append(h.ids[i]); ends.append(h.ends[i]) }
+    }
+
+    func scan(_ buf: UnsafeBufferPointer<UInt8>, into hits: inout HitBuffer) {
         var st: Int32 = 0, pos: Int32 = 0
+        let rowStates = Int32(self.rowStates), classCount = self.classCount
         for raw in buf {
-            let c = raw >= 65 && raw <= 90 ? raw + 32 : raw
-            var r = states[Int(st)]
-            while true {
-                if r.lo < 0 {
-                    let nx = dense[Int(-1 - r.lo) * 256 + Int(c)]
-                    if nx != 0 || st == 0 { st = nx; break }
-                } else {
-                    var k = Int(r.lo), found: Int32 = -1
-                    let end = Int(r.hi)
-                    while k < end {
-                        let e = packed[k]
-                        let b = UInt8(truncatingIfNeeded: e)
-                        if b == c { found = Int32(e >> 8); break }
-                        if b > c { break }
-                        k += 1
+            let cl = Int(byteClass[Int(raw)])
+            var hasOut = false
+            if st < rowStates {
+                let nx = rows[Int(st) * classCount + cl]
+                st = nx >> 1
+                hasOut = nx & 1 != 0
+            } else {
+                let c = raw >= 65 && raw <= 90 ? raw + 32 : raw
+                var r = states[Int(st)]
+                while true {
+                    if st < rowStates {
+                        let nx = rows[Int(st) * classCount + cl]
+                        st = nx >> 1
+                        hasOut = nx & 1 != 0
+                        break
                     }
-                    if found >= 0 { st = found; break }
+                    if r.lo < 0 {
+                        let nx = dense[Int(-1 - r.lo) * 256 + Int(c)]
+                        if nx != 0 || st == 0 { st = nx; hasOut = states[Int(st)].out >= 0; break }
+                    } else {
+                        var k = Int(r.lo), found: Int32 = -1
+                        let end = Int(r.hi)
+                        while k < end {
+                            let e = packed[k]
+                            let b = UInt8(truncatingIfNeeded: e)
+                            if b == c { found = Int32(e >> 8); break }
+                            if b > c { break }
+                            k += 1
+                        }
+                        if found >= 0 { st = found; hasOut = states[Int(st)].out >= 0; break }
+                    }
+                    st = r.fail
+                    r = states[Int(st)]
                 }
-                st = r.fail
-                r = states[Int(st)]
             }
-            let o = states[Int(st)].out
-            if o >= 0 {
+            if hasOut {
+                let o = states[Int(st)].out
                 var i = Int(o)
                 let oe = Int(outEnd[Int(st)])
                 while i < oe {
                     let id = outIds[i]
                     let whole = needleLen[Int(id)], tail = whole - keptLen[Int(id)]
-                    if tail == 0 { hits.append(id); ends.append(pos) } else if Int(pos + tail) < buf.count {
+                    if tail == 0 { hits.append(id, pos) } else if Int(pos + tail) < buf.count {
                         // The unique tail must follow in the text (compared folded, like the scan).
                         let n = needleBytes + Int(needleStart[Int(id)] + keptLen[Int(id)])
                         var k = 0
@@ -458,7 +762,7 @@ final class AhoCorasick {
                             if (raw >= 65 && raw <= 90 ? raw + 32 : raw) != n[k] { break }
                             k += 1
                         }
-                        if k == Int(tail) { hits.append(id); ends.append(pos + tail) }
+                        if k == Int(tail) { hits.append(id, pos + tail) }
                     }
                     i += 1
                 }
@@ -471,5 +775,45 @@ final class AhoCorasick {
 extension Predicate {
     /// Whether the engine can skip this predicate on events that lack all of its literals
     /// (otherwise it is evaluated on every event of its log source and EventID).
-    public var hasLiteralGuard: Bool { LiteralPrefilter.guardAtoms(self) != nil }
+    public var hasLiteralGuard: Bool { LiteralPrefilter.guardClauses(self) != nil }
+}
+
+/// Needle ids and end offsets found by a scan, in raw memory that grows and is reused, so
+/// appending a hit neither allocates nor checks uniqueness.
+struct HitBuffer {
+    private(set) var ids: UnsafeMutablePointer<Int32>
+    private(set) var ends: UnsafeMutablePointer<Int32>
+    var count = 0
+    private var capacity: Int
+    private let owner: Owner
+
+    /// Frees the buffers when the last copy goes.
+    private final class Owner {
+        var ids: UnsafeMutablePointer<Int32>, ends: UnsafeMutablePointer<Int32>
+        init(_ i: UnsafeMutablePointer<Int32>, _ e: UnsafeMutablePointer<Int32>) { ids = i; ends = e }
+        deinit { ids.deallocate(); ends.deallocate() }
+    }
+
+    init(capacity: Int = 64) {
+        self.capacity = capacity
+        ids = .allocate(capacity: capacity)
+        ends = .allocate(capacity: capacity)
+        owner = Owner(ids, ends)
+    }
+
+    @inline(__always) mutating func append(_ id: Int32, _ end: Int32) {
+        if count == capacity { grow() }
+        ids[count] = id
+        ends[count] = end
+        count += 1
+    }
+
+    private mutating func grow() {
+        let c = capacity * 2
+        let ni = UnsafeMutablePointer<Int32>.allocate(capacity: c), ne = UnsafeMutablePointer<Int32>.allocate(capacity: c)
+        ni.update(from: ids, count: count); ne.update(from: ends, count: count)
+        ids.deallocate(); ends.deallocate()
+        ids = ni; ends = ne; capacity = c
+        owner.ids = ni; owner.ends = ne
+    }
 }

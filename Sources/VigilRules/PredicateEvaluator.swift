@@ -9,12 +9,69 @@ final class PredicateEvaluator {
         case test(fields: [String], matchers: [Compiled], all: Bool, cased: Bool)
         /// A long any-of list of literal matchers: one Aho–Corasick pass, then each hit checked by its own op.
         case manyLiterals(fields: [String], automaton: AhoCorasick, matchers: [Compiled], rest: [Compiled])
-        case keywords([Compiled])
+        case keywords(Keywords)
+    }
+
+    /// Keyword matchers (any vendor value, or the message, matches one). A long list of plain
+    /// literals is searched with one Aho–Corasick pass per value instead of one search per
+    /// literal per value; each hit is confirmed by its own matcher, so the answer is the same.
+    final class Keywords {
+        let matchers: [Compiled]
+        private let automaton: AhoCorasick?
+        private let lits: [Compiled]
+        private let rest: [Compiled]
+
+        init(_ ms: [Compiled]) {
+            matchers = ms
+            var lits: [Compiled] = [], needles: [[UInt8]] = [], rest: [Compiled] = []
+            for m in ms {
+                var literal: [UInt8]?
+                switch m {
+                case .contains(let n), .startswith(let n), .endswith(let n): literal = n
+                case .equals(let n, nil): literal = n
+                default: break
+                }
+                if let n = literal, !n.isEmpty { lits.append(m); needles.append(n) } else { rest.append(m) }
+            }
+            if lits.count >= 6 {
+                automaton = AhoCorasick(needles)
+                self.lits = lits
+                self.rest = rest
+            } else {
+                automaton = nil
+                self.lits = []
+                self.rest = ms
+            }
+        }
+
+        func holds(_ e: Event) -> Bool {
+            guard automaton != nil else {
+                for v in e.original.values where PredicateEvaluator.anyHolds(rest, v, e) { return true }
+                if let v = e.fields["message"], PredicateEvaluator.anyHolds(rest, v, e) { return true }
+                return false
+            }
+            var hits = HitBuffer(capacity: 16)
+            func one(_ v: String) -> Bool {
+                if let automaton {
+                    hits.count = 0
+                    if let r = v.utf8.withContiguousStorageIfAvailable({ automaton.scan($0, into: &hits) }) { _ = r } else {
+                        Array(v.utf8).withUnsafeBufferPointer { automaton.scan($0, into: &hits) }
+                    }
+                    for i in 0..<hits.count where PredicateEvaluator.test(lits[Int(hits.ids[i])], v, cased: false, e) { return true }
+                }
+                for m in rest where PredicateEvaluator.test(m, v, cased: false, e) { return true }
+                return false
+            }
+            for v in e.original.values where one(v) { return true }
+            if let v = e.fields["message"], one(v) { return true }
+            return false
+        }
     }
     enum Compiled {
         case equals([UInt8], Double?), contains([UInt8]), startswith([UInt8]), endswith([UInt8]), glob([UInt8])
-        /// The regex and a literal every match contains (checked first: bridging to NSString is slow).
-        case regex(NSRegularExpression, [UInt8]?)
+        /// The regex, a literal every match contains and a run of class bytes every match contains
+        /// (both checked first: bridging to NSString and ICU cost far more than a byte loop).
+        case regex(NSRegularExpression, [UInt8]?, RegexRun?)
         /// `.{N,}`: a line of at least N characters (ICU takes milliseconds on this pattern).
         case longLine(Int)
         case cidr(Network)
@@ -37,7 +94,7 @@ final class PredicateEvaluator {
         case .or(let ps): return .or(try ps.map(compile))
         case .not(let x): return .not(try compile(x))
         case .constant(let b): return .constant(b)
-        case .keywords(let ms): return .keywords(try ms.map { try compile($0, cased: false) })
+        case .keywords(let ms): return .keywords(Keywords(try ms.map { try compile($0, cased: false) }))
         case .test(let t):
             let compiled = try t.matchers.map { try compile($0, cased: t.cased) }
             if !t.all && !t.cased {
@@ -73,7 +130,7 @@ final class PredicateEvaluator {
         case .glob: return .glob(b)
         case .regex:
             if let n = longLinePattern(m.value) { return .longLine(n) }
-            do { return .regex(try NSRegularExpression(pattern: m.value), RegexLiteral.required(m.value, minimum: 1)) } catch {
+            do { return .regex(try NSRegularExpression(pattern: m.value), RegexLiteral.required(m.value, minimum: 1), RegexRun.required(m.value)) } catch {
                 throw PredicateError("regex '\(m.value)' does not compile: \(error.localizedDescription)")
             }
         case .cidr:
@@ -99,7 +156,7 @@ final class PredicateEvaluator {
         case .or(let xs): for x in xs where eval(x, e) { return true }; return false
         case .not(let x): return !eval(x, e)
         case .constant(let b): return b
-        case .keywords(let ms): return Self.keywords(ms, e)
+        case .keywords(let k): return k.holds(e)
         case .manyLiterals(let fields, let ac, let lits, let rest):
             var value: String?
             for f in fields { if let v = e.original[f] ?? e.fields[f] { value = v; break } }
@@ -123,14 +180,48 @@ final class PredicateEvaluator {
     static func fieldTest(_ fields: [String], _ ms: [Compiled], all: Bool, cased: Bool, _ e: Event) -> Bool {
         var value: String?
         for f in fields { if let v = e.original[f] ?? e.fields[f] { value = v; break } }
+        return valueTest(value, ms, all: all, cased: cased, e)
+    }
+
+    /// A field test on the value its field list resolved to (nil: no field of the list is present).
+    static func valueTest(_ value: String?, _ ms: [Compiled], all: Bool, cased: Bool, _ e: Event) -> Bool {
         guard let v = value else {
             // Absent: only `exists: false` and `null` hold.
             if all { return ms.allSatisfy(holdsWhenAbsent) }
             return ms.contains(where: holdsWhenAbsent)
         }
-        if all { for m in ms where !test(m, v, cased: cased, e) { return false }; return true }
-        for m in ms where test(m, v, cased: cased, e) { return true }
+        // By index: `for m in ms` copies each matcher out (a retain and release of its payload).
+        var i = 0
+        if all { while i < ms.count { if !test(ms[i], v, cased: cased, e) { return false }; i += 1 }; return true }
+        while i < ms.count { if test(ms[i], v, cased: cased, e) { return true }; i += 1 }
         return false
+    }
+
+    /// Whether one of `ms` holds on `v` (case-insensitive). Plain literals are compared on the
+    /// value's bytes in one pass per matcher, without going through `test` per matcher.
+    static func anyHolds(_ ms: [Compiled], _ v: String, _ e: Event) -> Bool {
+        var other = false
+        let hit = withBytes(v) { h in
+            var i = 0
+            while i < ms.count {
+                defer { i += 1 }
+                switch ms[i] {
+                case .contains(let n): if contains(h, n, false) { return true }
+                case .startswith(let n): if h.count >= n.count && eq(h, 0, n, false) { return true }
+                case .endswith(let n): if h.count >= n.count && eq(h, h.count - n.count, n, false) { return true }
+                case .equals(let n, nil): if h.count == n.count && eq(h, 0, n, false) { return true }
+                default: other = true
+                }
+            }
+            return false
+        }
+        if hit { return true }
+        return other && ms.contains { m in
+            switch m {
+            case .contains, .startswith, .endswith, .equals(_, nil): return false
+            default: return test(m, v, cased: false, e)
+            }
+        }
     }
 
     static func holdsWhenAbsent(_ m: Compiled) -> Bool {
@@ -145,8 +236,9 @@ final class PredicateEvaluator {
         switch m {
         case .exists(let want): return want
         case .null: return v.isEmpty
-        case .regex(let r, let lit):
+        case .regex(let r, let lit, let run):
             if let lit, !withBytes(v, { contains($0, lit, false) }) { return false }
+            if let run, !withBytes(v, run.occurs) { return false }
             return r.firstMatch(in: v, range: NSRange(v.startIndex..., in: v)) != nil
         case .cidr(let n): return n.contains(v)
         case .longLine(let n):
@@ -158,7 +250,21 @@ final class PredicateEvaluator {
             switch op { case .gt: return x > d; case .gte: return x >= d; case .lt: return x < d; default: return x <= d }
         case .fieldref(let other):
             guard let o = e.original[other] ?? e.fields[other] else { return false }
-            return cased ? v == o : asciiLower(v) == asciiLower(o)
+            if cased { return v == o }
+            // Byte-wise ASCII-folded equality first (no lowered copies); String equality (canonical
+            // equivalence) decides only when the bytes differ outside ASCII.
+            var ascii = true
+            let same = withBytes(v) { a in withBytes(o) { b in
+                guard a.count == b.count else { ascii = !a.contains { $0 >= 0x80 } && !b.contains { $0 >= 0x80 }; return false }
+                var i = 0
+                while i < a.count {
+                    if fold(a[i]) != fold(b[i]) { ascii = !a.contains { $0 >= 0x80 } && !b.contains { $0 >= 0x80 }; return false }
+                    i += 1
+                }
+                return true
+            } }
+            if same { return true }
+            return ascii ? false : asciiLower(v) == asciiLower(o)
         case .equals(let needle, let num):
             if bytesEqual(v, needle, cased) { return true }
             if let num, let x = Double(v) { return x == num }
@@ -201,10 +307,28 @@ final class PredicateEvaluator {
 
     static func contains(_ h: UnsafeBufferPointer<UInt8>, _ n: [UInt8], _ cased: Bool) -> Bool {
         guard !n.isEmpty else { return true }
-        guard h.count >= n.count else { return false }
+        guard h.count >= n.count, let base = h.baseAddress else { return false }
         let first = n[0]
         var i = 0
         let last = h.count - n.count
+        // Eight bytes at a time: flag the bytes equal to the first needle byte (either case), then
+        // compare the needle only there. The zero-byte test can flag a byte above a real match
+        // (borrow), never miss one; every flagged position is compared in full.
+        let upper = !cased && first >= 97 && first <= 122 ? first - 32 : first
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let pf = ones &* UInt64(first), pu = ones &* UInt64(upper)
+        while i + 8 <= h.count && i <= last {
+            let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            let x = w ^ pf, y = w ^ pu
+            var m = ((x &- ones) & ~x & highs) | ((y &- ones) & ~y & highs)
+            while m != 0 {
+                let p = i + m.trailingZeroBitCount >> 3
+                if p > last { return false }
+                if eq(h, p, n, cased) { return true }
+                m &= m - 1
+            }
+            i += 8
+        }
         while i <= last {
             let c = cased ? h[i] : fold(h[i])
             if c == first && eq(h, i, n, cased) { return true }

@@ -67,62 +67,173 @@ func asciiLower(_ s: String) -> String {
 
 /// Rules bucketed by log source, then by one required literal per condition. Per event the
 /// cost is a few dictionary lookups plus the rules that could match, not the rule count.
-struct RuleIndex {
+///
+/// Each bucket list (a log source's rules without an index literal, or those keyed by one
+/// token value) keeps only its *unguarded* rules as a list; a guarded rule (one the literal
+/// prefilter can rule out: docs/rules.md, Engine) is reached from the prefilter's hits instead
+/// and kept if one of the lists it belongs to applies to the event. So an event costs its
+/// unguarded rules plus the rules its literals hit, not the ~1,000 rules of a busy EventID.
+final class RuleIndex {
     struct Bucket {
-        var always: [Int] = []
-        /// token name → (token, value → rule slots)
-        var byToken: [String: (TokenDefinition, [String: [Int]])] = [:]
+        var always: Int32 = -1
+        /// token name → (token, value → list id)
+        var byToken: [String: (TokenDefinition, [String: Int32])] = [:]
+        /// `byToken` as an array of objects, walked per event (no dictionary iteration or token copies).
+        var tokens: [TokenLists] = []
+    }
+    final class TokenLists {
+        let token: TokenDefinition
+        let lists: [String: Int32]
+        init(_ token: TokenDefinition, _ lists: [String: Int32]) { self.token = token; self.lists = lists }
     }
     private var buckets: [String: Bucket] = [:]
     static let anyFormat = "\u{0}any"
 
-    init(_ rules: [CompiledRule?]) {
+    /// List id → its unguarded slots: unguardedSlots[listStart[l]..<listStart[l + 1]].
+    private let listStart: UnsafeMutablePointer<Int32>
+    private let unguardedSlots: UnsafeMutablePointer<Int32>
+    /// Guarded slot → the lists it belongs to: memberLists[memberStart[s]..<memberStart[s + 1]].
+    private let memberStart: UnsafeMutablePointer<Int32>
+    private let memberLists: UnsafeMutablePointer<Int32>
+    /// List id → stamp of the last event it applied to.
+    private let listStamp: UnsafeMutablePointer<Int>
+    private let listCount: Int
+
+    /// `guarded`: whether the prefilter reports this slot among its hits when (and only when) its guard passed.
+    init(_ rules: [CompiledRule?], guarded: (Int) -> Bool = { _ in false }) {
+        var lists: [[Int32]] = []
+        var members = [[Int32]](repeating: [], count: rules.count)
+        func add(_ list: inout Int32, _ slot: Int) {
+            if list < 0 { list = Int32(lists.count); lists.append([]) }
+            if guarded(slot) {
+                if members[slot].last != list { members[slot].append(list) }
+            } else if lists[Int(list)].last != Int32(slot) { lists[Int(list)].append(Int32(slot)) }
+        }
         for (slot, r) in rules.enumerated() {
             guard let r, r.active else { continue }
             let formats = r.rule.logSources.isEmpty ? [Self.anyFormat] : r.rule.logSources
             for f in formats {
                 var b = buckets[f] ?? Bucket()
                 if r.requirements.contains(where: { $0 == nil }) {
-                    b.always.append(slot)
+                    add(&b.always, slot)
                 } else {
                     for req in r.requirements.compactMap({ $0 }) {
                         let name = req.token.name
                         var entry = b.byToken[name] ?? (req.token, [:])
-                        for v in req.values where entry.1[v]?.last != slot { entry.1[v, default: []].append(slot) }
+                        for v in req.values {
+                            var l = entry.1[v] ?? -1
+                            add(&l, slot)
+                            entry.1[v] = l
+                        }
                         b.byToken[name] = entry
                     }
                 }
                 buckets[f] = b
             }
         }
+        for (f, b) in buckets {
+            buckets[f]!.tokens = b.byToken.sorted { $0.key < $1.key }.map { TokenLists($0.value.0, $0.value.1) }
+        }
+        func raw<T>(_ a: [T]) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(a.count, 1))
+            p.initialize(from: a, count: a.count)
+            return p
+        }
+        var starts: [Int32] = [0]
+        for l in lists { starts.append(starts.last! + Int32(l.count)) }
+        listStart = raw(starts)
+        unguardedSlots = raw(lists.flatMap { $0 })
+        var mStarts: [Int32] = [0]
+        for m in members { mStarts.append(mStarts.last! + Int32(m.count)) }
+        memberStart = raw(mStarts)
+        memberLists = raw(members.flatMap { $0 })
+        listCount = lists.count
+        listStamp = raw([Int](repeating: 0, count: lists.count))
     }
 
-    /// Slots of rules that could match, each at most once (`seen` is a per-call scratch stamp array).
-    /// Whether any rule could apply to this event's log source (before scanning it).
-    func hasRules(for e: Event) -> Bool { buckets[asciiLower(e.format)] != nil || buckets[Self.anyFormat] != nil }
+    deinit {
+        listStart.deallocate(); unguardedSlots.deallocate(); memberStart.deallocate(); memberLists.deallocate(); listStamp.deallocate()
+    }
 
-    /// Lists into `out` the candidates that pass `gate` (the literal prefilter, already run on
-    /// this event); returns how many candidates there were before it.
+    /// Whether any rule could apply to this event's log source (before scanning it).
+    func hasRules(for e: Event) -> Bool { bucketsFor(e.format); return lastBucket != nil || anyBucket != nil }
+
+    /// The event's log-source bucket, looked up once per run of events of the same format (a
+    /// stream repeats one or a few), and the any-format bucket.
+    private func bucketsFor(_ format: String) {
+        guard !lookedUp || format != lastFormat else { return }
+        lastFormat = format
+        lastBucket = buckets[asciiLower(format)]
+        anyBucket = buckets[Self.anyFormat]
+        lookedUp = true
+    }
+    private var lookedUp = false
+    private var lastFormat = ""
+    private var lastBucket: Bucket?
+    private var anyBucket: Bucket?
+
+    /// Lists into `out`, in slot order, the rules to evaluate: the unguarded rules of the lists
+    /// that apply to this event, and those of `hits` (guarded rules whose guard passed, each
+    /// once) that belong to one of them. `seen` is a per-slot stamp scratch array. Returns how
+    /// many rules were visited (unguarded ones plus hits).
     @discardableResult
-    func candidates(_ e: Event, _ record: EventRecord, stamp: Int, seen: inout [Int], gate: LiteralPrefilter.Gate, into out: inout [Int]) -> Int {
+    func candidates(_ e: Event, _ record: EventRecord, stamp: Int, seen: inout [Int], hits: UnsafeBufferPointer<Int32>, into out: inout [Int]) -> Int {
         out.removeAll(keepingCapacity: true)
         var total = 0
         // Two lookups without building an array of the two names (this runs per event).
-        if let b = buckets[asciiLower(e.format)] { total += Self.add(b, record, stamp, gate, &seen, &out) }
-        if let b = buckets[Self.anyFormat] { total += Self.add(b, record, stamp, gate, &seen, &out) }
+        bucketsFor(e.format)
+        if let b = lastBucket { total += add(b, record, stamp, &seen, &out) }
+        if let b = anyBucket { total += add(b, record, stamp, &seen, &out) }
+        for s in hits {
+            let slot = Int(s)
+            var k = Int(memberStart[slot])
+            let end = Int(memberStart[slot + 1])
+            while k < end {
+                if listStamp[Int(memberLists[k])] == stamp { out.append(slot); break }
+                k += 1
+            }
+        }
+        total += hits.count
+        // Slot order: the order rules were added, whatever the order of hits and lists.
+        if out.count > 1 { out.sort() }
         return total
     }
 
-    private static func add(_ b: Bucket, _ record: EventRecord, _ stamp: Int, _ gate: LiteralPrefilter.Gate, _ seen: inout [Int], _ out: inout [Int]) -> Int {
-        seen.withUnsafeMutableBufferPointer { seen in
-            var total = 0
-            for s in b.always where seen[s] != stamp { seen[s] = stamp; total += 1; if gate.passes(s) { out.append(s) } }
-            for (_, (token, map)) in b.byToken {
-                guard let k = Requirement.key(record, token), let slots = map[k] else { continue }
-                for s in slots where seen[s] != stamp { seen[s] = stamp; total += 1; if gate.passes(s) { out.append(s) } }
-            }
-            return total
+    private func add(_ b: Bucket, _ record: EventRecord, _ stamp: Int, _ seen: inout [Int], _ out: inout [Int]) -> Int {
+        var total = 0
+        if b.always >= 0 { total += list(b.always, stamp, &seen, &out) }
+        for t in b.tokens {
+            guard let k = key(record, t.token), let l = t.lists[k] else { continue }
+            total += list(l, stamp, &seen, &out)
         }
+        return total
+    }
+
+    /// `Requirement.key`, remembering the last value that needed lowering: a stream repeats a few
+    /// channel names ("Microsoft-Windows-Sysmon/Operational"), lowered into a new string each time otherwise.
+    private func key(_ record: EventRecord, _ token: TokenDefinition) -> String? {
+        guard case .text(let s)? = record.value(for: token) else { return Requirement.key(record, token) }
+        guard s.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) else { return s }
+        if s == lastRaw { return lastLower }
+        lastRaw = s
+        lastLower = asciiLower(s)
+        return lastLower
+    }
+    private var lastRaw = "", lastLower = ""
+
+    @inline(__always) private func list(_ l: Int32, _ stamp: Int, _ seen: inout [Int], _ out: inout [Int]) -> Int {
+        listStamp[Int(l)] = stamp
+        var total = 0
+        seen.withUnsafeMutableBufferPointer { seen in
+            var k = Int(listStart[Int(l)])
+            let end = Int(listStart[Int(l) + 1])
+            while k < end {
+                let s = Int(unguardedSlots[k])
+                if seen[s] != stamp { seen[s] = stamp; total += 1; out.append(s) }
+                k += 1
+            }
+        }
+        return total
     }
 }
 

@@ -41,7 +41,29 @@ public enum SignalBuilder {
         let who = s.entity.user.isEmpty ? "?" : s.entity.user
         s.description = h.eventCount > 1
             ? "\(h.rule.name): \(h.eventCount) events for \(h.groupKey.isEmpty ? who : h.groupKey)"
-            : "\(h.rule.name): user \(who) from \(s.entity.ip.isEmpty ? "?" : s.entity.ip) on \(s.entity.asset.isEmpty ? "?" : s.entity.asset)"
+            : concat(h.rule.name, ": user ", who, " from ", s.entity.ip.isEmpty ? "?" : s.entity.ip, " on ", s.entity.asset.isEmpty ? "?" : s.entity.asset)
         return s
+    }
+
+    /// The parts' UTF-8 copied into one string of the right size: this runs for every signal,
+    /// and interpolation appends piece by piece, growing the buffer.
+    static func concat(_ parts: String...) -> String {
+        var total = 0
+        for p in parts { total += p.utf8.count }
+        return String(unsafeUninitializedCapacity: total) { buf in
+            var at = 0
+            for p in parts {
+                let n = p.utf8.withContiguousStorageIfAvailable { src -> Int in
+                    if let b = src.baseAddress, src.count > 0 { (buf.baseAddress! + at).update(from: b, count: src.count) }
+                    return src.count
+                } ?? {
+                    let a = Array(p.utf8)
+                    for (k, c) in a.enumerated() { buf[at + k] = c }
+                    return a.count
+                }()
+                at += n
+            }
+            return at
+        }
     }
 }

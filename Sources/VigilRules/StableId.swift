@@ -4,12 +4,24 @@ public enum StableId {
     public static func make(_ parts: String...) -> String { make(parts) }
 
     public static func make(_ parts: [String]) -> String {
-        func fnv(_ seed: UInt64) -> UInt64 {
-            var h = seed
-            for p in parts { for b in p.utf8 { h ^= UInt64(b); h = h &* 1_099_511_628_211 }; h ^= 0x1f; h = h &* 1_099_511_628_211 }
-            return h
+        // Both hashes in one pass over the bytes, and the 32 digits written in place: this runs
+        // for every signal (formatting with String(radix:) and padding cost more than hashing).
+        var a: UInt64 = 14_695_981_039_346_656_037, b: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for p in parts {
+            func mix(_ bytes: UnsafeBufferPointer<UInt8>) {
+                for c in bytes { a = (a ^ UInt64(c)) &* 1_099_511_628_211; b = (b ^ UInt64(c)) &* 1_099_511_628_211 }
+            }
+            if p.utf8.withContiguousStorageIfAvailable(mix) == nil { Array(p.utf8).withUnsafeBufferPointer(mix) }
+            a = (a ^ 0x1f) &* 1_099_511_628_211; b = (b ^ 0x1f) &* 1_099_511_628_211
         }
-        let a = String(fnv(14_695_981_039_346_656_037), radix: 16), b = String(fnv(0x9E37_79B9_7F4A_7C15), radix: 16)
-        return String(repeating: "0", count: 16 - a.count) + a + String(repeating: "0", count: 16 - b.count) + b
+        return String(unsafeUninitializedCapacity: 32) { buf in
+            let digits: StaticString = "0123456789abcdef"
+            let d = digits.utf8Start
+            for i in 0..<16 {
+                buf[15 - i] = d[Int((a >> (UInt64(i) * 4)) & 0xF)]
+                buf[31 - i] = d[Int((b >> (UInt64(i) * 4)) & 0xF)]
+            }
+            return 32
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import VigilRules
 import VigilWire
@@ -28,6 +29,10 @@ final class BoundPredicateTests: XCTestCase {
             }
         }
         let ops: [Matcher.Op] = [.contains, .startswith, .endswith, .equals, .glob, .contains, .equals]
+        if depth < 3 && r.next(10) == 0 {
+            // Keywords: any vendor value (or the message) matches one.
+            return .keywords((0..<(1 + r.next(3))).map { _ in Matcher(r.pick([.contains, .equals, .startswith]), r.pick(pieces) + (r.next(2) == 0 ? r.pick(pieces) : "")) })
+        }
         let ms = (0..<(1 + r.next(8))).map { _ -> Matcher in
             let op = r.pick(ops)
             let v = r.pick(pieces) + (r.next(2) == 0 ? r.pick(pieces) : "")
@@ -75,6 +80,56 @@ final class BoundPredicateTests: XCTestCase {
         XCTAssertGreaterThan(fired, 400, "the generated rules and events should match often enough to test something")
     }
 
+    /// The engine evaluates a guarded rule only when the prefilter's hits reach it and one of
+    /// its index lists (log source, EventID / Channel value) applies; every other rule of the
+    /// event's buckets is walked. Whatever the mix, the rules that fire must be exactly those
+    /// whose log source fits and whose predicate holds by the plain evaluator.
+    func testCandidatesFromHitsNeverMissARule() throws {
+        for seed: UInt64 in [3, 11, 2027] { try candidatesAgree(seed: seed) }
+    }
+
+    func candidatesAgree(seed: UInt64) throws {
+        var r = Rng(state: seed)
+        let engine = DetectionEngine()
+        let codes = ["1", "3", "11", "4688"], channels = ["Security", "Microsoft-Windows-Sysmon/Operational"]
+        let sourceChoices: [[String]] = [["windows"], ["windows"], ["windows", "sysmon"], [], ["linux"]]
+        var expected: [String: (PredicateEvaluator, [String])] = [:]
+        func equals(_ field: String, _ vs: [String]) -> VigilRules.Predicate { .test(FieldTest(fields: [field], matchers: vs.map { Matcher(.equals, $0) })) }
+        for i in 0..<400 {
+            let body = randomPredicate(&r, depth: 3)
+            let p: VigilRules.Predicate
+            switch r.next(6) {
+            case 0, 1: p = .and([equals("EventID", [r.pick(codes)]), body])
+            case 2: p = .and([equals("EventID", [r.pick(codes), r.pick(codes)]), body])
+            case 3: p = .and([.or([equals("EventID", [r.pick(codes)]), equals("EventID", [r.pick(codes)])]), body])
+            case 4: p = .and([equals("Channel", [r.pick(channels)]), body])
+            default: p = body
+            }
+            let sources = r.pick(sourceChoices)
+            let id = String(format: "33333333-1111-4111-8111-%012d", i)
+            let extra = #", "log_sources": \#(JSONWriter.write(.array(sources.map { .string($0) }), pretty: false))"#
+            try engine.upsert(T.rule(#"{"type": "match", "condition": \#(JSONWriter.write(.string(p.conditionText), pretty: false))}"#, id: id, extra: extra), forceActive: true)
+            expected[id] = (try PredicateEvaluator(p), sources)
+        }
+        var fired = 0, guardedFired = 0
+        for n in 0..<600 {
+            var e = randomEvent(&r, n)
+            e.format = r.pick(["windows", "windows", "sysmon", "linux"])
+            let code = r.pick(codes)
+            e.fields["event.code"] = code
+            e.original["EventID"] = code
+            if r.next(3) != 0 { e.original["Channel"] = r.pick(channels) }
+            let got = engine.process(e, nowMs: e.eventTimeMs).map(\.rule.id)
+            XCTAssertEqual(got.count, Set(got).count, "a rule fired twice on one event")
+            let want = Set(expected.filter { ($0.value.1.isEmpty || $0.value.1.contains(e.format)) && $0.value.0.matches(e) }.keys)
+            XCTAssertEqual(Set(got), want, "seed \(seed) event \(n): \(e.format) \(e.original) \(e.fields)")
+            fired += got.count
+            guardedFired += got.filter { expected[$0]!.0.predicate.hasLiteralGuard }.count
+        }
+        XCTAssertGreaterThan(guardedFired, 300, "rules reached from the scan's hits should fire often enough to test something")
+        XCTAssertGreaterThan(fired, guardedFired, "unguarded rules should fire too")
+    }
+
     func testAnchoredLiteralsUseWhereTheHitIs() throws {
         // startswith/endswith/equals are decided from where the scan found the needle.
         let cases: [(Matcher, String, Bool)] = [
@@ -99,6 +154,116 @@ final class BoundPredicateTests: XCTestCase {
         }
     }
 
+    func testFieldTableFindsEveryNameAndPrefersVendorValues() {
+        // Enough names for probe chains; names that share prefixes, differ in case, or are empty.
+        var names = (0..<300).map { "Field\($0)" } + ["", "a", "A", "CommandLine", "commandline", "process.command_line"]
+        names.append("é")
+        let table = FieldTable(names)
+        for (i, n) in names.enumerated() { XCTAssertEqual(table.id(n), Int32(i), n) }
+        for n in ["Field300", "Field", "b", "COMMANDLINE", "e"] { XCTAssertNil(table.id(n), n) }
+        var e = Event()
+        e.original = ["CommandLine": "vendor", "a": "x", "NotInTable": "y"]
+        e.fields = ["CommandLine": "normalized", "A": "z", "Field7": ""]
+        for stamp in 1...2 {
+            table.load(e, stamp: stamp)
+            XCTAssertEqual(table.value(table.id("CommandLine")!), "vendor")
+            XCTAssertEqual(table.value(table.id("a")!), "x")
+            XCTAssertEqual(table.value(table.id("A")!), "z")
+            XCTAssertEqual(table.value(table.id("Field7")!), "")
+            XCTAssertNil(table.value(table.id("Field8")!))
+            XCTAssertEqual(table.presentCount, 4)
+        }
+        // The next event's values only: nothing stays from the last one.
+        table.load(Event(), stamp: 3)
+        XCTAssertNil(table.value(table.id("CommandLine")!))
+        XCTAssertEqual(table.presentCount, 0)
+    }
+
+    func testKeywordAutomatonAgreesWithOneSearchPerKeyword() throws {
+        // Long keyword lists go through one automaton per value; the answer must be the plain one.
+        var r = Rng(state: 17)
+        let ops: [Matcher.Op] = [.contains, .contains, .startswith, .endswith, .equals, .glob]
+        var checked = 0, held = 0
+        for _ in 0..<60 {
+            let ms = try (0..<(1 + r.next(12))).map { _ -> PredicateEvaluator.Compiled in
+                let op = r.pick(ops), v = r.pick(pieces) + (r.next(2) == 0 ? r.pick(pieces) : "")
+                return try PredicateEvaluator.compile(Matcher(op, op == .glob ? "*" + v + "*" : v), cased: false)
+            }
+            let k = PredicateEvaluator.Keywords(ms)
+            for n in 0..<30 {
+                var e = randomEvent(&r, n)
+                if r.next(3) == 0 { e.fields["message"] = (0..<r.next(4)).map { _ in r.pick(pieces) }.joined() }
+                let want = PredicateEvaluator.keywords(ms, e)
+                XCTAssertEqual(k.holds(e), want, "\(ms) on \(e.original) \(e.fields)")
+                checked += 1
+                if want { held += 1 }
+            }
+        }
+        XCTAssertGreaterThan(held, checked / 10)
+        XCTAssertLessThan(held, checked - checked / 10)
+    }
+
+    func testRegexRunsAreFoundOnlyWhereTheyAreRequired() {
+        func run(_ p: String) -> String? {
+            RegexRun.required(p).map { r in
+                (r.count > 0 ? "\(r.count):" + String(decoding: (0..<128).filter { r.member[$0] }.map { UInt8($0) }, as: UTF8.self) : "")
+                    + (r.pairFirst.map { " pair " + String(UnicodeScalar($0)) + String(decoding: (0..<128).filter { r.pairNext[$0] }.map { UInt8($0) }, as: UTF8.self) } ?? "")
+            }
+        }
+        XCTAssertEqual(run(#"\s[a-fA-F0-9]{64}\s[a-fA-F0-9]{16}"#), "64:0123456789ABCDEFabcdef")
+        XCTAssertEqual(run(#"x\d{12,}y"#), "12:0123456789")
+        XCTAssertEqual(run(#"[a-c\-_]{8,20}?"#), "8:-_abc")
+        XCTAssertEqual(run(#"\\[a-zA-Z0-9]{1,32}\.[a-zA-Z0-9]{1,6}\.[ "']{1}"#), #" pair . "'"#)
+        XCTAssertEqual(run(#"x[ab]+"#), " pair xab")
+        XCTAssertNil(run(#"x?[ab]"#))
+        XCTAssertNil(run(#"x[ab]?"#))
+        XCTAssertNil(run(#"x\b[ab]"#))
+        for p in [#"[a-z]{7}"#, #"(?i)[a-f]{10}"#, #"a|[0-9]{10}"#, #"([0-9]{20})"#, #"[^a]{10}"#, #"[a[b]]{10}"#,
+                  #"\Q[a-z]{10}\E"#, #"[\p{L}]{10}"#, #"[0-9]*"#, #"[]a]{10}"#] {
+            XCTAssertNil(run(p), p)
+        }
+        // Whenever the regex matches, the run check must hold (it may hold without a match).
+        var r = Rng(state: 23)
+        let items = [#"[a-f0-9]"#, #"\d"#, #"\w"#, #"\s"#, #"[A-Z_]"#, "x", #"\."#, "(?:ab|c)", "a", #"[ a.]"#, "[0f]", #"\b"#, "^"]
+        let quants = ["{8}", "{8,}", "{9,12}", "+", "*", "", "{2}"]
+        let alphabet = Array("ab09fFXZ_ .-éx\t".unicodeScalars).map(String.init)
+        var matched = 0
+        for _ in 0..<300 {
+            let pattern = (0..<(1 + r.next(3))).map { _ in r.pick(items) + r.pick(quants) }.joined()
+            guard let rx = try? NSRegularExpression(pattern: pattern) else { continue }
+            let check = RegexRun.required(pattern)
+            for _ in 0..<20 {
+                let text = (0..<r.next(40)).map { _ in r.next(3) == 0 ? r.pick(alphabet) : r.pick(["a", "0", "f", "9"]) }.joined()
+                guard rx.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil else { continue }
+                matched += 1
+                if let check { XCTAssertTrue(Array(text.utf8).withUnsafeBufferPointer(check.occurs), "\(pattern) on \(text)") }
+            }
+        }
+        XCTAssertGreaterThan(matched, 200)
+    }
+
+    func testContainsAgreesWithNaiveSearch() {
+        // The word-at-a-time search against a byte-by-byte one: both cases, needles at the ends,
+        // repeated first bytes, haystacks shorter and longer than a word.
+        var r = Rng(state: 31)
+        let alphabet = Array("aAbB:\\x.é".utf8)
+        for _ in 0..<4000 {
+            let h = (0..<r.next(40)).map { _ in r.pick(alphabet) }
+            let cased = r.next(3) == 0
+            var n = (0..<(1 + r.next(4))).map { _ in r.pick(alphabet) }
+            if !cased { n = n.map(PredicateEvaluator.fold) }
+            if r.next(3) == 0, h.count >= n.count {
+                let at = r.next(h.count - n.count + 1)
+                n = Array(h[at..<at + n.count]).map { cased ? $0 : PredicateEvaluator.fold($0) }
+            }
+            var want = false
+            if h.count >= n.count {
+                for s in 0...(h.count - n.count) where (0..<n.count).allSatisfy({ (cased ? h[s + $0] : PredicateEvaluator.fold(h[s + $0])) == n[$0] }) { want = true; break }
+            }
+            XCTAssertEqual(h.withUnsafeBufferPointer { PredicateEvaluator.contains($0, n, cased) }, want, "\(h) \(n) \(cased)")
+        }
+    }
+
     func testAhoCorasickAgreesWithNaiveSearch() {
         // A small alphabet makes shared prefixes, unique tails (kept out of the automaton and
         // compared in place), needles inside needles, and tails cut off by the end of the text.
@@ -107,14 +272,17 @@ final class BoundPredicateTests: XCTestCase {
             var needles = Set<[UInt8]>()
             while needles.count < 30 { needles.insert((0..<(1 + r.next(10))).map { _ in UInt8(ascii: "a") + UInt8(r.next(3)) }) }
             let list = Array(needles)
-            let ac = AhoCorasick(list)
+            // DFA rows for none, some or all of the states (the rest: edges and failure links).
+            let ac = AhoCorasick(list, rowStates: r.pick([0, 1, 3, 10, 1000]))
             for _ in 0..<20 {
-                let text = (0..<r.next(40)).map { _ in UInt8(ascii: "a") + UInt8(r.next(3)) }
+                // Upper case folds; "d" is in no needle (byte class 0).
+                let text = (0..<r.next(40)).map { _ in r.pick(Array("abcabcABd".utf8)) }
                 var hits: [Int32] = [], ends: [Int32] = []
                 ac.scan(String(decoding: text, as: UTF8.self), into: &hits, ends: &ends)
                 var want: [String] = [], got: [String] = []
+                let folded = text.map(PredicateEvaluator.fold)
                 for (id, n) in list.enumerated() where n.count <= text.count {
-                    for start in 0...(text.count - n.count) where Array(text[start..<start + n.count]) == n { want.append("\(id)@\(start + n.count - 1)") }
+                    for start in 0...(text.count - n.count) where Array(folded[start..<start + n.count]) == n { want.append("\(id)@\(start + n.count - 1)") }
                 }
                 for (k, id) in hits.enumerated() { got.append("\(id)@\(ends[k])") }
                 XCTAssertEqual(got.sorted(), want.sorted(), String(decoding: text, as: UTF8.self))

@@ -119,6 +119,22 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(hits.map(\.signalId), [StableId.make(rule.id, "e1"), StableId.make(rule.id, "e3")])
     }
 
+    func testStableIdsKeepTheirValues() {
+        // Signal ids are stored and deduplicated on replay: the formula must never change.
+        // Values from the first implementation (String(radix:) and padding).
+        XCTAssertEqual(StableId.make("11111111-1111-4111-8111-111111111111", "e1"), "dda5c7863af4030b633110d5cada2d1b")
+        XCTAssertEqual(StableId.make("rule", "user|10.0.0.1", "é", ""), "eac4e70b984584ac90e39c19a519b85c")
+        XCTAssertEqual(StableId.make([]), "cbf29ce4842223259e3779b97f4a7c15")
+        XCTAssertEqual(StableId.make("r", "460"), "0f4c3766b4c0a6459f4cb3fe8bb02a35")
+    }
+
+    func testSignalDescriptionsNameTheEntity() throws {
+        let rule = T.rule("{\"type\": \"match\", \"condition\": \"event.outcome: failure\"}")
+        let (_, hits) = try run([rule], [T.failed("e1", at: 0, user: "alice", ip: "198.51.100.7"), T.event("e2", at: 1, ["event.outcome": "failure"])])
+        XCTAssertEqual(hits.map { SignalBuilder.signal($0, nowMs: 0).description },
+                       ["test rule: user alice from 198.51.100.7 on ?", "test rule: user ? from ? on ?"])
+    }
+
     func testIndexOnlyEvaluatesRulesThatCouldMatch() throws {
         var rules: [Rule] = []
         for i in 0..<200 {

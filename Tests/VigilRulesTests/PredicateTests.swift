@@ -60,6 +60,32 @@ final class PredicateTests: XCTestCase {
         XCTAssertFalse(try fires(n, win(["Image": "c:\\Explorer.EXE"])))
     }
 
+    func testFieldrefComparesIgnoringAsciiCaseOnly() throws {
+        let p = VigilRules.Predicate.and([test("EventID", [Matcher(.equals, "1")]), test("Image", [Matcher(.fieldref, "ParentImage")])])
+        let cases: [(String, String, Bool)] = [
+            ("C:\\A.exe", "c:\\a.EXE", true), ("C:\\A.exe", "C:\\A.ex", false), ("a", "b", false),
+            // Non-ASCII: case is not folded, canonically equivalent spellings are equal.
+            ("É", "é", false), ("caf\u{E9}", "CAFE\u{301}", true), ("", "", true),
+        ]
+        for (a, b, want) in cases { XCTAssertEqual(try fires(p, win(["Image": a, "ParentImage": b])), want, "\(a) vs \(b)") }
+    }
+
+    func testGuardClausesAreEveryNecessaryLiteralSet() throws {
+        // AND: one clause per conjunct with literals; |all: one per matcher; OR: one merged clause.
+        let img = test("Image", [Matcher(.endswith, "\\cmd.exe")])
+        let cmd = test("CommandLine", [Matcher(.contains, " /c "), Matcher(.contains, "whoami")])
+        var all = FieldTest(fields: ["CommandLine"], matchers: [Matcher(.contains, "-enc"), Matcher(.contains, "bypass")])
+        all.all = true
+        let p = VigilRules.Predicate.and([test("EventID", [Matcher(.equals, "1")]), img, .test(all), .or([cmd, img]), .not(cmd)])
+        let clauses = try XCTUnwrap(LiteralPrefilter.guardClauses(p))
+        XCTAssertEqual(clauses.map { $0.map { String(decoding: $0.needle, as: UTF8.self) }.sorted() },
+                       [["\\cmd.exe"], ["-enc"], ["bypass"], [" /c ", "\\cmd.exe", "whoami"]])
+        XCTAssertNil(LiteralPrefilter.guardClauses(.or([img, .not(cmd)])))
+        // The engine needs every clause: the image alone, or with one of the two |all literals, is not enough.
+        XCTAssertFalse(try fires(p, win(["Image": "c:\\cmd.exe", "CommandLine": "x -enc"])))
+        XCTAssertTrue(try fires(p, win(["Image": "c:\\cmd.exe", "CommandLine": "x -enc bypass"])))
+    }
+
     func testLongLiteralListsUseOnePass() throws {
         let needles = (0..<50).map { "tool\($0).exe" }
         let p = test("Image", needles.map { Matcher(.endswith, "\\" + $0) })

@@ -126,6 +126,25 @@ let windowsRules = rulesById.values.filter { $0.logSources.contains("windows") }
 let engine = DetectionEngine()
 for r in windowsRules { try? engine.upsert(r, forceActive: true) }
 var processed = 0, signals = 0
+/// Order-independent digest of the signal ids raised (rule + event): the same rules must fire on
+/// the same events before and after an engine change (compare with the same --loops).
+var digest: UInt64 = 0
+func fnv(_ s: String) -> UInt64 { var h: UInt64 = 14_695_981_039_346_656_037; for b in s.utf8 { h = (h ^ UInt64(b)) &* 1_099_511_628_211 }; return h }
+/// One pass over the events, as the detection service handles them before storing: the engine,
+/// then the wire Signal of each hit (DetectionService.process → SignalBuilder.signal).
+/// A function of its own so a profiler can be limited to it
+/// (`valgrind --tool=callgrind --toggle-collect='*speedRound*'`).
+@MainActor @inline(never) func speedRound(_ engine: DetectionEngine, _ events: [Event], _ time: inout Int64) {
+    for var e in events {
+        time += 1
+        e.eventTimeMs = time
+        for hit in engine.process(e, nowMs: time) {
+            let s = SignalBuilder.signal(hit, nowMs: time)
+            signals += 1
+            digest &+= fnv(s.id)
+        }
+    }
+}
 if !allEvents.isEmpty {
     _ = engine.advance(to: 0)  // builds the index and prefilter outside the measurement
     let start = Date()
@@ -134,11 +153,7 @@ if !allEvents.isEmpty {
     var round = 0
     while loops > 0 ? round < loops : Date().timeIntervalSince(start) < seconds {
         round += 1
-        for var e in allEvents {
-            time += 1
-            e.eventTimeMs = time
-            signals += engine.process(e, nowMs: time).count
-        }
+        speedRound(engine, allEvents, &time)
         processed += allEvents.count
     }
     let rate = Double(processed) / Date().timeIntervalSince(start)
@@ -168,6 +183,7 @@ if !allEvents.isEmpty {
     print(String(format: "speed: %.0f events/s per CPU second (wall clock: %.0f events/s) with %d Windows rules active (%d events, %d signals, %.1f candidate rules/event, %.1f evaluated)",
                  cpuRate, rate, engine.activeRuleCount, processed, signals, Double(engine.counters["candidates"] ?? 0) / Double(max(processed, 1)), Double(engine.counters["evaluated"] ?? 0) / Double(max(processed, 1))))
 }
+if !allEvents.isEmpty { print(String(format: "signals: %.4f per event, digest %016llx (%d rounds)", Double(signals) / Double(max(processed, 1)), digest, processed / allEvents.count)) }
 print("RESULT rules_found=\(summary.found) imported=\(summary.imported.count) refused=\(summary.refused.count) regression_passed=\(passed) regression_total=\(total)")
 if verbose {
     for r in windowsRules {
