@@ -21,12 +21,13 @@ public final class IngestService {
         ("batch-size", "events per SQLite transaction (default 5000)"),
         ("parse-workers", "threads that parse and encode received lines off the ingest loop (default 1)"),
         ("parse-threads", "threads one parse worker splits a batch of queued lines over, order kept (default 1, at most the cores)"),
+        ("submit.max-in-flight", "ingest.submit batches held in preparation at once; more are refused with resource_exhausted, which senders retry (default 16; also at most 64 MiB)"),
         ("outbox.max-rows", "unacknowledged events kept before refusing input (default 2000000)"),
     ]
     public static let defaults: [String: String] = [
         "syslog.udp": "127.0.0.1:5514", "syslog.tcp": "127.0.0.1:5514", "json.tcp": "127.0.0.1:5515",
         "udp.receive-buffer": "8388608", "max-line-bytes": "262144",
-        "batch-size": "5000", "parse-workers": "1", "parse-threads": "1", "outbox.max-rows": "2000000",
+        "batch-size": "5000", "parse-workers": "1", "parse-threads": "1", "submit.max-in-flight": "16", "outbox.max-rows": "2000000",
     ]
 
     static let migrations: [Migration] = [
@@ -58,7 +59,12 @@ public final class IngestService {
     /// Readable when the preparer has finished a batch.
     let preparedSignal: ZSocket
     /// Replies owed for submitted batches, in arrival order (the preparer keeps that order).
-    var submitReplies: [(ticket: UInt64, reply: (RpcResponse) -> Void)] = []
+    var submitReplies: [(ticket: UInt64, reply: (RpcResponse) -> Void, bytes: Int)] = []
+    /// Bounds what `ingest.submit` holds in preparation (memory, and the work a slow commit
+    /// invites from senders that time out and resend): over it a batch is refused with
+    /// `resource_exhausted`, which agents and `vigil import` retry with the same batch id.
+    var maxSubmitsInFlight = 16
+    static let maxSubmitBytesInFlight = 64 << 20
     var nextTicket: UInt64 = 0
     /// "events.parsed.<p>" per partition.
     let streamNames: [String]
@@ -76,6 +82,7 @@ public final class IngestService {
         submitBuilders = [EventBuilder(partitions: cfg.partitions)]
         preparedSignal = try ZSocket(runtime.context, .pull)
         try preparedSignal.bind(SubmitPreparer.signalEndpoint)
+        maxSubmitsInFlight = max(1, try cfg.int("submit.max-in-flight", default: 16))
         preparer = SubmitPreparer(context: runtime.context, partitions: cfg.partitions,
                                   threads: max(1, min(4, ProcessInfo.processInfo.activeProcessorCount)))
         streamNames = (0..<max(1, cfg.partitions)).map { "events.parsed.\($0)" }
@@ -294,8 +301,14 @@ public final class IngestService {
     /// and encoded by the preparer while the loop goes on (committing the previous batch);
     /// `commitPrepared` stores it and replies, in arrival order.
     func submit(_ req: RpcRequest, reply: @escaping (RpcResponse) -> Void) {
+        let held = submitReplies.reduce(0) { $0 + $1.bytes }
+        if !submitReplies.isEmpty && (submitReplies.count >= maxSubmitsInFlight || held + req.payload.count > Self.maxSubmitBytesInFlight) {
+            runtime.count("submit.busy")
+            reply(.failure(.resourceExhausted, "ingest busy: \(submitReplies.count) batches (\(held / 1024) KiB) being stored; retry later with the same batch id"))
+            return
+        }
         nextTicket += 1
-        submitReplies.append((nextTicket, reply))
+        submitReplies.append((nextTicket, reply, req.payload.count))
         preparer.enqueue(ticket: nextTicket, payload: req.payload, now: Clock.nowMs())
     }
 
@@ -483,7 +496,8 @@ final class SubmitPreparer: @unchecked Sendable {
                 signal = try? ZSocket(context, .push)
                 try? signal?.connect(Self.signalEndpoint)
             }
-            _ = try? signal?.send([[]])
+            // Never blocks: one signal already waiting is enough to wake the loop.
+            _ = try? signal?.send([[]], dontWait: true)
         }
     }
 
