@@ -106,14 +106,15 @@ enum Outbox {
 
     static func due(_ db: Database, nowMs: Int64, limit: Int, excluding: Set<String>) throws -> [Due] {
         let rows = try db.query("""
-            SELECT id, attempts, channel, target, headers, body, attempt_limit, redelivery FROM deliveries
+            SELECT id, attempts, channel, target, headers, body, attempt_limit, redelivery OR claimed_attempt > attempts FROM deliveries
             WHERE status = 1 AND next_attempt_ms <= ? ORDER BY next_attempt_ms, id LIMIT ?
             """, [.integer(nowMs), .integer(Int64(limit + excluding.count))])
         var out: [Due] = []
         for r in rows where !excluding.contains(r.string(0)) {
             guard let channel = Channel(rawValue: r.string(2)) else { continue }
             var headers = (try? JSONSerialization.jsonObject(with: Data(r.string(4).utf8))) as? [String: String] ?? [:]
-            // Mail keeps its Message-ID, which is what mail clients deduplicate on.
+            // A claim without an outcome (a kill, or an outcome that could not be recorded) means an
+            // earlier send may have arrived. Mail keeps its Message-ID, which mail clients deduplicate on.
             if r.int(7) != 0 && channel != .email { headers[redeliveryHeader] = "true" }
             out.append(Due(id: r.string(0), attempts: Int(r.int(1)), attemptLimit: Int(r.int(6)),
                            message: RenderedMessage(channel: channel, target: r.string(3), headers: headers, body: r.blob(5))))
@@ -158,9 +159,9 @@ enum Outbox {
         return status
     }
 
-    /// Status changes not yet on the `responses` stream, oldest first.
+    /// Status changes not yet on the `responses` stream, oldest change first.
     static func unpublished(_ db: Database, limit: Int) throws -> [Response] {
-        try db.query("SELECT \(responseColumns) FROM deliveries WHERE unpublished = 1 LIMIT ?", [.integer(Int64(limit))]).map(response)
+        try db.query("SELECT \(responseColumns) FROM deliveries WHERE unpublished = 1 ORDER BY updated_ms LIMIT ?", [.integer(Int64(limit))]).map(response)
     }
 
     static func hasUnpublished(_ db: Database) throws -> Bool {

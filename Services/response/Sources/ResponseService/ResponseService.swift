@@ -283,8 +283,8 @@ public final class ResponseService {
             producer.publishCommitted()
         } catch {
             producer.discardUncommitted()
-            // Not recorded: the rows stay claimed and pending; after a restart they are sent
-            // again as redeliveries (same idempotency key).
+            // Not recorded: the rows stay claimed and pending, so their next send (now, or after
+            // a restart) is flagged as a redelivery, with the same idempotency key.
             runtime.logger.error("recording delivery outcomes failed", ["error": "\(error)"])
         }
         for d in done { inFlight.remove(d.job.id) }

@@ -130,6 +130,9 @@ final class DeliveryWorkers: @unchecked Sendable {
                 var options = StoreOptions()
                 options.cacheSizeKiB = 2048
                 options.mmapSizeBytes = 0
+                // The service's checkpoint thread checkpoints this file too; this connection's
+                // own automatic checkpoint is only the backstop, as on the loop's.
+                options.backgroundCheckpoint = true
                 let db = storePath.flatMap { try? Database(path: $0, options: options) }
                 self.loop(wake, db)
                 db?.close()
@@ -177,7 +180,10 @@ final class DeliveryWorkers: @unchecked Sendable {
                 do { try Outbox.claim(id: j.id, attempt: j.attempt, nowMs: start, db) } catch { claimError = "claim: \(error)" }
             }
             let mono = DispatchTime.now().uptimeNanoseconds
-            let outcome = send(j.message, config)
+            // No send without its claim on record: a kill could then repeat it unflagged. A
+            // store that cannot take the claim fails the attempt (retried later, like a 5xx).
+            let outcome = claimError.isEmpty ? send(j.message, config)
+                : SendOutcome(ok: false, permanent: false, error: "store: not sent, the attempt could not be recorded first (\(claimError))")
             let ms = Int64((DispatchTime.now().uptimeNanoseconds - mono) / 1_000_000)
             var d = Done(job: j, outcome: outcome, startedMs: start, durationMs: ms, recordError: claimError)
             if let db {
