@@ -71,6 +71,7 @@ public final class ServiceRuntime {
                 m["store.checkpoint_pages"] = c.pages
                 m["store.checkpoint_ms_max"] = c.maxMs
                 m["store.checkpoint_failures"] = c.failures
+                m["store.checkpoint_restarts_busy"] = c.restartsBusy
             }
         }
     }

@@ -5,13 +5,16 @@ import Foundation
 /// and syncing it takes ~100 ms here, a stall of the service loop every few MB of writes (and
 /// the largest part of an event's p99 latency). This thread, on its own connection, runs a
 /// PASSIVE checkpoint every `intervalMs` — it copies pages while the writer goes on — and once
-/// the WAL holds `restartPages` frames a RESTART checkpoint, which has little left to copy and
-/// lets the writer start the WAL file over (else it would only grow under a steady load).
+/// the WAL holds `restartBytes` and that pass copied all of it, a RESTART checkpoint, which then
+/// has nothing to copy while it holds the write lock and lets the writer start the WAL file over
+/// (else it would only grow under a steady load).
 /// The writer keeps an automatic checkpoint as a backstop (`StoreOptions.backgroundCheckpoint`).
 public final class Checkpointer: @unchecked Sendable {
     public struct Stats: Sendable {
         public var checkpoints: UInt64 = 0
         public var restarts: UInt64 = 0
+        /// RESTARTs that found a reader still on the old WAL (a backup, a long query) and gave up.
+        public var restartsBusy: UInt64 = 0
         public var pages: UInt64 = 0
         public var failures: UInt64 = 0
         /// The longest single checkpoint, in ms (what the writer no longer waits for).
@@ -29,7 +32,7 @@ public final class Checkpointer: @unchecked Sendable {
     private var lastCopied: Int64 = 0
 
     /// Starts the thread; it opens `path` itself (a connection belongs to one thread).
-    public init(path: String, intervalMs: Int = 200, restartPages: Int = 8192) {
+    public init(path: String, intervalMs: Int = 200, restartBytes: Int = 32 << 20) {
         let t = Thread { [self] in
             var options = StoreOptions()
             options.cacheSizeKiB = 2048
@@ -40,6 +43,9 @@ public final class Checkpointer: @unchecked Sendable {
             options.busyTimeoutMs = 50
             var db: Database?
             do { db = try Database(path: path, options: options) } catch { record { $0.failures += 1; $0.lastError = "\(error)" } }
+            var pageSize = 4096
+            if let db, let v = try? db.scalar("PRAGMA page_size")?.int64 { pageSize = Int(v) }
+            let restartPages = max(1, restartBytes / max(512, pageSize))
             while let db, !waitOrStop(ms: intervalMs) {
                 checkpoint(db, wal: path + "-wal", restartPages: restartPages)
             }
@@ -89,10 +95,9 @@ public final class Checkpointer: @unchecked Sendable {
             var copied = r.int(2)
             let frames = r.int(1)
             var restarted = false
-            if frames >= Int64(restartPages) {
-                if let r2 = try db.query("PRAGMA wal_checkpoint(RESTART)").first, r2.int(0) == 0 {
-                    copied = max(copied, r2.int(2))
-                    restarted = true
+            if frames >= Int64(restartPages) && copied == frames {
+                if let r2 = try db.query("PRAGMA wal_checkpoint(RESTART)").first {
+                    if r2.int(0) == 0 { copied = max(copied, r2.int(2)); restarted = true } else { record { $0.restartsBusy += 1 } }
                 }
             }
             // A new WAL generation since the last pass: all it copied is new.

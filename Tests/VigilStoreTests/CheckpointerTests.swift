@@ -42,7 +42,7 @@ final class CheckpointerTests: XCTestCase {
         let firstWAL = size(path + "-wal")
         XCTAssertGreaterThan(firstWAL, 9_000_000)
 
-        let checkpointer = Checkpointer(path: path, intervalMs: 50, restartPages: 1_000)
+        let checkpointer = Checkpointer(path: path, intervalMs: 50, restartBytes: 4 << 20)
         defer { checkpointer.stop() }
         eventually("the checkpointer copied the WAL") { checkpointer.current.pages >= 2_000 }
         XCTAssertGreaterThan(size(path), 9_000_000, "pages in the database file")
