@@ -43,10 +43,11 @@ public enum EventRows {
                   .integer(Int64(e.parseStatus.rawValue)), .text(e.parseError), rawValue(e.raw),
                   fields, original, enriched, .integer(Int64(e.partition)), .text(parseStatus), .integer(seq)])
         if inserted > 0 { return inserted }
-        // Ignored: the id is stored — or, which must never happen, the seq is taken (the upsert
-        // failed the batch then; so does this).
+        // Ignored: the id is stored — or, which must never happen, another constraint failed
+        // (OR IGNORE also skips those: the seq taken, a NOT NULL column). The upsert failed the
+        // batch then; so does this.
         guard try db.scalar("SELECT 1 FROM events WHERE id = ?", [.text(e.id)]) != nil else {
-            throw StoreError(code: .constraint, message: "event \(e.id) not stored: full-text seq \(seq) is already used")
+            throw StoreError(code: .constraint, message: "event \(e.id) not stored: a constraint of the events table failed (full-text seq \(seq) already used, or a required column empty)")
         }
         guard parseStatus == "parsed" else { return 0 }
         // The event keeps its seq; the update trigger re-indexes it.
