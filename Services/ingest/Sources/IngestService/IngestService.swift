@@ -20,14 +20,14 @@ public final class IngestService {
         ("max-line-bytes", "longest accepted line; longer lines are cut (default 262144)"),
         ("batch-size", "events per SQLite transaction (default 5000)"),
         ("parse-workers", "threads that parse and encode received lines off the ingest loop (default 1)"),
-        ("parse-threads", "threads one parse worker splits a batch of queued lines over, order kept (default 1, at most the cores)"),
+        ("parse-threads", "threads one parse worker splits a batch of queued lines over, order kept (default 2, at most the cores)"),
         ("submit.max-in-flight", "ingest.submit batches held in preparation at once; more are refused with resource_exhausted, which senders retry (default 16; also at most 64 MiB)"),
         ("outbox.max-rows", "unacknowledged events kept before refusing input (default 2000000)"),
     ]
     public static let defaults: [String: String] = [
         "syslog.udp": "127.0.0.1:5514", "syslog.tcp": "127.0.0.1:5514", "json.tcp": "127.0.0.1:5515",
         "udp.receive-buffer": "8388608", "max-line-bytes": "262144",
-        "batch-size": "5000", "parse-workers": "1", "parse-threads": "1", "submit.max-in-flight": "16", "outbox.max-rows": "2000000",
+        "batch-size": "5000", "parse-workers": "1", "parse-threads": "2", "submit.max-in-flight": "16", "outbox.max-rows": "2000000",
     ]
 
     static let migrations: [Migration] = [
@@ -93,7 +93,7 @@ public final class IngestService {
         try events.setHighWaterMarks(send: ParseWorkers.eventsHighWaterMark, receive: ParseWorkers.eventsHighWaterMark)
         try events.bind(ParseWorkers.eventsEndpoint)
         workers = try ParseWorkers(context: runtime.context, count: try cfg.int("parse-workers", default: 1),
-                                   threads: min(max(1, try cfg.int("parse-threads", default: 1)), ProcessInfo.processInfo.activeProcessorCount),
+                                   threads: min(max(1, try cfg.int("parse-threads", default: 2)), ProcessInfo.processInfo.activeProcessorCount),
                                    partitions: cfg.partitions, hints: Self.sourceHints, registry: registry,
                                    logger: runtime.logger)
         listeners = Listeners(context: runtime.context, logger: runtime.logger, endpoints: workers.endpoints,
