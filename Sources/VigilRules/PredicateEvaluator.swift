@@ -12,6 +12,23 @@ final class PredicateEvaluator {
         case keywords(Keywords)
     }
 
+    /// Splits matchers into plain literals (needles for one Aho–Corasick pass, each hit then
+    /// confirmed by its own matcher) and the rest. An empty needle never reports a hit from the
+    /// automaton: it stays a plain matcher.
+    static func splitLiterals(_ ms: [Compiled]) -> (lits: [Compiled], needles: [[UInt8]], rest: [Compiled]) {
+        var lits: [Compiled] = [], needles: [[UInt8]] = [], rest: [Compiled] = []
+        for m in ms {
+            var literal: [UInt8]?
+            switch m {
+            case .contains(let n), .startswith(let n), .endswith(let n): literal = n
+            case .equals(let n, nil): literal = n
+            default: break
+            }
+            if let n = literal, !n.isEmpty { lits.append(m); needles.append(n) } else { rest.append(m) }
+        }
+        return (lits, needles, rest)
+    }
+
     /// Keyword matchers (any vendor value, or the message, matches one). A long list of plain
     /// literals is searched with one Aho–Corasick pass per value instead of one search per
     /// literal per value; each hit is confirmed by its own matcher, so the answer is the same.
@@ -23,16 +40,7 @@ final class PredicateEvaluator {
 
         init(_ ms: [Compiled]) {
             matchers = ms
-            var lits: [Compiled] = [], needles: [[UInt8]] = [], rest: [Compiled] = []
-            for m in ms {
-                var literal: [UInt8]?
-                switch m {
-                case .contains(let n), .startswith(let n), .endswith(let n): literal = n
-                case .equals(let n, nil): literal = n
-                default: break
-                }
-                if let n = literal, !n.isEmpty { lits.append(m); needles.append(n) } else { rest.append(m) }
-            }
+            let (lits, needles, rest) = PredicateEvaluator.splitLiterals(ms)
             if lits.count >= 6 {
                 automaton = AhoCorasick(needles)
                 self.lits = lits
@@ -98,17 +106,7 @@ final class PredicateEvaluator {
         case .test(let t):
             let compiled = try t.matchers.map { try compile($0, cased: t.cased) }
             if !t.all && !t.cased {
-                var lits: [Compiled] = [], needles: [[UInt8]] = [], rest: [Compiled] = []
-                for m in compiled {
-                    var literal: [UInt8]?
-                    switch m {
-                    case .contains(let n), .startswith(let n), .endswith(let n): literal = n
-                    case .equals(let n, nil): literal = n
-                    default: break
-                    }
-                    // An empty needle never reports a hit from the automaton: it stays a plain matcher.
-                    if let n = literal, !n.isEmpty { lits.append(m); needles.append(n) } else { rest.append(m) }
-                }
+                let (lits, needles, rest) = Self.splitLiterals(compiled)
                 if lits.count >= 6 { return .manyLiterals(fields: t.fields, automaton: AhoCorasick(needles), matchers: lits, rest: rest) }
             }
             return .test(fields: t.fields, matchers: compiled, all: t.all, cased: t.cased)

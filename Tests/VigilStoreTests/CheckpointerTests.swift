@@ -24,6 +24,15 @@ final class CheckpointerTests: XCTestCase {
         }
     }
 
+    /// A store whose writer leaves checkpoints to a Checkpointer (its own only as the backstop).
+    func openStore(_ name: String) throws -> (String, Database) {
+        var options = StoreOptions()
+        options.backgroundCheckpoint = true
+        let db = try Database(path: dir + "/" + name, options: options)
+        try db.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, data BLOB)")
+        return (dir + "/" + name, db)
+    }
+
     func eventually(_ what: String, timeoutMs: Int = 10_000, _ cond: () -> Bool) {
         let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1000)
         while !cond() && Date() < deadline { usleep(20_000) }
@@ -31,11 +40,7 @@ final class CheckpointerTests: XCTestCase {
     }
 
     func testPagesReachTheDatabaseFileWithoutTheWriterCheckpointing() throws {
-        let path = dir + "/a.db"
-        var options = StoreOptions()
-        options.backgroundCheckpoint = true
-        let db = try Database(path: path, options: options)
-        try db.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, data BLOB)")
+        let (path, db) = try openStore("a.db")
         try write(db, rows: 10_000) // ≈ 10 MB, ≈ 2,500–3,000 pages: under the writer's backstop (32,768)
         usleep(300_000)
         XCTAssertLessThan(size(path), 1_000_000, "the writer checkpointed by itself")
@@ -65,11 +70,7 @@ final class CheckpointerTests: XCTestCase {
     }
 
     func testStopReturnsPromptlyAndWritesGoOnAfterIt() throws {
-        let path = dir + "/b.db"
-        var options = StoreOptions()
-        options.backgroundCheckpoint = true
-        let db = try Database(path: path, options: options)
-        try db.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, data BLOB)")
+        let (path, db) = try openStore("b.db")
         let checkpointer = Checkpointer(path: path, intervalMs: 10_000)
         let t0 = Date()
         checkpointer.stop()
