@@ -117,6 +117,14 @@ extension Event: WireMessage {
         return c
     }
 
+    /// The bytes of protobuf-c's own exact-size packing (its size pass, then pack): the
+    /// reference `encoded()`'s single-pass packing is tested against.
+    func encodedWithSizePass() -> [UInt8] {
+        let arena = Arena()
+        var c = cValue(arena)
+        return packed(&c, size: vigil__v1__event__get_packed_size, pack: vigil__v1__event__pack)
+    }
+
     /// `keys`: the decoding thread's key cache, nil where decoding does not own one.
     init(c: UnsafePointer<Vigil__V1__Event>, keys: UnsafeMutablePointer<UnpackArenaState>? = nil) {
         let m = c.pointee

@@ -17,16 +17,7 @@ final class DetectionLibraryTests: XCTestCase {
     }
 
     func submit(_ c: RpcClient, batch b: Int, events: [String]) throws {
-        var batch = EventBatch()
-        batch.batchId = "lib-\(b)"
-        batch.agentId = "test"
-        for (i, line) in events.enumerated() {
-            var e = Event()
-            e.id = "ev-\(b)-\(i)"
-            e.raw = Array(line.utf8)
-            batch.events.append(e)
-        }
-        _ = try c.call(service: "ingest", method: "ingest.submit", batch, as: EventBatchAck.self, timeoutMs: 20_000)
+        try stack.submit(c, batchId: "lib-\(b)", idPrefix: "ev-\(b)", lines: events)
     }
 
     func failed(_ user: String) -> String { "<38>Dec  4 09:15:11 web01 sshd[1]: Failed password for \(user) from 10.9.8.7 port 4000 ssh2" }

@@ -26,16 +26,7 @@ final class DetectionTests: XCTestCase {
     """
 
     func submit(_ c: RpcClient, batch b: Int, events: [String]) throws {
-        var batch = EventBatch()
-        batch.batchId = "det-\(b)"
-        batch.agentId = "test"
-        for (i, line) in events.enumerated() {
-            var e = Event()
-            e.id = "ev-\(b)-\(i)"
-            e.raw = Array(line.utf8)
-            batch.events.append(e)
-        }
-        _ = try c.call(service: "ingest", method: "ingest.submit", batch, as: EventBatchAck.self, timeoutMs: 20_000)
+        try stack.submit(c, batchId: "det-\(b)", idPrefix: "ev-\(b)", lines: events)
     }
 
     func failed(_ user: String, ip: String = "10.9.8.7") -> String {

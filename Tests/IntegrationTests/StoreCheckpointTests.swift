@@ -15,16 +15,8 @@ final class StoreCheckpointTests: XCTestCase {
         let c = try stack.client()
         defer { c.close() }
         for b in stride(from: 0, to: n, by: 1000) {
-            var batch = EventBatch()
-            batch.batchId = "ckpt-\(b)"
-            batch.agentId = "test"
-            for i in b..<min(n, b + 1000) {
-                var e = Event()
-                e.id = "ckpt-\(i)"
-                e.raw = Array("<38>Dec  4 09:15:11 web01 sshd[1]: Failed password for u\(i) from 10.9.8.7 port 4000 ssh2".utf8)
-                batch.events.append(e)
-            }
-            _ = try c.call(service: "ingest", method: "ingest.submit", batch, as: EventBatchAck.self, timeoutMs: 20_000)
+            let lines = (b..<min(n, b + 1000)).map { "<38>Dec  4 09:15:11 web01 sshd[1]: Failed password for u\($0) from 10.9.8.7 port 4000 ssh2" }
+            try stack.submit(c, batchId: "ckpt-\(b)", idPrefix: "ckpt-\(b)", lines: lines)
         }
     }
 

@@ -133,6 +133,20 @@ final class TestStack {
         }
     }
 
+    /// Raw lines as one `ingest.submit` batch (agent "test"), event ids `<idPrefix>-<i>`.
+    func submit(_ c: RpcClient, batchId: String, idPrefix: String, lines: [String], timeoutMs: Int64 = 20_000) throws {
+        var batch = EventBatch()
+        batch.batchId = batchId
+        batch.agentId = "test"
+        for (i, line) in lines.enumerated() {
+            var e = Event()
+            e.id = "\(idPrefix)-\(i)"
+            e.raw = Array(line.utf8)
+            batch.events.append(e)
+        }
+        _ = try c.call(service: "ingest", method: "ingest.submit", batch, as: EventBatchAck.self, timeoutMs: timeoutMs)
+    }
+
     func metrics(_ service: String) throws -> MetricsResponse {
         let c = try client()
         defer { c.close() }

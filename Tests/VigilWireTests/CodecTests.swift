@@ -1,6 +1,5 @@
 import XCTest
 @testable import VigilWire
-import VigilProto
 
 final class CodecTests: XCTestCase {
     func sampleEvent() -> Event {
@@ -42,9 +41,7 @@ final class CodecTests: XCTestCase {
         big.original[""] = ""
         big.enriched["e\u{0}"] = String(repeating: "é", count: 200)
         for e in [Event(), sampleEvent(), big] {
-            let arena = Arena()
-            var c = e.cValue(arena)
-            let exact = packed(&c, size: vigil__v1__event__get_packed_size, pack: vigil__v1__event__pack)
+            let exact = e.encodedWithSizePass()
             XCTAssertEqual(e.encoded(), exact)
             XCTAssertEqual(try Event(decoding: e.encoded()), try Event(decoding: exact))
         }

@@ -155,15 +155,10 @@ final class DeliveryWorkers: @unchecked Sendable {
         return d
     }
 
-    /// Stops the threads after their current send; returns the jobs never started.
-    @discardableResult
-    func stop() -> [Job] {
-        cond.lock(); defer { cond.unlock() }
-        stopping = true
-        let left = jobs
-        jobs.removeAll()
-        cond.broadcast()
-        return left
+    /// Stops the threads after their current send; jobs never started stay pending in the
+    /// outbox (they were not claimed).
+    func stop() {
+        cond.lock(); stopping = true; jobs.removeAll(); cond.broadcast(); cond.unlock()
     }
 
     private func loop(_ wake: ZSocket?, _ db: Database?) {
