@@ -34,12 +34,19 @@ final class BoundPredicate {
     struct Node { var kind: Kind; var a: Int32; var b: Int32 }
     /// A field test on the value of the first of `ids` (FieldTable ids) the event has.
     struct Test { var ids: [Int32]; var matchers: [PredicateEvaluator.Compiled]; var all: Bool; var cased: Bool }
+    /// `Test` flattened for evaluation (no arrays to retain per node): field ids
+    /// testIds[idStart..<idEnd], matchers testMatchers[matcherStart..<matcherEnd].
+    struct FlatTest { var idStart: Int32, idEnd: Int32, matcherStart: Int32, matcherEnd: Int32, all: Bool, cased: Bool }
 
     private let nodes: UnsafeMutablePointer<Node>
     private let nodeCount: Int
     private let kids: UnsafeMutablePointer<Int32>
     private let kidCount: Int
-    private let tests: [Test]
+    private let tests: UnsafeMutablePointer<FlatTest>
+    private let testCount: Int
+    private let testIds: UnsafeMutablePointer<Int32>
+    private let testMatchers: UnsafeMutablePointer<PredicateEvaluator.Compiled>
+    private let testMatcherCount: Int
     private let keywords: [PredicateEvaluator.Keywords]
     private let root: Int32
     let results: LiteralResults
@@ -86,7 +93,18 @@ final class BoundPredicate {
         root = build(tree)
         self.results = results
         self.fields = fields
-        self.tests = tests
+        var flat: [FlatTest] = [], flatIds: [Int32] = [], flatMatchers: [PredicateEvaluator.Compiled] = []
+        for t in tests {
+            flat.append(FlatTest(idStart: Int32(flatIds.count), idEnd: Int32(flatIds.count + t.ids.count),
+                                 matcherStart: Int32(flatMatchers.count), matcherEnd: Int32(flatMatchers.count + t.matchers.count), all: t.all, cased: t.cased))
+            flatIds += t.ids
+            flatMatchers += t.matchers
+        }
+        testCount = flat.count
+        self.tests = .allocate(capacity: max(flat.count, 1)); self.tests.initialize(from: flat, count: flat.count)
+        testIds = .allocate(capacity: max(flatIds.count, 1)); testIds.initialize(from: flatIds, count: flatIds.count)
+        testMatcherCount = flatMatchers.count
+        testMatchers = .allocate(capacity: max(flatMatchers.count, 1)); testMatchers.initialize(from: flatMatchers, count: flatMatchers.count)
         self.keywords = keywords
         nodeCount = nodes.count
         self.nodes = .allocate(capacity: max(nodes.count, 1))
@@ -96,7 +114,10 @@ final class BoundPredicate {
         self.kids.initialize(from: kids, count: kids.count)
     }
 
-    deinit { nodes.deallocate(); kids.deallocate() }
+    deinit {
+        nodes.deallocate(); kids.deallocate(); tests.deallocate(); testIds.deallocate()
+        testMatchers.deinitialize(count: testMatcherCount); testMatchers.deallocate()
+    }
 
     /// The literal tests of a compiled tree (what the engine's scan must decide).
     static func literalKeys(_ n: PredicateEvaluator.Node, into out: inout [LiteralKey]) {
@@ -163,8 +184,10 @@ final class BoundPredicate {
         case .test:
             let t = tests[Int(n.a)]
             var value: String?
-            for f in t.ids { if let v = fields.value(f) { value = v; break } }
-            return PredicateEvaluator.valueTest(value, t.matchers, all: t.all, cased: t.cased, e)
+            var k = Int(t.idStart)
+            while k < Int(t.idEnd) { if let v = fields.value(testIds[k]) { value = v; break }; k += 1 }
+            let ms = UnsafeBufferPointer(start: testMatchers + Int(t.matcherStart), count: Int(t.matcherEnd - t.matcherStart))
+            return PredicateEvaluator.valueTest(value, ms, all: t.all, cased: t.cased, e)
         }
     }
 }

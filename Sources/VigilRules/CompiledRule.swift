@@ -4,7 +4,8 @@ import VigilQuery
 /// A rule ready to evaluate: its conditions bound to the events catalog, their index
 /// requirements, and the group-by accessors.
 final class CompiledRule {
-    let rule: Rule
+    let ruleBox: RuleBox
+    var rule: Rule { _read { yield ruleBox.rule } }
     let active: Bool
     let conditions: [Condition]
     let requirements: [Requirement?]
@@ -16,7 +17,7 @@ final class CompiledRule {
     let firstPredicate: PredicateEvaluator?
 
     init(_ rule: Rule, forceActive: Bool = false) throws {
-        self.rule = rule
+        ruleBox = RuleBox(rule)
         active = forceActive || rule.status == .active
         conditions = try rule.detection.conditions.map { try Condition($0) }
         requirements = conditions.map {
@@ -85,4 +86,10 @@ struct GroupState: Codable, Equatable {
     enum CodingKeys: String, CodingKey { case touched = "u", hits = "h", values = "v", step = "s", stepHits = "n", quietUntil = "q" }
 
     var isEmpty: Bool { hits.isEmpty && values.isEmpty && step == 0 && stepHits == 0 }
+}
+
+/// An immutable rule shared by reference (engine and hits).
+final class RuleBox: Sendable {
+    let rule: Rule
+    init(_ rule: Rule) { self.rule = rule }
 }

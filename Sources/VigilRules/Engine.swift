@@ -6,7 +6,13 @@ import VigilWire
 /// A rule fired: everything a signal needs.
 public struct RuleHit: Sendable, Equatable {
     public var signalId: String
-    public var rule: Rule
+    /// The rule, shared with the engine's compiled copy: a hit is made per matching event, and
+    /// copying the `Rule` struct into each retained every one of its strings and arrays.
+    public var rule: Rule {
+        _read { yield ruleBox.rule }
+        set { ruleBox = RuleBox(newValue) }
+    }
+    var ruleBox: RuleBox
     public var groupKey: String
     /// Group-by field → value, in the rule's order.
     public var groupValues: [(String, String)]
@@ -201,7 +207,7 @@ public final class DetectionEngine {
     }
 
     private func hit(_ r: CompiledRule, key: (String, [(String, String)]), ids: [String], count n: Int, first: Int64, last: Int64, _ e: Event, signalId: String? = nil) -> RuleHit {
-        RuleHit(signalId: signalId ?? StableId.make(r.rule.id, key.0, ids.first ?? e.id), rule: r.rule, groupKey: key.0, groupValues: key.1,
+        RuleHit(signalId: signalId ?? StableId.make(r.rule.id, key.0, ids.first ?? e.id), ruleBox: r.ruleBox, groupKey: key.0, groupValues: key.1,
                 eventIds: Array(ids.prefix(options.maxEventIdsPerSignal)), eventCount: n, firstEventMs: first, lastEventMs: last, lastEvent: e)
     }
 

@@ -543,7 +543,12 @@ final class AhoCorasick {
     private let classCount: Int
     /// Raw byte (folding included) → class.
     private let byteClass: UnsafeMutablePointer<UInt8>
-    private let rows: UnsafeMutablePointer<Int32>
+    /// Rows in 16-bit entries when every state number fits in 15 bits (all but huge automata):
+    /// half the memory, so twice the rows in the same budget (fewer bytes take the slower
+    /// edge-and-failure path).
+    private let rows16: UnsafeMutablePointer<UInt16>?
+    private let rows32: UnsafeMutablePointer<Int32>?
+    var hasWideRows: Bool { rows32 != nil }
     static let rowBytes = 1 << 20
 
     /// Per needle: bytes (flat), length, and the length of the prefix kept in the automaton.
@@ -655,7 +660,8 @@ final class AhoCorasick {
         if usable { for c in used.sorted() { cls[Int(c)] = UInt8(classByte.count); classByte.append(c) } }
         for b in 65...90 { cls[b] = cls[b + 32] }
         classCount = classByte.count
-        let byRows = Self.rowBytes / (4 * classCount)
+        let narrow = recs.count <= Int(Int16.max)
+        let byRows = Self.rowBytes / ((narrow ? 2 : 4) * classCount)
         rowStates = usable ? min(recs.count, max(0, wanted ?? byRows)) : 0
         byteClass = raw(cls)
         // Falling back to the root reports the root's outputs, as the edge-and-failure scan does.
@@ -680,13 +686,13 @@ final class AhoCorasick {
                 }
             }
         }
-        rows = raw(rowData)
+        if narrow { rows16 = raw(rowData.map { UInt16(truncatingIfNeeded: $0) }); rows32 = nil } else { rows32 = raw(rowData); rows16 = nil }
     }
 
     deinit {
         states.deallocate(); packed.deallocate(); outEnd.deallocate(); outIds.deallocate(); dense.deallocate()
         needleBytes.deallocate(); needleStart.deallocate(); needleLen.deallocate(); keptLen.deallocate()
-        byteClass.deallocate(); rows.deallocate()
+        byteClass.deallocate(); rows16?.deallocate(); rows32?.deallocate()
     }
 
     /// Appends the id of every needle occurring in `s` (an id once per occurrence).
@@ -708,13 +714,17 @@ final class AhoCorasick {
     }
 
     func scan(_ buf: UnsafeBufferPointer<UInt8>, into hits: inout HitBuffer) {
+        if let r = rows16 { scan(buf, into: &hits, rows: r) } else if let r = rows32 { scan(buf, into: &hits, rows: r) }
+    }
+
+    @inline(__always) private func scan<Entry: FixedWidthInteger>(_ buf: UnsafeBufferPointer<UInt8>, into hits: inout HitBuffer, rows: UnsafeMutablePointer<Entry>) {
         var st: Int32 = 0, pos: Int32 = 0
         let rowStates = Int32(self.rowStates), classCount = self.classCount
         for raw in buf {
             let cl = Int(byteClass[Int(raw)])
             var hasOut = false
             if st < rowStates {
-                let nx = rows[Int(st) * classCount + cl]
+                let nx = Int32(truncatingIfNeeded: rows[Int(st) &* classCount &+ cl])
                 st = nx >> 1
                 hasOut = nx & 1 != 0
             } else {
@@ -722,7 +732,7 @@ final class AhoCorasick {
                 var r = states[Int(st)]
                 while true {
                     if st < rowStates {
-                        let nx = rows[Int(st) * classCount + cl]
+                        let nx = Int32(truncatingIfNeeded: rows[Int(st) &* classCount &+ cl])
                         st = nx >> 1
                         hasOut = nx & 1 != 0
                         break

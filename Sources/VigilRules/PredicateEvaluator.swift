@@ -37,6 +37,10 @@ final class PredicateEvaluator {
         private let automaton: AhoCorasick?
         private let lits: [Compiled]
         private let rest: [Compiled]
+        /// Without an automaton: the plain literals flattened (bytes, op), so a value is checked
+        /// against them in one loop over raw memory — an enum switch per literal per value copied
+        /// its payload (a retain and release), and a keyword rule checks every vendor value.
+        private let flat: LiteralList
 
         init(_ ms: [Compiled]) {
             matchers = ms
@@ -44,34 +48,87 @@ final class PredicateEvaluator {
             if lits.count >= 6 {
                 automaton = AhoCorasick(needles)
                 self.lits = lits
-                self.rest = rest
+                flat = LiteralList([])
             } else {
                 automaton = nil
                 self.lits = []
-                self.rest = ms
+                flat = LiteralList(lits)
             }
+            self.rest = rest
         }
 
         func holds(_ e: Event) -> Bool {
-            guard automaton != nil else {
-                for v in e.original.values where PredicateEvaluator.anyHolds(rest, v, e) { return true }
-                if let v = e.fields["message"], PredicateEvaluator.anyHolds(rest, v, e) { return true }
+            // Every vendor value, then the message.
+            guard let automaton else {
+                func one(_ v: String) -> Bool {
+                    if withBytes(v, flat.anyHolds) { return true }
+                    var i = 0
+                    while i < rest.count { if PredicateEvaluator.test(rest[i], v, cased: false, e) { return true }; i += 1 }
+                    return false
+                }
+                for v in e.original.values where one(v) { return true }
+                if let v = e.fields["message"], one(v) { return true }
                 return false
             }
             var hits = HitBuffer(capacity: 16)
             func one(_ v: String) -> Bool {
-                if let automaton {
-                    hits.count = 0
-                    if let r = v.utf8.withContiguousStorageIfAvailable({ automaton.scan($0, into: &hits) }) { _ = r } else {
-                        Array(v.utf8).withUnsafeBufferPointer { automaton.scan($0, into: &hits) }
-                    }
-                    for i in 0..<hits.count where PredicateEvaluator.test(lits[Int(hits.ids[i])], v, cased: false, e) { return true }
+                hits.count = 0
+                if let r = v.utf8.withContiguousStorageIfAvailable({ automaton.scan($0, into: &hits) }) { _ = r } else {
+                    Array(v.utf8).withUnsafeBufferPointer { automaton.scan($0, into: &hits) }
                 }
+                for i in 0..<hits.count where PredicateEvaluator.test(lits[Int(hits.ids[i])], v, cased: false, e) { return true }
                 for m in rest where PredicateEvaluator.test(m, v, cased: false, e) { return true }
                 return false
             }
             for v in e.original.values where one(v) { return true }
             if let v = e.fields["message"], one(v) { return true }
+            return false
+        }
+    }
+
+    /// Plain case-insensitive literals (contains, startswith, endswith, equals without a number)
+    /// in raw memory: needle k is bytes[start[k] ..< start[k + 1]], folded.
+    final class LiteralList {
+        enum Op: UInt8 { case contains, startswith, endswith, equals }
+        private let bytes: UnsafeMutablePointer<UInt8>
+        private let start: UnsafeMutablePointer<Int>
+        private let ops: UnsafeMutablePointer<Op>
+        let count: Int
+        private let shortest: Int
+
+        init(_ lits: [Compiled]) {
+            var b: [UInt8] = [], st: [Int] = [0], os: [Op] = []
+            for m in lits {
+                switch m {
+                case .contains(let n): b += n; os.append(.contains)
+                case .startswith(let n): b += n; os.append(.startswith)
+                case .endswith(let n): b += n; os.append(.endswith)
+                case .equals(let n, nil): b += n; os.append(.equals)
+                default: continue
+                }
+                st.append(b.count)
+            }
+            count = os.count
+            shortest = zip(st.dropFirst(), st).map { $0 - $1 }.min() ?? 0
+            bytes = .allocate(capacity: max(b.count, 1)); bytes.initialize(from: b, count: b.count)
+            start = .allocate(capacity: st.count); start.initialize(from: st, count: st.count)
+            ops = .allocate(capacity: max(os.count, 1)); ops.initialize(from: os, count: os.count)
+        }
+        deinit { bytes.deallocate(); start.deallocate(); ops.deallocate() }
+
+        func anyHolds(_ h: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard count > 0, h.count >= shortest else { return false }
+            var k = 0
+            while k < count {
+                let n = UnsafeBufferPointer(start: bytes + start[k], count: start[k + 1] - start[k])
+                switch ops[k] {
+                case .contains: if PredicateEvaluator.contains(h, n, false) { return true }
+                case .startswith: if h.count >= n.count && eq(h, 0, n, false) { return true }
+                case .endswith: if h.count >= n.count && eq(h, h.count - n.count, n, false) { return true }
+                case .equals: if h.count == n.count && eq(h, 0, n, false) { return true }
+                }
+                k += 1
+            }
             return false
         }
     }
@@ -169,12 +226,6 @@ final class PredicateEvaluator {
         }
     }
 
-    static func keywords(_ ms: [Compiled], _ e: Event) -> Bool {
-        for v in e.original.values { for m in ms where test(m, v, cased: false, e) { return true } }
-        if let v = e.fields["message"] { for m in ms where test(m, v, cased: false, e) { return true } }
-        return false
-    }
-
     static func fieldTest(_ fields: [String], _ ms: [Compiled], all: Bool, cased: Bool, _ e: Event) -> Bool {
         var value: String?
         for f in fields { if let v = e.original[f] ?? e.fields[f] { value = v; break } }
@@ -183,12 +234,17 @@ final class PredicateEvaluator {
 
     /// A field test on the value its field list resolved to (nil: no field of the list is present).
     static func valueTest(_ value: String?, _ ms: [Compiled], all: Bool, cased: Bool, _ e: Event) -> Bool {
+        ms.withUnsafeBufferPointer { valueTest(value, $0, all: all, cased: cased, e) }
+    }
+
+    /// The same over raw memory: a matcher read from it is borrowed where an array element is
+    /// copied out (a retain and release of its payload per matcher per event).
+    static func valueTest(_ value: String?, _ ms: UnsafeBufferPointer<Compiled>, all: Bool, cased: Bool, _ e: Event) -> Bool {
         guard let v = value else {
             // Absent: only `exists: false` and `null` hold.
             if all { return ms.allSatisfy(holdsWhenAbsent) }
             return ms.contains(where: holdsWhenAbsent)
         }
-        // By index: `for m in ms` copies each matcher out (a retain and release of its payload).
         var i = 0
         if all { while i < ms.count { if !test(ms[i], v, cased: cased, e) { return false }; i += 1 }; return true }
         while i < ms.count { if test(ms[i], v, cased: cased, e) { return true }; i += 1 }
@@ -296,6 +352,10 @@ final class PredicateEvaluator {
     }
 
     @inline(__always) static func eq(_ h: UnsafeBufferPointer<UInt8>, _ at: Int, _ n: [UInt8], _ cased: Bool) -> Bool {
+        n.withUnsafeBufferPointer { eq(h, at, $0, cased) }
+    }
+
+    @inline(__always) static func eq(_ h: UnsafeBufferPointer<UInt8>, _ at: Int, _ n: UnsafeBufferPointer<UInt8>, _ cased: Bool) -> Bool {
         var i = 0
         if cased { while i < n.count { if h[at + i] != n[i] { return false }; i += 1 } } else {
             while i < n.count { if fold(h[at + i]) != n[i] { return false }; i += 1 }
@@ -304,6 +364,10 @@ final class PredicateEvaluator {
     }
 
     static func contains(_ h: UnsafeBufferPointer<UInt8>, _ n: [UInt8], _ cased: Bool) -> Bool {
+        n.withUnsafeBufferPointer { contains(h, $0, cased) }
+    }
+
+    static func contains(_ h: UnsafeBufferPointer<UInt8>, _ n: UnsafeBufferPointer<UInt8>, _ cased: Bool) -> Bool {
         guard !n.isEmpty else { return true }
         guard h.count >= n.count, let base = h.baseAddress else { return false }
         let first = n[0]

@@ -180,7 +180,13 @@ final class BoundPredicateTests: XCTestCase {
     }
 
     func testKeywordAutomatonAgreesWithOneSearchPerKeyword() throws {
-        // Long keyword lists go through one automaton per value; the answer must be the plain one.
+        // Long keyword lists go through one automaton per value, short ones through a flat literal
+        // list; the answer must be the plain one: any matcher on any vendor value or the message.
+        func plain(_ ms: [PredicateEvaluator.Compiled], _ e: Event) -> Bool {
+            for v in e.original.values { for m in ms where PredicateEvaluator.test(m, v, cased: false, e) { return true } }
+            if let v = e.fields["message"] { for m in ms where PredicateEvaluator.test(m, v, cased: false, e) { return true } }
+            return false
+        }
         var r = Rng(state: 17)
         let ops: [Matcher.Op] = [.contains, .contains, .startswith, .endswith, .equals, .glob]
         var checked = 0, held = 0
@@ -193,7 +199,7 @@ final class BoundPredicateTests: XCTestCase {
             for n in 0..<30 {
                 var e = randomEvent(&r, n)
                 if r.next(3) == 0 { e.fields["message"] = (0..<r.next(4)).map { _ in r.pick(pieces) }.joined() }
-                let want = PredicateEvaluator.keywords(ms, e)
+                let want = plain(ms, e)
                 XCTAssertEqual(k.holds(e), want, "\(ms) on \(e.original) \(e.fields)")
                 checked += 1
                 if want { held += 1 }
@@ -286,6 +292,35 @@ final class BoundPredicateTests: XCTestCase {
                 }
                 for (k, id) in hits.enumerated() { got.append("\(id)@\(ends[k])") }
                 XCTAssertEqual(got.sorted(), want.sorted(), String(decoding: text, as: UTF8.self))
+            }
+        }
+    }
+
+    func testAhoCorasickWithMoreStatesThanNarrowRowsHoldAgreesWithNaiveSearch() {
+        // Past 32,767 states the DFA rows are 32-bit (state numbers no longer fit 15 bits).
+        var r = Rng(state: 9)
+        var ids: [[UInt8]: Int32] = [:], list: [[UInt8]] = []
+        while list.count < 20_000 {
+            let n = (0..<(5 + r.next(4))).map { _ in UInt8(ascii: "a") + UInt8(r.next(26)) }
+            if ids[n] == nil { ids[n] = Int32(list.count); list.append(n) }
+        }
+        for rows in [nil, 30_000] as [Int?] {
+            let ac = AhoCorasick(list, rowStates: rows)
+            XCTAssertTrue(ac.hasWideRows, "expected more than 32,767 states")
+            for k in 0..<12 {
+                // Texts made partly of needles, so there are hits to find.
+                var text: [UInt8] = []
+                while text.count < 200 { text += k % 2 == 0 && r.next(2) == 0 ? r.pick(list) : [UInt8(ascii: "a") + UInt8(r.next(26))] }
+                var hits: [Int32] = [], ends: [Int32] = []
+                ac.scan(String(decoding: text, as: UTF8.self), into: &hits, ends: &ends)
+                var want: [String] = [], got: [String] = []
+                for start in text.indices {
+                    for len in 5...8 where start + len <= text.count {
+                        if let id = ids[Array(text[start..<start + len])] { want.append("\(id)@\(start + len - 1)") }
+                    }
+                }
+                for (k, id) in hits.enumerated() { got.append("\(id)@\(ends[k])") }
+                XCTAssertEqual(got.sorted(), want.sorted())
             }
         }
     }
