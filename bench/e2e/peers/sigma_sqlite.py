@@ -67,28 +67,36 @@ def regexp(pattern, value):
 
 def load_events(path):
     """The load phase: parse every line, flatten, insert into an in-memory table `logs` with one
-    TEXT COLLATE NOCASE column per field (row_id = line number + 1). Returns (db, rows)."""
-    rows = []
+    TEXT COLLATE NOCASE column per field (row_id = line number + 1). Rows are inserted with only
+    their own columns, grouped by column set (Zircolite inserts each event with its own columns;
+    binding every column of a wide table for each row would bill pySigma for our loader).
+    Returns (db, rows)."""
     cols = {}
+    groups = {}
+    n = 0
     with open(path, encoding="utf-8") as f:
         for line in f:
             line = line.strip()
             if not line:
                 continue
             r = flatten(json.loads(line))
-            for k in r:
-                cols.setdefault(k, len(cols))
-            rows.append(r)
-    names = list(cols)
+            n += 1
+            key = tuple(r)
+            g = groups.get(key)
+            if g is None:
+                g = groups[key] = []
+                for k in key:
+                    cols.setdefault(k, None)
+            g.append((n, *r.values()))
     db = sqlite3.connect(":memory:")
     # The `re` modifier: pySigma's SQLite backend emits `field REGEXP 'pattern'`, which SQLite
     # leaves to the application; Zircolite registers this function.
     db.create_function("regexp", 2, regexp, deterministic=True)
-    db.execute("CREATE TABLE logs (row_id INTEGER PRIMARY KEY, " + ", ".join(f'"{n}" TEXT COLLATE NOCASE' for n in names) + ")")
-    db.executemany("INSERT INTO logs (" + ", ".join(f'"{n}"' for n in names) + ") VALUES (" + ", ".join("?" * len(names)) + ")",
-                   ([r.get(n) for n in names] for r in rows))
+    db.execute("CREATE TABLE logs (row_id INTEGER PRIMARY KEY" + "".join(f', "{c}" TEXT COLLATE NOCASE' for c in cols) + ")")
+    for key, rows in groups.items():
+        db.executemany("INSERT INTO logs (row_id" + "".join(f', "{c}"' for c in key) + ") VALUES (?" + ", ?" * len(key) + ")", rows)
     db.commit()
-    return db, len(rows)
+    return db, n
 
 
 def main():
