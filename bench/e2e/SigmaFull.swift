@@ -111,15 +111,19 @@ func sigmaFullComparison(sigmaDir: String, quick: Bool, ruleCounts: [Int]) -> [(
     }
     let path = root + "/sigma-full.jsonl"
     let listPath = root + "/sigma-full-vigil-rules.txt"
+    // The regression events alone (the rich ones: many fields, many rules fire), measured apart.
+    let regressionOnly = Array(repeating: regression, count: copies).flatMap { $0 }
+    let regressionPath = root + "/sigma-full-regression.jsonl"
     do {
         try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: false, encoding: .utf8)
+        try (regressionOnly.joined(separator: "\n") + "\n").write(toFile: regressionPath, atomically: false, encoding: .utf8)
         try (vigilRules.keys.sorted().joined(separator: "\n") + "\n").write(toFile: listPath, atomically: false, encoding: .utf8)
     } catch { print("\nFull SigmaHQ rule set: cannot write \(path): \(error); skipped"); return [] }
 
     // pySigma.
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", peers + "/sigma_sqlite_full.py", path, sigmaDir, listPath]
+    p.arguments = ["python3", peers + "/sigma_sqlite_full.py", path, sigmaDir, listPath, regressionPath]
     let out = Pipe()
     p.standardOutput = out
     let tp = Clock.monotonicMs()
@@ -167,21 +171,44 @@ func sigmaFullComparison(sigmaDir: String, quick: Bool, ruleCounts: [Int]) -> [(
         for var e in parsed { time += 1; e.eventTimeMs = time; _ = engine.process(e, nowMs: time) }
         dProcessed += parsed.count
     }
+    var rProcessed = 0
+    let (rCpu, _) = cpuRounds(minCPU: quick ? 0.5 : 1.0) { _ in
+        for (n, line) in regressionOnly.enumerated() { time += 1; _ = engine.process(sigmaBenchEvent(chain, line, n, time), nowMs: time) }
+        rProcessed += regressionOnly.count
+    }
     let vPerM = cpu / Double(processed) * 1e6
     let vDetectPerM = dCpu / Double(dProcessed) * 1e6
+    let vRegPerM = rCpu / Double(rProcessed) * 1e6
     let ratio = pyPerM / vPerM
+    var pyRegPerM: Double?
+    if let sub = obj["subset"] as? [String: Any], let n = sub["events"] as? Int, n > 0 {
+        pyRegPerM = (((sub["cpu_load_s"] as? Double) ?? 0) + ((sub["cpu_query_s"] as? Double) ?? 0)) / Double(n) * 1e6
+    }
 
     print(String(format: "\nFull SigmaHQ Windows rule set, same rules and events (%@): %d Windows rules found, %d converted by pySigma (pipelines: %@; refused %@), %d imported by Vigil, %d common",
                  sigmaDir, i("found"), i("converted"), (obj["pipelines"] as? String) ?? "?",
                  ((obj["convert_errors"] as? [String: Int]) ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
                  i("vigil_imported_found"), common.count))
+    for (k, what) in [("only_pysigma", "converted by pySigma, refused by Vigil"), ("only_vigil", "imported by Vigil, refused by pySigma")] {
+        let l = (obj[k] as? [String]) ?? []
+        if !l.isEmpty { print("  \(what): \(l.count) (" + l.prefix(quick ? 3 : 8).map { ($0 as NSString).lastPathComponent }.joined(separator: ", ") + (l.count > (quick ? 3 : 8) ? ", …" : "") + ")") }
+    }
     print(String(format: "  events: %d lines = %d regression events × %d + %d of the dataset's Windows lines%@",
                  lines.count, regression.count, copies, g, g < genWanted ? " (all there were)" : ""))
     print(String(format: "  pySigma-SQLite: load %.2f + query %.2f CPU s (conversion %.1f CPU s, not counted; run %.0f s wall) = %.0f CPU s per million events (%.0f events per CPU second)",
                  d("cpu_load_s"), d("cpu_query_s"), d("cpu_convert_s"), pyWall, pyPerM, 1e6 / pyPerM))
+    let fixed = d("cpu_fixed_s")
+    let pyMarginalPerM = (pyCPU - fixed) / Double(events) * 1e6
+    print(String(format: "    of which %.2f CPU s is fixed per run (every query over an empty table: preparation, empty scan); beyond it %.0f CPU s per million events",
+                 fixed, pyMarginalPerM))
     print(String(format: "  Vigil (VigilSigma import %.1f s wall, detection engine in process): %d rounds, parse + detect %.1f CPU s per million events (%.0f events per CPU second), detection alone %.1f",
                  vigilImportS, rounds, vPerM, 1e6 / vPerM, vDetectPerM))
-    print(String(format: "  Vigil/pySigma, full rule set: events per CPU second %.1f× (parse + detect vs load + query), %.1f× detection alone", ratio, pyPerM / vDetectPerM))
+    print(String(format: "  Vigil/pySigma, full rule set: events per CPU second %.1f× (parse + detect vs load + query), %.1f× detection alone; %.1f× without pySigma's fixed part",
+                 ratio, pyPerM / vDetectPerM, pyMarginalPerM / vPerM))
+    if let r = pyRegPerM {
+        print(String(format: "  the regression events alone (%d lines): pySigma %.0f CPU s per million (%.0f without the fixed part), Vigil parse + detect %.1f: %.1f× (%.1f×)",
+                     regressionOnly.count, r, r - fixed / Double(regressionOnly.count) * 1e6, vRegPerM, r / vRegPerM, (r - fixed / Double(regressionOnly.count) * 1e6) / vRegPerM))
+    }
 
     // Matches, rule by rule (first round of Vigil vs pySigma's one pass).
     var pyPairs = 0, vPairs = 0, both = 0, pyRules = 0, vRules = 0, queryFailed = 0
@@ -213,9 +240,16 @@ func sigmaFullComparison(sigmaDir: String, quick: Bool, ruleCounts: [Int]) -> [(
         ("vigil_full_sigma_cpu_s_per_million", String(format: "%.1f", vPerM)),
         ("vigil_full_sigma_detect_cpu_s_per_million", String(format: "%.1f", vDetectPerM)),
         ("vigil_pysigma_full_rules_cpu_ratio", String(format: "%.1f", ratio)),
+        ("pysigma_full_fixed_cpu_s", String(format: "%.2f", fixed)),
+        ("pysigma_full_marginal_cpu_s_per_million", String(format: "%.0f", pyMarginalPerM)),
+        ("vigil_full_sigma_regression_cpu_s_per_million", String(format: "%.1f", vRegPerM)),
         ("pysigma_full_matches", String(pyPairs)), ("vigil_full_matches", String(vPairs)), ("full_matches_both", String(both)),
         ("full_rules_differing", String(diffs.count)),
     ]
+    if let r = pyRegPerM {
+        kv.append(("pysigma_full_regression_cpu_s_per_million", String(format: "%.0f", r)))
+        kv.append(("vigil_pysigma_full_rules_regression_cpu_ratio", String(format: "%.1f", r / vRegPerM)))
+    }
     let order = common.indices.sorted { fnv1a(common[$0].path) < fnv1a(common[$1].path) }
     let counts = ruleCounts.filter { $0 < common.count } + [common.count]
     print("  by rule count (pySigma: load + the query CPU of those rules in the run above; Vigil: an engine with those rules, parse + detect):")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The Zircolite approach with the whole SigmaHQ Windows rule set, as a peer for bench/e2e.
 
-usage: sigma_sqlite_full.py EVENTS.jsonl SIGMA_DIR VIGIL_RULES.txt
+usage: sigma_sqlite_full.py EVENTS.jsonl SIGMA_DIR VIGIL_RULES.txt [SUBSET.jsonl]
 
 SIGMA_DIR is a SigmaHQ checkout (rules, rules-emerging-threats, rules-threat-hunting).
 VIGIL_RULES.txt lists the rule files (paths relative to SIGMA_DIR, one a line) that VigilSigma
@@ -17,7 +17,9 @@ imported as Windows rules. The script
 
 Counted like the 13-rule peer: load + query CPU (conversion printed, not counted). Printed: one
 JSON object with the counts, the CPU of each phase, and per rule (in the order run) its query
-CPU seconds and the row numbers (0-based line index in EVENTS.jsonl) it matched.
+CPU seconds and the row numbers (0-based line index in EVENTS.jsonl) it matched. With SUBSET.jsonl
+(a part of the events, e.g. only the regression events), load + query are run on it too, in a
+fresh database, and reported as "subset".
 """
 import glob, json, os, sqlite3, sys, time
 
@@ -53,6 +55,36 @@ def is_windows(collection, text):
     except Exception:
         return "product: windows" in text
     return any((d.get("logsource") or {}).get("product") == "windows" for d in docs)
+
+
+def run_queries(db, common, queries):
+    """Each rule's queries over `logs`: [(rule, CPU seconds, matched row indexes or None on a
+    query error)], total CPU seconds."""
+    per_rule = []
+    total = 0.0
+    for rel in common:
+        r0 = time.process_time()
+        hit = set()
+        for q in queries[rel]:
+            while True:
+                try:
+                    # All columns fetched, as Zircolite does to report the matched events.
+                    for row in db.execute(q):
+                        hit.add(row[0] - 1)
+                    break
+                except sqlite3.OperationalError as e:
+                    # A field no event has: add it as an empty column (the rule then matches nothing on it).
+                    msg = str(e)
+                    if not msg.startswith("no such column: "):
+                        hit = None
+                        break
+                    db.execute(f'ALTER TABLE logs ADD COLUMN "{msg[16:]}" TEXT COLLATE NOCASE')
+            if hit is None:
+                break
+        r1 = time.process_time()
+        total += r1 - r0
+        per_rule.append([rel, r1 - r0, None if hit is None else sorted(hit)])
+    return per_rule, total
 
 
 def main():
@@ -97,36 +129,28 @@ def main():
     t1, c3 = time.perf_counter(), time.process_time()
 
     # Query (counted): every common rule.
-    per_rule = []
-    q_total = 0.0
     tq = time.perf_counter()
-    for rel in common:
-        r0 = time.process_time()
-        hit = set()
-        for q in queries[rel]:
-            while True:
-                try:
-                    # All columns fetched, as Zircolite does to report the matched events.
-                    for row in db.execute(q):
-                        hit.add(row[0] - 1)
-                    break
-                except sqlite3.OperationalError as e:
-                    # A field no event has: add it as an empty column (the rule then matches nothing on it).
-                    msg = str(e)
-                    if not msg.startswith("no such column: "):
-                        hit = None
-                        break
-                    db.execute(f'ALTER TABLE logs ADD COLUMN "{msg[16:]}" TEXT COLLATE NOCASE')
-            if hit is None:
-                break
-        r1 = time.process_time()
-        q_total += r1 - r0
-        per_rule.append([rel, r1 - r0, None if hit is None else sorted(hit)])
+    per_rule, q_total = run_queries(db, common, queries)
     t2 = time.perf_counter()
+    # The fixed part of a run: every query over an empty table with the same columns (statement
+    # preparation and an empty scan); what a run costs beyond it grows with the events.
+    edb = sqlite3.connect(":memory:")
+    edb.create_function("regexp", 2, lambda p, v: 0, deterministic=True)
+    edb.execute(db.execute("SELECT sql FROM sqlite_master WHERE name = 'logs'").fetchone()[0])
+    _, fixed = run_queries(edb, common, queries)
+    subset = None
+    if len(sys.argv) > 4:
+        s0 = time.process_time()
+        sdb, srows = load_events(sys.argv[4])
+        s1 = time.process_time()
+        _, sq = run_queries(sdb, common, queries)
+        subset = {"events": srows, "cpu_load_s": s1 - s0, "cpu_query_s": sq}
     print(json.dumps({"events": rows, "pipelines": pipe_name, "found": len(found), "converted": len(converted),
                       "vigil_imported": len(vigil), "vigil_imported_found": len(vigil & set(found)), "common": len(common),
+                      "only_pysigma": [r for r in converted if r not in vigil],
+                      "only_vigil": sorted((vigil & set(found)) - set(converted)),
                       "convert_errors": errors, "cpu_convert_s": c1 - c0, "cpu_load_s": c3 - c2, "load_s": t1 - t0,
-                      "cpu_query_s": q_total, "query_s": t2 - tq, "rules": per_rule}))
+                      "cpu_query_s": q_total, "query_s": t2 - tq, "cpu_fixed_s": fixed, "subset": subset, "rules": per_rule}))
 
 
 if __name__ == "__main__":
