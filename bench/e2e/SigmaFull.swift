@@ -64,12 +64,6 @@ func cpuRounds(minCPU: Double, maxRounds: Int = 100_000, _ body: (Int) -> Void) 
     return (processCPUSeconds() - c0, rounds)
 }
 
-func fnv1a(_ s: String) -> UInt64 {
-    var h: UInt64 = 14_695_981_039_346_656_037
-    for b in s.utf8 { h = (h ^ UInt64(b)) &* 1_099_511_628_211 }
-    return h
-}
-
 func sigmaFullComparison(sigmaDir: String, quick: Bool, ruleCounts: [Int]) -> [(String, String)] {
     let fm = FileManager.default
     let dirs = ["rules", "rules-emerging-threats", "rules-threat-hunting"].map { sigmaDir + "/" + $0 }.filter { fm.fileExists(atPath: $0) }
@@ -123,7 +117,8 @@ func sigmaFullComparison(sigmaDir: String, quick: Bool, ruleCounts: [Int]) -> [(
     // pySigma.
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", peers + "/sigma_sqlite_full.py", path, sigmaDir, listPath, regressionPath]
+    p.arguments = ["python3", peers + "/sigma_sqlite_full.py", path, sigmaDir, listPath, "--subset", regressionPath,
+                   "--counts", ruleCounts.map(String.init).joined(separator: ",")]
     let out = Pipe()
     p.standardOutput = out
     let tp = Clock.monotonicMs()
@@ -228,9 +223,8 @@ func sigmaFullComparison(sigmaDir: String, quick: Bool, ruleCounts: [Int]) -> [(
         print("    \(path): pySigma \(py), Vigil \(v), both \(b)")
     }
 
-    // Rule count: the first N common rules in a fixed pseudo-random order (FNV-1a of the path).
-    // pySigma's cost for N rules is its load plus the query CPU it spent on those N rules in the run
-    // above (one table scan per rule, so the sum is what a run with N rules spends); Vigil runs an
+    // Rule count: the first N common rules in a fixed pseudo-random order (FNV-1a of the path,
+    // chosen by the script): pySigma ran them in a run of their own (load + query); Vigil runs an
     // engine with just those N rules over the same lines.
     var kv: [(String, String)] = [
         ("pysigma_full_rules", String(common.count)), ("pysigma_full_rules_found", String(i("found"))),
@@ -250,13 +244,19 @@ func sigmaFullComparison(sigmaDir: String, quick: Bool, ruleCounts: [Int]) -> [(
         kv.append(("pysigma_full_regression_cpu_s_per_million", String(format: "%.0f", r)))
         kv.append(("vigil_pysigma_full_rules_regression_cpu_ratio", String(format: "%.1f", r / vRegPerM)))
     }
-    let order = common.indices.sorted { fnv1a(common[$0].path) < fnv1a(common[$1].path) }
-    let counts = ruleCounts.filter { $0 < common.count } + [common.count]
-    print("  by rule count (pySigma: load + the query CPU of those rules in the run above; Vigil: an engine with those rules, parse + detect):")
+    let index = Dictionary(common.enumerated().map { ($0.element.path, $0.offset) }, uniquingKeysWith: { a, _ in a })
+    let order = ((obj["order"] as? [String]) ?? []).compactMap { index[$0] }
+    let byCount = (obj["by_count"] as? [String: [String: Any]]) ?? [:]
+    let counts = ruleCounts.filter { $0 < common.count && byCount[String($0)] != nil } + [common.count]
+    print("  by rule count (the first N rules in a fixed pseudo-random order; pySigma: a run with those rules, load + query; Vigil: an engine with those rules, parse + detect):")
     print("    rules   pySigma CPU s/M   Vigil CPU s/M   Vigil/pySigma")
     for n in counts {
         let pick = order.prefix(n)
-        let py = (d("cpu_load_s") + pick.reduce(0) { $0 + common[$1].cpu }) / Double(events) * 1e6
+        let py: Double
+        if n == common.count { py = pyPerM } else {
+            let r = byCount[String(n)] ?? [:]
+            py = (((r["cpu_load_s"] as? Double) ?? 0) + ((r["cpu_query_s"] as? Double) ?? 0)) / Double(max(1, (r["events"] as? Int) ?? 1)) * 1e6
+        }
         let v: Double
         if n == common.count { v = vPerM } else {
             let e = DetectionEngine()

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The Zircolite approach with the whole SigmaHQ Windows rule set, as a peer for bench/e2e.
 
-usage: sigma_sqlite_full.py EVENTS.jsonl SIGMA_DIR VIGIL_RULES.txt [SUBSET.jsonl]
+usage: sigma_sqlite_full.py EVENTS.jsonl SIGMA_DIR VIGIL_RULES.txt [--subset SUBSET.jsonl] [--counts 13,100,500]
 
 SIGMA_DIR is a SigmaHQ checkout (rules, rules-emerging-threats, rules-threat-hunting).
 VIGIL_RULES.txt lists the rule files (paths relative to SIGMA_DIR, one a line) that VigilSigma
@@ -17,9 +17,11 @@ imported as Windows rules. The script
 
 Counted like the 13-rule peer: load + query CPU (conversion printed, not counted). Printed: one
 JSON object with the counts, the CPU of each phase, and per rule (in the order run) its query
-CPU seconds and the row numbers (0-based line index in EVENTS.jsonl) it matched. With SUBSET.jsonl
+CPU seconds and the row numbers (0-based line index in EVENTS.jsonl) it matched. With --subset
 (a part of the events, e.g. only the regression events), load + query are run on it too, in a
-fresh database, and reported as "subset".
+fresh database, and reported as "subset". With --counts, for each N a run (fresh database, load +
+query) with the first N common rules in a fixed pseudo-random order (FNV-1a of the path, given as
+"order"), reported as "by_count".
 """
 import glob, json, os, sqlite3, sys, time
 
@@ -57,6 +59,13 @@ def is_windows(collection, text):
     return any((d.get("logsource") or {}).get("product") == "windows" for d in docs)
 
 
+def fnv1a(s):
+    h = 14695981039346656037
+    for b in s.encode():
+        h = ((h ^ b) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
 def run_queries(db, common, queries):
     """Each rule's queries over `logs`: [(rule, CPU seconds, matched row indexes or None on a
     query error)], total CPU seconds."""
@@ -89,6 +98,7 @@ def run_queries(db, common, queries):
 
 def main():
     events_path, sigma_dir, vigil_list = sys.argv[1], sys.argv[2], sys.argv[3]
+    opts = dict(zip(sys.argv[4::2], sys.argv[5::2]))
     with open(vigil_list, encoding="utf-8") as f:
         vigil = {l.strip() for l in f if l.strip()}
 
@@ -138,19 +148,25 @@ def main():
     edb.create_function("regexp", 2, lambda p, v: 0, deterministic=True)
     edb.execute(db.execute("SELECT sql FROM sqlite_master WHERE name = 'logs'").fetchone()[0])
     _, fixed = run_queries(edb, common, queries)
-    subset = None
-    if len(sys.argv) > 4:
+    def fresh_run(path, rules):
         s0 = time.process_time()
-        sdb, srows = load_events(sys.argv[4])
+        sdb, srows = load_events(path)
         s1 = time.process_time()
-        _, sq = run_queries(sdb, common, queries)
-        subset = {"events": srows, "cpu_load_s": s1 - s0, "cpu_query_s": sq}
+        _, sq = run_queries(sdb, rules, queries)
+        return {"events": srows, "cpu_load_s": s1 - s0, "cpu_query_s": sq}
+
+    subset = fresh_run(opts["--subset"], common) if "--subset" in opts else None
+    order = sorted(common, key=fnv1a)
+    by_count = {}
+    for n in (int(x) for x in opts.get("--counts", "").split(",") if x.strip()):
+        if 0 < n < len(common):
+            by_count[str(n)] = fresh_run(events_path, order[:n])
     print(json.dumps({"events": rows, "pipelines": pipe_name, "found": len(found), "converted": len(converted),
                       "vigil_imported": len(vigil), "vigil_imported_found": len(vigil & set(found)), "common": len(common),
                       "only_pysigma": [r for r in converted if r not in vigil],
                       "only_vigil": sorted((vigil & set(found)) - set(converted)),
                       "convert_errors": errors, "cpu_convert_s": c1 - c0, "cpu_load_s": c3 - c2, "load_s": t1 - t0,
-                      "cpu_query_s": q_total, "query_s": t2 - tq, "cpu_fixed_s": fixed, "subset": subset, "rules": per_rule}))
+                      "cpu_query_s": q_total, "query_s": t2 - tq, "cpu_fixed_s": fixed, "subset": subset, "order": order, "by_count": by_count, "rules": per_rule}))
 
 
 if __name__ == "__main__":
