@@ -78,9 +78,8 @@ func sigmaFullComparison(sigmaDir: String, quick: Bool, ruleCounts: [Int]) -> [(
     let prefix = (sigmaDir as NSString).standardizingPath + "/"
     func rel(_ p: String) -> String { let s = (p as NSString).standardizingPath; return s.hasPrefix(prefix) ? String(s.dropFirst(prefix.count)) : s }
     var vigilRules: [String: Rule] = [:]   // relative path → rule
-    var vigilFound = 0
     for o in SigmaConverter().convert(files) {
-        if case .success(let r) = o.result, r.logSources.contains("windows") { vigilRules[rel(o.file)] = r; vigilFound += 1 }
+        if case .success(let r) = o.result, r.logSources.contains("windows") { vigilRules[rel(o.file)] = r }
     }
     let vigilImportS = Double(Clock.monotonicMs() - tc) / 1000
 
