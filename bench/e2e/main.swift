@@ -491,14 +491,10 @@ func secPeer(vigil: RunResult, expected: Int) -> [(String, String)] {
 /// pySigma's SQLite backend, the Zircolite approach, over the Windows JSON of the same dataset:
 /// bench/e2e/peers/sigma_sqlite.py with the Sigma equivalents of the library's Windows match rules
 /// (bench/e2e/peers/sigma/*.yml), installed from PyPI by bench/e2e/peers/install-pysigma.sh.
-func pySigmaPeer(vigil: RunResult, expected: Int) -> [(String, String)] {
-    let peers = URL(fileURLWithPath: libraryDirectory()).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path + "/bench/e2e/peers"
-    let install = Process()
-    install.executableURL = URL(fileURLWithPath: "/bin/sh")
-    install.arguments = [peers + "/install-pysigma.sh"]
-    guard (try? install.run()) != nil else { print("\npySigma: cannot run the install script; skipped"); return [] }
-    install.waitUntilExit()
-    guard install.terminationStatus == 0 else { print("\npySigma: `pip install pysigma-backend-sqlite` failed; skipped"); return [] }
+/// `vigil` is nil with --sigma-only (no stack run: no whole-pipeline ratio).
+func pySigmaPeer(vigil: RunResult?, expected: Int) -> [(String, String)] {
+    let peers = repositoryRoot() + "/bench/e2e/peers"
+    guard installPySigma(peers) else { return [] }
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     p.arguments = ["python3", peers + "/sigma_sqlite.py", windowsPath, peers + "/sigma"]
@@ -518,10 +514,49 @@ func pySigmaPeer(vigil: RunResult, expected: Int) -> [(String, String)] {
     let rate = Double(events) / max(0.001, wall)
     print(String(format: "\npySigma-SQLite: %d Windows events, %d Sigma rules: load %.2f s + query %.3f s (convert %.2f s, not counted) = %.0f events/s, %.1f CPU s per million events; encoded-powershell matches %d (expected %d)",
                  events, (obj["rules"] as? Int) ?? 0, d("load_s"), d("query_s"), d("convert_s"), rate, cpuPerM, enc, expected))
-    print(String(format: "  Vigil/pySigma, whole pipeline: events per CPU second %.2f× (Vigil: whole pipeline, all formats, %d rules, stored; pySigma: Windows events only, in-memory SQLite, 13 rules)",
-                 cpuPerM / max(0.001, vigil.cpuPerMillion), vigil.rules))
-    return [("pysigma_events_per_s", String(Int(rate))), ("pysigma_cpu_s_per_million", String(format: "%.1f", cpuPerM)),
-            ("pysigma_encoded_powershell", String(enc)), ("vigil_pysigma_cpu_ratio", String(format: "%.2f", cpuPerM / max(0.001, vigil.cpuPerMillion)))]
+    var kv = [("pysigma_events_per_s", String(Int(rate))), ("pysigma_cpu_s_per_million", String(format: "%.1f", cpuPerM)),
+              ("pysigma_encoded_powershell", String(enc))]
+    if let vigil {
+        print(String(format: "  Vigil/pySigma, whole pipeline: events per CPU second %.2f× (Vigil: whole pipeline, all formats, %d rules, stored; pySigma: Windows events only, in-memory SQLite, 13 rules)",
+                     cpuPerM / max(0.001, vigil.cpuPerMillion), vigil.rules))
+        kv.append(("vigil_pysigma_cpu_ratio", String(format: "%.2f", cpuPerM / max(0.001, vigil.cpuPerMillion))))
+    }
+    return kv
+}
+
+/// The repository checkout this binary was built in.
+func repositoryRoot() -> String {
+    URL(fileURLWithPath: libraryDirectory()).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+}
+
+/// bench/e2e/peers/install-pysigma.sh (pySigma, its SQLite backend, the Sysmon/Windows pipelines).
+func installPySigma(_ peers: String) -> Bool {
+    let install = Process()
+    install.executableURL = URL(fileURLWithPath: "/bin/sh")
+    install.arguments = [peers + "/install-pysigma.sh"]
+    guard (try? install.run()) != nil else { print("\npySigma: cannot run the install script; skipped"); return false }
+    install.waitUntilExit()
+    guard install.terminationStatus == 0 else { print("\npySigma: `pip install pysigma-backend-sqlite` failed; skipped"); return false }
+    return true
+}
+
+/// The SigmaHQ checkout of the full-rule-set comparison: --sigma DIR, else ../shared/data/sigma
+/// beside the repository (absent on a clean clone: that comparison is then skipped).
+let sigmaDir = option("--sigma") ?? (URL(fileURLWithPath: repositoryRoot()).deletingLastPathComponent().path + "/shared/data/sigma")
+let sigmaRuleCounts = (option("--sigma-rules") ?? "13,100,500").split(separator: ",").compactMap { Int($0) }
+
+/// The three pySigma comparisons: the 13-rule peer, Vigil with those 13 rules, the full SigmaHQ set.
+func sigmaComparisons(vigil: RunResult?) -> [(String, String)] {
+    let ps = dataset.expectations.first { $0.ruleFile == "sysmon-encoded-powershell" }?.signals ?? 0
+    let py = pySigmaPeer(vigil: vigil, expected: ps)
+    var kv = py
+    kv += vigilSameSigma(pysigmaCpuPerMillion: py.first { $0.0 == "pysigma_cpu_s_per_million" }.flatMap { Double($0.1) }, expected: ps)
+    if FileManager.default.fileExists(atPath: sigmaDir + "/rules") {
+        kv += sigmaFullComparison(sigmaDir: sigmaDir, quick: quick, ruleCounts: sigmaRuleCounts)
+    } else {
+        print("\nFull SigmaHQ Windows rule set vs pySigma: no SigmaHQ checkout at \(sigmaDir) (--sigma DIR); skipped")
+    }
+    return kv
 }
 
 // MARK: - Main
@@ -529,6 +564,14 @@ func pySigmaPeer(vigil: RunResult, expected: Int) -> [(String, String)] {
 if args.contains("--detection-only") {
     for n in ruleCounts { try detectionOnlyLatency(rules: n, rate: explicitRate ?? 10_000, seconds: fixedSeconds) }
     if !keep { try? FileManager.default.removeItem(atPath: root) } else { print("kept \(root)") }
+    exit(0)
+}
+
+// Only the Sigma comparisons (pySigma's 13 rules, the full SigmaHQ set), without the stack.
+if args.contains("--sigma-only") {
+    let kv = sigmaComparisons(vigil: nil)
+    if !keep { try? FileManager.default.removeItem(atPath: root) } else { print("kept \(root)") }
+    print("RESULT " + kv.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
     exit(0)
 }
 
@@ -568,10 +611,7 @@ if !args.contains("--no-peers") {
     let k = dataset.expectations.first { $0.ruleFile == "ssh-brute-force" }?.signals ?? 0
     kv += secPeer(vigil: head, expected: k)
     kv += saganPeer(vigil: head, expected: k)
-    let ps = dataset.expectations.first { $0.ruleFile == "sysmon-encoded-powershell" }?.signals ?? 0
-    let py = pySigmaPeer(vigil: head, expected: ps)
-    kv += py
-    kv += vigilSameSigma(pysigmaCpuPerMillion: py.first { $0.0 == "pysigma_cpu_s_per_million" }.flatMap { Double($0.1) }, expected: ps)
+    kv += sigmaComparisons(vigil: head)
 }
 kv.append(("signals_ok", allOK ? "1" : "0"))
 if !keep { try? FileManager.default.removeItem(atPath: root) } else { print("kept \(root)") }
