@@ -8,38 +8,39 @@ final class LiteralPrefilter {
     struct Atom: Hashable { var fields: [String]; var needle: [UInt8] }
 
     /// One field list's needles: guard atoms (→ rule slots) and literal tests (→ ids in `results`),
-    /// flattened so a hit costs no retain: needle i's slots are slotIds[slotStart[i]..<slotStart[i+1]].
+    /// flattened so a hit costs no retain: needle i's guard uses are slotUses[needle[i].slots…],
+    /// its literal tests litUses[needle[i].lits…]. Each record keeps together what a hit reads
+    /// (one cache line instead of one per array: the scan's cost is mostly memory waits).
     private final class FieldScanner {
+        struct Needle { var slotStart: Int32, slotEnd: Int32, litStart: Int32, litEnd: Int32, length: Int32 }
+        struct SlotUse { var slot: Int32; var bit: UInt16 }
+        struct LitUse { var id: Int32; var op: LiteralKey.Op }
         let fields: [String]
         /// `fields` as FieldTable ids.
         var ids: [Int32] = []
         let automaton: AhoCorasick
-        /// Needle → its length, guard slots and literal tests, flattened in raw memory so a hit
-        /// costs no retain: needle i's slots are slotIds[slotStart[i]..<slotStart[i+1]].
-        let needleLen: UnsafeMutablePointer<Int32>
-        let slotStart: UnsafeMutablePointer<Int32>, slotIds: UnsafeMutablePointer<Int32>, slotBits: UnsafeMutablePointer<UInt16>
-        let litStart: UnsafeMutablePointer<Int32>, litIds: UnsafeMutablePointer<Int32>, litOps: UnsafeMutablePointer<LiteralKey.Op>
+        let needle: UnsafeMutablePointer<Needle>
+        let slotUses: UnsafeMutablePointer<SlotUse>
+        let litUses: UnsafeMutablePointer<LitUse>
         init(fields: [String], needles: [([UInt8], Use)]) {
             self.fields = fields
             automaton = AhoCorasick(needles.map(\.0))
-            var ss: [Int32] = [], si: [Int32] = [], sb: [UInt16] = [], ls: [Int32] = [], li: [Int32] = [], lo: [LiteralKey.Op] = []
-            for (_, u) in needles {
-                ss.append(Int32(si.count)); si += u.slots.map { Int32($0.0) }; sb += u.slots.map { 1 << $0.1 }
-                ls.append(Int32(li.count)); li += u.literals.map(\.0); lo += u.literals.map(\.1)
+            var ns: [Needle] = [], su: [SlotUse] = [], lu: [LitUse] = []
+            for (bytes, u) in needles {
+                var n = Needle(slotStart: Int32(su.count), slotEnd: 0, litStart: Int32(lu.count), litEnd: 0, length: Int32(bytes.count))
+                su += u.slots.map { SlotUse(slot: Int32($0.0), bit: 1 << $0.1) }
+                lu += u.literals.map { LitUse(id: $0.0, op: $0.1) }
+                n.slotEnd = Int32(su.count); n.litEnd = Int32(lu.count)
+                ns.append(n)
             }
-            ss.append(Int32(si.count)); ls.append(Int32(li.count))
             func raw<T>(_ a: [T]) -> UnsafeMutablePointer<T> {
                 let p = UnsafeMutablePointer<T>.allocate(capacity: max(a.count, 1))
                 p.initialize(from: a, count: a.count)
                 return p
             }
-            needleLen = raw(needles.map { Int32($0.0.count) })
-            slotStart = raw(ss); slotIds = raw(si); slotBits = raw(sb); litStart = raw(ls); litIds = raw(li); litOps = raw(lo)
+            needle = raw(ns); slotUses = raw(su); litUses = raw(lu)
         }
-        deinit {
-            needleLen.deallocate(); slotStart.deallocate(); slotIds.deallocate(); slotBits.deallocate()
-            litStart.deallocate(); litIds.deallocate(); litOps.deallocate()
-        }
+        deinit { needle.deallocate(); slotUses.deallocate(); litUses.deallocate() }
     }
     /// A needle's uses: (guarded slot, clause index of that rule's guard) and literal tests.
     struct Use { var slots: [(Int, Int)] = []; var literals: [(Int32, LiteralKey.Op)] = [] }
@@ -53,13 +54,11 @@ final class LiteralPrefilter {
     private var entries: UnsafeMutablePointer<Int32>
     /// The field names scanners and bound tests read, and the current event's values by id.
     let fields: FieldTable
-    /// Slot → has a guard (rules without one are always candidates); slot → stamp of the last event
-    /// whose scan found one of its guard literals, and which of its clauses were found then (`have`,
-    /// one bit per clause; the guard passes when it equals `need`). Raw memory.
-    private let guarded: UnsafeMutablePointer<Bool>
-    private let passed: UnsafeMutablePointer<Int>
-    private let need: UnsafeMutablePointer<UInt16>
-    private let have: UnsafeMutablePointer<UInt16>
+    /// Per slot, in one record: whether it has a guard (rules without one are always candidates),
+    /// the stamp of the last event whose scan found one of its guard literals, and which of its
+    /// clauses were found then (`have`, one bit per clause; the guard passes when it equals `need`).
+    private struct SlotState { var passed = 0; var have: UInt16 = 0; var need: UInt16 = 0; var guarded = false }
+    private let slotState: UnsafeMutablePointer<SlotState>
     private let slotCount: Int
     /// The guarded slots whose guard passed on the last scanned event, each once, in hit order:
     /// the index keeps those of the event's buckets (instead of walking every bucket member).
@@ -71,23 +70,17 @@ final class LiteralPrefilter {
 
     init(_ rules: [CompiledRule?]) {
         slotCount = rules.count
-        guarded = .allocate(capacity: max(rules.count, 1))
-        guarded.initialize(repeating: false, count: max(rules.count, 1))
-        passed = .allocate(capacity: max(rules.count, 1))
-        passed.initialize(repeating: 0, count: max(rules.count, 1))
+        slotState = .allocate(capacity: max(rules.count, 1))
+        slotState.initialize(repeating: SlotState(), count: max(rules.count, 1))
         hitSlots = .allocate(capacity: max(rules.count, 1))
-        need = .allocate(capacity: max(rules.count, 1))
-        need.initialize(repeating: 0, count: max(rules.count, 1))
-        have = .allocate(capacity: max(rules.count, 1))
-        have.initialize(repeating: 0, count: max(rules.count, 1))
         var byField: [[String]: [[UInt8]: Use]] = [:]
         for (slot, r) in rules.enumerated() {
             guard let r, r.active, case .match = r.rule.detection, r.conditions.count == 1,
                   case .predicate(let p) = r.conditions[0], let clauses = Self.guardClauses(p.predicate) else { continue }
-            guarded[slot] = true
+            slotState[slot].guarded = true
             let kept = clauses.enumerated().sorted { (Self.score($0.element), $0.offset) < (Self.score($1.element), $1.offset) }.prefix(Self.maxClauses)
             for (c, (_, atoms)) in kept.enumerated() {
-                need[slot] |= 1 << c
+                slotState[slot].need |= 1 << c
                 for a in atoms { byField[a.fields, default: [:]][a.needle, default: Use()].slots.append((slot, c)) }
             }
         }
@@ -141,9 +134,9 @@ final class LiteralPrefilter {
         entries = .allocate(capacity: max(flat.count, 1)); entries.initialize(from: flat, count: flat.count)
     }
 
-    deinit { guarded.deallocate(); passed.deallocate(); need.deallocate(); have.deallocate(); hitSlots.deallocate(); entryStart.deallocate(); entries.deallocate() }
+    deinit { slotState.deallocate(); hitSlots.deallocate(); entryStart.deallocate(); entries.deallocate() }
 
-    func isGuarded(_ slot: Int) -> Bool { slot < slotCount && guarded[slot] }
+    func isGuarded(_ slot: Int) -> Bool { slot < slotCount && slotState[slot].guarded }
 
     /// The guarded rules whose guard passed on the last `scan` (valid until the next one).
     var passedSlots: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(start: hitSlots, count: hitCount) }
@@ -193,28 +186,30 @@ final class LiteralPrefilter {
         let hitIds = hits.ids, hitEnds = hits.ends
         var k = 0
         while k < hits.count {
-            let n = Int(hitIds[k])
-            var j = Int(s.slotStart[n])
-            while j < Int(s.slotStart[n + 1]) {
-                let slot = Int(s.slotIds[j]), bit = s.slotBits[j]
-                if passed[slot] != stamp { passed[slot] = stamp; have[slot] = 0 }
-                let was = have[slot]
+            let n = s.needle[Int(hitIds[k])]
+            var j = Int(n.slotStart)
+            while j < Int(n.slotEnd) {
+                let use = s.slotUses[j]
+                let st = slotState + Int(use.slot)
+                if st.pointee.passed != stamp { st.pointee.passed = stamp; st.pointee.have = 0 }
+                let was = st.pointee.have
                 // Listed once, when its last clause is found.
-                if was & bit == 0 { have[slot] = was | bit; if was | bit == need[slot] { hitSlots[count] = Int32(slot); count += 1 } }
+                if was & use.bit == 0 { st.pointee.have = was | use.bit; if was | use.bit == st.pointee.need { hitSlots[count] = use.slot; count += 1 } }
                 j += 1
             }
             // The needle ends at `end` (inclusive); where it starts decides the anchored ops.
-            let end = hitEnds[k], len = s.needleLen[n]
-            j = Int(s.litStart[n])
-            while j < Int(s.litStart[n + 1]) {
+            let end = hitEnds[k], len = n.length
+            j = Int(n.litStart)
+            while j < Int(n.litEnd) {
+                let lit = s.litUses[j]
                 let holds: Bool
-                switch s.litOps[j] {
+                switch lit.op {
                 case .contains: holds = true
                 case .startswith: holds = end + 1 == len
                 case .endswith: holds = end + 1 == length
                 case .equals: holds = end + 1 == length && len == length
                 }
-                if holds { results.set(s.litIds[j]) }
+                if holds { results.set(lit.id) }
                 j += 1
             }
             k += 1
@@ -553,9 +548,10 @@ final class AhoCorasick {
 
     /// Per needle: bytes (flat), length, and the length of the prefix kept in the automaton.
     private let needleBytes: UnsafeMutablePointer<UInt8>
-    private let needleStart: UnsafeMutablePointer<Int32>
-    private let needleLen: UnsafeMutablePointer<Int32>
-    private let keptLen: UnsafeMutablePointer<Int32>
+    /// Per needle, together (a hit reads all three): where its bytes start, its length, and the
+    /// length of the prefix kept in the automaton.
+    private struct NeedleInfo { var start: Int32, length: Int32, kept: Int32 }
+    private let needleInfo: UnsafeMutablePointer<NeedleInfo>
     /// A needle's automaton path stops this deep once no other needle shares it; the rest (its
     /// unique tail) is compared in place on a hit. Thousands of rules' literals otherwise make
     /// long single-needle chains of states that only cost cache misses.
@@ -649,7 +645,7 @@ final class AhoCorasick {
         needleBytes = raw(needles.flatMap { $0 })
         var starts: [Int32] = [], at: Int32 = 0
         for n in needles { starts.append(at); at += Int32(n.count) }
-        needleStart = raw(starts); needleLen = raw(needles.map { Int32($0.count) }); keptLen = raw(kept)
+        needleInfo = raw(needles.indices.map { NeedleInfo(start: starts[$0], length: Int32(needles[$0].count), kept: kept[$0]) })
 
         // Byte classes: each byte some kept needle prefix uses gets its own class; all others share 0.
         var cls = [UInt8](repeating: 0, count: 256), classByte: [UInt8] = [0]
@@ -691,7 +687,7 @@ final class AhoCorasick {
 
     deinit {
         states.deallocate(); packed.deallocate(); outEnd.deallocate(); outIds.deallocate(); dense.deallocate()
-        needleBytes.deallocate(); needleStart.deallocate(); needleLen.deallocate(); keptLen.deallocate()
+        needleBytes.deallocate(); needleInfo.deallocate()
         byteClass.deallocate(); rows16?.deallocate(); rows32?.deallocate()
     }
 
@@ -762,10 +758,11 @@ final class AhoCorasick {
                 let oe = Int(outEnd[Int(st)])
                 while i < oe {
                     let id = outIds[i]
-                    let whole = needleLen[Int(id)], tail = whole - keptLen[Int(id)]
+                    let info = needleInfo[Int(id)]
+                    let tail = info.length - info.kept
                     if tail == 0 { hits.append(id, pos) } else if Int(pos + tail) < buf.count {
                         // The unique tail must follow in the text (compared folded, like the scan).
-                        let n = needleBytes + Int(needleStart[Int(id)] + keptLen[Int(id)])
+                        let n = needleBytes + Int(info.start + info.kept)
                         var k = 0
                         while k < Int(tail) {
                             let raw = buf[Int(pos) + 1 + k]
