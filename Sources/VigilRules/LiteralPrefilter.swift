@@ -515,15 +515,16 @@ final class AhoCorasick {
         /// Edges: packed[lo..<hi] (sparse), or for a dense state lo = -1 - row.
         var lo: Int32, hi: Int32
         var fail: Int32
-        /// Needle ids ending here (with its failure chain's): outIds[out..<outEnd[…]], or -1 for none.
+        /// Needles ending here (with its failure chain's): outs[out…] up to an entry with id -1, or -1 for none.
         var out: Int32
     }
     private let states: UnsafeMutablePointer<State>
     /// Sparse edges, sorted by byte within a state: next state << 8 | byte.
     private let packed: UnsafeMutablePointer<UInt32>
-    /// outIds[states[s].out ..< outEnd[s]]
-    private let outEnd: UnsafeMutablePointer<Int32>
-    private let outIds: UnsafeMutablePointer<Int32>
+    /// A state's outputs, each with what confirming it needs (its unique tail, compared in place),
+    /// followed by an entry with id -1: one run of memory per hit.
+    private struct Output { var id: Int32, tail: Int32, tailStart: Int32 }
+    private let outs: UnsafeMutablePointer<Output>
     /// 256 entries per dense row (row 0: the root); 0 means no edge (the root is never a target).
     private let dense: UnsafeMutablePointer<Int32>
     /// States with at least this many edges get a dense row: a lookup instead of a linear search.
@@ -546,12 +547,8 @@ final class AhoCorasick {
     var hasWideRows: Bool { rows32 != nil }
     static let rowBytes = 1 << 20
 
-    /// Per needle: bytes (flat), length, and the length of the prefix kept in the automaton.
+    /// Every needle's bytes, one after another (outputs point at their tails).
     private let needleBytes: UnsafeMutablePointer<UInt8>
-    /// Per needle, together (a hit reads all three): where its bytes start, its length, and the
-    /// length of the prefix kept in the automaton.
-    private struct NeedleInfo { var start: Int32, length: Int32, kept: Int32 }
-    private let needleInfo: UnsafeMutablePointer<NeedleInfo>
     /// A needle's automaton path stops this deep once no other needle shares it; the rest (its
     /// unique tail) is compared in place on a hit. Thousands of rules' literals otherwise make
     /// long single-needle chains of states that only cost cache misses.
@@ -618,10 +615,10 @@ final class AhoCorasick {
         let order: [Int32] = [0] + queue
         var renum = [Int32](repeating: 0, count: trans.count)
         for (i, s) in order.enumerated() { renum[Int(s)] = Int32(i) }
-        var recs: [State] = [], packed: [UInt32] = [], outEnd: [Int32] = [], outIds: [Int32] = [], dense: [Int32] = []
+        var recs: [State] = [], packed: [UInt32] = [], outIds: [[Int32]] = [], outCount = 0, dense: [Int32] = []
         for old in order {
             let s = Int(old), t = trans[s]
-            var r = State(lo: 0, hi: 0, fail: renum[Int(fail[s])], out: out[s].isEmpty ? -1 : Int32(outIds.count))
+            var r = State(lo: 0, hi: 0, fail: renum[Int(fail[s])], out: out[s].isEmpty ? -1 : Int32(outCount))
             if s == 0 || t.count >= Self.denseEdges {
                 let row = dense.count / 256
                 dense += [Int32](repeating: 0, count: 256)
@@ -632,8 +629,7 @@ final class AhoCorasick {
                 for (c, nx) in t { packed.append(UInt32(renum[Int(nx)]) << 8 | UInt32(c)) }
                 r.hi = Int32(packed.count)
             }
-            outIds += out[s]
-            outEnd.append(Int32(outIds.count))
+            if !out[s].isEmpty { outIds.append(out[s]); outCount += out[s].count + 1 }
             recs.append(r)
         }
         func raw<T>(_ a: [T]) -> UnsafeMutablePointer<T> {
@@ -641,11 +637,16 @@ final class AhoCorasick {
             p.initialize(from: a, count: a.count)
             return p
         }
-        states = raw(recs); self.packed = raw(packed); self.outEnd = raw(outEnd); self.outIds = raw(outIds); self.dense = raw(dense)
+        states = raw(recs); self.packed = raw(packed); self.dense = raw(dense)
         needleBytes = raw(needles.flatMap { $0 })
         var starts: [Int32] = [], at: Int32 = 0
         for n in needles { starts.append(at); at += Int32(n.count) }
-        needleInfo = raw(needles.indices.map { NeedleInfo(start: starts[$0], length: Int32(needles[$0].count), kept: kept[$0]) })
+        var outputs: [Output] = []
+        for ids in outIds {
+            for id in ids { outputs.append(Output(id: id, tail: Int32(needles[Int(id)].count) - kept[Int(id)], tailStart: starts[Int(id)] + kept[Int(id)])) }
+            outputs.append(Output(id: -1, tail: 0, tailStart: 0))
+        }
+        outs = raw(outputs)
 
         // Byte classes: each byte some kept needle prefix uses gets its own class; all others share 0.
         var cls = [UInt8](repeating: 0, count: 256), classByte: [UInt8] = [0]
@@ -686,8 +687,8 @@ final class AhoCorasick {
     }
 
     deinit {
-        states.deallocate(); packed.deallocate(); outEnd.deallocate(); outIds.deallocate(); dense.deallocate()
-        needleBytes.deallocate(); needleInfo.deallocate()
+        states.deallocate(); packed.deallocate(); outs.deallocate(); dense.deallocate()
+        needleBytes.deallocate()
         byteClass.deallocate(); rows16?.deallocate(); rows32?.deallocate()
     }
 
@@ -753,16 +754,14 @@ final class AhoCorasick {
                 }
             }
             if hasOut {
-                let o = states[Int(st)].out
-                var i = Int(o)
-                let oe = Int(outEnd[Int(st)])
-                while i < oe {
-                    let id = outIds[i]
-                    let info = needleInfo[Int(id)]
-                    let tail = info.length - info.kept
+                var i = Int(states[Int(st)].out)
+                while true {
+                    let o = outs[i]
+                    if o.id < 0 { break }
+                    let id = o.id, tail = o.tail
                     if tail == 0 { hits.append(id, pos) } else if Int(pos + tail) < buf.count {
                         // The unique tail must follow in the text (compared folded, like the scan).
-                        let n = needleBytes + Int(info.start + info.kept)
+                        let n = needleBytes + Int(o.tailStart)
                         var k = 0
                         while k < Int(tail) {
                             let raw = buf[Int(pos) + 1 + k]
