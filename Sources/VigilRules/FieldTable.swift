@@ -8,22 +8,20 @@ import VigilWire
 /// `value(id)` is `e.original[name] ?? e.fields[name]`, the evaluator's rule (vendor field first).
 final class FieldTable {
     let names: [String]
-    // The hash table: slot → id + 1 (0 empty), with the name's hash to skip most compares.
+    // The hash table: per slot the name's hash (to skip most compares), id + 1 (0 empty) and where
+    // its bytes are — one record, so a lookup touches one cache line before the compare.
+    private struct Slot { var hash: UInt64 = 0; var id: Int32 = 0; var start: Int32 = 0; var length: Int32 = 0 }
     private let mask: Int
-    private let slotIds: UnsafeMutablePointer<Int32>
-    private let slotHash: UnsafeMutablePointer<UInt64>
-    private let nameStart: UnsafeMutablePointer<Int32>
+    private let slots: UnsafeMutablePointer<Slot>
     private let nameBytes: UnsafeMutablePointer<UInt8>
 
-    // The current event: per id, the stamp of the event that has it and the value.
-    private let origStamp: UnsafeMutablePointer<Int>
-    private let normStamp: UnsafeMutablePointer<Int>
-    private let origValue: UnsafeMutablePointer<String>
-    private let normValue: UnsafeMutablePointer<String>
+    // The current event, per id in one record: the stamps of the event that has it as a vendor /
+    // normalized field, and the values; `seen` marks ids already listed in `presentIds`.
+    private struct Entry { var origStamp = 0; var normStamp = 0; var seen = 0; var origValue = ""; var normValue = "" }
+    private let entries: UnsafeMutablePointer<Entry>
     /// Ids present in the current event, each once: present(0..<presentCount).
     private let presentIds: UnsafeMutablePointer<Int32>
     private(set) var presentCount = 0
-    private let seen: UnsafeMutablePointer<Int>
     private(set) var stamp = 0
 
     /// `names` distinct; a name's id is its index.
@@ -33,33 +31,25 @@ final class FieldTable {
         var size = 8
         while size < names.count * 4 { size *= 2 }
         mask = size - 1
-        slotIds = .allocate(capacity: size); slotIds.initialize(repeating: 0, count: size)
-        slotHash = .allocate(capacity: size); slotHash.initialize(repeating: 0, count: size)
-        var starts: [Int32] = [0], bytes: [UInt8] = []
-        for name in names { bytes += Array(name.utf8); starts.append(Int32(bytes.count)) }
-        nameStart = .allocate(capacity: starts.count); nameStart.initialize(from: starts, count: starts.count)
-        nameBytes = .allocate(capacity: max(bytes.count, 1)); nameBytes.initialize(from: bytes, count: bytes.count)
+        slots = .allocate(capacity: size); slots.initialize(repeating: Slot(), count: size)
+        var bytes: [UInt8] = []
         for (id, name) in names.enumerated() {
-            let h = Array(name.utf8).withUnsafeBufferPointer(Self.hash)
+            let b = Array(name.utf8)
+            let h = b.withUnsafeBufferPointer(Self.hash)
             var s = Int(truncatingIfNeeded: h) & mask
-            while slotIds[s] != 0 { s = (s + 1) & mask }
-            slotIds[s] = Int32(id + 1)
-            slotHash[s] = h
+            while slots[s].id != 0 { s = (s + 1) & mask }
+            slots[s] = Slot(hash: h, id: Int32(id + 1), start: Int32(bytes.count), length: Int32(b.count))
+            bytes += b
         }
-        origStamp = .allocate(capacity: n); origStamp.initialize(repeating: 0, count: n)
-        normStamp = .allocate(capacity: n); normStamp.initialize(repeating: 0, count: n)
-        origValue = .allocate(capacity: n); origValue.initialize(repeating: "", count: n)
-        normValue = .allocate(capacity: n); normValue.initialize(repeating: "", count: n)
+        nameBytes = .allocate(capacity: max(bytes.count, 1)); nameBytes.initialize(from: bytes, count: bytes.count)
+        entries = .allocate(capacity: n); entries.initialize(repeating: Entry(), count: n)
         presentIds = .allocate(capacity: n)
-        seen = .allocate(capacity: n); seen.initialize(repeating: 0, count: n)
     }
 
     deinit {
-        let n = max(names.count, 1)
-        slotIds.deallocate(); slotHash.deallocate(); nameStart.deallocate(); nameBytes.deallocate()
-        origValue.deinitialize(count: n); normValue.deinitialize(count: n)
-        origStamp.deallocate(); normStamp.deallocate(); origValue.deallocate(); normValue.deallocate()
-        presentIds.deallocate(); seen.deallocate()
+        slots.deallocate(); nameBytes.deallocate()
+        entries.deinitialize(count: max(names.count, 1)); entries.deallocate()
+        presentIds.deallocate()
     }
 
     /// Length, first and last 8 bytes (unaligned loads; short names byte by byte), mixed: field
@@ -89,15 +79,13 @@ final class FieldTable {
         let h = Self.hash(b)
         var s = Int(truncatingIfNeeded: h) & mask
         while true {
-            let v = slotIds[s]
-            if v == 0 { return nil }
-            if slotHash[s] == h {
-                let id = Int(v - 1), start = Int(nameStart[id]), len = Int(nameStart[id + 1]) - start
-                if len == b.count {
-                    var k = 0
-                    while k < len && nameBytes[start + k] == b[k] { k += 1 }
-                    if k == len { return Int32(id) }
-                }
+            let slot = slots[s]
+            if slot.id == 0 { return nil }
+            if slot.hash == h && Int(slot.length) == b.count {
+                let start = Int(slot.start), len = Int(slot.length)
+                var k = 0
+                while k < len && nameBytes[start + k] == b[k] { k += 1 }
+                if k == len { return slot.id - 1 }
             }
             s = (s + 1) & mask
         }
@@ -109,30 +97,33 @@ final class FieldTable {
         presentCount = 0
         for (name, v) in e.original {
             guard let id = id(name) else { continue }
-            origStamp[Int(id)] = stamp
-            origValue[Int(id)] = v
-            mark(id)
+            let x = entries + Int(id)
+            x.pointee.origStamp = stamp
+            x.pointee.origValue = v
+            mark(x, id)
         }
         for (name, v) in e.fields {
             guard let id = id(name) else { continue }
-            normStamp[Int(id)] = stamp
-            normValue[Int(id)] = v
-            mark(id)
+            let x = entries + Int(id)
+            x.pointee.normStamp = stamp
+            x.pointee.normValue = v
+            mark(x, id)
         }
     }
 
-    @inline(__always) private func mark(_ id: Int32) {
-        if seen[Int(id)] != stamp { seen[Int(id)] = stamp; presentIds[presentCount] = id; presentCount += 1 }
+    @inline(__always) private func mark(_ x: UnsafeMutablePointer<Entry>, _ id: Int32) {
+        if x.pointee.seen != stamp { x.pointee.seen = stamp; presentIds[presentCount] = id; presentCount += 1 }
     }
 
     @inline(__always) func present(_ i: Int) -> Int32 { presentIds[i] }
 
-    @inline(__always) func has(_ id: Int32) -> Bool { origStamp[Int(id)] == stamp || normStamp[Int(id)] == stamp }
+    @inline(__always) func has(_ id: Int32) -> Bool { entries[Int(id)].origStamp == stamp || entries[Int(id)].normStamp == stamp }
 
     /// The current event's value of field `id`: vendor field first, then the normalized one.
     @inline(__always) func value(_ id: Int32) -> String? {
-        if origStamp[Int(id)] == stamp { return origValue[Int(id)] }
-        if normStamp[Int(id)] == stamp { return normValue[Int(id)] }
+        let x = entries + Int(id)
+        if x.pointee.origStamp == stamp { return x.pointee.origValue }
+        if x.pointee.normStamp == stamp { return x.pointee.normValue }
         return nil
     }
 }
