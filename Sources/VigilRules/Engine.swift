@@ -63,6 +63,9 @@ public final class DetectionEngine {
     private var events: UInt64 = 0, candidatesSeen: UInt64 = 0, evaluated: UInt64 = 0, signalsOut: UInt64 = 0
 
     private var slots: [CompiledRule?] = []
+    /// `slots` without reference counting for the per-event loop; rebuilt with the index (every
+    /// change to `slots` marks the index stale, and `process` reindexes before reading these).
+    private var slotRefs: [Unmanaged<CompiledRule>?] = []
     private var slotById: [String: Int] = [:]
     private var states: [[String: GroupState]] = []
     private var index = RuleIndex([])
@@ -127,6 +130,7 @@ public final class DetectionEngine {
     }
 
     private func reindex() {
+        slotRefs = slots.map { $0.map { Unmanaged.passUnretained($0) } }
         prefilter = LiteralPrefilter(slots)
         index = RuleIndex(slots, guarded: prefilter.isGuarded)
         hasAbsence = slots.contains { if case .absence? = $0?.rule.detection, $0?.active == true { return true }; return false }
@@ -153,19 +157,23 @@ public final class DetectionEngine {
         if scanned { prefilter.scan(e, stamp: stamp) }
         candidatesSeen &+= UInt64(index.candidates(e, record, stamp: stamp, seen: &seen, hits: scanned ? prefilter.passedSlots : UnsafeBufferPointer(start: nil, count: 0), into: &candidates))
         var out: [RuleHit] = []
-        for slot in candidates {
-            guard let r = slots[slot] else { continue }
-            evaluated &+= 1
-            if r.isMatch {
-                if r.matches(0, record, context, indexed: true) { matchRule(slot, r, e, t, record, &out) }
-                continue
+        slotRefs.withUnsafeBufferPointer { refs in
+            for slot in candidates {
+                guard let ref = refs[slot] else { continue }
+                ref._withUnsafeGuaranteedRef { r in
+                    evaluated &+= 1
+                    if r.isMatch {
+                        if r.matches(0, record, context, indexed: true) { matchRule(slot, r, e, t, record, &out) }
+                        return
+                    }
+                    if late {
+                        // Windows before the watermark are settled; a late event cannot reopen them.
+                        if r.conditions.indices.contains(where: { r.matches($0, record, context) }) { count("late_ignored") }
+                        return
+                    }
+                    correlate(slot, r, e, t, record, context, &out)
+                }
             }
-            if late {
-                // Windows before the watermark are settled; a late event cannot reopen them.
-                if r.conditions.indices.contains(where: { r.matches($0, record, context) }) { count("late_ignored") }
-                continue
-            }
-            correlate(slot, r, e, t, record, context, &out)
         }
         if hasAbsence && watermark >= lastExpiryWatermark &+ 1000 { out += expireAbsences(upTo: watermark) }
         signalsOut &+= UInt64(out.count)

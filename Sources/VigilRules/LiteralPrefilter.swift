@@ -47,6 +47,9 @@ final class LiteralPrefilter {
     /// Guard clauses kept per rule (each a literal set one of which must occur); the most selective ones.
     static let maxClauses = 8
     private var scanners: [FieldScanner] = []
+    /// `scanners` without reference counting, for the per-event walk (the array keeps them alive,
+    /// and it does not change after init).
+    private let scannerRefs: UnsafeMutablePointer<Unmanaged<FieldScanner>>
     /// Field id → scanners that read it (as their first name or an alias):
     /// entries[entryStart[id]..<entryStart[id + 1]]; an entry is a scanner index, negated (-1 - i)
     /// when the scanner's field list is not just this name (so it must be resolved per event).
@@ -131,10 +134,12 @@ final class LiteralPrefilter {
         for l in lists { starts.append(starts.last! + Int32(l.count)) }
         entryStart = .allocate(capacity: starts.count); entryStart.initialize(from: starts, count: starts.count)
         let flat = lists.flatMap { $0 }
+        scannerRefs = .allocate(capacity: max(scanners.count, 1))
+        scannerRefs.initialize(from: scanners.map { Unmanaged.passUnretained($0) }, count: scanners.count)
         entries = .allocate(capacity: max(flat.count, 1)); entries.initialize(from: flat, count: flat.count)
     }
 
-    deinit { slotState.deallocate(); hitSlots.deallocate(); entryStart.deallocate(); entries.deallocate() }
+    deinit { slotState.deallocate(); hitSlots.deallocate(); entryStart.deallocate(); entries.deallocate(); scannerRefs.deallocate() }
 
     func isGuarded(_ slot: Int) -> Bool { slot < slotCount && slotState[slot].guarded }
 
@@ -160,15 +165,16 @@ final class LiteralPrefilter {
             while k < end {
                 let entry = entries[k]
                 k += 1
-                let s = scanners[Int(entry < 0 ? -1 - entry : entry)]
-                if entry < 0 {
-                    // Resolves to this name only when no earlier name of the list is present.
-                    var resolved: Int32 = -1
-                    for f in s.ids where fields.has(f) { resolved = f; break }
-                    guard resolved == id else { continue }
+                scannerRefs[Int(entry < 0 ? -1 - entry : entry)]._withUnsafeGuaranteedRef { s in
+                    if entry < 0 {
+                        // Resolves to this name only when no earlier name of the list is present.
+                        var resolved: Int32 = -1
+                        for f in s.ids where fields.has(f) { resolved = f; break }
+                        guard resolved == id else { return }
+                    }
+                    guard let v = fields.value(id) else { return }
+                    run(s, v, stamp, &count, &hits)
                 }
-                guard let v = fields.value(id) else { continue }
-                run(s, v, stamp, &count, &hits)
             }
         }
         hitCount = count

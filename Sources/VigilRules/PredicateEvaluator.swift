@@ -132,11 +132,19 @@ final class PredicateEvaluator {
             return false
         }
     }
+    final class CompiledRegex {
+        let regex: NSRegularExpression
+        let literal: [UInt8]?
+        let run: RegexRun?
+        init(_ regex: NSRegularExpression, literal: [UInt8]?, run: RegexRun?) { self.regex = regex; self.literal = literal; self.run = run }
+    }
+
     enum Compiled {
         case equals([UInt8], Double?), contains([UInt8]), startswith([UInt8]), endswith([UInt8]), glob([UInt8])
         /// The regex, a literal every match contains and a run of class bytes every match contains
-        /// (both checked first: bridging to NSString and ICU cost far more than a byte loop).
-        case regex(NSRegularExpression, [UInt8]?, RegexRun?)
+        /// (both checked first: bridging to NSString and ICU cost far more than a byte loop), in one
+        /// object: copying the matcher out of a list then costs one retain, not one per part.
+        case regex(CompiledRegex)
         /// `.{N,}`: a line of at least N characters (ICU takes milliseconds on this pattern).
         case longLine(Int)
         case cidr(Network)
@@ -185,7 +193,7 @@ final class PredicateEvaluator {
         case .glob: return .glob(b)
         case .regex:
             if let n = longLinePattern(m.value) { return .longLine(n) }
-            do { return .regex(try NSRegularExpression(pattern: m.value), RegexLiteral.required(m.value, minimum: 1), RegexRun.required(m.value)) } catch {
+            do { return .regex(CompiledRegex(try NSRegularExpression(pattern: m.value), literal: RegexLiteral.required(m.value, minimum: 1), run: RegexRun.required(m.value))) } catch {
                 throw PredicateError("regex '\(m.value)' does not compile: \(error.localizedDescription)")
             }
         case .cidr:
@@ -290,10 +298,10 @@ final class PredicateEvaluator {
         switch m {
         case .exists(let want): return want
         case .null: return v.isEmpty
-        case .regex(let r, let lit, let run):
-            if let lit, !withBytes(v, { contains($0, lit, false) }) { return false }
-            if let run, !withBytes(v, run.occurs) { return false }
-            return r.firstMatch(in: v, range: NSRange(v.startIndex..., in: v)) != nil
+        case .regex(let c):
+            if let lit = c.literal, !withBytes(v, { contains($0, lit, false) }) { return false }
+            if let run = c.run, !withBytes(v, run.occurs) { return false }
+            return c.regex.firstMatch(in: v, range: NSRange(v.startIndex..., in: v)) != nil
         case .cidr(let n): return n.contains(v)
         case .longLine(let n):
             var run = 0
