@@ -154,6 +154,34 @@ final class StreamTests: XCTestCase {
         try pump(p, c, until: { try c.count() == 310 })
     }
 
+    func testTruncationOnABudgetGoesInBoundedStepsAndKeepsWhatIsNotAcknowledged() throws {
+        let p = try makeProducer()
+        defer { p.close() }
+        // Rows of 100 messages (one transaction each) in test.a, a short stream beside it.
+        for k in 0..<30 { try append(p, streams: ["test.a"], count: 100, from: k * 100) }
+        try append(p, streams: ["test.b"], count: 50)
+        try p.producer.acknowledge(AckRequest(consumerId: "c1", stream: "test.a", sequence: 2500))
+        try p.producer.acknowledge(AckRequest(consumerId: "c1", stream: "test.b", sequence: 50))
+        XCTAssertEqual(p.producer.outboxRows, 3050)
+        // No time at all: still one chunk of one stream per call, so it always progresses.
+        let more = try p.producer.truncateAcknowledged(budgetMs: 0)
+        XCTAssertTrue(more)
+        let deleted = 3050 - p.producer.outboxRows
+        XCTAssertGreaterThan(deleted, 0)
+        XCTAssertLessThanOrEqual(deleted, StreamProducer.truncateChunkMessages, "one step deletes at most one chunk")
+        var steps = 1
+        while try p.producer.truncateAcknowledged(budgetMs: 0) {
+            steps += 1
+            guard steps < 100 else { return XCTFail("truncation never reports that it is done") }
+        }
+        XCTAssertGreaterThan(steps, 2, "2,550 acknowledged messages take several bounded steps")
+        XCTAssertEqual(p.producer.outboxRows, 500, "everything acknowledged is gone, nothing else")
+        XCTAssertEqual(try p.db.scalar("SELECT min(seq - n + 1) FROM stream_outbox WHERE stream = 'test.a'")?.int64, 2501)
+        XCTAssertEqual(try p.db.scalar("SELECT count(*) FROM stream_outbox WHERE stream = 'test.b'")?.int64, 0)
+        let r = try p.producer.replay(ReplayRequest(stream: "test.a", fromSequence: 2501, maxMessages: 1000))
+        XCTAssertEqual(r.messages.map(\.sequence), Array(2501...3000))
+    }
+
     func testOutboxBoundRefusesWithClearError() throws {
         let p = try makeProducer(maxRows: 10)
         defer { p.close() }
