@@ -84,8 +84,12 @@ public final class StreamConsumer {
 
     public func close() { subscriber.close() }
 
+    /// When the last `receiveAvailable` began (wall µs; only with `Trace.on`).
+    public private(set) var lastReceiveUs: Int64 = 0
+
     /// Reads what the subscription has queued (bounded), updating gap/replay state.
     public func receiveAvailable(limit: Int = 10_000) {
+        if Trace.on { lastReceiveUs = Trace.nowUs() }
         for _ in 0..<limit {
             guard let frames = (try? subscriber.socket.receive(dontWait: true)) ?? nil else { return }
             guard frames.count == 2, let env = try? StreamEnvelope(decoding: frames[1]) else {
