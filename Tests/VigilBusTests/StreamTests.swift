@@ -44,12 +44,14 @@ final class StreamTests: XCTestCase {
         let db: Database
         let consumer: StreamConsumer
         let client: RpcClient
-        init(_ t: StreamTests, name: String = "cons") throws {
+        init(_ t: StreamTests, name: String = "cons", maxReplaysInFlight: Int = 4, replayBatch: UInt32 = 5000) throws {
             db = try Database(path: "\(t.dir!)/\(name).db")
             try db.execute("CREATE TABLE IF NOT EXISTS got(stream TEXT, seq INTEGER, body TEXT, PRIMARY KEY(stream, seq))")
             client = try RpcClient(context: t.broker.context, endpoint: t.broker.endpoints.rpc)
             var o = StreamConsumer.Options(consumerId: name, topicPrefixes: ["test."])
             o.ackIntervalMs = 100
+            o.maxReplaysInFlight = maxReplaysInFlight
+            o.replayBatch = replayBatch
             consumer = try StreamConsumer(context: t.broker.context, endpoints: t.broker.endpoints, db: db, rpc: client, options: o, logger: t.logger)
         }
         /// One loop step: receive, replay replies, commit ready messages (a duplicate would violate the primary key).
@@ -132,6 +134,28 @@ final class StreamTests: XCTestCase {
         try pump(p, c, until: { try c.count() == 1200 })
         XCTAssertEqual(try c.db.scalar("SELECT count(DISTINCT seq) FROM got")?.int64, 1200)
         XCTAssertEqual(try c.db.scalar("SELECT max(seq) FROM got")?.int64, 1200)
+    }
+
+    func testAConsumerBehindOnManyStreamsCatchesUpThroughFewReplaySlots() throws {
+        let p = try makeProducer()
+        defer { p.close() }
+        var c = try ConsumerSide(self, maxReplaysInFlight: 2, replayBatch: 100)
+        let streams = (0..<8).map { "test.s\($0)" }
+        try append(p, streams: streams, count: 80)
+        try pump(p, c, until: { try c.count() == 80 })
+        c.close()
+        // Missed while down: 8 streams × 300 messages, replayed 100 at a time, 2 requests at once.
+        try append(p, streams: streams, count: 2400, from: 80)
+        c = try ConsumerSide(self, maxReplaysInFlight: 2, replayBatch: 100)
+        defer { c.close() }
+        var most = 0
+        try pump(p, c, until: { most = max(most, c.consumer.replaysInFlight); return try c.count() == 2480 })
+        XCTAssertEqual(most, 2, "never more than 2 replay requests at once, and the slots were used")
+        for s in streams {
+            XCTAssertEqual(try c.db.scalar("SELECT count(*) FROM got WHERE stream = ?", [.text(s)])?.int64, 310, s)
+            XCTAssertEqual(try c.db.scalar("SELECT max(seq) FROM got WHERE stream = ?", [.text(s)])?.int64, 310, s)
+        }
+        XCTAssertGreaterThanOrEqual(c.consumer.counters.replayRequests, 24, "at least 3 replies of 100 per stream")
     }
 
     func testAcknowledgedMessagesAreTruncatedAndNumberingContinues() throws {
