@@ -123,7 +123,7 @@ let package = Package(
         .executableTarget(name: "enrichment-bench", dependencies: ["EnrichmentService", "VigilIntel", "VigilWire", "VigilService", "VigilParsers", "VigilLog"], path: "bench/enrichment-bench"),
         // End to end: starts the release services, replays a seeded dataset, measures throughput, latency, RSS, CPU.
         .executableTarget(name: "e2e-bench", dependencies: ["VigilBus", "VigilWire", "VigilLog", "VigilImport", "VigilRules", "VigilService", "VigilParsers", "VigilSigma"], path: "bench/e2e",
-                          exclude: ["peers"]),
+                          exclude: ["peers", "latency-trace.py"]),
 
         .executableTarget(name: "wire-bench", dependencies: ["VigilWire"], path: "bench/wire-bench", swiftSettings: strict),
         .executableTarget(name: "user-analytics-bench", dependencies: ["UserAnalyticsService", "VigilStore", "VigilWire"], path: "bench/user-analytics-bench"),

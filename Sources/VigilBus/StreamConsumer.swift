@@ -16,6 +16,10 @@ public final class StreamConsumer {
         public var accepts: @Sendable (String) -> Bool = { _ in true }
         public var replayBatch: UInt32 = 5000
         public var replayTimeoutMs: Int64 = 3000
+        /// Replay requests outstanding at once (over all streams); others wait their turn. A
+        /// consumer behind on 16 partitions asked all 16 producers' streams at once: up to
+        /// 16 × `replayBatch` messages arrived together and were held until committed.
+        public var maxReplaysInFlight: Int = 4
         public var ackIntervalMs: Int64 = 1000
         public init(consumerId: String, topicPrefixes: [String]) {
             self.consumerId = consumerId
@@ -57,6 +61,8 @@ public final class StreamConsumer {
     private var next: [Key: UInt64] = [:]
     public private(set) var heads: [Key: UInt64] = [:]
     private var replaying: Set<Key> = []
+    /// Streams waiting for a replay slot, oldest first, with the sequence to start from.
+    private var replayQueue: [(key: Key, from: UInt64)] = []
     private var ready: [StreamEnvelope] = []
     private var acked: [Key: UInt64] = [:]
     private var lastAck: Int64 = 0
@@ -84,8 +90,12 @@ public final class StreamConsumer {
 
     public func close() { subscriber.close() }
 
+    /// When the last `receiveAvailable` began (wall µs; only with `Trace.on`).
+    public private(set) var lastReceiveUs: Int64 = 0
+
     /// Reads what the subscription has queued (bounded), updating gap/replay state.
     public func receiveAvailable(limit: Int = 10_000) {
+        if Trace.on { lastReceiveUs = Trace.nowUs() }
         for _ in 0..<limit {
             guard let frames = (try? subscriber.socket.receive(dontWait: true)) ?? nil else { return }
             guard frames.count == 2, let env = try? StreamEnvelope(decoding: frames[1]) else {
@@ -125,6 +135,11 @@ public final class StreamConsumer {
 
     private func requestReplay(_ key: Key, from: UInt64) {
         guard !replaying.contains(key) else { return }
+        guard replaying.count < options.maxReplaysInFlight else {
+            if let i = replayQueue.firstIndex(where: { $0.key == key }) { replayQueue[i].from = min(replayQueue[i].from, from) }
+            else { replayQueue.append((key, from)) }
+            return
+        }
         replaying.insert(key)
         counters.replayRequests += 1
         let req = ReplayRequest(stream: key.stream, fromSequence: from, maxMessages: options.replayBatch)
@@ -136,6 +151,7 @@ public final class StreamConsumer {
 
     private func replayed(_ key: Key, from: UInt64, _ result: Result<RpcResponse, RpcError>) {
         replaying.remove(key)
+        defer { startQueuedReplays() }
         guard case .success(let r) = result, r.errorCode == .ok, let resp = try? ReplayResponse(decoding: r.payload) else {
             if case .failure(let e) = result {
                 logger.debug("replay failed", ["producer": key.producer, "stream": key.stream, "error": e.message])
@@ -155,6 +171,20 @@ public final class StreamConsumer {
         }
         for env in resp.messages { accept(env, fromReplay: true) }
         if let n = next[key], n <= resp.head, !resp.messages.isEmpty { requestReplay(key, from: n) }
+    }
+
+    /// Replay requests outstanding now (tests check the bound).
+    var replaysInFlight: Int { replaying.count }
+
+    /// Gives free replay slots to the streams waiting for one (from where they now stand).
+    private func startQueuedReplays() {
+        while replaying.count < options.maxReplaysInFlight, !replayQueue.isEmpty {
+            // From where the stream stands now (live messages or a rollback may have moved it).
+            let key = replayQueue.removeFirst().key
+            let expected = next[key] ?? 1
+            guard (heads[key] ?? 0) >= expected else { continue }
+            requestReplay(key, from: expected)
+        }
     }
 
     /// Hands out up to `max` in-order messages for the caller to process and commit.

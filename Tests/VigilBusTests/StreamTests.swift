@@ -44,12 +44,14 @@ final class StreamTests: XCTestCase {
         let db: Database
         let consumer: StreamConsumer
         let client: RpcClient
-        init(_ t: StreamTests, name: String = "cons") throws {
+        init(_ t: StreamTests, name: String = "cons", maxReplaysInFlight: Int = 4, replayBatch: UInt32 = 5000) throws {
             db = try Database(path: "\(t.dir!)/\(name).db")
             try db.execute("CREATE TABLE IF NOT EXISTS got(stream TEXT, seq INTEGER, body TEXT, PRIMARY KEY(stream, seq))")
             client = try RpcClient(context: t.broker.context, endpoint: t.broker.endpoints.rpc)
             var o = StreamConsumer.Options(consumerId: name, topicPrefixes: ["test."])
             o.ackIntervalMs = 100
+            o.maxReplaysInFlight = maxReplaysInFlight
+            o.replayBatch = replayBatch
             consumer = try StreamConsumer(context: t.broker.context, endpoints: t.broker.endpoints, db: db, rpc: client, options: o, logger: t.logger)
         }
         /// One loop step: receive, replay replies, commit ready messages (a duplicate would violate the primary key).
@@ -134,6 +136,28 @@ final class StreamTests: XCTestCase {
         XCTAssertEqual(try c.db.scalar("SELECT max(seq) FROM got")?.int64, 1200)
     }
 
+    func testAConsumerBehindOnManyStreamsCatchesUpThroughFewReplaySlots() throws {
+        let p = try makeProducer()
+        defer { p.close() }
+        var c = try ConsumerSide(self, maxReplaysInFlight: 2, replayBatch: 100)
+        let streams = (0..<8).map { "test.s\($0)" }
+        try append(p, streams: streams, count: 80)
+        try pump(p, c, until: { try c.count() == 80 })
+        c.close()
+        // Missed while down: 8 streams × 300 messages, replayed 100 at a time, 2 requests at once.
+        try append(p, streams: streams, count: 2400, from: 80)
+        c = try ConsumerSide(self, maxReplaysInFlight: 2, replayBatch: 100)
+        defer { c.close() }
+        var most = 0
+        try pump(p, c, until: { most = max(most, c.consumer.replaysInFlight); return try c.count() == 2480 })
+        XCTAssertEqual(most, 2, "never more than 2 replay requests at once, and the slots were used")
+        for s in streams {
+            XCTAssertEqual(try c.db.scalar("SELECT count(*) FROM got WHERE stream = ?", [.text(s)])?.int64, 310, s)
+            XCTAssertEqual(try c.db.scalar("SELECT max(seq) FROM got WHERE stream = ?", [.text(s)])?.int64, 310, s)
+        }
+        XCTAssertGreaterThanOrEqual(c.consumer.counters.replayRequests, 24, "at least 3 replies of 100 per stream")
+    }
+
     func testAcknowledgedMessagesAreTruncatedAndNumberingContinues() throws {
         var p = try makeProducer()
         let c = try ConsumerSide(self)
@@ -152,6 +176,34 @@ final class StreamTests: XCTestCase {
         try append(p, streams: ["test.a"], count: 10)
         XCTAssertEqual(p.producer.heads["test.a"], 310)
         try pump(p, c, until: { try c.count() == 310 })
+    }
+
+    func testTruncationOnABudgetGoesInBoundedStepsAndKeepsWhatIsNotAcknowledged() throws {
+        let p = try makeProducer()
+        defer { p.close() }
+        // Rows of 100 messages (one transaction each) in test.a, a short stream beside it.
+        for k in 0..<30 { try append(p, streams: ["test.a"], count: 100, from: k * 100) }
+        try append(p, streams: ["test.b"], count: 50)
+        try p.producer.acknowledge(AckRequest(consumerId: "c1", stream: "test.a", sequence: 2500))
+        try p.producer.acknowledge(AckRequest(consumerId: "c1", stream: "test.b", sequence: 50))
+        XCTAssertEqual(p.producer.outboxRows, 3050)
+        // No time at all: still one chunk of one stream per call, so it always progresses.
+        let more = try p.producer.truncateAcknowledged(budgetMs: 0)
+        XCTAssertTrue(more)
+        let deleted = 3050 - p.producer.outboxRows
+        XCTAssertGreaterThan(deleted, 0)
+        XCTAssertLessThanOrEqual(deleted, StreamProducer.truncateChunkMessages, "one step deletes at most one chunk")
+        var steps = 1
+        while try p.producer.truncateAcknowledged(budgetMs: 0) {
+            steps += 1
+            guard steps < 100 else { return XCTFail("truncation never reports that it is done") }
+        }
+        XCTAssertGreaterThan(steps, 2, "2,550 acknowledged messages take several bounded steps")
+        XCTAssertEqual(p.producer.outboxRows, 500, "everything acknowledged is gone, nothing else")
+        XCTAssertEqual(try p.db.scalar("SELECT min(seq - n + 1) FROM stream_outbox WHERE stream = 'test.a'")?.int64, 2501)
+        XCTAssertEqual(try p.db.scalar("SELECT count(*) FROM stream_outbox WHERE stream = 'test.b'")?.int64, 0)
+        let r = try p.producer.replay(ReplayRequest(stream: "test.a", fromSequence: 2501, maxMessages: 1000))
+        XCTAssertEqual(r.messages.map(\.sequence), Array(2501...3000))
     }
 
     func testOutboxBoundRefusesWithClearError() throws {

@@ -31,6 +31,8 @@ let seed = UInt64(option("--seed") ?? "") ?? 42
 let latencyRules = Int(option("--latency-rules") ?? "") ?? 100
 /// Passed to vigil-enrichment as --store.page-size (A/B of the store's page size).
 let enrichmentPageSize = option("--enrichment-page-size")
+/// Extra `--key value` settings for every service (e.g. `--service-args "--hwm 20000"`), for A/B runs.
+let serviceArgs = (option("--service-args") ?? "").split(separator: " ").map(String.init)
 
 let binDir = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? args[0]).deletingLastPathComponent().path
 let root = "/tmp/e2e-bench-\(getpid())"
@@ -162,6 +164,19 @@ func procStat(_ pid: Int32) -> ProcStat {
     return s
 }
 
+/// Sum over a process's threads of /proc/<pid>/task/<tid>/schedstat: nanoseconds on a CPU and
+/// nanoseconds runnable but waiting for one (what other processes on the machine cost it).
+func schedStat(_ pid: Int32) -> (cpuNs: UInt64, waitNs: UInt64) {
+    var cpu: UInt64 = 0, wait: UInt64 = 0
+    let dir = "/proc/\(pid)/task"
+    for t in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+        guard let s = try? String(contentsOfFile: "\(dir)/\(t)/schedstat", encoding: .utf8) else { continue }
+        let f = s.split(separator: " ")
+        if f.count >= 2 { cpu += UInt64(f[0]) ?? 0; wait += UInt64(f[1].trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 }
+    }
+    return (cpu, wait)
+}
+
 final class Stack {
     let dir: String
     var procs: [(name: String, process: Process)] = []
@@ -195,7 +210,7 @@ final class Stack {
     func start(_ binary: String, _ name: String, _ extra: [String]) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binDir + "/" + binary)
-        p.arguments = ["--data", dir, "--log-level", "warning"] + extra
+        p.arguments = ["--data", dir, "--log-level", "warning"] + extra + serviceArgs
         let path = "\(dir)/logs/\(name).log"
         _ = FileManager.default.createFile(atPath: path, contents: nil)
         let fh = FileHandle(forWritingAtPath: path)
@@ -399,13 +414,18 @@ func fixedRatePhase(_ stack: Stack, rate fixedRate: Int, base: (UInt64, UInt64))
         payloads.append(batch.encoded())
     }
     var inFlight = 0, failed = 0
+    // How late each batch left against its 10 ms slot: a late sender bursts.
+    var sendLate: [Double] = []
+    sendLate.reserveCapacity(ticks)
     let startWall = Clock.nowMs()
+    let sched0 = Dictionary(uniqueKeysWithValues: services.map { ($0, schedStat(stack.pid($0))) })
     let t0 = Clock.monotonicMs()
     for tick in 0..<ticks {
         let target = t0 + Int64(tick) * 10
         while Clock.monotonicMs() < target {
             if zpoll([stack.client.socket], timeoutMs: 1)[0] { stack.client.processAvailable() }
         }
+        sendLate.append(Double(Clock.monotonicMs() - target))
         inFlight += 1
         stack.client.send(service: "ingest", method: "ingest.submit", payload: payloads[tick], timeoutMs: 30_000) { res in
             inFlight -= 1
@@ -415,6 +435,12 @@ func fixedRatePhase(_ stack: Stack, rate fixedRate: Int, base: (UInt64, UInt64))
         stack.client.expire()
     }
     let sendSecs = Double(Clock.monotonicMs() - t0) / 1000
+    // CPU used and time spent waiting for a CPU, per service, as a share of one core over the phase.
+    let sched = services.map { s -> String in
+        let a = sched0[s]!, b = schedStat(stack.pid(s))
+        return String(format: "%@ %.0f%% / %.0f%%", s, Double(b.cpuNs - a.cpuNs) / 1e7 / sendSecs, Double(b.waitNs - a.waitNs) / 1e7 / sendSecs)
+    }
+    print("  at the fixed rate, CPU / waiting for a CPU (% of a core): " + sched.joined(separator: ", "))
     while inFlight > 0 && Clock.monotonicMs() - t0 < Int64(fixedSeconds) * 1000 + 30_000 {
         if zpoll([stack.client.socket], timeoutMs: 50)[0] { stack.client.processAvailable() }
         stack.client.expire()
@@ -441,7 +467,10 @@ func fixedRatePhase(_ stack: Stack, rate fixedRate: Int, base: (UInt64, UInt64))
         cursorsSeen += 1
     }
     lat.sort()
+    sendLate.sort()
     let p50 = percentile(lat, 0.50), p99 = percentile(lat, 0.99)
+    print(String(format: "  sender: batches late against their slot p50 %.0f ms, p99 %.0f ms, max %.0f ms",
+                 percentile(sendLate, 0.5), percentile(sendLate, 0.99), sendLate.last ?? -1))
     print(String(format: "  fixed rate: %d events at %d/s wanted, %.0f/s sent (%d batches failed); %d probe signals of %d: p50 %.0f ms, p99 %.0f ms, max %.0f ms",
                  sent, fixedRate, achieved, failed, lat.count, ticks, p50, p99, lat.last ?? -1))
     return (p50, p99, lat.count, achieved)

@@ -341,6 +341,7 @@ public final class IngestService {
             }
             let events = batch.events
             let unparsed = events.filter { $0.parseStatus == .unparsed }.count
+            let tr0 = Trace.on ? Trace.nowUs() : 0
             try runtime.db.transaction {
                 for (e, payload) in zip(events, batch.payloads) {
                     let stream = streamNames[Int(e.partition)]
@@ -350,7 +351,10 @@ public final class IngestService {
                 try runtime.db.run("INSERT INTO agent_batches(batch_id, agent_id, accepted, unparsed, time_ms) VALUES(?,?,?,?,?)",
                                    [.text(batch.batchId), .text(batch.agentId), .integer(Int64(events.count)), .integer(Int64(unparsed)), .integer(p.now)])
             }
+            let tr1 = Trace.on ? Trace.nowUs() : 0
             producer.publishCommitted()
+            // Arrival (ms, the events' receive time), prepared, transaction start and end, published (µs).
+            if Trace.on { Trace.emit("submit svc=ingest n=\(events.count) arrive=\(p.now) prepared=\(p.doneUs) take=\(tr0) commit=\(tr1) pub=\(Trace.nowUs())") }
             countSources(events)
             runtime.count("received", UInt64(events.count))
             runtime.count("accepted", UInt64(events.count))
@@ -455,6 +459,8 @@ final class SubmitPreparer: @unchecked Sendable {
         var ticket: UInt64
         var now: Int64
         var result: Outcome
+        /// When preparation ended (wall µs; only with `Trace.on`).
+        var doneUs: Int64 = 0
     }
 
     enum Outcome {
@@ -491,7 +497,7 @@ final class SubmitPreparer: @unchecked Sendable {
             } catch {
                 outcome = .failure("\(error)", undecodable: true)
             }
-            lock.lock(); finished.append(Prepared(ticket: ticket, now: now, result: outcome)); lock.unlock()
+            lock.lock(); finished.append(Prepared(ticket: ticket, now: now, result: outcome, doneUs: Trace.on ? Trace.nowUs() : 0)); lock.unlock()
             if signal == nil {
                 signal = try? ZSocket(context, .push)
                 try? signal?.connect(Self.signalEndpoint)
