@@ -40,7 +40,7 @@ func regressionLines(_ text: String) -> [String] {
     return out
 }
 
-/// One line through the parser chain into an Event, as the 13-rule comparison does.
+/// One line through the parser chain into an Event (both Sigma comparisons).
 func sigmaBenchEvent(_ chain: ParserChain, _ line: String, _ n: Int, _ t: Int64) -> Event {
     var e = Event()
     e.id = "s-\(n)"

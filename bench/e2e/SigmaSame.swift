@@ -38,20 +38,7 @@ func vigilSameSigma(pysigmaCpuPerMillion: Double?, expected: Int) -> [(String, S
     let lines = dataset.lines.filter { $0.hasPrefix("{") }
     guard !rules.isEmpty, !lines.isEmpty else { print("\nVigil with the Sigma rules: no rules or no Windows events; skipped"); return [] }
     let chain = ParserChain.standard
-    func event(_ line: String, _ n: Int, _ t: Int64) -> Event {
-        var e = Event()
-        e.id = "w-\(n)"
-        e.raw = Array(line.utf8)
-        e.receivedTimeMs = t
-        switch chain.parse(line, hint: nil, receivedAt: t) {
-        case .success(let p):
-            e.format = p.format; e.fields = p.fields; e.original = p.vendor; e.parseStatus = .parsed
-            e.eventTimeMs = p.timestamp ?? t
-        case .failure(let f):
-            e.parseStatus = .unparsed; e.parseError = f.reason; e.eventTimeMs = t
-        }
-        return e
-    }
+    func event(_ line: String, _ n: Int, _ t: Int64) -> Event { sigmaBenchEvent(chain, line, n, t) }
     let engine = DetectionEngine()
     for r in rules { try? engine.upsert(r, forceActive: true) }
     _ = engine.advance(to: 0)   // index and prefilter built outside the measurement
