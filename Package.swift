@@ -128,7 +128,7 @@ let package = Package(
         .executableTarget(name: "wire-bench", dependencies: ["VigilWire"], path: "bench/wire-bench", swiftSettings: strict),
         .executableTarget(name: "user-analytics-bench", dependencies: ["UserAnalyticsService", "VigilStore", "VigilWire"], path: "bench/user-analytics-bench"),
 
-        .executableTarget(name: "sigma-conformance", dependencies: ["VigilSigma", "VigilRules", "VigilParsers", "VigilWire", "VigilYAML"],
+        .executableTarget(name: "sigma-conformance", dependencies: ["VigilImport", "VigilSigma", "VigilRules", "VigilParsers", "VigilWire", "VigilYAML"],
                           path: "bench/sigma-conformance", swiftSettings: strict),
 
         .testTarget(name: "VigilWireTests", dependencies: ["VigilWire"]),

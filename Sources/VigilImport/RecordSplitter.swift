@@ -87,6 +87,14 @@ public struct RecordSplitter {
         return out
     }
 
+    /// Every record of a whole file held in memory (what `feed` then `finish` give).
+    public static func records(in bytes: [UInt8], maxRecordBytes: Int = 1 << 20) -> [FileRecord] {
+        var s = RecordSplitter(maxRecordBytes: maxRecordBytes)
+        var out = s.feed(bytes[...])
+        if let last = s.finish() { out.append(last) }
+        return out
+    }
+
     /// The unterminated last record, if any.
     public mutating func finish() -> FileRecord? {
         defer { buffer.removeAll(); scanned = 0; recordStart = 0; mode = .between }

@@ -29,6 +29,8 @@ final class RecordSplitterTests: XCTestCase {
         // Offsets point at the record in the input.
         let bytes = Array(text.utf8)
         for r in whole { XCTAssertEqual(Array(bytes[Int(r.offset)..<Int(r.endOffset)]), r.bytes) }
+        // The whole-file form gives the same records, the unterminated last one included.
+        XCTAssertEqual(RecordSplitter.records(in: bytes), whole)
     }
 
     func testBrokenJSONDoesNotSwallowTheFile() {

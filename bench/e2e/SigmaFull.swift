@@ -1,5 +1,6 @@
 import Foundation
 import VigilLog
+import VigilImport
 import VigilParsers
 import VigilRules
 import VigilSigma
@@ -15,29 +16,14 @@ import VigilWire
 // Vigil parse + detect CPU in rounds over the lines until 1 CPU s (2 in the full run) is counted, and detection
 // alone. Matches are compared rule by rule on the first round.
 
-/// The evtx_dump objects of one regression file (one or more pretty-printed JSON objects, or an
-/// array of them), each as one line: the text of each line trimmed and joined (a JSON string
-/// cannot span lines, so this keeps every value as it is).
-func regressionLines(_ text: String) -> [String] {
-    var out: [String] = [], depth = 0, inString = false, escaped = false, start: String.Index?
-    var i = text.startIndex
-    while i < text.endIndex {
-        let c = text[i]
-        if inString {
-            if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false }
-        } else if c == "\"" { inString = true } else if c == "{" {
-            if depth == 0 { start = i }
-            depth += 1
-        } else if c == "}" {
-            depth -= 1
-            if depth == 0, let s = start {
-                out.append(text[s...i].split(whereSeparator: { $0 == "\n" || $0 == "\r" })
-                    .map { $0.trimmingCharacters(in: .whitespaces) }.joined())
-            }
-        }
-        i = text.index(after: i)
+/// The evtx_dump objects of one regression file (pretty-printed objects back to back, split as
+/// `vigil import` splits them), each as one line: the text of each line trimmed and joined (a
+/// JSON string cannot span lines, so this keeps every value as it is).
+func regressionLines(_ data: Data) -> [String] {
+    RecordSplitter.records(in: Array(data)).map { r in
+        String(decoding: r.bytes, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\r" })
+            .map { $0.trimmingCharacters(in: .whitespaces) }.joined()
     }
-    return out
 }
 
 /// One line through the parser chain into an Event (both Sigma comparisons).
@@ -89,7 +75,7 @@ func sigmaFullComparison(sigmaDir: String, quick: Bool, ruleCounts: [Int]) -> [(
         var paths: [String] = []
         while let r = walker.nextObject() as? String { if r.hasSuffix(".json") { paths.append(r) } }
         for p in paths.sorted() {
-            if let d = fm.contents(atPath: sigmaDir + "/regression_data/" + p) { regression += regressionLines(String(decoding: d, as: UTF8.self)) }
+            if let d = fm.contents(atPath: sigmaDir + "/regression_data/" + p) { regression += regressionLines(d) }
         }
     }
     let copies = quick ? 4 : 20

@@ -1,4 +1,5 @@
 import Foundation
+import VigilImport
 import VigilParsers
 import VigilRules
 import VigilSigma
@@ -43,26 +44,6 @@ if verbose { for l in summary.refusalLines() { print(l) } }
 var rulesById: [String: Rule] = [:]
 for o in summary.imported { if case .success(let r) = o.result { rulesById[r.id] = r } }
 
-/// Splits a file of one or more top-level JSON objects (or an array of them) into texts.
-func jsonObjects(_ text: String) -> [String] {
-    var out: [String] = [], depth = 0, inString = false, escaped = false, start: String.Index?
-    var i = text.startIndex
-    while i < text.endIndex {
-        let c = text[i]
-        if inString {
-            if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false }
-        } else if c == "\"" { inString = true } else if c == "{" {
-            if depth == 0 { start = i }
-            depth += 1
-        } else if c == "}" {
-            depth -= 1
-            if depth == 0, let s = start { out.append(String(text[s...i])) }
-        }
-        i = text.index(after: i)
-    }
-    return out
-}
-
 func event(_ record: ParsedRecord, _ n: Int) -> Event {
     var e = Event()
     e.id = "ev-\(n)"
@@ -100,7 +81,7 @@ if let walker = fm.enumerator(atPath: sigmaDir + "/regression_data") {
                 print("FAIL \(rid): no event file"); continue
             }
             var events: [Event] = []
-            for (k, obj) in jsonObjects(jt).enumerated() {
+            for (k, obj) in RecordSplitter.records(in: Array(jt.utf8)).map({ String(decoding: $0.bytes, as: UTF8.self) }).enumerated() {
                 let flat = obj.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ")
                 if case .success(let r)? = parser.parse(flat, receivedAt: 0) { events.append(event(r, allEvents.count + k)) }
             }
