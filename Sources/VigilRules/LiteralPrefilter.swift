@@ -560,8 +560,45 @@ final class AhoCorasick {
     /// long single-needle chains of states that only cost cache misses.
     static let minimumKept = 4
 
+    /// The shortest needle: a shorter value cannot hold any, so it is not scanned.
+    private let minLength: Int
+    /// When every needle is long (hash values, 36 bytes and more), a filter that rules most values
+    /// out without walking the automaton — whose states such random (hex) text visits all over,
+    /// a cache miss a byte. Every occurrence of a needle of at least m bytes covers one of the
+    /// value's q-grams starting at 0, step, 2·step… (step = m − q + 1), and that q-gram is one of
+    /// the needle's own: so when none of those q-grams is among the needles' (a hashed bit set,
+    /// no false "no"), no needle occurs. A few probes instead of a byte-by-byte walk.
+    private let gramBits: UnsafeMutablePointer<UInt64>?
+    private let gramWords: Int
+    private let gramShift: UInt64
+    private let gramStep: Int
+    static let gramLength = 8
+    static let gramMinimumNeedle = 16
+
     /// `rowStates`: how many states get a DFA row (nil: as many as `rowBytes` allows); tests vary it.
-    init(_ needles: [[UInt8]], rowStates wanted: Int? = nil) {
+    /// `gramFilter`: whether long needles get the q-gram filter (tests compare with and without).
+    init(_ needles: [[UInt8]], rowStates wanted: Int? = nil, gramFilter: Bool = true) {
+        minLength = needles.map(\.count).min() ?? 0
+        if gramFilter && minLength >= Self.gramMinimumNeedle {
+            let q = Self.gramLength
+            var grams = Set<UInt64>()
+            for n in needles {
+                let folded = n.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+                folded.withUnsafeBufferPointer { b in for at in 0...(b.count - q) { grams.insert(Self.gram(b.baseAddress! + at)) } }
+            }
+            // About 16 bits per q-gram: a value of four probes passes ~1 time in 7 by chance.
+            var log2 = 12
+            while (1 << log2) < grams.count * 16 && log2 < 26 { log2 += 1 }
+            gramWords = (1 << log2) / 64
+            let bits = UnsafeMutablePointer<UInt64>.allocate(capacity: gramWords)
+            bits.initialize(repeating: 0, count: gramWords)
+            gramShift = UInt64(64 - log2)
+            for g in grams { let bit = Int(truncatingIfNeeded: g >> gramShift); bits[bit >> 6] |= 1 << UInt64(bit & 63) }
+            gramBits = bits
+            gramStep = minLength - q + 1
+        } else {
+            gramBits = nil; gramWords = 0; gramShift = 0; gramStep = 0
+        }
         // Needles through each node of the full trie: where a needle's path becomes its own.
         var fullChildren: [[UInt8: Int32]] = [[:]]
         var through: [Int32] = [0]
@@ -696,6 +733,33 @@ final class AhoCorasick {
         states.deallocate(); packed.deallocate(); outs.deallocate(); dense.deallocate()
         needleBytes.deallocate()
         byteClass.deallocate(); rows16?.deallocate(); rows32?.deallocate()
+        gramBits?.deallocate()
+    }
+
+    var hasGramFilter: Bool { gramBits != nil }
+
+    /// Eight bytes from `p`, A–Z folded, hashed (multiplicative: the top bits index the bit set).
+    @inline(__always) private static func gram(_ p: UnsafePointer<UInt8>) -> UInt64 {
+        var x: UInt64 = 0
+        for k in 0..<gramLength {
+            let raw = p[k]
+            x = x << 8 | UInt64(raw >= 65 && raw <= 90 ? raw + 32 : raw)
+        }
+        return x &* 0x9E37_79B9_7F4A_7C15
+    }
+
+    /// False only when no needle can occur in `buf` (see `gramBits`).
+    @inline(__always) private func mayOccur(_ buf: UnsafeBufferPointer<UInt8>) -> Bool {
+        if buf.count < minLength { return false }
+        guard let bits = gramBits, let base = buf.baseAddress else { return true }
+        var at = 0
+        let last = buf.count - Self.gramLength
+        while at <= last {
+            let bit = Int(truncatingIfNeeded: Self.gram(base + at) >> gramShift)
+            if bits[bit >> 6] & (1 << UInt64(bit & 63)) != 0 { return true }
+            at += gramStep
+        }
+        return false
     }
 
     /// Appends the id of every needle occurring in `s` (an id once per occurrence).
@@ -717,6 +781,7 @@ final class AhoCorasick {
     }
 
     func scan(_ buf: UnsafeBufferPointer<UInt8>, into hits: inout HitBuffer) {
+        guard mayOccur(buf) else { return }
         if let r = rows16 { scan(buf, into: &hits, rows: r) } else if let r = rows32 { scan(buf, into: &hits, rows: r) }
     }
 

@@ -324,4 +324,44 @@ final class BoundPredicateTests: XCTestCase {
             }
         }
     }
+
+    func testAhoCorasickQGramFilterOnLongNeedlesAgreesWithNaiveSearch() {
+        // Long needles (hash values): the q-gram filter skips values that cannot hold one, and must
+        // never skip one that does — at any offset, folded, or shorter than the shortest needle.
+        var r = Rng(state: 13)
+        let hex = Array("0123456789abcdef".utf8)
+        var list: [[UInt8]] = []
+        var ids: [[UInt8]: Int32] = [:]
+        while list.count < 300 {
+            var n = (0..<(16 + r.next(30))).map { _ in r.pick(hex) }
+            if r.next(4) == 0 { n = Array("md5=".utf8) + n }
+            if ids[n] == nil { ids[n] = Int32(list.count); list.append(n) }
+        }
+        let filtered = AhoCorasick(list), plain = AhoCorasick(list, gramFilter: false)
+        XCTAssertTrue(filtered.hasGramFilter)
+        XCTAssertFalse(plain.hasGramFilter)
+        XCTAssertFalse(AhoCorasick([Array("short".utf8)] + list).hasGramFilter, "a short needle turns the filter off")
+        var found = 0
+        for k in 0..<400 {
+            var text: [UInt8] = []
+            let length = r.next(160)
+            while text.count < length {
+                if k % 3 == 0 && r.next(4) == 0 {
+                    text += r.pick(list).map { $0 >= 97 && $0 <= 122 && r.next(2) == 0 ? $0 - 32 : $0 }
+                } else { text.append(r.pick(hex + Array("=,SHA".utf8))) }
+            }
+            var want: [String] = []
+            let folded = text.map(PredicateEvaluator.fold)
+            for start in text.indices {
+                for (id, n) in list.enumerated() where start + n.count <= text.count && Array(folded[start..<start + n.count]) == n { want.append("\(id)@\(start + n.count - 1)") }
+            }
+            for ac in [filtered, plain] {
+                var hits: [Int32] = [], ends: [Int32] = []
+                ac.scan(String(decoding: text, as: UTF8.self), into: &hits, ends: &ends)
+                XCTAssertEqual(hits.indices.map { "\(hits[$0])@\(ends[$0])" }.sorted(), want.sorted(), String(decoding: text, as: UTF8.self))
+            }
+            found += want.count
+        }
+        XCTAssertGreaterThan(found, 50, "the texts should hold needles")
+    }
 }
