@@ -110,7 +110,16 @@ var processed = 0, signals = 0
 /// Order-independent digest of the signal ids raised (rule + event): the same rules must fire on
 /// the same events before and after an engine change (compare with the same --loops).
 var digest: UInt64 = 0
-func fnv(_ s: String) -> UInt64 { var h: UInt64 = 14_695_981_039_346_656_037; for b in s.utf8 { h = (h ^ UInt64(b)) &* 1_099_511_628_211 }; return h }
+/// Over the contiguous UTF-8 (iterating `String.utf8` costs ~1,500 instructions per event here,
+/// measured with the engine).
+func fnv(_ s: String) -> UInt64 {
+    var s = s
+    return s.withUTF8 { bytes in
+        var h: UInt64 = 14_695_981_039_346_656_037
+        for b in bytes { h = (h ^ UInt64(b)) &* 1_099_511_628_211 }
+        return h
+    }
+}
 /// One pass over the events, as the detection service handles them before storing: the engine,
 /// then the wire Signal of each hit (DetectionService.process → SignalBuilder.signal).
 /// A function of its own so a profiler can be limited to it
