@@ -302,13 +302,21 @@ final class LiteralPrefilter {
 /// the longest run of plain characters at the top level, none made optional by a quantifier;
 /// nil when the pattern has a top-level `|` or no such run.
 enum RegexLiteral {
-    /// `minimum`: the shortest literal worth returning (the evaluator's pre-check takes even one
-    /// byte — a byte search is far cheaper than an ICU match; the prefilter wants longer ones).
+    /// `minimum`: the shortest literal worth returning (the prefilter wants 3 bytes or more).
     static func required(_ pattern: String, minimum: Int = 3) -> [UInt8]? {
+        var best: [UInt8] = []
+        for r in runs(pattern) ?? [] where r.count > best.count { best = r }
+        return best.count >= max(minimum, 1) ? best : nil
+    }
+
+    /// Every such run, in pattern order: a match holds them all, one after another without
+    /// overlap (the top level is a concatenation). The evaluator checks that before ICU runs —
+    /// a byte search is far cheaper than bridging to NSString and matching. nil as for `required`.
+    static func runs(_ pattern: String) -> [[UInt8]]? {
         if pattern.contains("(?x") || pattern.contains("(?-") { return nil }
         let b = Array(pattern.utf8)
-        var best: [UInt8] = [], cur: [UInt8] = []
-        func cut() { if cur.count > best.count { best = cur }; cur = [] }
+        var found: [[UInt8]] = [], cur: [UInt8] = []
+        func cut() { if !cur.isEmpty { found.append(cur) }; cur = [] }
         var i = 0
         while i < b.count {
             let c = b[i]
@@ -347,7 +355,7 @@ enum RegexLiteral {
             i += 1
         }
         cut()
-        return best.count >= max(minimum, 1) ? best : nil
+        return found
     }
 }
 

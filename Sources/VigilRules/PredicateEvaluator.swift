@@ -134,9 +134,22 @@ final class PredicateEvaluator {
     }
     final class CompiledRegex {
         let regex: NSRegularExpression
-        let literal: [UInt8]?
+        /// The literal runs every match holds, in order (RegexLiteral.runs).
+        let literals: [[UInt8]]
         let run: RegexRun?
-        init(_ regex: NSRegularExpression, literal: [UInt8]?, run: RegexRun?) { self.regex = regex; self.literal = literal; self.run = run }
+        init(_ regex: NSRegularExpression, literals: [[UInt8]], run: RegexRun?) { self.regex = regex; self.literals = literals; self.run = run }
+
+        /// False when the value cannot match: a literal run missing, or not in the pattern's order.
+        func mayMatch(_ h: UnsafeBufferPointer<UInt8>) -> Bool {
+            var from = 0
+            for lit in literals {
+                let at = lit.withUnsafeBufferPointer { PredicateEvaluator.firstIndex(UnsafeBufferPointer(rebasing: h[from...]), $0, false) }
+                if at < 0 { return false }
+                from += at + lit.count
+            }
+            if let run, !run.occurs(h) { return false }
+            return true
+        }
     }
 
     enum Compiled {
@@ -193,7 +206,7 @@ final class PredicateEvaluator {
         case .glob: return .glob(b)
         case .regex:
             if let n = longLinePattern(m.value) { return .longLine(n) }
-            do { return .regex(CompiledRegex(try NSRegularExpression(pattern: m.value), literal: RegexLiteral.required(m.value, minimum: 1), run: RegexRun.required(m.value))) } catch {
+            do { return .regex(CompiledRegex(try NSRegularExpression(pattern: m.value), literals: RegexLiteral.runs(m.value) ?? [], run: RegexRun.required(m.value))) } catch {
                 throw PredicateError("regex '\(m.value)' does not compile: \(error.localizedDescription)")
             }
         case .cidr:
@@ -299,8 +312,7 @@ final class PredicateEvaluator {
         case .exists(let want): return want
         case .null: return v.isEmpty
         case .regex(let c):
-            if let lit = c.literal, !withBytes(v, { contains($0, lit, false) }) { return false }
-            if let run = c.run, !withBytes(v, run.occurs) { return false }
+            if !withBytes(v, c.mayMatch) { return false }
             return c.regex.firstMatch(in: v, range: NSRange(v.startIndex..., in: v)) != nil
         case .cidr(let n): return n.contains(v)
         case .longLine(let n):
@@ -375,9 +387,14 @@ final class PredicateEvaluator {
         n.withUnsafeBufferPointer { contains(h, $0, cased) }
     }
 
-    static func contains(_ h: UnsafeBufferPointer<UInt8>, _ n: UnsafeBufferPointer<UInt8>, _ cased: Bool) -> Bool {
-        guard !n.isEmpty else { return true }
-        guard h.count >= n.count, let base = h.baseAddress else { return false }
+    @inline(__always) static func contains(_ h: UnsafeBufferPointer<UInt8>, _ n: UnsafeBufferPointer<UInt8>, _ cased: Bool) -> Bool {
+        firstIndex(h, n, cased) >= 0
+    }
+
+    /// Where `n` first occurs in `h` (folded unless `cased`), or -1.
+    static func firstIndex(_ h: UnsafeBufferPointer<UInt8>, _ n: UnsafeBufferPointer<UInt8>, _ cased: Bool) -> Int {
+        guard !n.isEmpty else { return 0 }
+        guard h.count >= n.count, let base = h.baseAddress else { return -1 }
         let first = n[0]
         var i = 0
         let last = h.count - n.count
@@ -393,18 +410,18 @@ final class PredicateEvaluator {
             var m = ((x &- ones) & ~x & highs) | ((y &- ones) & ~y & highs)
             while m != 0 {
                 let p = i + m.trailingZeroBitCount >> 3
-                if p > last { return false }
-                if eq(h, p, n, cased) { return true }
+                if p > last { return -1 }
+                if eq(h, p, n, cased) { return p }
                 m &= m - 1
             }
             i += 8
         }
         while i <= last {
             let c = cased ? h[i] : fold(h[i])
-            if c == first && eq(h, i, n, cased) { return true }
+            if c == first && eq(h, i, n, cased) { return i }
             i += 1
         }
-        return false
+        return -1
     }
 
     /// `*` any run, `?` one byte, `\` escapes the next `*`, `?` or `\`.

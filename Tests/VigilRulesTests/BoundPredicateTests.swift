@@ -248,6 +248,41 @@ final class BoundPredicateTests: XCTestCase {
         XCTAssertGreaterThan(matched, 200)
     }
 
+    func testRegexLiteralRunsAreCheckedInOrderAndNeverRejectAMatch() throws {
+        func runs(_ p: String) -> [String]? { RegexLiteral.runs(p)?.map { String(decoding: $0, as: UTF8.self) } }
+        XCTAssertEqual(runs(#"net\s+config"#), ["net", "config"])
+        XCTAssertEqual(runs(#"cmd.{0,5}(?:/c|/r).+PowerShell.+x"#), ["cmd", "powershell", "x"])
+        XCTAssertEqual(runs("abx?c"), ["ab", "c"], "an optional byte splits the run")
+        XCTAssertNil(runs("net|config"))
+        let rx = try NSRegularExpression(pattern: #"net\s+config"#)
+        let c = PredicateEvaluator.CompiledRegex(rx, literals: RegexLiteral.runs(rx.pattern) ?? [], run: nil)
+        func may(_ t: String) -> Bool { Array(t.utf8).withUnsafeBufferPointer(c.mayMatch) }
+        XCTAssertTrue(may("NET  Config"))
+        XCTAssertFalse(may("config then net"), "both runs, wrong order")
+        XCTAssertFalse(may("the config"), "a run missing")
+        // Whenever the regex matches, the pre-check must hold; it should also reject most texts.
+        var r = Rng(state: 31)
+        let items = ["ab", "b", "ba", #"\s"#, ".", "(?:a|bb)", "c", #"\."#, "a+", "b?", "[ab]", "(?i)", "x{2}"]
+        let alphabet = ["a", "b", "c", "A", "B", " ", ".", "x", "é"]
+        var matched = 0, rejected = 0
+        for _ in 0..<400 {
+            var pattern = (0..<(1 + r.next(4))).map { _ in r.pick(items) }.joined()
+            if pattern.hasSuffix("(?i)") { pattern += "a" }
+            guard let rx = try? NSRegularExpression(pattern: pattern) else { continue }
+            let c = PredicateEvaluator.CompiledRegex(rx, literals: RegexLiteral.runs(pattern) ?? [], run: nil)
+            for _ in 0..<20 {
+                let text = (0..<r.next(12)).map { _ in r.pick(alphabet) }.joined()
+                let may = Array(text.utf8).withUnsafeBufferPointer(c.mayMatch)
+                if rx.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil {
+                    matched += 1
+                    XCTAssertTrue(may, "\(pattern) matches \(text)")
+                } else if !may { rejected += 1 }
+            }
+        }
+        XCTAssertGreaterThan(matched, 300)
+        XCTAssertGreaterThan(rejected, 1000)
+    }
+
     func testContainsAgreesWithNaiveSearch() {
         // The word-at-a-time search against a byte-by-byte one: both cases, needles at the ends,
         // repeated first bytes, haystacks shorter and longer than a word.
