@@ -203,6 +203,7 @@ public final class DetectionEngine {
     }
 
     private func groupKey(_ r: CompiledRule, _ e: Event, _ record: EventRecord, allowMissing: Bool) -> (String, [(String, String)])? {
+        if r.groupBy.isEmpty { return ("", []) }  // most rules: no arrays to build and join per hit
         var values: [(String, String)] = []
         for f in r.groupBy {
             guard let v = f.value(e, record) else {
@@ -216,7 +217,7 @@ public final class DetectionEngine {
 
     private func hit(_ r: CompiledRule, key: (String, [(String, String)]), ids: [String], count n: Int, first: Int64, last: Int64, _ e: Event, signalId: String? = nil) -> RuleHit {
         RuleHit(signalId: signalId ?? StableId.make(r.rule.id, key.0, ids.first ?? e.id), ruleBox: r.ruleBox, groupKey: key.0, groupValues: key.1,
-                eventIds: Array(ids.prefix(options.maxEventIdsPerSignal)), eventCount: n, firstEventMs: first, lastEventMs: last, lastEvent: e)
+                eventIds: ids.count <= options.maxEventIdsPerSignal ? ids : Array(ids.prefix(options.maxEventIdsPerSignal)), eventCount: n, firstEventMs: first, lastEventMs: last, lastEvent: e)
     }
 
     private func matchRule(_ slot: Int, _ r: CompiledRule, _ e: Event, _ t: Int64, _ record: EventRecord, _ out: inout [RuleHit]) {
