@@ -84,6 +84,10 @@ final class RuleIndex {
     final class TokenLists {
         let token: TokenDefinition
         let lists: [String: Int32]
+        /// The last value looked up as it came in the event, and its list: a stream repeats a few
+        /// channel names and event ids, so most events skip lowering and the hashed lookup.
+        var lastRaw: String?
+        var lastList: Int32?
         init(_ token: TokenDefinition, _ lists: [String: Int32]) { self.token = token; self.lists = lists }
     }
     private var buckets: [String: Bucket] = [:]
@@ -203,23 +207,20 @@ final class RuleIndex {
         var total = 0
         if b.always >= 0 { total += list(b.always, stamp, &seen, &out) }
         for t in b.tokens {
-            guard let k = key(record, t.token), let l = t.lists[k] else { continue }
+            let l: Int32?
+            if case .text(let raw)? = record.value(for: t.token) {
+                if let last = t.lastRaw, last == raw { l = t.lastList } else {
+                    l = t.lists[asciiLower(raw)]
+                    t.lastRaw = raw; t.lastList = l
+                }
+            } else {
+                l = Requirement.key(record, t.token).flatMap { t.lists[$0] }
+            }
+            guard let l else { continue }
             total += list(l, stamp, &seen, &out)
         }
         return total
     }
-
-    /// `Requirement.key`, remembering the last value that needed lowering: a stream repeats a few
-    /// channel names ("Microsoft-Windows-Sysmon/Operational"), lowered into a new string each time otherwise.
-    private func key(_ record: EventRecord, _ token: TokenDefinition) -> String? {
-        guard case .text(let s)? = record.value(for: token) else { return Requirement.key(record, token) }
-        guard s.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) else { return s }
-        if s == lastRaw { return lastLower }
-        lastRaw = s
-        lastLower = asciiLower(s)
-        return lastLower
-    }
-    private var lastRaw = "", lastLower = ""
 
     @inline(__always) private func list(_ l: Int32, _ stamp: Int, _ seen: inout [Int], _ out: inout [Int]) -> Int {
         listStamp[Int(l)] = stamp
