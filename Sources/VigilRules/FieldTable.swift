@@ -119,6 +119,19 @@ final class FieldTable {
 
     @inline(__always) func has(_ id: Int32) -> Bool { entries[Int(id)].origStamp == stamp || entries[Int(id)].normStamp == stamp }
 
+    /// The current event's value of field `id` as UTF-8, read in place (no copy of the String,
+    /// so no retain and release per read); nil when the event has no such field.
+    @inline(__always) func withBytes<R>(_ id: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
+        let x = entries + Int(id)
+        if x.pointee.origStamp == stamp { return Self.bytes(&x.pointee.origValue, body) }
+        if x.pointee.normStamp == stamp { return Self.bytes(&x.pointee.normValue, body) }
+        return nil
+    }
+
+    @inline(__always) private static func bytes<R>(_ s: inout String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        s.withUTF8(body)
+    }
+
     /// The current event's value of field `id`: vendor field first, then the normalized one.
     @inline(__always) func value(_ id: Int32) -> String? {
         let x = entries + Int(id)

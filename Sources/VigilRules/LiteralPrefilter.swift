@@ -172,23 +172,17 @@ final class LiteralPrefilter {
                         for f in s.ids where fields.has(f) { resolved = f; break }
                         guard resolved == id else { return }
                     }
-                    guard let v = fields.value(id) else { return }
-                    run(s, v, stamp, &count, &hits)
+                    fields.withBytes(id) { run(s, $0, stamp, &count, &hits) }
                 }
             }
         }
         hitCount = count
     }
 
-    @inline(__always) private func run(_ s: FieldScanner, _ v: String, _ stamp: Int, _ count: inout Int, _ hits: inout HitBuffer) {
+    @inline(__always) private func run(_ s: FieldScanner, _ buf: UnsafeBufferPointer<UInt8>, _ stamp: Int, _ count: inout Int, _ hits: inout HitBuffer) {
         hits.count = 0
-        let length = v.utf8.withContiguousStorageIfAvailable { buf -> Int32 in
-            s.automaton.scan(buf, into: &hits)
-            return Int32(buf.count)
-        } ?? Array(v.utf8).withUnsafeBufferPointer { buf -> Int32 in
-            s.automaton.scan(buf, into: &hits)
-            return Int32(buf.count)
-        }
+        s.automaton.scan(buf, into: &hits)
+        let length = Int32(buf.count)
         let hitIds = hits.ids, hitEnds = hits.ends
         var k = 0
         while k < hits.count {
