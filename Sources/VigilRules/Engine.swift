@@ -70,6 +70,7 @@ public final class DetectionEngine {
     private var states: [[String: GroupState]] = []
     private var index = RuleIndex([])
     private var prefilter = LiteralPrefilter([])
+    var prefilterMergedScanners: Int { prefilter.mergedScanners }
     private var indexStale = false
     private var seen: [Int] = []
     /// Per-event scratch, kept to avoid an allocation per event.

@@ -70,6 +70,8 @@ final class LiteralPrefilter {
     /// Every literal test of every active predicate rule, decided by the scan (see BoundPredicate).
     let results: LiteralResults
     private(set) var literalCount = 0
+    /// Scanners made by merging field lists with the same first name (tests check it happens).
+    private(set) var mergedScanners = 0
 
     init(_ rules: [CompiledRule?]) {
         slotCount = rules.count
@@ -124,12 +126,34 @@ final class LiteralPrefilter {
             for case .predicate(let p) in r.conditions { p.bound = BoundPredicate(p.root, results: results, fields: fields, fieldId: intern) { ids[$0] } }
         }
         var lists = [[Int32]](repeating: [], count: names.count)
-        for (fs, needles) in sortedFields {
-            for f in fs { lists[Int(intern(f))].append(fs == [f] ? Int32(scanners.count) : -1 - Int32(scanners.count)) }
+        // Field lists that start with the same name (Image; Image|NewProcessName) all run on that
+        // name's value whenever it is present: there one automaton of all their needles scans the
+        // value once. A list's other names keep its own scanner (when the first name is absent).
+        var byFirst: [String: [Int]] = [:]
+        for (k, (fs, _)) in sortedFields.enumerated() { byFirst[fs[0], default: []].append(k) }
+        var made: [FieldScanner] = [], mergedCount = 0
+        func add(_ fs: [String], _ needles: [[UInt8]: Use]) -> Int32 {
             let scanner = FieldScanner(fields: fs, needles: needles.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { ($0.key, $0.value) })
             scanner.ids = fs.map(intern)
-            scanners.append(scanner)
+            made.append(scanner)
+            return Int32(made.count - 1)
         }
+        for (fs, needles) in sortedFields {
+            let merged = byFirst[fs[0]]!.count > 1
+            if merged && fs.count == 1 { continue }
+            let i = add(fs, needles)
+            for (k, f) in fs.enumerated() where !(merged && k == 0) { lists[Int(intern(f))].append(fs == [f] ? i : -1 - i) }
+        }
+        for (f, group) in byFirst.sorted(by: { $0.key < $1.key }) where group.count > 1 {
+            var union: [[UInt8]: Use] = [:]
+            for k in group {
+                for (n, u) in sortedFields[k].value { union[n, default: Use()].slots += u.slots; union[n, default: Use()].literals += u.literals }
+            }
+            lists[Int(intern(f))].append(add([f], union))
+            mergedCount += 1
+        }
+        scanners = made
+        mergedScanners = mergedCount
         var starts: [Int32] = [0]
         for l in lists { starts.append(starts.last! + Int32(l.count)) }
         entryStart = .allocate(capacity: starts.count); entryStart.initialize(from: starts, count: starts.count)

@@ -17,7 +17,8 @@ final class BoundPredicateTests: XCTestCase {
     }
 
     let pieces = ["cmd", "CMD.exe", "\\cmd.exe", "c:\\windows", "C:\\Windows\\", "a", "-enc", "exe", "3", "03", "powershell", " /c ", "é", "aa"]
-    let fieldLists = [["Image"], ["CommandLine"], ["ParentImage"], ["CommandLine", "ParentCommandLine"], ["OriginalFileName", "Image"]]
+    // Lists sharing a first name (CommandLine; Image) are scanned by one merged automaton there.
+    let fieldLists = [["Image"], ["CommandLine"], ["ParentImage"], ["CommandLine", "ParentCommandLine"], ["OriginalFileName", "Image"], ["Image", "NewProcessName"]]
 
     func randomPredicate(_ r: inout Rng, depth: Int) -> VigilRules.Predicate {
         if depth > 0 && r.next(3) == 0 {
@@ -44,7 +45,7 @@ final class BoundPredicateTests: XCTestCase {
     func randomEvent(_ r: inout Rng, _ n: Int) -> Event {
         var e = T.event("b\(n)", at: Int64(n), format: "windows", ["event.code": "1"])
         var original = ["EventID": "1"]
-        for f in ["Image", "CommandLine", "ParentImage", "ParentCommandLine", "OriginalFileName"] where r.next(3) != 0 {
+        for f in ["Image", "CommandLine", "ParentImage", "ParentCommandLine", "OriginalFileName", "NewProcessName"] where r.next(3) != 0 {
             original[f] = (0..<r.next(4)).map { _ in r.pick(pieces) }.joined()
         }
         // Some values only among the normalized fields: the scan and the evaluator read both.
@@ -78,6 +79,7 @@ final class BoundPredicateTests: XCTestCase {
             fired += got.count
         }
         XCTAssertGreaterThan(fired, 400, "the generated rules and events should match often enough to test something")
+        XCTAssertEqual(engine.prefilterMergedScanners, 2, "CommandLine and Image lists merged")
     }
 
     /// The engine evaluates a guarded rule only when the prefilter's hits reach it and one of
