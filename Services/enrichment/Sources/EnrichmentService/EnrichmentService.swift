@@ -74,6 +74,8 @@ public final class EnrichmentService {
     var nextSeq: Int64 = 1
     /// Events stored before the full-text index existed are still being indexed.
     var fullTextBackfilling = false
+    /// The JSON columns of the event being stored (buffers reused from event to event).
+    let storeRow = StoreRow()
     /// Events indexed per backfill transaction.
     static let backfillBatch = 5000
 
@@ -266,7 +268,11 @@ public final class EnrichmentService {
                 directoryChanged = true
                 continue
             }
-            guard var e = try? Event(decoding: env.payload) else {
+            // The maps' JSON columns are written from the decoder's entries as they arrive
+            // (StoreRow); `original` is only stored, so it is not built as a dictionary.
+            let row = storeRow
+            row.reset()
+            guard var e = try? Event(decoding: env.payload, keepOriginal: false, entry: { row.add($0, key: $1, value: $2) }) else {
                 runtime.count("malformed")
                 runtime.logger.warning("undecodable event payload", ["producer": env.producerId, "stream": env.stream, "seq": String(env.sequence)])
                 continue
@@ -280,7 +286,8 @@ public final class EnrichmentService {
                 try EventFullText.index(runtime.db, seqs: unindexed..<nextSeq)
                 unindexed = nextSeq
             }
-            let inserted = try EventRows.insert(e, seq: nextSeq, into: runtime.db)
+            row.finish(enriched: e.enriched)
+            let inserted = try EventRows.insert(e, row: row, seq: nextSeq, into: runtime.db)
             // A replaced event keeps its seq (the update trigger re-indexes it); gaps are harmless.
             nextSeq += 1
             // A known id replaces the stored event only when it was unparsed and is now parsed
