@@ -69,20 +69,38 @@ final class StoreRow {
         var fragmentCount: Int32
     }
 
-    private var keys = ByteBuffer()
-    private var fragments = ByteBuffer(capacity: 8192)
-    private var entries: [Entry] = []
-    /// The three JSON texts, one after the other.
-    private(set) var text = ByteBuffer(capacity: 8192)
-    private(set) var fields = 0..<0, original = 0..<0, enriched = 0..<0
+    /// The mutable state lives behind a pointer: stored `var`s of a class get a dynamic
+    /// exclusivity check at every access, which cost more than the JSON writing itself here.
+    private struct State {
+        var keys = ByteBuffer()
+        var fragments = ByteBuffer(capacity: 8192)
+        var entries: [Entry] = []
+        var text = ByteBuffer(capacity: 8192)
+        var fields = 0..<0, original = 0..<0, enriched = 0..<0
+    }
+    private let s: UnsafeMutablePointer<State>
 
-    init() { entries.reserveCapacity(128) }
+    /// The three JSON texts, one after the other (valid until the next `reset`).
+    var text: ByteBuffer { s.pointee.text }
+    var fields: Range<Int> { s.pointee.fields }
+    var original: Range<Int> { s.pointee.original }
+    var enriched: Range<Int> { s.pointee.enriched }
 
-    deinit { keys.release(); fragments.release(); text.release() }
+    init() {
+        s = .allocate(capacity: 1)
+        s.initialize(to: State())
+        s.pointee.entries.reserveCapacity(128)
+    }
+
+    deinit {
+        s.pointee.keys.release(); s.pointee.fragments.release(); s.pointee.text.release()
+        s.deinitialize(count: 1)
+        s.deallocate()
+    }
 
     func reset() {
-        keys.reset(); fragments.reset(); text.reset()
-        entries.removeAll(keepingCapacity: true)
+        s.pointee.keys.reset(); s.pointee.fragments.reset(); s.pointee.text.reset()
+        s.pointee.entries.removeAll(keepingCapacity: true)
     }
 
     /// One map entry as received.
@@ -105,18 +123,18 @@ final class StoreRow {
     }
 
     private func addChecked(_ map: UInt8, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
-        let k = keys.count
-        keys.append(key)
-        let f = fragments.count
-        let n = Self.appendEntry(key, value, to: &fragments)
-        entries.append(Entry(map: map, order: Int32(entries.count), prefix: Self.prefix(key), key: Int32(k), keyCount: Int32(key.count),
-                             fragment: Int32(f), fragmentCount: Int32(n)))
+        let k = s.pointee.keys.count
+        s.pointee.keys.append(key)
+        let f = s.pointee.fragments.count
+        let n = Self.appendEntry(key, value, to: &s.pointee.fragments)
+        s.pointee.entries.append(Entry(map: map, order: Int32(s.pointee.entries.count), prefix: Self.prefix(key), key: Int32(k),
+                                       keyCount: Int32(key.count), fragment: Int32(f), fragmentCount: Int32(n)))
     }
 
     /// Writes the three texts; `enriched` (a few entries at most, added by enrichment) from its dictionary.
     func finish(enriched map: [String: String]) {
-        let keyBase = UnsafeRawPointer(keys.base)
-        entries.sort { a, b in
+        let keyBase = UnsafeRawPointer(s.pointee.keys.base)
+        s.pointee.entries.sort { a, b in
             if a.map != b.map { return a.map < b.map }
             if a.prefix != b.prefix { return a.prefix < b.prefix }
             let n = min(a.keyCount, b.keyCount)
@@ -125,38 +143,38 @@ final class StoreRow {
             if a.keyCount != b.keyCount { return a.keyCount < b.keyCount }
             return a.order < b.order
         }
-        var i = 0
-        fields = writeObject(map: 0, from: &i)
-        original = writeObject(map: 1, from: &i)
-        let start = text.count
-        if map.isEmpty {
-            text.append(UInt8(ascii: "{")); text.append(UInt8(ascii: "}"))
-        } else {
-            var s = JSONText.object(map)
-            s.withUTF8 { text.append(UnsafeRawBufferPointer($0)) }
+        s.pointee.entries.withUnsafeBufferPointer { entries in
+            var i = 0
+            s.pointee.fields = writeObject(entries, map: 0, from: &i)
+            s.pointee.original = writeObject(entries, map: 1, from: &i)
         }
-        enriched = start..<text.count
+        let start = s.pointee.text.count
+        if map.isEmpty {
+            s.pointee.text.append(UInt8(ascii: "{")); s.pointee.text.append(UInt8(ascii: "}"))
+        } else {
+            var j = JSONText.object(map)
+            j.withUTF8 { s.pointee.text.append(UnsafeRawBufferPointer($0)) }
+        }
+        s.pointee.enriched = start..<s.pointee.text.count
     }
 
     /// `{…}` of the sorted entries of `map` starting at `i`; of equal keys only the last.
-    private func writeObject(map: UInt8, from i: inout Int) -> Range<Int> {
-        let start = text.count
-        text.append(UInt8(ascii: "{"))
+    private func writeObject(_ entries: UnsafeBufferPointer<Entry>, map: UInt8, from i: inout Int) -> Range<Int> {
+        let keys = s.pointee.keys.base, fragments = s.pointee.fragments.base
+        let start = s.pointee.text.count
+        s.pointee.text.append(UInt8(ascii: "{"))
         var first = true
         while i < entries.count, entries[i].map == map {
             let e = entries[i]
             i += 1
-            if i < entries.count, entries[i].map == map, sameKey(e, entries[i]) { continue }
-            if !first { text.append(UInt8(ascii: ",")) }
+            if i < entries.count, entries[i].map == map, e.keyCount == entries[i].keyCount,
+               memcmp(keys + Int(e.key), keys + Int(entries[i].key), Int(e.keyCount)) == 0 { continue }
+            if !first { s.pointee.text.append(UInt8(ascii: ",")) }
             first = false
-            text.append(fragments.bytes(Int(e.fragment)..<Int(e.fragment + e.fragmentCount)))
+            s.pointee.text.append(UnsafeRawBufferPointer(start: fragments + Int(e.fragment), count: Int(e.fragmentCount)))
         }
-        text.append(UInt8(ascii: "}"))
-        return start..<text.count
-    }
-
-    private func sameKey(_ a: Entry, _ b: Entry) -> Bool {
-        a.keyCount == b.keyCount && memcmp(keys.base + Int(a.key), keys.base + Int(b.key), Int(a.keyCount)) == 0
+        s.pointee.text.append(UInt8(ascii: "}"))
+        return start..<s.pointee.text.count
     }
 
     @inline(__always)
