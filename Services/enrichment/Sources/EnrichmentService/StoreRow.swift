@@ -50,6 +50,10 @@ struct ByteBuffer {
     }
 
     func bytes(_ r: Range<Int>) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base + r.lowerBound, count: r.count) }
+
+    /// Where the next byte goes; write at most what `reserve` made room for, then `advance`.
+    var end: UnsafeMutableRawPointer { base + count }
+    @inline(__always) mutating func advance(_ n: Int) { count += n }
 }
 
 /// The JSON text columns of one events row (`fields`, `original`, `enriched`), written as bytes
@@ -220,33 +224,41 @@ final class StoreRow {
     }
 
     /// `"…"` with JSONText's escapes: `\"`, `\\`, `\n`, `\r`, `\t`, other bytes below 0x20 as
-    /// `\u00XX`; everything else (UTF-8 included) copied in runs, found 8 bytes at a time.
+    /// `\u00XX`; everything else (UTF-8 included) copied, 8 bytes at a time where none needs an
+    /// escape. Room for the worst case (6 bytes per byte) is made once, so the loop only stores.
     static func appendQuoted(_ s: UnsafeRawBufferPointer, to out: inout ByteBuffer) {
         let n = s.count
-        out.reserve(n + 2)
-        out.append(UInt8(ascii: "\""))
-        guard let p = s.baseAddress, n > 0 else { out.append(UInt8(ascii: "\"")); return }
-        var start = 0, i = 0
-        while i < n {
-            if i + 8 <= n && !needsEscape(p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8; continue }
-            let b = p.load(fromByteOffset: i, as: UInt8.self)
-            if b >= 0x20 && b != 0x22 && b != 0x5C { i += 1; continue }
-            out.append(UnsafeRawBufferPointer(start: p + start, count: i - start))
-            out.append(0x5C)
-            switch b {
-            case 0x22: out.append(0x22)
-            case 0x5C: out.append(0x5C)
-            case 0x0A: out.append(UInt8(ascii: "n"))
-            case 0x0D: out.append(UInt8(ascii: "r"))
-            case 0x09: out.append(UInt8(ascii: "t"))
-            default:
-                out.append(UInt8(ascii: "u")); out.append(0x30); out.append(0x30)
-                out.append(hexDigit(b >> 4)); out.append(hexDigit(b & 15))
+        out.reserve(6 * n + 2)
+        let d = out.end
+        var o = 0
+        d.storeBytes(of: 0x22, toByteOffset: o, as: UInt8.self); o += 1
+        if let p = s.baseAddress {
+            var i = 0
+            while i < n {
+                while i + 8 <= n {
+                    let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    if needsEscape(w) { break }
+                    d.storeBytes(of: w, toByteOffset: o, as: UInt64.self)
+                    o += 8; i += 8
+                }
+                guard i < n else { break }
+                let b = p.load(fromByteOffset: i, as: UInt8.self)
+                i += 1
+                if b >= 0x20 && b != 0x22 && b != 0x5C { d.storeBytes(of: b, toByteOffset: o, as: UInt8.self); o += 1; continue }
+                d.storeBytes(of: 0x5C, toByteOffset: o, as: UInt8.self); o += 1
+                switch b {
+                case 0x22, 0x5C: d.storeBytes(of: b, toByteOffset: o, as: UInt8.self); o += 1
+                case 0x0A: d.storeBytes(of: UInt8(ascii: "n"), toByteOffset: o, as: UInt8.self); o += 1
+                case 0x0D: d.storeBytes(of: UInt8(ascii: "r"), toByteOffset: o, as: UInt8.self); o += 1
+                case 0x09: d.storeBytes(of: UInt8(ascii: "t"), toByteOffset: o, as: UInt8.self); o += 1
+                default:
+                    for c in [UInt8(ascii: "u"), 0x30, 0x30, hexDigit(b >> 4), hexDigit(b & 15)] {
+                        d.storeBytes(of: c, toByteOffset: o, as: UInt8.self); o += 1
+                    }
+                }
             }
-            i += 1
-            start = i
         }
-        out.append(UnsafeRawBufferPointer(start: p + start, count: n - start))
-        out.append(UInt8(ascii: "\""))
+        d.storeBytes(of: 0x22, toByteOffset: o, as: UInt8.self); o += 1
+        out.advance(o)
     }
 }
