@@ -330,7 +330,8 @@ public final class EnrichmentService {
             // A reparse may replace an event whose indexing still waits (stored earlier in this
             // batch or in an earlier one): index those first, so the update trigger finds what it
             // removes and the message kept for it is not used for the new text.
-            if e.fields["event.reparsed"] != nil { try indexWaitingEvents() }
+            let reparsed = e.fields["event.reparsed"] != nil
+            if reparsed { try indexWaitingEvents() }
             row.finish(enriched: e.enriched)
             let inserted = try EventRows.insert(e, row: row, seq: nextSeq, into: runtime.db)
             // The full-text message column of this event, when it is not NULL (rare: a message the
@@ -346,7 +347,7 @@ public final class EnrichmentService {
             // (ingest.reparse); any other repeat should be impossible with reliable streams and
             // is counted so a test or an operator would see it.
             if inserted == 0 { runtime.count("events.duplicate_ignored"); continue }
-            if e.fields["event.reparsed"] != nil { runtime.count("events.reparsed") }
+            if reparsed { runtime.count("events.reparsed") }
             let stream = "events.enriched.\(e.partition)"
             try producer.append(stream: stream, topic: stream, payloadType: Event.typeName,
                                 payload: Self.enrichedPayload(env.payload, e, enrichedBefore: enrichedBefore))

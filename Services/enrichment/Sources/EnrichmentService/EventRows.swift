@@ -48,7 +48,7 @@ public enum EventRows {
     /// repeat is rare (a reparse; reliable streams do not repeat events).
     static func insert(_ e: Event, row: StoreRow, seq: Int64, into db: Database) throws -> Int {
         let parseStatus = e.parseStatus == .parsed ? "parsed" : e.parseStatus == .unparsed ? "unparsed" : ""
-        let s = try db.statement(insertSQL)
+        let s = try row.insertStatement(db)
         let inserted: Int = try e.raw.withUnsafeBytes { raw in
             try s.bind(1, text: e.id)
             try s.bind(2, int64: e.eventTimeMs)

@@ -1,4 +1,5 @@
 import VigilEvents
+import VigilStore
 import VigilWire
 #if canImport(Glibc)
 import Glibc
@@ -89,6 +90,18 @@ final class StoreRow {
     var fields: Range<Int> { s.pointee.fields }
     var original: Range<Int> { s.pointee.original }
     var enriched: Range<Int> { s.pointee.enriched }
+
+    /// The events insert of the store this row was last inserted into: taken from the
+    /// connection's cache once instead of hashing its SQL text for every event.
+    /// (The connection is held, so it cannot be freed and another take its place.)
+    private var insert: (db: Database, statement: Statement)?
+
+    func insertStatement(_ db: Database) throws -> Statement {
+        if let i = insert, i.db === db { return i.statement }
+        let st = try db.statement(EventRows.insertSQL)
+        insert = (db, st)
+        return st
+    }
 
     init() {
         s = .allocate(capacity: 1)
