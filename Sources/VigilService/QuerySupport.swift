@@ -18,6 +18,9 @@ public final class ListQueries {
     /// existed): free text then uses the substring scan, which sees every row.
     public var fullTextReady = true
     public var specialObjects: any SpecialObjectProvider = StaticSpecialObjects()
+    /// Runs before every query the list RPCs answer: a store that defers part of its indexing
+    /// (enrichment's full-text index) brings it up to date here, so answers see every stored row.
+    public var beforeQuery: (() throws -> Void)?
     public static let maxLimit = 1000
 
     public init(catalog: TokenCatalog, db: Database) throws {
@@ -184,7 +187,9 @@ public final class ListQueries {
 
     public func answer(_ req: RpcRequest, _ body: (QueryRequest) throws -> RpcResponse) -> RpcResponse {
         do {
-            return try body(try QueryRequest(decoding: req.payload))
+            let request = try QueryRequest(decoding: req.payload)
+            try beforeQuery?()
+            return try body(request)
         } catch var e as QueryError {
             if e.query.isEmpty, let q = try? QueryRequest(decoding: req.payload) { e.query = q.query }
             return .failure(for: e)

@@ -80,6 +80,13 @@ func swiftString(_ p: UnsafeMutablePointer<CChar>?) -> String {
     return String(cString: p)
 }
 
+/// A C string's bytes (no copy; valid as long as the string).
+@inline(__always)
+func rawBytes(_ p: UnsafeMutablePointer<CChar>?) -> UnsafeRawBufferPointer {
+    guard let p else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+    return UnsafeRawBufferPointer(start: p, count: strlen(p))
+}
+
 @inline(__always)
 func swiftBytes(_ b: ProtobufCBinaryData) -> [UInt8] {
     guard b.len > 0, let data = b.data else { return [] }

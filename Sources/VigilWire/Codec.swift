@@ -170,6 +170,48 @@ extension Event: WireMessage {
     }
 }
 
+/// Which map of an event an entry given to `Event.init(decoding:keepOriginal:entry:)` is from.
+public enum EventMap: Sendable { case fields, original }
+
+extension Event {
+    /// Decodes like `init(decoding:)` for a consumer that writes the maps out as text (enrichment's
+    /// store): each entry of `fields` and `original` is also given to `entry`, in wire order, as
+    /// the bytes of its key and value exactly as received (UTF-8 not checked; valid only during
+    /// the call). With `keepOriginal` false, `original` is not built as a dictionary — its
+    /// entries reach only `entry` — which saves hashing and a String per entry.
+    public init(decoding bytes: [UInt8], keepOriginal: Bool,
+                entry: (EventMap, UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) throws {
+        self = try unpackedInArena(bytes, type: Self.typeName,
+                                   unpack: { vigil__v1__event__unpack($0, $1, $2) },
+                                   free: { vigil__v1__event__free_unpacked($0, $1) },
+                                   convert: { c, keys in
+            let m = c.pointee
+            var e = Event()
+            e.id = swiftString(m.id)
+            e.eventTimeMs = m.event_time_ms
+            e.receivedTimeMs = m.received_time_ms
+            e.source = swiftString(m.source)
+            e.format = swiftString(m.format)
+            e.raw = swiftBytes(m.raw)
+            e.parseStatus = ParseStatus(rawValue: numericCast(m.parse_status.rawValue)) ?? .unspecified
+            e.parseError = swiftString(m.parse_error)
+            e.fields = stringMap(m.fields, m.n_fields, keys) { ($0.key, $0.value) }
+            if let f = m.fields {
+                for i in 0..<m.n_fields { if let x = f[i] { entry(.fields, rawBytes(x.pointee.key), rawBytes(x.pointee.value)) } }
+            }
+            if keepOriginal { e.original = stringMap(m.original, m.n_original, keys) { ($0.key, $0.value) } }
+            if let o = m.original {
+                for i in 0..<m.n_original { if let x = o[i] { entry(.original, rawBytes(x.pointee.key), rawBytes(x.pointee.value)) } }
+            }
+            e.enriched = stringMap(m.enriched, m.n_enriched, keys) { ($0.key, $0.value) }
+            e.partitionKey = swiftString(m.partition_key)
+            e.partition = m.partition
+            e.sender = swiftString(m.sender)
+            return e
+        })
+    }
+}
+
 extension EventBatch: WireMessage {
     public static let typeName = "vigil.v1.EventBatch"
 

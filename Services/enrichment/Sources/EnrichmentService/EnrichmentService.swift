@@ -18,9 +18,12 @@ public final class EnrichmentService {
         ("batch-size", "events per SQLite transaction (default 5000)"),
         ("outbox.max-rows", "unacknowledged events kept before refusing input (default 2000000)"),
         ("store.page-size", "SQLite page size of a new store in bytes (power of two, 4096–65536; default 16384); an existing store keeps its own"),
+        ("fts.batch", "stored events indexed for full-text search together, in the transaction that reaches this many (default 2000; 1 indexes every consumer batch in its own transaction); searches index what waits first"),
+        ("fts.interval", "milliseconds after which events waiting for the full-text index are indexed anyway (default 1000)"),
     ] + RetentionPolicy.keys
     public static let defaults: [String: String] = ["assets": "", "feeds": "", "batch-size": "5000", "outbox.max-rows": "2000000",
-                                                    "store.page-size": "16384"]
+                                                    "store.page-size": "16384",
+                                                    "fts.batch": "2000", "fts.interval": "1000"]
         .merging(RetentionPolicy.defaults) { a, _ in a }
 
     /// The store's schema (public for bench/qql-bench, which measures this very store).
@@ -59,6 +62,7 @@ public final class EnrichmentService {
         """),
         EventFullText.migration,
         AssetStore.historyMigration,
+        EventFullText.deferredMigration,
     ]
 
     let runtime: ServiceRuntime
@@ -74,6 +78,15 @@ public final class EnrichmentService {
     var nextSeq: Int64 = 1
     /// Events stored before the full-text index existed are still being indexed.
     var fullTextBackfilling = false
+    /// The JSON columns of the event being stored (buffers reused from event to event).
+    let storeRow = StoreRow()
+    /// Events below this `seq` are in the full-text index; `nextSeq` and above are not stored yet.
+    /// Read back from the store at every use that matters (a rolled-back batch leaves it behind).
+    var ftsIndexedBelow: Int64 = 1
+    /// Index once this many stored events wait (`fts.batch`), or after `fts.interval` ms.
+    var ftsBatch: Int64 = 2000
+    var ftsIntervalMs: Int64 = 1000
+    var ftsLastIndexMs: Int64 = 0
     /// Events indexed per backfill transaction.
     static let backfillBatch = 5000
 
@@ -165,11 +178,34 @@ public final class EnrichmentService {
         }
     }
 
-    /// Takes the next `seq` and, when an upgraded store still has unindexed events, indexes them
-    /// in batches on the loop (between consumer batches); until that ends, free-text searches
-    /// use the substring scan so they still see every event.
+    /// Takes the next `seq`; indexes what a crash left waiting for the full-text index; keeps the
+    /// deferred indexing going (`fts.batch`, `fts.interval`, before every event query); and, when an
+    /// upgraded store still has unindexed events, indexes them in batches on the loop (between
+    /// consumer batches); until that ends, free-text searches use the substring scan so they still
+    /// see every event.
     func startFullText() throws {
-        nextSeq = try EventFullText.nextSeq(runtime.db)
+        let cfg = runtime.config
+        ftsBatch = Int64(max(1, try cfg.int("fts.batch", default: 2000)))
+        ftsIntervalMs = Int64(max(1, try cfg.int("fts.interval", default: 1000)))
+        try EventFullText.prepareMessages(runtime.db)
+        let waiting = try EventFullText.indexedBelow(runtime.db)
+        // Never below the index's mark: the triggers take a seq under it for an indexed row.
+        nextSeq = max(try EventFullText.nextSeq(runtime.db), waiting)
+        if waiting < nextSeq {
+            // Stored before a stop or crash, not indexed yet: indexed from their stored text.
+            try runtime.db.transaction { try EventFullText.index(runtime.db, seqs: waiting..<nextSeq) }
+            runtime.logger.info("indexed events stored before the restart", ["events": String(nextSeq - waiting)])
+        }
+        ftsIndexedBelow = nextSeq
+        ftsLastIndexMs = Clock.nowMs()
+        queries?.beforeQuery = { [unowned self] in try self.indexWaitingEvents() }
+        runtime.every(ms: 100) { [unowned self] in
+            guard self.nextSeq > self.ftsIndexedBelow, Clock.nowMs() - self.ftsLastIndexMs >= self.ftsIntervalMs else { return }
+            do { try self.indexWaitingEvents() } catch {
+                self.runtime.count("fts.index_errors")
+                self.runtime.logger.error("full-text indexing failed; retried next round", ["error": "\(error)"])
+            }
+        }
         guard try EventFullText.pending(runtime.db) else { return }
         fullTextBackfilling = true
         queries?.fullTextReady = false
@@ -177,8 +213,11 @@ public final class EnrichmentService {
         runtime.every(ms: 20) { [unowned self] in
             guard self.fullTextBackfilling else { return }
             do {
+                // Backfill hands out seqs from nextSeq on: what waits below it goes first.
+                try self.indexWaitingEvents()
                 let r = try EventFullText.backfill(self.runtime.db, from: self.nextSeq, limit: Self.backfillBatch)
                 self.nextSeq = r.next
+                self.ftsIndexedBelow = r.next
                 // A short batch was the last one (the loop thread also stores new events, with seq).
                 if r.indexed < Self.backfillBatch {
                     self.fullTextBackfilling = false
@@ -191,6 +230,18 @@ public final class EnrichmentService {
                 self.runtime.logger.error("full-text backfill failed; retried next round", ["error": "\(error)"])
             }
         }
+    }
+
+    /// Indexes every stored event still waiting for the full-text index (one statement), in the
+    /// open transaction or in its own.
+    func indexWaitingEvents() throws {
+        let db = runtime.db
+        try db.transaction {
+            let from = try EventFullText.indexedBelow(db)
+            try EventFullText.index(db, seqs: from..<nextSeq, messagesFromMemory: true)
+        }
+        ftsIndexedBelow = nextSeq
+        ftsLastIndexMs = Clock.nowMs()
     }
 
     /// `--assets FILE` (CSV, or JSON by extension): unreadable is a configuration error; rows
@@ -250,8 +301,6 @@ public final class EnrichmentService {
         let now = Clock.nowMs()
         let before = enricher.counts
         var directoryChanged = false
-        // Events stored by this batch enter the full-text index together (EventFullText).
-        var unindexed = nextSeq
         for env in batch {
             if configMirror.accept(env) { continue }
             if env.stream == Self.directoryStream {
@@ -266,7 +315,11 @@ public final class EnrichmentService {
                 directoryChanged = true
                 continue
             }
-            guard var e = try? Event(decoding: env.payload) else {
+            // The maps' JSON columns are written from the decoder's entries as they arrive
+            // (StoreRow); `original` is only stored, so it is not built as a dictionary.
+            let row = storeRow
+            row.reset()
+            guard var e = try? Event(decoding: env.payload, keepOriginal: false, entry: { row.add($0, key: $1, value: $2) }) else {
                 runtime.count("malformed")
                 runtime.logger.warning("undecodable event payload", ["producer": env.producerId, "stream": env.stream, "seq": String(env.sequence)])
                 continue
@@ -274,25 +327,34 @@ public final class EnrichmentService {
             if Self.isAgentInventory(e) { try applyAgentInventory(e, nowMs: now) }
             let enrichedBefore = e.enriched.count
             enricher.enrich(&e, nowMs: now)
-            // A reparse may replace an event stored earlier in this batch: index those first, so
-            // the update trigger finds what it removes.
-            if e.fields["event.reparsed"] != nil {
-                try EventFullText.index(runtime.db, seqs: unindexed..<nextSeq)
-                unindexed = nextSeq
+            // A reparse may replace an event whose indexing still waits (stored earlier in this
+            // batch or in an earlier one): index those first, so the update trigger finds what it
+            // removes and the message kept for it is not used for the new text.
+            let reparsed = e.fields["event.reparsed"] != nil
+            if reparsed { try indexWaitingEvents() }
+            row.finish(enriched: e.enriched)
+            let inserted = try EventRows.insert(e, row: row, seq: nextSeq, into: runtime.db)
+            // The full-text message column of this event, when it is not NULL (rare: a message the
+            // raw line does not contain), kept until its batch is indexed (EventFullText).
+            if inserted > 0, let m = e.raw.withUnsafeBytes({ raw in
+                EventRows.isText(raw) ? EventFullText.message(fields: e.fields, raw: raw) : nil
+            }) {
+                try EventFullText.addMessage(runtime.db, seq: nextSeq, m)
             }
-            let inserted = try EventRows.insert(e, seq: nextSeq, into: runtime.db)
             // A replaced event keeps its seq (the update trigger re-indexes it); gaps are harmless.
             nextSeq += 1
             // A known id replaces the stored event only when it was unparsed and is now parsed
             // (ingest.reparse); any other repeat should be impossible with reliable streams and
             // is counted so a test or an operator would see it.
             if inserted == 0 { runtime.count("events.duplicate_ignored"); continue }
-            if e.fields["event.reparsed"] != nil { runtime.count("events.reparsed") }
+            if reparsed { runtime.count("events.reparsed") }
             let stream = "events.enriched.\(e.partition)"
             try producer.append(stream: stream, topic: stream, payloadType: Event.typeName,
                                 payload: Self.enrichedPayload(env.payload, e, enrichedBefore: enrichedBefore))
         }
-        try EventFullText.index(runtime.db, seqs: unindexed..<nextSeq)
+        // Stored events enter the full-text index together, every `fts.batch` of them: FTS5 writes
+        // a segment per statement, and fewer, larger ones cost less per event (EventFullText).
+        if nextSeq - ftsIndexedBelow >= ftsBatch { try indexWaitingEvents() }
         // Events later in this batch were enriched with the previous replica; the next batch sees the new one.
         if directoryChanged { try reloadUsers() }
         let after = enricher.counts

@@ -1,0 +1,99 @@
+import Foundation
+import XCTest
+import VigilService
+import VigilStore
+import VigilWire
+@testable import EnrichmentService
+
+/// Deferred full-text indexing (`fts.batch`): stored events wait for the index until enough of
+/// them do, a query comes, a reparse needs them indexed, or the service restarts; the index stays
+/// consistent with the events table throughout (FTS5's integrity-check).
+final class DeferredFullTextTests: XCTestCase {
+    var dir: String!
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("fts-deferred-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func service(batch: Int) throws -> (ServiceRuntime, EnrichmentService) {
+        let cfg = try RuntimeConfig.load(service: "enrichment", serviceKeys: EnrichmentService.keys,
+                                         arguments: ["--data", dir, "--log-level", "error", "--instance", "enrichment-test-0",
+                                                     "--fts.batch", String(batch)], environment: [:])
+        let runtime = try ServiceRuntime(config: cfg)
+        return (runtime, try EnrichmentService(runtime: runtime))
+    }
+
+    var sequence: UInt64 = 0
+    func envelope(_ id: String, raw: String, message: String?, parsed: Bool = true, reparsed: Bool = false) -> StreamEnvelope {
+        var e = Event()
+        e.id = id
+        e.eventTimeMs = 1_796_400_000_000; e.receivedTimeMs = e.eventTimeMs
+        e.source = "test"
+        e.raw = Array(raw.utf8)
+        e.parseStatus = parsed ? .parsed : .unparsed
+        if parsed { e.format = "linux-auth"; e.fields = ["host.name": "web01"] } else { e.parseError = "no parser" }
+        if let message { e.fields["message"] = message }
+        if reparsed { e.fields["event.reparsed"] = "true" }
+        var env = StreamEnvelope()
+        env.producerId = "ingest-0"
+        env.stream = "events.parsed.0"; env.topic = env.stream
+        sequence += 1
+        env.sequence = sequence
+        env.payloadType = Event.typeName
+        env.payload = e.encoded()
+        return env
+    }
+
+    func matches(_ db: Database, _ q: String) throws -> Int64 {
+        try db.scalar("SELECT count(*) FROM events_fts WHERE events_fts MATCH ?", [.text(q)])?.int64 ?? -1
+    }
+
+    func testEventsWaitForTheirBatchAndQueriesRestartsAndReparsesIndexThemFirst() throws {
+        var (runtime, svc) = try service(batch: 3)
+        var db = runtime.db
+        try svc.processCommitted([envelope("e1", raw: "sshd: Failed password for alpha", message: "Failed password for alpha"),
+                                  envelope("e2", raw: "kernel: disk full", message: "storage alarm")])
+        XCTAssertEqual(try matches(db, "alpha OR disk"), 0, "two events wait for a batch of three")
+        XCTAssertEqual(try EventFullText.indexedBelow(db), 1)
+        // A query indexes what waits first (ListQueries.beforeQuery, run by the list RPCs).
+        try XCTUnwrap(svc.queries?.beforeQuery)()
+        XCTAssertEqual(try svc.queries?.count(QueryRequest(query: "alpha")), 1)
+        XCTAssertEqual(try matches(db, "message:alarm"), 1, "a message the raw line lacks is indexed from memory")
+        XCTAssertEqual(try matches(db, "message:alpha"), 0, "a message the raw line contains is not indexed twice")
+
+        // The third waiting event completes a batch: indexed in the transaction that stored it.
+        try svc.processCommitted([envelope("e3", raw: "a", message: nil), envelope("e4", raw: "b", message: nil)])
+        XCTAssertEqual(try matches(db, "alpha OR disk"), 2)
+        try svc.processCommitted([envelope("e5", raw: "c", message: nil), envelope("e6", raw: "d", message: nil),
+                                  envelope("e7", raw: "e", message: nil)])
+        XCTAssertEqual(try matches(db, "a OR b OR c OR d OR e"), 5)
+
+        // A waiting unparsed event, then its reparse: indexed first, so the update trigger
+        // replaces its message; a waiting event deleted (retention) simply never enters the index.
+        try svc.processCommitted([envelope("r1", raw: "router: link down", message: nil, parsed: false),
+                                  envelope("x1", raw: "gone soon", message: nil)])
+        _ = try db.run("DELETE FROM events WHERE id = 'x1'")
+        try svc.processCommitted([envelope("r1", raw: "router: link down", message: "interface flapping", reparsed: true)])
+        XCTAssertEqual(try matches(db, "message:flapping"), 1)
+        XCTAssertEqual(try matches(db, "router"), 1)
+        XCTAssertEqual(try matches(db, "gone"), 0)
+        _ = try db.run("INSERT INTO events_fts(events_fts) VALUES('integrity-check')")
+
+        // Stored, not indexed, then the process stops: the next start indexes them from the store.
+        try svc.processCommitted([envelope("s1", raw: "cron: job started", message: "nightly backup")])
+        XCTAssertEqual(try matches(db, "cron"), 0)
+        runtime.close()
+        (runtime, svc) = try service(batch: 3)
+        db = runtime.db
+        XCTAssertEqual(try matches(db, "cron"), 1)
+        XCTAssertEqual(try matches(db, "message:nightly"), 1)
+        XCTAssertEqual(try EventFullText.indexedBelow(db), svc.nextSeq)
+        try svc.processCommitted([envelope("s2", raw: "cron: job ended", message: nil)])
+        try XCTUnwrap(svc.queries?.beforeQuery)()
+        XCTAssertEqual(try matches(db, "cron"), 2)
+        _ = try db.run("INSERT INTO events_fts(events_fts) VALUES('integrity-check')")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM events")?.int64, 10)
+        runtime.close()
+    }
+}
