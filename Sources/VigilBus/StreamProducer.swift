@@ -80,6 +80,11 @@ public final class StreamProducer {
     public private(set) var published: UInt64 = 0
     public private(set) var replayed: UInt64 = 0
     public private(set) var truncated: UInt64 = 0
+    /// Messages in outbox rows that could not be read back (a damaged database): skipped by
+    /// replays — reported to consumers as no longer retained, which count them — never a stuck
+    /// stream. Each row counted and logged once.
+    public private(set) var corruptSkipped: UInt64 = 0
+    private var corruptRowsSeen = Set<String>()
     /// Where the next budgeted truncation starts among the streams.
     private var truncateTurn = 0
     /// Tests simulate pub/sub loss with this; never set in production.
@@ -233,7 +238,17 @@ public final class StreamProducer {
                 messages = [(stored, q.value(5).int64 ?? 0)]
             } else {
                 guard let m = OutboxFrames.split(stored), m.count == n else {
-                    throw StreamError(code: .corruptOutbox, message: "outbox row of \(req.stream) ending at \(last) does not hold its \(n) messages")
+                    if corruptRowsSeen.insert("\(req.stream)/\(last)").inserted {
+                        corruptSkipped += UInt64(n)
+                        logger.error("outbox row cannot be read; its messages are skipped by replays",
+                                     ["stream": req.stream, "first": String(last - UInt64(n - 1)), "last": String(last), "code": StreamError.Code.corruptOutbox.rawValue])
+                    }
+                    // Where the replay starts, the row is reported as no longer retained (the
+                    // consumer counts the skipped messages and goes on after it); after messages
+                    // already in this reply, the reply ends and the next one starts there.
+                    guard resp.messages.isEmpty else { break rows }
+                    resp.firstRetained = max(resp.firstRetained, last + 1)
+                    continue rows
                 }
                 messages = m
             }

@@ -226,6 +226,7 @@ public final class ServiceRuntime {
             m.counters["out.replayed"] = p.replayed
             m.counters["out.outbox_rows"] = UInt64(max(0, p.outboxRows))
             m.counters["out.truncated"] = p.truncated
+            m.counters["out.corrupt_skipped"] = p.corruptSkipped
             m.counters["out.dropped"] = publisher.dropped
         }
         if let c = consumer {

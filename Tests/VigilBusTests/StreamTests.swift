@@ -356,6 +356,33 @@ final class StreamTests: XCTestCase {
         XCTAssertEqual(r.messages.map(\.sequence), (StreamProducer.rowMaxMessages...(StreamProducer.rowMaxMessages + 2)).map(UInt64.init))
     }
 
+    func testACorruptRowIsSkippedByReplaysCountedOnceAndReportedAsNotRetained() throws {
+        let p = try makeProducer()
+        defer { p.close() }
+        // Three rows of three messages (one transaction each).
+        for t in 0..<3 {
+            try p.db.transaction {
+                for i in 0..<3 { try p.producer.append(stream: "test.a", topic: "test.a", payloadType: "text", payload: Array("m\(t * 3 + i + 1)".utf8), now: 1000) }
+            }
+        }
+        p.producer.publishCommitted()
+        XCTAssertEqual(try p.db.scalar("SELECT count(*) FROM stream_outbox")?.int64, 3)
+        // Damage the middle row (messages 4–6): its frames no longer hold 3 messages.
+        try p.db.run("UPDATE stream_outbox SET payload = substr(payload, 1, 5) WHERE seq = 6")
+        // A reply that reaches it after other messages ends there.
+        let before = try p.producer.replay(ReplayRequest(stream: "test.a", fromSequence: 1, maxMessages: 100))
+        XCTAssertEqual(before.messages.map(\.sequence), [1, 2, 3])
+        XCTAssertEqual(p.producer.corruptSkipped, 3)
+        // A reply that starts in it reports it as no longer retained and goes on after it.
+        for from: UInt64 in [4, 5] {
+            let r = try p.producer.replay(ReplayRequest(stream: "test.a", fromSequence: from, maxMessages: 100))
+            XCTAssertEqual(r.firstRetained, 7)
+            XCTAssertEqual(r.messages.map(\.sequence), [7, 8, 9])
+            XCTAssertEqual(r.messages.map { String(decoding: $0.payload, as: UTF8.self) }, ["m7", "m8", "m9"])
+        }
+        XCTAssertEqual(p.producer.corruptSkipped, 3, "counted once per row, not per replay")
+    }
+
     func testFramesOfACorruptRowAreRefused() {
         var f = OutboxFrames(capacity: 0)
         f.add([1, 2, 3], timeMs: 7)
