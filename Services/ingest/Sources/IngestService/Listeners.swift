@@ -184,8 +184,9 @@ final class Listeners: @unchecked Sendable {
         Sockets.setReceiveTimeout(fd, ms: 200)
         guard let push = try? ZSocket(context, .push) else { return }
         defer { push.close() }
-        // Messages hold what one recv() brought (up to 64 KiB of lines): 1024 of them queued
-        // here is 64 MiB at most before this thread stops reading and TCP pushes back.
+        // Messages hold what one recv() brought (up to 64 KiB of lines). An inproc pipe holds
+        // both ends' marks: 1024 here plus the parse worker's 1024, so 128 MiB at most per
+        // connection before this thread stops reading and TCP pushes back.
         try? push.setHighWaterMarks(send: 1024, receive: 1024)
         try? push.connect(nextEndpoint())
         let src = Array(source.utf8), sender = Array(peer.utf8)
