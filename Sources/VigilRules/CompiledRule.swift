@@ -1,3 +1,4 @@
+import VigilWire
 import VigilEvents
 import VigilQuery
 
@@ -91,5 +92,7 @@ struct GroupState: Codable, Equatable {
 /// An immutable rule shared by reference (engine and hits).
 final class RuleBox: Sendable {
     let rule: Rule
-    init(_ rule: Rule) { self.rule = rule }
+    /// The rule's first tactic and technique, made once (each signal carries it).
+    let mitre: Mitre
+    init(_ rule: Rule) { self.rule = rule; mitre = rule.primaryMitre }
 }

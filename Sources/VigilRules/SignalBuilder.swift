@@ -27,7 +27,7 @@ public enum SignalBuilder {
         s.ruleId = h.rule.id
         s.ruleVersion = UInt32(clamping: h.rule.version)
         s.ruleName = h.rule.name
-        s.mitre = h.rule.primaryMitre
+        s.mitre = h.ruleBox.mitre
         s.criticality = h.rule.criticality
         s.riskScore = risk(base: h.rule.riskScore, assetCriticality: e.enriched["asset.criticality"], eventCount: h.eventCount)
         s.entity = Entity(user: value("user.name") ?? "", asset: e.enriched["asset.name"] ?? value("host.name") ?? "",
