@@ -31,6 +31,8 @@ let seed = UInt64(option("--seed") ?? "") ?? 42
 let latencyRules = Int(option("--latency-rules") ?? "") ?? 100
 /// Passed to vigil-enrichment as --store.page-size (A/B of the store's page size).
 let enrichmentPageSize = option("--enrichment-page-size")
+/// `vigil-enrichment`'s `batch-size` (events per transaction, the most a consumer batch holds), for latency A/B runs.
+let enrichmentBatchSize = option("--enrichment-batch-size")
 /// Extra `--key value` settings for every service (e.g. `--service-args "--hwm 20000"`), for A/B runs.
 let serviceArgs = (option("--service-args") ?? "").split(separator: " ").map(String.init)
 
@@ -214,7 +216,7 @@ final class Stack {
         }
         if FileManager.default.isExecutableFile(atPath: binDir + "/vigil-config") { try start("vigil-config", "config", []) }
         try start("vigil-ingest", "ingest", ["--syslog.udp", "off", "--syslog.tcp", "off", "--json.tcp", "off"] + limits)
-        try start("vigil-enrichment", "enrichment", limits + (enrichmentPageSize.map { ["--store.page-size", $0] } ?? []))
+        try start("vigil-enrichment", "enrichment", limits + (enrichmentPageSize.map { ["--store.page-size", $0] } ?? []) + (enrichmentBatchSize.map { ["--batch-size", $0] } ?? []))
         // A replay of history: windows must not drop events that arrive out of partition order.
         try start("vigil-detection", "detection", ["--rules.lateness", "24h"] + limits)
         for s in ["ingest", "enrichment", "detection"] {
