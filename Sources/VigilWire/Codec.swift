@@ -126,7 +126,8 @@ extension Event: WireMessage {
     }
 
     /// `keys`: the decoding thread's key cache, nil where decoding does not own one.
-    init(c: UnsafePointer<Vigil__V1__Event>, keys: UnsafeMutablePointer<UnpackArenaState>? = nil) {
+    /// `keepOriginal` false: the `original` map is left empty (see `init(decoding:keepOriginal:entry:)`).
+    init(c: UnsafePointer<Vigil__V1__Event>, keys: UnsafeMutablePointer<UnpackArenaState>? = nil, keepOriginal: Bool = true) {
         let m = c.pointee
         self.init()
         id = swiftString(m.id)
@@ -138,7 +139,7 @@ extension Event: WireMessage {
         parseStatus = ParseStatus(rawValue: numericCast(m.parse_status.rawValue)) ?? .unspecified
         parseError = swiftString(m.parse_error)
         fields = stringMap(m.fields, m.n_fields, keys) { ($0.key, $0.value) }
-        original = stringMap(m.original, m.n_original, keys) { ($0.key, $0.value) }
+        if keepOriginal { original = stringMap(m.original, m.n_original, keys) { ($0.key, $0.value) } }
         enriched = stringMap(m.enriched, m.n_enriched, keys) { ($0.key, $0.value) }
         partitionKey = swiftString(m.partition_key)
         partition = m.partition
@@ -186,28 +187,13 @@ extension Event {
                                    free: { vigil__v1__event__free_unpacked($0, $1) },
                                    convert: { c, keys in
             let m = c.pointee
-            var e = Event()
-            e.id = swiftString(m.id)
-            e.eventTimeMs = m.event_time_ms
-            e.receivedTimeMs = m.received_time_ms
-            e.source = swiftString(m.source)
-            e.format = swiftString(m.format)
-            e.raw = swiftBytes(m.raw)
-            e.parseStatus = ParseStatus(rawValue: numericCast(m.parse_status.rawValue)) ?? .unspecified
-            e.parseError = swiftString(m.parse_error)
-            e.fields = stringMap(m.fields, m.n_fields, keys) { ($0.key, $0.value) }
             if let f = m.fields {
                 for i in 0..<m.n_fields { if let x = f[i] { entry(.fields, rawBytes(x.pointee.key), rawBytes(x.pointee.value)) } }
             }
-            if keepOriginal { e.original = stringMap(m.original, m.n_original, keys) { ($0.key, $0.value) } }
             if let o = m.original {
                 for i in 0..<m.n_original { if let x = o[i] { entry(.original, rawBytes(x.pointee.key), rawBytes(x.pointee.value)) } }
             }
-            e.enriched = stringMap(m.enriched, m.n_enriched, keys) { ($0.key, $0.value) }
-            e.partitionKey = swiftString(m.partition_key)
-            e.partition = m.partition
-            e.sender = swiftString(m.sender)
-            return e
+            return Event(c: c, keys: keys, keepOriginal: keepOriginal)
         })
     }
 }

@@ -73,9 +73,12 @@ public enum EventFullText {
     /// values, but an event without a message key (`"message":` cannot be absent from the text when
     /// the key is there) skips parsing its fields JSON. The triggers keep `indexed`, which gives
     /// the same values, so what they delete is what was indexed.
-    static func indexedStored(_ row: String) -> String {
+    static func indexedStored(_ row: String) -> String { "\(row).raw, \(storedMessage(row))" }
+
+    /// The message column of `indexedStored`.
+    static func storedMessage(_ row: String) -> String {
         let message = "json_extract(\(row).fields, '$.message')"
-        return "\(row).raw, CASE WHEN instr(\(row).fields, '\"message\":') = 0 THEN NULL WHEN instr(\(row).raw, \(message)) > 0 THEN NULL ELSE \(message) END"
+        return "CASE WHEN instr(\(row).fields, '\"message\":') = 0 THEN NULL WHEN instr(\(row).raw, \(message)) > 0 THEN NULL ELSE \(message) END"
     }
 
     /// The message column of `indexedStored` for a row with TEXT raw, given from memory instead of
@@ -132,11 +135,9 @@ public enum EventFullText {
     public static func index(_ db: Database, seqs: Range<Int64>, messagesFromMemory: Bool = false) throws {
         guard !seqs.isEmpty else { return }
         if messagesFromMemory {
-            let message = "json_extract(events.fields, '$.message')"
-            let stored = "CASE WHEN instr(events.fields, '\"message\":') = 0 THEN NULL WHEN instr(events.raw, \(message)) > 0 THEN NULL ELSE \(message) END"
             _ = try db.run("""
                 INSERT INTO events_fts(rowid, raw, message) SELECT seq, raw, CASE WHEN typeof(raw) = 'text'
-                    THEN (SELECT m.message FROM \(messagesTable) m WHERE m.seq = events.seq) ELSE \(stored) END
+                    THEN (SELECT m.message FROM \(messagesTable) m WHERE m.seq = events.seq) ELSE \(storedMessage("events")) END
                 FROM events WHERE seq >= ? AND seq < ?
                 """, [.integer(seqs.lowerBound), .integer(seqs.upperBound)])
             _ = try db.run("DELETE FROM \(messagesTable) WHERE seq < ?", [.integer(seqs.upperBound)])
