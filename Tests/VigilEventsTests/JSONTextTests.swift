@@ -24,4 +24,15 @@ final class JSONTextTests: XCTestCase {
         XCTAssertEqual(JSONText.object(["b": "1", "a": "x\"y\\z\n\u{1}"]), #"{"a":"x\"y\\z\n\u0001","b":"1"}"#)
         XCTAssertEqual(JSONText.string(""), #""""#)
     }
+
+    func testEscapeScanFindsEveryByteThatNeedsAnEscape() {
+        for b in 0...255 {
+            for pos in 0..<8 {
+                var w = [UInt8](repeating: UInt8(ascii: "a"), count: 8)
+                w[pos] = UInt8(b)
+                let v = w.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                XCTAssertEqual(JSONText.needsEscape(v), b < 0x20 || b == 0x22 || b == 0x5C, "byte \(b) at \(pos)")
+            }
+        }
+    }
 }

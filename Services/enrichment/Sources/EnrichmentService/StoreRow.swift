@@ -205,9 +205,6 @@ final class StoreRow {
         return acc & 0x8080_8080_8080_8080 == 0
     }
 
-    @inline(__always)
-    private static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 48 + v : 87 + v }
-
     /// The key's first 8 bytes as a big-endian number (zero-padded; keys hold no NUL): comparing
     /// two of them orders the keys as comparing their bytes would, up to a tie.
     @inline(__always)
@@ -227,51 +224,9 @@ final class StoreRow {
         return out.count - start
     }
 
-    /// Whether any of 8 bytes needs an escape: below 0x20, `"` or `\` (exact: no false positives).
-    @inline(__always)
-    static func needsEscape(_ w: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080
-        let below20 = (w &- ones &* 0x20) & ~w & high
-        let q = w ^ (ones &* 0x22), b = w ^ (ones &* 0x5C)
-        return (below20 | ((q &- ones) & ~q & high) | ((b &- ones) & ~b & high)) != 0
-    }
-
-    /// `"…"` with JSONText's escapes: `\"`, `\\`, `\n`, `\r`, `\t`, other bytes below 0x20 as
-    /// `\u00XX`; everything else (UTF-8 included) copied, 8 bytes at a time where none needs an
-    /// escape. Room for the worst case (6 bytes per byte) is made once, so the loop only stores.
+    /// `"…"` with JSONText's escapes (its writer, into room made once for the worst case).
     static func appendQuoted(_ s: UnsafeRawBufferPointer, to out: inout ByteBuffer) {
-        let n = s.count
-        out.reserve(6 * n + 2)
-        let d = out.end
-        var o = 0
-        d.storeBytes(of: 0x22, toByteOffset: o, as: UInt8.self); o += 1
-        if let p = s.baseAddress {
-            var i = 0
-            while i < n {
-                while i + 8 <= n {
-                    let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                    if needsEscape(w) { break }
-                    d.storeBytes(of: w, toByteOffset: o, as: UInt64.self)
-                    o += 8; i += 8
-                }
-                guard i < n else { break }
-                let b = p.load(fromByteOffset: i, as: UInt8.self)
-                i += 1
-                if b >= 0x20 && b != 0x22 && b != 0x5C { d.storeBytes(of: b, toByteOffset: o, as: UInt8.self); o += 1; continue }
-                d.storeBytes(of: 0x5C, toByteOffset: o, as: UInt8.self); o += 1
-                switch b {
-                case 0x22, 0x5C: d.storeBytes(of: b, toByteOffset: o, as: UInt8.self); o += 1
-                case 0x0A: d.storeBytes(of: UInt8(ascii: "n"), toByteOffset: o, as: UInt8.self); o += 1
-                case 0x0D: d.storeBytes(of: UInt8(ascii: "r"), toByteOffset: o, as: UInt8.self); o += 1
-                case 0x09: d.storeBytes(of: UInt8(ascii: "t"), toByteOffset: o, as: UInt8.self); o += 1
-                default:
-                    for c in [UInt8(ascii: "u"), 0x30, 0x30, hexDigit(b >> 4), hexDigit(b & 15)] {
-                        d.storeBytes(of: c, toByteOffset: o, as: UInt8.self); o += 1
-                    }
-                }
-            }
-        }
-        d.storeBytes(of: 0x22, toByteOffset: o, as: UInt8.self); o += 1
-        out.advance(o)
+        out.reserve(JSONText.quotedCapacity(s.count))
+        out.advance(JSONText.writeQuoted(s, to: out.end))
     }
 }
