@@ -15,15 +15,14 @@ final class LiteralPrefilter {
         struct Needle { var slotStart: Int32, slotEnd: Int32, litStart: Int32, litEnd: Int32, length: Int32 }
         struct SlotUse { var slot: Int32; var bit: UInt16 }
         struct LitUse { var id: Int32; var op: LiteralKey.Op }
-        let fields: [String]
-        /// `fields` as FieldTable ids.
-        var ids: [Int32] = []
+        /// The field list, as FieldTable ids (the first present one is scanned).
+        let ids: [Int32]
         let automaton: AhoCorasick
         let needle: UnsafeMutablePointer<Needle>
         let slotUses: UnsafeMutablePointer<SlotUse>
         let litUses: UnsafeMutablePointer<LitUse>
-        init(fields: [String], needles: [([UInt8], Use)]) {
-            self.fields = fields
+        init(ids: [Int32], needles: [([UInt8], Use)]) {
+            self.ids = ids
             automaton = AhoCorasick(needles.map(\.0))
             var ns: [Needle] = [], su: [SlotUse] = [], lu: [LitUse] = []
             for (bytes, u) in needles {
@@ -133,8 +132,7 @@ final class LiteralPrefilter {
         for (k, (fs, _)) in sortedFields.enumerated() { byFirst[fs[0], default: []].append(k) }
         var made: [FieldScanner] = [], mergedCount = 0
         func add(_ fs: [String], _ needles: [[UInt8]: Use]) -> Int32 {
-            let scanner = FieldScanner(fields: fs, needles: needles.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { ($0.key, $0.value) })
-            scanner.ids = fs.map(intern)
+            let scanner = FieldScanner(ids: fs.map(intern), needles: needles.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { ($0.key, $0.value) })
             made.append(scanner)
             return Int32(made.count - 1)
         }

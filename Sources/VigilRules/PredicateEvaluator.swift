@@ -73,9 +73,7 @@ final class PredicateEvaluator {
             var hits = HitBuffer(capacity: 16)
             func one(_ v: String) -> Bool {
                 hits.count = 0
-                if let r = v.utf8.withContiguousStorageIfAvailable({ automaton.scan($0, into: &hits) }) { _ = r } else {
-                    Array(v.utf8).withUnsafeBufferPointer { automaton.scan($0, into: &hits) }
-                }
+                withBytes(v) { automaton.scan($0, into: &hits) }
                 for i in 0..<hits.count where PredicateEvaluator.test(lits[Int(hits.ids[i])], v, cased: false, e) { return true }
                 for m in rest where PredicateEvaluator.test(m, v, cased: false, e) { return true }
                 return false
@@ -154,8 +152,8 @@ final class PredicateEvaluator {
 
     enum Compiled {
         case equals([UInt8], Double?), contains([UInt8]), startswith([UInt8]), endswith([UInt8]), glob([UInt8])
-        /// The regex, a literal every match contains and a run of class bytes every match contains
-        /// (both checked first: bridging to NSString and ICU cost far more than a byte loop), in one
+        /// The regex, the literal runs every match contains in order and a run of class bytes every
+        /// match contains (checked first: bridging to NSString and ICU cost far more than a byte loop), in one
         /// object: copying the matcher out of a list then costs one retain, not one per part.
         case regex(CompiledRegex)
         /// `.{N,}`: a line of at least N characters (ICU takes milliseconds on this pattern).
@@ -361,7 +359,7 @@ final class PredicateEvaluator {
 
     @inline(__always) static func fold(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c + 32 : c }
 
-    @inline(__always) static func withBytes(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
+    @inline(__always) static func withBytes<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         if let r = s.utf8.withContiguousStorageIfAvailable(body) { return r }
         let a = Array(s.utf8)
         return a.withUnsafeBufferPointer(body)
