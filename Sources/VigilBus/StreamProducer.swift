@@ -57,6 +57,18 @@ public final class StreamProducer {
         Migration(3, "several messages per outbox row", """
         ALTER TABLE stream_outbox ADD COLUMN n INTEGER NOT NULL DEFAULT 1;
         """),
+        // The (stream, seq) index moves to memory (OutboxIndex): with 16 partitions it made every
+        // commit rewrite 16 index pages. The payload goes last, so the start-up scan that rebuilds
+        // the index reads the small columns without following large payloads' overflow pages.
+        Migration(4, "outbox index in memory, payload last", """
+        CREATE TABLE stream_outbox_v4(id INTEGER PRIMARY KEY, stream TEXT NOT NULL, seq INTEGER NOT NULL,
+            n INTEGER NOT NULL, time_ms INTEGER NOT NULL, topic TEXT NOT NULL, payload_type TEXT NOT NULL,
+            payload BLOB NOT NULL);
+        INSERT INTO stream_outbox_v4(id, stream, seq, n, time_ms, topic, payload_type, payload)
+            SELECT id, stream, seq, n, time_ms, topic, payload_type, payload FROM stream_outbox ORDER BY id;
+        DROP TABLE stream_outbox;
+        ALTER TABLE stream_outbox_v4 RENAME TO stream_outbox;
+        """),
     ]
 
     /// At most this many messages or payload bytes per outbox row (bounds what a replay of a
@@ -74,6 +86,10 @@ public final class StreamProducer {
     /// How many of `pending` are written to the outbox table (by `writePending`, before COMMIT).
     private var written = 0
     private var frames = OutboxFrames(capacity: 0)
+    /// Where each stream's committed rows are (replaces an SQLite index; OutboxIndex).
+    private var index = OutboxIndex()
+    /// Rows written by `writePending` in the open transaction: they join `index` once it commits.
+    private var uncommittedRows: [(stream: String, entry: OutboxIndex.Entry)] = []
     /// Unacknowledged messages in the outbox (the table counts `n` per row), plus the pending ones.
     public private(set) var outboxRows: Int = 0
     private var lastHeads: Int64 = 0
@@ -96,13 +112,18 @@ public final class StreamProducer {
         self.options = options
         self.logger = logger
         try db.migrate(component: "stream.producer", Self.migrations)
-        for r in try db.query("SELECT stream, max(seq) FROM stream_outbox GROUP BY stream") {
-            heads[r.string(0)] = UInt64(r.int(1))
+        let scan = try db.statement("SELECT id, stream, seq, n, time_ms FROM stream_outbox ORDER BY id")
+        defer { scan.reset() }
+        while try scan.step() {
+            index.append(stream: scan.value(1).string ?? "",
+                         .init(id: scan.value(0).int64 ?? 0, lastSeq: UInt64(max(0, scan.value(2).int64 ?? 0)),
+                               n: max(1, Int(scan.value(3).int64 ?? 1)), timeMs: scan.value(4).int64 ?? 0))
         }
+        heads = index.lastSequences
         for r in try db.query("SELECT stream, seq FROM stream_heads") {
             heads[r.string(0)] = max(heads[r.string(0)] ?? 0, UInt64(r.int(1)))
         }
-        outboxRows = Int(try db.scalar("SELECT coalesce(sum(n), 0) FROM stream_outbox")?.int64 ?? 0)
+        outboxRows = index.messages
         // Weak: the Database may outlive its producer (tests open several over one file).
         db.addBeforeCommit { [weak self] in try self?.writePending() }
     }
@@ -168,18 +189,21 @@ public final class StreamProducer {
                 frames.reset(capacity: run.bytes + run.indices.count * OutboxFrames.overhead)
                 for i in run.indices { frames.add(pending[i].payload, timeMs: pending[i].producedTimeMs) }
             }
+            let timeMs = run.indices.map { pending[$0].producedTimeMs }.max() ?? last.producedTimeMs
             try ins.bind([.text(head.stream), .integer(Int64(last.sequence)), .integer(Int64(run.indices.count)),
-                          .text(head.topic), .text(head.payloadType), .null,
-                          .integer(run.indices.map { pending[$0].producedTimeMs }.max() ?? last.producedTimeMs)])
+                          .text(head.topic), .text(head.payloadType), .null, .integer(timeMs)])
             try ins.withBorrowedBlob(6, run.indices.count == 1 ? head.payload : frames.bytes) {
                 while try ins.step() {}
             }
+            uncommittedRows.append((head.stream, .init(id: db.lastInsertRowId, lastSeq: last.sequence, n: run.indices.count, timeMs: timeMs)))
         }
         written = pending.count
     }
 
     /// After the caller's transaction commits: publish what was appended.
     public func publishCommitted() {
+        for r in uncommittedRows { index.append(stream: r.stream, r.entry) }
+        uncommittedRows.removeAll(keepingCapacity: true)
         for env in pending where dropForTesting?(env) != true { publisher.publish(topic: env.topic, body: env.encoded()) }
         published += UInt64(pending.count)
         pending.removeAll(keepingCapacity: true)
@@ -193,6 +217,7 @@ public final class StreamProducer {
             outboxRows -= 1
         }
         pending.removeAll(keepingCapacity: true)
+        uncommittedRows.removeAll(keepingCapacity: true)
         written = 0
     }
 
@@ -221,23 +246,26 @@ public final class StreamProducer {
         var resp = ReplayResponse()
         resp.head = heads[req.stream] ?? 0
         let limit = req.maxMessages == 0 ? options.maxReplayMessages : min(Int(req.maxMessages), options.maxReplayMessages)
-        let first = try db.scalar("SELECT seq - n + 1 FROM stream_outbox WHERE stream = ? ORDER BY seq LIMIT 1", [.text(req.stream)])?.int64
-        resp.firstRetained = first.map { UInt64($0) } ?? resp.head + 1
+        let rows = index.rows(req.stream)
+        resp.firstRetained = rows.first?.firstSeq ?? resp.head + 1
         var bytes = 0
         // Rows are read one at a time (each holds up to `rowMaxMessages`), until the reply is full.
-        let q = try db.statement("SELECT seq, n, topic, payload_type, payload, time_ms FROM stream_outbox WHERE stream = ? AND seq >= ? ORDER BY seq")
-        defer { q.reset() }
-        try q.bind([.text(req.stream), .integer(Int64(req.fromSequence))])
-        rows: while resp.messages.count < limit, try q.step() {
-            let last = UInt64(q.value(0).int64 ?? 0), n = max(1, Int(q.value(1).int64 ?? 1))
-            let topic = q.value(2).string ?? "", payloadType = q.value(3).string ?? ""
+        let q = try db.statement("SELECT topic, payload_type, payload, time_ms FROM stream_outbox WHERE id = ?")
+        let start = index.firstRow(req.stream, atOrAfter: req.fromSequence) ?? rows.endIndex
+        rows: for row in rows[start...] where resp.messages.count < limit {
+            q.reset()
+            try q.bind([.integer(row.id)])
+            let found = try q.step()
+            let last = row.lastSeq, n = row.n
+            let topic = found ? q.value(0).string ?? "" : "", payloadType = found ? q.value(1).string ?? "" : ""
             let stored: [UInt8]
-            switch q.value(4) { case .blob(let b): stored = b; default: stored = [] }
+            switch found ? q.value(2) : .null { case .blob(let b): stored = b; default: stored = [] }
             let messages: [(payload: [UInt8], timeMs: Int64)]
-            if n == 1 {
-                messages = [(stored, q.value(5).int64 ?? 0)]
+            if n == 1 && found {
+                messages = [(stored, q.value(3).int64 ?? 0)]
             } else {
-                guard let m = OutboxFrames.split(stored), m.count == n else {
+                // A row the index knows but the table lacks is as unreadable as a damaged one.
+                guard found, let m = OutboxFrames.split(stored), m.count == n else {
                     if corruptRowsSeen.insert("\(req.stream)/\(last)").inserted {
                         corruptSkipped += UInt64(n)
                         logger.error("outbox row cannot be read; its messages are skipped by replays",
@@ -271,6 +299,7 @@ public final class StreamProducer {
                 if resp.messages.count >= limit { break rows }
             }
         }
+        q.reset()
         replayed += UInt64(resp.messages.count)
         return resp
     }
@@ -296,20 +325,36 @@ public final class StreamProducer {
         let rows = try db.query("SELECT stream, min(seq) FROM stream_acks GROUP BY stream")
         let acked = Set(rows.map { $0.string(0) })
         var more = false
+        // Rows deleted per stream (always its oldest): the index forgets them once the DELETEs commit.
+        var removed: [String: Int] = [:]
+        var removedMessages = 0
+        let delete = try db.statement("DELETE FROM stream_outbox WHERE id = ?")
+        defer { delete.reset() }
+        func deleteOldest(_ stream: String, while keep: (OutboxIndex.Entry) -> Bool) throws {
+            var k = removed[stream] ?? 0
+            let live = index.rows(stream)
+            while live.startIndex + k < live.endIndex, keep(live[live.startIndex + k]) {
+                let e = live[live.startIndex + k]
+                delete.reset()
+                try delete.bind([.integer(e.id)])
+                while try delete.step() {}
+                removedMessages += e.n
+                k += 1
+            }
+            removed[stream] = k
+        }
         try db.transaction {
             for stream in heads.keys where !acked.contains(stream) {
                 try db.run("INSERT INTO stream_heads(stream, seq) VALUES(?, ?) ON CONFLICT(stream) DO UPDATE SET seq = max(seq, excluded.seq)",
                            [.text(stream), .integer(Int64(heads[stream] ?? 0))])
-                let n = try deleteMessages("DELETE FROM stream_outbox WHERE stream = ? AND time_ms < ? RETURNING n",
-                                           [.text(stream), .integer(now - options.unacknowledgedRetentionMs)])
-                outboxRows -= n
-                truncated += UInt64(n)
+                let cutoff = now - options.unacknowledgedRetentionMs
+                try deleteOldest(stream) { $0.timeMs < cutoff }
             }
             // Round-robin over the streams in chunks, so a budget that runs out leaves every
             // stream partly truncated rather than the last ones untouched.
-            var work: [(stream: String, upTo: Int64)] = []
+            var work: [(stream: String, upTo: UInt64)] = []
             for r in rows {
-                let stream = r.string(0), upTo = r.int(1)
+                let stream = r.string(0), upTo = UInt64(max(0, r.int(1)))
                 guard let head = heads[stream] else { continue }
                 // Remember the head before its last row may go, so numbering never restarts.
                 try db.run("INSERT INTO stream_heads(stream, seq) VALUES(?, ?) ON CONFLICT(stream) DO UPDATE SET seq = max(seq, excluded.seq)",
@@ -318,33 +363,30 @@ public final class StreamProducer {
             }
             // A chunk is bounded in messages, not rows: a row holds 1–512 of them. Each call starts
             // at the next stream, so a small budget still reaches every stream in turn.
-            let firstRow = try db.statement("SELECT seq - n + 1, seq FROM stream_outbox WHERE stream = ? ORDER BY seq LIMIT 1")
             if !work.isEmpty { truncateTurn += 1; let k = truncateTurn % work.count; work = Array(work[k...] + work[..<k]) }
             var chunks = 0
             rounds: while !work.isEmpty {
-                var left: [(stream: String, upTo: Int64)] = []
+                var left: [(stream: String, upTo: UInt64)] = []
                 for w in work {
-                    // A row goes when all its messages are acknowledged (seq is its last message's).
+                    // A row goes when all its messages are acknowledged (its last sequence is acknowledged).
                     var end = w.upTo
                     if budgetMs != nil {
-                        try firstRow.bind([.text(w.stream)])
-                        let found = try firstRow.step()
-                        let first = found ? firstRow.value(0).int64 : nil, firstEnd = found ? firstRow.value(1).int64 : nil
-                        firstRow.reset()
+                        let live = index.rows(w.stream).dropFirst(removed[w.stream] ?? 0)
                         // Nothing acknowledged left in this stream.
-                        guard let first, let firstEnd, firstEnd <= w.upTo else { continue }
+                        guard let first = live.first, first.lastSeq <= w.upTo else { continue }
                         if let b = budgetMs, chunks > 0, Clock.monotonicMs() - start >= b { more = true; break rounds }
-                        let bounded = max(firstEnd, first + Int64(Self.truncateChunkMessages) - 1)
+                        let bounded = max(first.lastSeq, first.firstSeq + UInt64(Self.truncateChunkMessages) - 1)
                         if bounded < w.upTo { end = bounded; left.append(w) }
                     }
                     chunks += 1
-                    let n = try deleteMessages("DELETE FROM stream_outbox WHERE stream = ? AND seq <= ? RETURNING n", [.text(w.stream), .integer(end)])
-                    outboxRows -= n
-                    truncated += UInt64(n)
+                    try deleteOldest(w.stream) { $0.lastSeq <= end }
                 }
                 work = left
             }
         }
+        for (stream, k) in removed { index.removeFirst(stream, k) }
+        outboxRows -= removedMessages
+        truncated += UInt64(removedMessages)
         return more
     }
 
@@ -352,11 +394,6 @@ public final class StreamProducer {
     /// 50,000 took about 100 ms here; with 1,024 a step still overran its 3 ms by up to 55 ms
     /// when the machine was busy, since the budget is checked between chunks).
     static let truncateChunkMessages = 256
-
-    /// Runs a `DELETE … RETURNING n` and returns the number of messages the deleted rows held.
-    private func deleteMessages(_ sql: String, _ values: [SQLValue]) throws -> Int {
-        try db.query(sql, values).reduce(0) { $0 + Int($1.int(0)) }
-    }
 }
 
 /// The payload of an outbox row holding several messages: per message a 4-byte little-endian

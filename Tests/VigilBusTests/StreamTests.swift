@@ -383,6 +383,84 @@ final class StreamTests: XCTestCase {
         XCTAssertEqual(p.producer.corruptSkipped, 3, "counted once per row, not per replay")
     }
 
+    /// The outbox index lives in memory (OutboxIndex): random appends over three streams, some
+    /// rolled back after their rows were written, acknowledgements, truncations with and without a
+    /// budget, and restarts (the index rebuilt from the table) must leave replay, the first retained
+    /// sequence and the message count exactly as a plain model says.
+    func testTheOutboxIndexAgreesWithAModelThroughRollbacksTruncationsAndRestarts() throws {
+        struct Abort: Error {}
+        // Fails the next COMMIT after the producer's own hook has written its rows (hooks run in order).
+        var abortNextCommit = false
+        func open() throws -> ProducerSide {
+            let p = try makeProducer(id: "model")
+            p.db.addBeforeCommit { if abortNextCommit { abortNextCommit = false; throw Abort() } }
+            return p
+        }
+        var p = try open()
+        defer { p.close() }
+        var rng = SystemRandomNumberGenerator()
+        let streams = ["test.a", "test.b", "test.c"]
+        var kept: [String: [(seq: UInt64, body: String)]] = [:]   // messages the outbox must hold
+        var heads: [String: UInt64] = [:]
+        var acked: [String: UInt64] = [:]
+        var n = 0
+        for step in 0..<300 {
+            switch Int.random(in: 0..<10, using: &rng) {
+            case 0..<5:
+                let count = Int.random(in: 1...40, using: &rng)
+                let rollBack = Int.random(in: 0..<5, using: &rng) == 0
+                var added: [(String, UInt64, String)] = []
+                do {
+                    try p.db.transaction {
+                        for _ in 0..<count {
+                            let st = streams.randomElement(using: &rng)!
+                            let body = "m\(n)"; n += 1
+                            let seq = try p.producer.append(stream: st, topic: st, payloadType: "text", payload: Array(body.utf8))
+                            added.append((st, seq, body))
+                        }
+                        abortNextCommit = rollBack
+                    }
+                    p.producer.publishCommitted()
+                    for (st, seq, body) in added { kept[st, default: []].append((seq, body)); heads[st] = seq }
+                } catch is Abort {
+                    p.producer.discardUncommitted()
+                }
+            case 5..<7:
+                let st = streams.randomElement(using: &rng)!
+                guard let h = heads[st] else { continue }
+                let upTo = UInt64.random(in: (acked[st] ?? 0)...h, using: &rng)
+                acked[st] = upTo
+                try p.producer.acknowledge(AckRequest(consumerId: "c", stream: st, sequence: upTo))
+            case 7..<9:
+                if Bool.random(using: &rng) {
+                    while try p.producer.truncateAcknowledged(budgetMs: 0) {}
+                } else {
+                    try p.producer.truncateAcknowledged()
+                }
+                // A row goes when its last message is acknowledged: the model keeps whole rows, so
+                // compare what must remain (everything after the acknowledged sequence) below.
+            default:
+                p.close()
+                p = try open()
+            }
+            for st in streams {
+                let expected = (kept[st] ?? []).filter { $0.seq > (acked[st] ?? 0) }
+                let from = UInt64.random(in: 1...((heads[st] ?? 0) + 1), using: &rng)
+                let r = try p.producer.replay(ReplayRequest(stream: st, fromSequence: from, maxMessages: 5000))
+                let want = (kept[st] ?? []).filter { $0.seq >= from && $0.seq >= r.firstRetained }
+                XCTAssertEqual(r.messages.map(\.sequence), want.map(\.seq), "step \(step), \(st) from \(from)")
+                XCTAssertEqual(r.messages.map { String(decoding: $0.payload, as: UTF8.self) }, want.map(\.body), "step \(step)")
+                XCTAssertEqual(r.head, heads[st] ?? 0, "step \(step)")
+                // Nothing unacknowledged is ever truncated, and the first retained is a real message.
+                XCTAssertLessThanOrEqual(r.firstRetained, expected.first?.seq ?? ((heads[st] ?? 0) + 1), "step \(step), \(st)")
+            }
+            let inTable = try p.db.scalar("SELECT coalesce(sum(n), 0) FROM stream_outbox")?.int64 ?? -1
+            XCTAssertEqual(Int64(p.producer.outboxRows), inTable, "step \(step): the count follows the table")
+            if testRun?.failureCount ?? 0 > 0 { break }
+        }
+        XCTAssertGreaterThan(n, 1000)
+    }
+
     func testFramesOfACorruptRowAreRefused() {
         var f = OutboxFrames(capacity: 0)
         f.add([1, 2, 3], timeMs: 7)
