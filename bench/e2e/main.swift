@@ -183,6 +183,16 @@ func procStat(_ pid: Int32) -> ProcStat {
 
 /// Sum over a process's threads of /proc/<pid>/task/<tid>/schedstat: nanoseconds on a CPU and
 /// nanoseconds runnable but waiting for one (what other processes on the machine cost it).
+/// Bytes a process has handed to write()/pwrite() so far (`wchar` in /proc/<pid>/io): for a
+/// service, its WAL appends and checkpoint copies.
+func writtenBytes(_ pid: Int32) -> UInt64 {
+    guard let s = try? String(contentsOfFile: "/proc/\(pid)/io", encoding: .utf8) else { return 0 }
+    for line in s.split(separator: "\n") where line.hasPrefix("wchar:") {
+        return UInt64(line.dropFirst(6).trimmingCharacters(in: .whitespaces)) ?? 0
+    }
+    return 0
+}
+
 func schedStat(_ pid: Int32) -> (cpuNs: UInt64, waitNs: UInt64) {
     var cpu: UInt64 = 0, wait: UInt64 = 0
     let dir = "/proc/\(pid)/task"
@@ -437,6 +447,7 @@ func fixedRatePhase(_ stack: Stack, rate fixedRate: Int, base: (UInt64, UInt64))
     let startWall = Clock.nowMs()
     let sched0 = Dictionary(uniqueKeysWithValues: services.map { ($0, schedStat(stack.pid($0))) })
     let self0 = schedStat(getpid())
+    let written0 = Dictionary(uniqueKeysWithValues: services.map { ($0, writtenBytes(stack.pid($0))) })
     let t0 = Clock.monotonicMs()
     // A batch ingest refuses as busy (`resourceExhausted`: too many batches being stored) is sent
     // again 20 ms later with the same batch id, as an agent does; other failures are counted.
@@ -478,6 +489,11 @@ func fixedRatePhase(_ stack: Stack, rate fixedRate: Int, base: (UInt64, UInt64))
     let self1 = schedStat(getpid())
     let senderShare = String(format: "the bench's sender %.0f%% / %.0f%%", Double(self1.cpuNs - self0.cpuNs) / 1e7 / sendSecs, Double(self1.waitNs - self0.waitNs) / 1e7 / sendSecs)
     print("  at the fixed rate, CPU / waiting for a CPU (% of a core): " + sched.joined(separator: ", ") + "; " + senderShare)
+    // What each store writes per event sent (WAL frames are whole pages; checkpoints copy them again).
+    let written = services.map { s -> String in
+        String(format: "%@ %.1f", s, Double(writtenBytes(stack.pid(s)) &- (written0[s] ?? 0)) / 1024 / Double(max(1, sent)))
+    }
+    print("  at the fixed rate, KB written per event (WAL and checkpoints): " + written.joined(separator: ", "))
     while (inFlight > 0 || !resend.isEmpty) && Clock.monotonicMs() - t0 < Int64(fixedSeconds) * 1000 + 30_000 {
         if zpoll([stack.client.socket], timeoutMs: 5)[0] { stack.client.processAvailable() }
         resendDue()
