@@ -85,6 +85,8 @@ public final class StreamProducer {
     private var pending: [StreamEnvelope] = []
     /// How many of `pending` are written to the outbox table (by `writePending`, before COMMIT).
     private var written = 0
+    /// How many of `pending` a committed transaction holds (waiting for `publishCommitted`).
+    private var committed = 0
     private var frames = OutboxFrames(capacity: 0)
     /// Where each stream's committed rows are (replaces an SQLite index; OutboxIndex).
     private var index = OutboxIndex()
@@ -126,6 +128,8 @@ public final class StreamProducer {
         outboxRows = index.messages
         // Weak: the Database may outlive its producer (tests open several over one file).
         db.addBeforeCommit { [weak self] in try self?.writePending() }
+        db.addAfterCommit { [weak self] in self?.didCommit() }
+        db.addAfterRollback { [weak self] in self?.didRollBack() }
     }
 
     /// Appends a message to `stream` inside the caller's open transaction.
@@ -200,25 +204,41 @@ public final class StreamProducer {
         written = pending.count
     }
 
-    /// After the caller's transaction commits: publish what was appended.
-    public func publishCommitted() {
+    /// The transaction that wrote `pending[..<written]` committed (Database hook): those
+    /// messages are durable, whatever the caller does next, and their rows join the index.
+    private func didCommit() {
         for r in uncommittedRows { index.append(stream: r.stream, r.entry) }
         uncommittedRows.removeAll(keepingCapacity: true)
-        for env in pending where dropForTesting?(env) != true { publisher.publish(topic: env.topic, body: env.encoded()) }
-        published += UInt64(pending.count)
-        pending.removeAll(keepingCapacity: true)
-        written = 0
+        committed = written
     }
 
-    /// After the caller's transaction rolled back: forget what was appended.
+    /// The transaction rolled back (Database hook): the rows `writePending` wrote are gone.
+    private func didRollBack() {
+        uncommittedRows.removeAll(keepingCapacity: true)
+        written = committed
+    }
+
+    /// After the caller's transaction commits: publish what was appended.
+    public func publishCommitted() {
+        let n = committed
+        for env in pending[..<n] where dropForTesting?(env) != true { publisher.publish(topic: env.topic, body: env.encoded()) }
+        published += UInt64(n)
+        pending.removeFirst(n)
+        written -= n
+        committed = 0
+    }
+
+    /// After the caller's transaction rolled back: forget what was appended and not committed.
+    /// Messages a committed transaction holds are kept for `publishCommitted` (a caller that
+    /// fails after its COMMIT must not rewind numbering that the outbox already uses).
     public func discardUncommitted() {
-        for env in pending.reversed() {
+        for env in pending[committed...].reversed() {
             heads[env.stream] = env.sequence - 1
             outboxRows -= 1
         }
-        pending.removeAll(keepingCapacity: true)
+        pending.removeSubrange(committed...)
         uncommittedRows.removeAll(keepingCapacity: true)
-        written = 0
+        written = committed
     }
 
     public static func headTopic(_ stream: String) -> String { "stream.head.\(stream)" }

@@ -30,6 +30,8 @@ public final class Database {
     private var cache: [String: Statement] = [:]
     private var transactionDepth = 0
     private var beforeCommit: [() throws -> Void] = []
+    private var afterCommit: [() -> Void] = []
+    private var afterRollback: [() -> Void] = []
 
     /// Process-wide SQLite settings, applied once before the first connection: no memory
     /// statistics (they take a global mutex on every allocation, ≈ 9 % of the enrichment store
@@ -147,10 +149,12 @@ public final class Database {
             for hook in beforeCommit { try hook() }
             transactionDepth = 0
             try execute("COMMIT")
+            for hook in afterCommit { hook() }
             return result
         } catch {
             transactionDepth = 0
             try? execute("ROLLBACK")
+            for hook in afterRollback { hook() }
             throw error
         }
     }
@@ -162,6 +166,18 @@ public final class Database {
     /// the messages appended during the transaction here, as a few rows instead of one each.
     public func addBeforeCommit(_ hook: @escaping () throws -> Void) {
         beforeCommit.append(hook)
+    }
+
+    /// Runs `hook` after every outermost `transaction` has committed, so state kept beside the
+    /// store (a stream producer's outbox index) follows what is durable, not what a caller says.
+    public func addAfterCommit(_ hook: @escaping () -> Void) {
+        afterCommit.append(hook)
+    }
+
+    /// Runs `hook` after every outermost `transaction` has rolled back (its body, a before-commit
+    /// hook or the COMMIT itself failed).
+    public func addAfterRollback(_ hook: @escaping () -> Void) {
+        afterRollback.append(hook)
     }
 }
 

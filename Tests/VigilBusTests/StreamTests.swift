@@ -383,6 +383,25 @@ final class StreamTests: XCTestCase {
         XCTAssertEqual(p.producer.corruptSkipped, 3, "counted once per row, not per replay")
     }
 
+    /// A caller whose work fails after its COMMIT (and so calls `discardUncommitted`) must not
+    /// rewind numbering the outbox already holds: the committed messages stay, are published by
+    /// the next `publishCommitted`, and the next append continues after them.
+    func testDiscardAfterACommitKeepsWhatTheCommitHolds() throws {
+        let p = try makeProducer()
+        defer { p.close() }
+        try p.db.transaction {
+            for i in 0..<3 { try p.producer.append(stream: "test.a", topic: "test.a", payloadType: "text", payload: Array("c\(i)".utf8)) }
+        }
+        p.producer.discardUncommitted()
+        XCTAssertEqual(p.producer.heads["test.a"], 3)
+        XCTAssertEqual(p.producer.outboxRows, 3)
+        try append(p, streams: ["test.a"], count: 1)
+        XCTAssertEqual(p.producer.published, 4, "the committed three are published with the next")
+        let r = try p.producer.replay(ReplayRequest(stream: "test.a", fromSequence: 1))
+        XCTAssertEqual(r.messages.map(\.sequence), [1, 2, 3, 4])
+        XCTAssertEqual(r.messages.map { String(decoding: $0.payload, as: UTF8.self) }, ["c0", "c1", "c2", "m0"])
+    }
+
     /// The outbox index lives in memory (OutboxIndex): random appends over three streams, some
     /// rolled back after their rows were written, acknowledgements, truncations with and without a
     /// budget, and restarts (the index rebuilt from the table) must leave replay, the first retained

@@ -91,4 +91,24 @@ final class StoreTests: XCTestCase {
         let db = try Database(path: dir + "/f.db")
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM t")?.int64, 1000)
     }
+
+    /// After-commit hooks run once per outermost COMMIT that succeeded; after-rollback hooks when
+    /// the body, a before-commit hook or the COMMIT failed. Nested transactions run neither.
+    func testCommitAndRollbackHooksFollowWhatTheStoreKept() throws {
+        let db = try Database(path: dir + "/hooks.db")
+        try db.execute("CREATE TABLE t(x INTEGER)")
+        var commits = 0, rollbacks = 0, failBeforeCommit = false
+        struct Boom: Error {}
+        db.addBeforeCommit { if failBeforeCommit { throw Boom() } }
+        db.addAfterCommit { commits += 1 }
+        db.addAfterRollback { rollbacks += 1 }
+        try db.transaction { try db.transaction { try db.run("INSERT INTO t VALUES(1)") } }
+        XCTAssertEqual([commits, rollbacks], [1, 0], "the nested one joins the outer: one commit")
+        XCTAssertThrowsError(try db.transaction { try db.run("INSERT INTO t VALUES(2)"); throw Boom() })
+        XCTAssertEqual([commits, rollbacks], [1, 1])
+        failBeforeCommit = true
+        XCTAssertThrowsError(try db.transaction { try db.run("INSERT INTO t VALUES(3)") })
+        XCTAssertEqual([commits, rollbacks], [1, 2], "a before-commit hook's error rolls back")
+        XCTAssertEqual(try db.scalar("SELECT group_concat(x) FROM t")?.string, "1")
+    }
 }
