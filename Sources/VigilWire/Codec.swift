@@ -171,6 +171,28 @@ extension Event: WireMessage {
     }
 }
 
+extension Event {
+    /// `bytes` (an encoded Event) with its `enriched` map replaced by `enriched`: every other
+    /// field as received, unknown ones included (protobuf-c keeps and packs them again).
+    public static func replacingEnriched(in bytes: [UInt8], with enriched: [String: String]) throws -> [UInt8] {
+        try unpacked(bytes, type: typeName,
+                     unpack: { vigil__v1__event__unpack(nil, $0, $1) },
+                     free: { vigil__v1__event__free_unpacked($0, nil) },
+                     convert: { (p: UnsafePointer<Vigil__V1__Event>) -> [UInt8] in
+            let m = UnsafeMutablePointer(mutating: p)
+            let arena = Arena()
+            let received = (m.pointee.n_enriched, m.pointee.enriched)
+            // Put back before protobuf-c frees the message: the new entries belong to the arena.
+            defer { (m.pointee.n_enriched, m.pointee.enriched) = received }
+            (m.pointee.n_enriched, m.pointee.enriched) = cStringMap(enriched, arena: arena) { k, v in
+                var e = Vigil__V1__Event__EnrichedEntry(); vigil__v1__event__enriched_entry__init(&e)
+                e.key = k; e.value = v; return e
+            }
+            return packed(UnsafePointer(m), size: vigil__v1__event__get_packed_size, pack: vigil__v1__event__pack)
+        })
+    }
+}
+
 /// Which map of an event an entry given to `Event.init(decoding:keepOriginal:entry:)` is from.
 public enum EventMap: Sendable { case fields, original }
 

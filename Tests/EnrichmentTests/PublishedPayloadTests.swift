@@ -25,7 +25,7 @@ final class PublishedPayloadTests: XCTestCase {
     func testNotEnrichedIsPublishedAsReceived() throws {
         let e = event()
         let received = e.encoded()
-        let out = EnrichmentService.enrichedPayload(received, e, enrichedBefore: 0)
+        let out = EnrichmentService.enrichedPayload(received, e, receivedEnriched: [:])
         XCTAssertEqual(out, received)
         XCTAssertEqual(try Event(decoding: out), e)
     }
@@ -34,9 +34,71 @@ final class PublishedPayloadTests: XCTestCase {
         var e = event()
         let received = e.encoded()
         e.enriched = ["asset.id": "a-1", "asset.criticality": "high", "user.full_name": "Zoë Ünïcode", "threat.indicator.confidence": "80"]
-        let out = EnrichmentService.enrichedPayload(received, e, enrichedBefore: 0)
+        let out = EnrichmentService.enrichedPayload(received, e, receivedEnriched: [:])
         XCTAssertNotEqual(out, received)
         XCTAssertEqual(try Event(decoding: out), e)
+    }
+
+    /// Top-level entries of the `enriched` map (field 11) on the wire, as a decoder that keeps
+    /// map entries as a list sees them.
+    func enrichedEntriesOnTheWire(_ b: [UInt8], field: UInt64 = 11) -> Int {
+        var i = 0, n = 0
+        func varint() -> UInt64 {
+            var v: UInt64 = 0, shift: UInt64 = 0
+            while i < b.count { let x = b[i]; i += 1; v |= UInt64(x & 0x7f) << shift; if x < 0x80 { break }; shift += 7 }
+            return v
+        }
+        while i < b.count {
+            let tag = varint()
+            switch tag & 7 {
+            case 0: _ = varint()
+            case 1: i += 8
+            case 2: let len = Int(varint()); i += len
+            case 5: i += 4
+            default: return -1
+            }
+            if tag >> 3 == field { n += 1 }
+        }
+        return n
+    }
+
+    func testAppendedValuesAreOnTheWireOnce() throws {
+        var e = event()
+        let received = e.encoded()
+        e.enriched = ["asset.id": "a-1", "asset.criticality": "high"]
+        XCTAssertEqual(enrichedEntriesOnTheWire(EnrichmentService.enrichedPayload(received, e, receivedEnriched: [:])), 2)
+    }
+
+    func testAnEventReceivedWithEnrichedValuesIsPublishedWithEachKeyOnce() throws {
+        var e = event()
+        e.enriched = ["asset.id": "old", "asset.name": "OLD"]
+        let received = e.encoded()
+        XCTAssertEqual(enrichedEntriesOnTheWire(received), 2)
+        e.enriched["asset.id"] = "new"
+        e.enriched["threat.indicator.type"] = "ip"
+        // Decoded as enrichment does: without `original`.
+        var stripped = e
+        stripped.original = [:]
+        let out = EnrichmentService.enrichedPayload(received, stripped, receivedEnriched: ["asset.id": "old", "asset.name": "OLD"])
+        XCTAssertEqual(enrichedEntriesOnTheWire(out), 3, "each key once, not the received two plus three")
+        XCTAssertEqual(try Event(decoding: out), e, "original kept, enriched values replaced and added")
+        // Unchanged values: published as received.
+        var same = try Event(decoding: received)
+        same.original = [:]
+        XCTAssertEqual(EnrichmentService.enrichedPayload(received, same, receivedEnriched: same.enriched), received)
+    }
+
+    func testFieldsUnknownToThisVersionPassThroughAReplacedMap() throws {
+        var e = event()
+        e.enriched = ["asset.id": "old"]
+        // Field 99 (varint 1): a field a newer producer could add.
+        let received = e.encoded() + [0x98, 0x06, 0x01]
+        XCTAssertEqual(enrichedEntriesOnTheWire(received, field: 99), 1)
+        e.enriched["asset.id"] = "new"
+        let out = EnrichmentService.enrichedPayload(received, e, receivedEnriched: ["asset.id": "old"])
+        XCTAssertEqual(enrichedEntriesOnTheWire(out, field: 99), 1)
+        XCTAssertEqual(enrichedEntriesOnTheWire(out), 1)
+        XCTAssertEqual(try Event(decoding: out).enriched, ["asset.id": "new"])
     }
 
     func testValuesThatReplaceReceivedOnesWin() throws {
@@ -46,7 +108,7 @@ final class PublishedPayloadTests: XCTestCase {
         // Same keys, new values: the count does not change, the published event must.
         e.enriched["asset.id"] = "new"
         e.enriched["asset.name"] = "NEW"
-        let out = EnrichmentService.enrichedPayload(received, e, enrichedBefore: 2)
+        let out = EnrichmentService.enrichedPayload(received, e, receivedEnriched: ["asset.id": "old", "asset.name": "OLD"])
         let back = try Event(decoding: out)
         XCTAssertEqual(back, e)
         XCTAssertEqual(back.enriched["asset.id"], "new")

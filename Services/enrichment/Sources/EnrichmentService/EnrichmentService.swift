@@ -287,11 +287,23 @@ public final class EnrichmentService {
 
     /// The published event: the received bytes plus the `enriched` map entries, instead of
     /// encoding the whole event again (that was about 7 % of the stage's CPU). Protobuf map
-    /// fields merge when messages are concatenated (later entries win for a repeated key), so
-    /// any protobuf decoder reads exactly `e` from it; enrichment only ever adds `enriched`
-    /// entries. An event that was not enriched is published as received.
-    static func enrichedPayload(_ received: [UInt8], _ e: Event, enrichedBefore: Int) -> [UInt8] {
-        guard e.enriched.count != enrichedBefore || enrichedBefore > 0 else { return received }
+    /// fields merge when messages are concatenated, so any protobuf decoder reads exactly `e`
+    /// from it, and fields unknown to this version pass through. An event nothing was added to
+    /// is published as received.
+    ///
+    /// A received event that already had `enriched` entries (rare: a resend, a reparse) gets its
+    /// map replaced instead (`Event.replacingEnriched`): appending would repeat their keys, and a
+    /// decoder that keeps map entries as a list (protobuf-c's, which C subscribers use) would see
+    /// a key twice.
+    static func enrichedPayload(_ received: [UInt8], _ e: Event, receivedEnriched: [String: String]) -> [UInt8] {
+        if e.enriched == receivedEnriched { return received }
+        if receivedEnriched.isEmpty {
+            var only = Event()
+            only.enriched = e.enriched
+            return received + only.encoded()
+        }
+        // It was decoded once already, so this cannot fail; appending is the fallback anyway.
+        if let replaced = try? Event.replacingEnriched(in: received, with: e.enriched) { return replaced }
         var only = Event()
         only.enriched = e.enriched
         return received + only.encoded()
@@ -325,7 +337,7 @@ public final class EnrichmentService {
                 continue
             }
             if Self.isAgentInventory(e) { try applyAgentInventory(e, nowMs: now) }
-            let enrichedBefore = e.enriched.count
+            let enrichedBefore = e.enriched
             enricher.enrich(&e, nowMs: now)
             // A reparse may replace an event whose indexing still waits (stored earlier in this
             // batch or in an earlier one): index those first, so the update trigger finds what it
@@ -350,7 +362,7 @@ public final class EnrichmentService {
             if reparsed { runtime.count("events.reparsed") }
             let stream = "events.enriched.\(e.partition)"
             try producer.append(stream: stream, topic: stream, payloadType: Event.typeName,
-                                payload: Self.enrichedPayload(env.payload, e, enrichedBefore: enrichedBefore))
+                                payload: Self.enrichedPayload(env.payload, e, receivedEnriched: enrichedBefore))
         }
         // Stored events enter the full-text index together, every `fts.batch` of them: FTS5 writes
         // a segment per statement, and fewer, larger ones cost less per event (EventFullText).
