@@ -142,7 +142,7 @@ let package = Package(
         .testTarget(name: "VigilIntelTests", dependencies: ["VigilIntel", "VigilHTTP"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EnrichmentTests", dependencies: ["EnrichmentService", "VigilIntel", "VigilStore", "VigilWire"]),
         .testTarget(name: "ConfigTests", dependencies: ["ConfigService", "VigilService", "VigilStore", "VigilWire", "VigilRules", "VigilQuery"]),
-        .testTarget(name: "IngestTests", dependencies: ["IngestService", "VigilWire"]),
+        .testTarget(name: "IngestTests", dependencies: ["IngestService", "VigilWire", "VigilService", "VigilStore"]),
         .testTarget(name: "ResponseTests", dependencies: ["ResponseService", "VigilWire", "VigilHTTP"]),
         .testTarget(name: "VigilBusTests", dependencies: ["VigilBus", "VigilStore", "VigilWire"]),
         .testTarget(name: "UserAnalyticsTests", dependencies: ["UserAnalyticsService", "VigilLDAP", "VigilStore", "VigilWire", "VigilLog", "VigilBus"]),

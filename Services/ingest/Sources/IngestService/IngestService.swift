@@ -312,65 +312,105 @@ public final class IngestService {
         preparer.enqueue(ticket: nextTicket, payload: req.payload, now: Clock.nowMs())
     }
 
-    /// Commits the batches the preparer has finished and answers their senders.
+    /// Commits the batches the preparer has finished and answers their senders. Batches that
+    /// finished together (the loop was busy: a slow commit, a CPU taken away) share one
+    /// transaction, so a backlog costs one commit instead of one per batch; if that transaction
+    /// fails, each batch is tried on its own, so one batch cannot fail the others.
     func commitPrepared() {
         while (try? preparedSignal.receive(dontWait: true)) ?? nil != nil {}
+        var group: [(prepared: SubmitPreparer.Prepared, reply: (RpcResponse) -> Void)] = []
         for p in preparer.takeFinished() {
             guard let i = submitReplies.firstIndex(where: { $0.ticket == p.ticket }) else { continue }
-            let reply = submitReplies.remove(at: i).reply
-            reply(commit(p))
+            group.append((p, submitReplies.remove(at: i).reply))
         }
+        if group.count > 1, let responses = commitTogether(group.map(\.prepared)) {
+            for (g, r) in zip(group, responses) { g.reply(r) }
+            return
+        }
+        for g in group { g.reply(commit(g.prepared)) }
     }
 
     func commit(_ p: SubmitPreparer.Prepared) -> RpcResponse {
-        let batch: SubmitPreparer.Batch
-        switch p.result {
-        case .failure(let message, let undecodable):
-            if undecodable { runtime.count("malformed") }
-            return .failure(.badRequest, message)
-        case .success(let b): batch = b
-        }
+        commitTogether([p])?.first ?? .failure(.internal, "batch not stored")
+    }
+
+    /// Stores `ps` in one transaction and returns each one's answer, in order; nil when the
+    /// transaction failed (nothing stored, nothing counted) and the caller should try each alone.
+    /// A single batch gets its failure as its answer instead.
+    func commitTogether(_ ps: [SubmitPreparer.Prepared]) -> [RpcResponse]? {
+        var responses = [RpcResponse](repeating: RpcResponse(), count: ps.count)
+        // Batches stored by this transaction, with their unparsed count.
+        var stored: [(index: Int, batch: SubmitPreparer.Batch, unparsed: Int)] = []
+        var duplicates = 0, malformed = 0
+        let tr0 = Trace.on ? Trace.nowUs() : 0
         do {
-            // Checked here, in arrival order, so a resend that arrives while the first copy is
-            // still being prepared is also answered as a duplicate.
-            if let row = try runtime.db.query("SELECT accepted, unparsed FROM agent_batches WHERE batch_id = ?", [.text(batch.batchId)]).first {
-                var ack = EventBatchAck()
-                ack.batchId = batch.batchId; ack.accepted = UInt32(row.int(0)); ack.unparsed = UInt32(row.int(1)); ack.duplicate = true
-                runtime.count("duplicate_batches")
-                return .ok(ack)
-            }
-            let events = batch.events
-            let unparsed = events.filter { $0.parseStatus == .unparsed }.count
-            let tr0 = Trace.on ? Trace.nowUs() : 0
             try runtime.db.transaction {
-                for (e, payload) in zip(events, batch.payloads) {
-                    let stream = streamNames[Int(e.partition)]
-                    try producer.append(stream: stream, topic: stream, payloadType: Event.typeName, payload: payload,
-                                        now: e.receivedTimeMs)
+                for (k, p) in ps.enumerated() {
+                    let batch: SubmitPreparer.Batch
+                    switch p.result {
+                    case .failure(let message, let undecodable):
+                        if undecodable { malformed += 1 }
+                        responses[k] = .failure(.badRequest, message)
+                        continue
+                    case .success(let b): batch = b
+                    }
+                    // Checked here, in arrival order, so a resend that arrives while the first copy
+                    // is still being prepared (or waits in this very transaction) is also answered
+                    // as a duplicate.
+                    var ack = EventBatchAck()
+                    ack.batchId = batch.batchId
+                    if let first = stored.first(where: { $0.batch.batchId == batch.batchId }) {
+                        ack.accepted = UInt32(first.batch.events.count); ack.unparsed = UInt32(first.unparsed); ack.duplicate = true
+                        duplicates += 1
+                        responses[k] = .ok(ack)
+                        continue
+                    }
+                    if let row = try runtime.db.query("SELECT accepted, unparsed FROM agent_batches WHERE batch_id = ?", [.text(batch.batchId)]).first {
+                        ack.accepted = UInt32(row.int(0)); ack.unparsed = UInt32(row.int(1)); ack.duplicate = true
+                        duplicates += 1
+                        responses[k] = .ok(ack)
+                        continue
+                    }
+                    let events = batch.events
+                    let unparsed = events.filter { $0.parseStatus == .unparsed }.count
+                    for (e, payload) in zip(events, batch.payloads) {
+                        let stream = streamNames[Int(e.partition)]
+                        try producer.append(stream: stream, topic: stream, payloadType: Event.typeName, payload: payload,
+                                            now: e.receivedTimeMs)
+                    }
+                    try runtime.db.run("INSERT INTO agent_batches(batch_id, agent_id, accepted, unparsed, time_ms) VALUES(?,?,?,?,?)",
+                                       [.text(batch.batchId), .text(batch.agentId), .integer(Int64(events.count)), .integer(Int64(unparsed)), .integer(p.now)])
+                    ack.accepted = UInt32(events.count); ack.unparsed = UInt32(unparsed)
+                    responses[k] = .ok(ack)
+                    stored.append((k, batch, unparsed))
                 }
-                try runtime.db.run("INSERT INTO agent_batches(batch_id, agent_id, accepted, unparsed, time_ms) VALUES(?,?,?,?,?)",
-                                   [.text(batch.batchId), .text(batch.agentId), .integer(Int64(events.count)), .integer(Int64(unparsed)), .integer(p.now)])
             }
-            let tr1 = Trace.on ? Trace.nowUs() : 0
-            producer.publishCommitted()
+        } catch let e as StreamError where e.code == .outboxFull {
+            producer.discardUncommitted()
+            guard ps.count == 1 else { return nil }
+            runtime.count("rejected", UInt64(ps.reduce(0) { n, p in if case .success(let b) = p.result { return n + b.events.count }; return n }))
+            return [.failure(.resourceExhausted, e.message)]
+        } catch {
+            producer.discardUncommitted()
+            guard ps.count == 1 else { return nil }
+            runtime.count("errors")
+            return [.failure(.internal, "batch not stored: \(error)")]
+        }
+        let tr1 = Trace.on ? Trace.nowUs() : 0
+        producer.publishCommitted()
+        if malformed > 0 { runtime.count("malformed", UInt64(malformed)) }
+        if duplicates > 0 { runtime.count("duplicate_batches", UInt64(duplicates)) }
+        if ps.count > 1 { runtime.count("submit.grouped_batches", UInt64(ps.count)) }
+        for s in stored {
+            let events = s.batch.events
             // Arrival (ms, the events' receive time), prepared, transaction start and end, published (µs).
-            if Trace.on { Trace.emit("submit svc=ingest n=\(events.count) arrive=\(p.now) prepared=\(p.doneUs) take=\(tr0) commit=\(tr1) pub=\(Trace.nowUs())") }
+            if Trace.on { Trace.emit("submit svc=ingest n=\(events.count) arrive=\(ps[s.index].now) prepared=\(ps[s.index].doneUs) take=\(tr0) commit=\(tr1) pub=\(Trace.nowUs())") }
             countSources(events)
             runtime.count("received", UInt64(events.count))
             runtime.count("accepted", UInt64(events.count))
-            runtime.count("unparsed", UInt64(unparsed))
-            var ack = EventBatchAck()
-            ack.batchId = batch.batchId; ack.accepted = UInt32(events.count); ack.unparsed = UInt32(unparsed)
-            return .ok(ack)
-        } catch let e as StreamError where e.code == .outboxFull {
-            producer.discardUncommitted()
-            runtime.count("rejected", UInt64(batch.events.count))
-            return .failure(.resourceExhausted, e.message)
-        } catch {
-            producer.discardUncommitted()
-            runtime.count("errors")
-            return .failure(.internal, "batch not stored: \(error)")
+            runtime.count("unparsed", UInt64(s.unparsed))
         }
+        return responses
     }
 
     func flushSourceCounters() {
