@@ -69,6 +69,8 @@ let package = Package(
         .target(name: "VigilSigma", dependencies: ["VigilYAML", "VigilRules"], swiftSettings: strict),
         .target(name: "VigilBus", dependencies: ["CZeroMQ", "VigilWire", "VigilStore", "VigilLog"], swiftSettings: strict),
         .target(name: "VigilService", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilLog", "VigilQuery"], swiftSettings: strict),
+        // In-process service tests: a data directory and a runtime configured like the service's main.
+        .target(name: "VigilTestSupport", dependencies: ["VigilService"]),
         // File import engine shared by `vigil import` and bench/ingest-bench.
         .target(name: "VigilImport", dependencies: ["VigilBus", "VigilWire", "VigilLog"], swiftSettings: strict),
 
@@ -140,9 +142,9 @@ let package = Package(
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore"]),
         .testTarget(name: "VigilImportTests", dependencies: ["VigilImport"]),
         .testTarget(name: "VigilIntelTests", dependencies: ["VigilIntel", "VigilHTTP"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "EnrichmentTests", dependencies: ["EnrichmentService", "VigilIntel", "VigilStore", "VigilWire"]),
+        .testTarget(name: "EnrichmentTests", dependencies: ["EnrichmentService", "VigilIntel", "VigilStore", "VigilWire", "VigilService", "VigilTestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["ConfigService", "VigilService", "VigilStore", "VigilWire", "VigilRules", "VigilQuery"]),
-        .testTarget(name: "IngestTests", dependencies: ["IngestService", "VigilWire", "VigilService", "VigilStore"]),
+        .testTarget(name: "IngestTests", dependencies: ["IngestService", "VigilWire", "VigilService", "VigilStore", "VigilTestSupport"]),
         .testTarget(name: "ResponseTests", dependencies: ["ResponseService", "VigilWire", "VigilHTTP"]),
         .testTarget(name: "VigilBusTests", dependencies: ["VigilBus", "VigilStore", "VigilWire"]),
         .testTarget(name: "UserAnalyticsTests", dependencies: ["UserAnalyticsService", "VigilLDAP", "VigilStore", "VigilWire", "VigilLog", "VigilBus"]),

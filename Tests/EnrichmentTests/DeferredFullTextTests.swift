@@ -3,24 +3,19 @@ import XCTest
 import VigilService
 import VigilStore
 import VigilWire
+import VigilTestSupport
 @testable import EnrichmentService
 
 /// Deferred full-text indexing (`fts.batch`): stored events wait for the index until enough of
 /// them do, a query comes, a reparse needs them indexed, or the service restarts; the index stays
 /// consistent with the events table throughout (FTS5's integrity-check).
 final class DeferredFullTextTests: XCTestCase {
-    var dir: String!
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("fts-deferred-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+    var harness: ServiceHarness!
+    override func setUpWithError() throws { harness = try ServiceHarness(service: "enrichment", keys: EnrichmentService.keys) }
+    override func tearDown() { harness.remove() }
 
     func service(batch: Int) throws -> (ServiceRuntime, EnrichmentService) {
-        let cfg = try RuntimeConfig.load(service: "enrichment", serviceKeys: EnrichmentService.keys,
-                                         arguments: ["--data", dir, "--log-level", "error", "--instance", "enrichment-test-0",
-                                                     "--fts.batch", String(batch)], environment: [:])
-        let runtime = try ServiceRuntime(config: cfg)
+        let runtime = try harness.runtime(["--fts.batch", String(batch)])
         return (runtime, try EnrichmentService(runtime: runtime))
     }
 

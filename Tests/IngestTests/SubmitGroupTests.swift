@@ -4,22 +4,18 @@ import XCTest
 import VigilService
 import VigilStore
 import VigilWire
+import VigilTestSupport
 
 /// Submitted batches that finish preparing while the loop is busy are committed together, in
 /// one transaction, each answered as it would be alone (stored, duplicate, refused).
 final class SubmitGroupTests: XCTestCase {
-    var dir: String!
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-group-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+    var harness: ServiceHarness!
+    override func setUpWithError() throws { harness = try ServiceHarness(service: "ingest", keys: IngestService.keys) }
+    override func tearDown() { harness.remove() }
 
+    /// Listeners off: batches come only through `submit`.
     func service() throws -> (ServiceRuntime, IngestService) {
-        let cfg = try RuntimeConfig.load(service: "ingest", serviceKeys: IngestService.keys,
-                                         arguments: ["--data", dir, "--log-level", "error", "--instance", "ingest-test-0",
-                                                     "--syslog.udp", "off", "--syslog.tcp", "off", "--json.tcp", "off"], environment: [:])
-        let runtime = try ServiceRuntime(config: cfg)
+        let runtime = try harness.runtime(["--syslog.udp", "off", "--syslog.tcp", "off", "--json.tcp", "off"])
         return (runtime, try IngestService(runtime: runtime))
     }
 
