@@ -230,15 +230,14 @@ public final class StreamProducer {
 
     /// After the caller's transaction rolled back: forget what was appended and not committed.
     /// Messages a committed transaction holds are kept for `publishCommitted` (a caller that
-    /// fails after its COMMIT must not rewind numbering that the outbox already uses).
+    /// fails after its COMMIT must not rewind numbering that the outbox already uses). The rows
+    /// the rollback removed are already forgotten (`didRollBack`).
     public func discardUncommitted() {
         for env in pending[committed...].reversed() {
             heads[env.stream] = env.sequence - 1
             outboxRows -= 1
         }
         pending.removeSubrange(committed...)
-        uncommittedRows.removeAll(keepingCapacity: true)
-        written = committed
     }
 
     public static func headTopic(_ stream: String) -> String { "stream.head.\(stream)" }

@@ -107,10 +107,7 @@ extension Event: WireMessage {
             var e = Vigil__V1__Event__OriginalEntry(); vigil__v1__event__original_entry__init(&e)
             e.key = k; e.value = v; return e
         }
-        (c.n_enriched, c.enriched) = cStringMap(enriched, arena: arena) { k, v in
-            var e = Vigil__V1__Event__EnrichedEntry(); vigil__v1__event__enriched_entry__init(&e)
-            e.key = k; e.value = v; return e
-        }
+        (c.n_enriched, c.enriched) = Self.cEnriched(enriched, arena: arena)
         c.partition_key = arena.string(partitionKey)
         c.partition = partition
         c.sender = arena.string(sender)
@@ -172,6 +169,15 @@ extension Event: WireMessage {
 }
 
 extension Event {
+    /// The `enriched` map as protobuf-c entries in `arena` (encoding, and `replacingEnriched`).
+    static func cEnriched(_ enriched: [String: String], arena: Arena)
+        -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<Vigil__V1__Event__EnrichedEntry>?>?) {
+        cStringMap(enriched, arena: arena) { k, v in
+            var e = Vigil__V1__Event__EnrichedEntry(); vigil__v1__event__enriched_entry__init(&e)
+            e.key = k; e.value = v; return e
+        }
+    }
+
     /// `bytes` (an encoded Event) with its `enriched` map replaced by `enriched`: every other
     /// field as received, unknown ones included (protobuf-c keeps and packs them again).
     public static func replacingEnriched(in bytes: [UInt8], with enriched: [String: String]) throws -> [UInt8] {
@@ -184,10 +190,7 @@ extension Event {
             let received = (m.pointee.n_enriched, m.pointee.enriched)
             // Put back before protobuf-c frees the message: the new entries belong to the arena.
             defer { (m.pointee.n_enriched, m.pointee.enriched) = received }
-            (m.pointee.n_enriched, m.pointee.enriched) = cStringMap(enriched, arena: arena) { k, v in
-                var e = Vigil__V1__Event__EnrichedEntry(); vigil__v1__event__enriched_entry__init(&e)
-                e.key = k; e.value = v; return e
-            }
+            (m.pointee.n_enriched, m.pointee.enriched) = cEnriched(enriched, arena: arena)
             return packed(UnsafePointer(m), size: vigil__v1__event__get_packed_size, pack: vigil__v1__event__pack)
         })
     }

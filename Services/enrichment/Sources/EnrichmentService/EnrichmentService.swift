@@ -297,13 +297,8 @@ public final class EnrichmentService {
     /// a key twice.
     static func enrichedPayload(_ received: [UInt8], _ e: Event, receivedEnriched: [String: String]) -> [UInt8] {
         if e.enriched == receivedEnriched { return received }
-        if receivedEnriched.isEmpty {
-            var only = Event()
-            only.enriched = e.enriched
-            return received + only.encoded()
-        }
-        // It was decoded once already, so this cannot fail; appending is the fallback anyway.
-        if let replaced = try? Event.replacingEnriched(in: received, with: e.enriched) { return replaced }
+        // It was decoded once already, so replacing cannot fail; appending is the fallback anyway.
+        if !receivedEnriched.isEmpty, let replaced = try? Event.replacingEnriched(in: received, with: e.enriched) { return replaced }
         var only = Event()
         only.enriched = e.enriched
         return received + only.encoded()

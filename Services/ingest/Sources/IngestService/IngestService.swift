@@ -388,7 +388,7 @@ public final class IngestService {
         } catch let e as StreamError where e.code == .outboxFull {
             producer.discardUncommitted()
             guard ps.count == 1 else { return nil }
-            runtime.count("rejected", UInt64(ps.reduce(0) { n, p in if case .success(let b) = p.result { return n + b.events.count }; return n }))
+            if case .success(let b) = ps[0].result { runtime.count("rejected", UInt64(b.events.count)) }
             return [.failure(.resourceExhausted, e.message)]
         } catch {
             producer.discardUncommitted()
