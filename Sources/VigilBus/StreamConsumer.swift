@@ -41,6 +41,8 @@ public final class StreamConsumer {
         public var malformed: UInt64 = 0
         public var truncatedSkipped: UInt64 = 0
         public var ignored: UInt64 = 0
+        /// BATCH envelopes received (their messages count in `received`).
+        public var batches: UInt64 = 0
     }
 
     static let migrations: [Migration] = [
@@ -98,12 +100,13 @@ public final class StreamConsumer {
         if Trace.on { lastReceiveUs = Trace.nowUs() }
         for _ in 0..<limit {
             guard let frames = (try? subscriber.socket.receive(dontWait: true)) ?? nil else { return }
-            guard frames.count == 2, let env = try? StreamEnvelope(decoding: frames[1]) else {
+            guard frames.count == 2, let env = try? StreamEnvelope(decoding: frames[1]), let messages = env.messages() else {
                 counters.malformed += 1
                 logger.warning("malformed stream message", ["topic": frames.first.map { Array($0.prefix(64)).utf8String } ?? "", "frames": String(frames.count)])
                 continue
             }
-            accept(env, fromReplay: false)
+            if env.kind == .batch { counters.batches += 1 }
+            for m in messages { accept(m, fromReplay: false) }
         }
     }
 
@@ -169,7 +172,10 @@ public final class StreamConsumer {
             next[key] = resp.firstRetained
             expected = resp.firstRetained
         }
-        for env in resp.messages { accept(env, fromReplay: true) }
+        for env in resp.messages {
+            guard let messages = env.messages() else { counters.malformed += 1; continue }
+            for m in messages { accept(m, fromReplay: true) }
+        }
         if let n = next[key], n <= resp.head, !resp.messages.isEmpty { requestReplay(key, from: n) }
     }
 

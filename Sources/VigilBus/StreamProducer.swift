@@ -26,6 +26,15 @@ public final class StreamProducer {
         /// Streams no consumer has ever acknowledged keep messages this long, then drop them
         /// (nobody is listening reliably; without this the outbox would only grow).
         public var unacknowledgedRetentionMs: Int64 = 24 * 3600 * 1000
+        /// Streams whose name starts with one of these are published as BATCH envelopes: each
+        /// commit's consecutive messages of a stream in one bus message (up to `maxBatchMessages`
+        /// and `maxBatchBytes`), instead of one bus message each. For high-volume internal
+        /// streams (events); others stay one DATA envelope per message for simple subscribers.
+        public var batchStreamPrefixes: [String] = []
+        /// Small bounds: 64 messages already spread the per-message cost, and ZeroMQ's high-water
+        /// mark counts bus messages, so a batch multiplies what a slow subscriber's queue may hold.
+        public var maxBatchMessages = 64
+        public var maxBatchBytes = 256 * 1024
         public init(producerId: String) { self.producerId = producerId }
     }
 
@@ -96,6 +105,8 @@ public final class StreamProducer {
     public private(set) var outboxRows: Int = 0
     private var lastHeads: Int64 = 0
     public private(set) var published: UInt64 = 0
+    /// BATCH envelopes among the bus messages sent (each holds several of `published`).
+    public private(set) var publishedBatches: UInt64 = 0
     public private(set) var replayed: UInt64 = 0
     public private(set) var truncated: UInt64 = 0
     /// Messages in outbox rows that could not be read back (a damaged database): skipped by
@@ -218,10 +229,41 @@ public final class StreamProducer {
         written = committed
     }
 
-    /// After the caller's transaction commits: publish what was appended.
+    /// After the caller's transaction commits: publish what was appended. Messages of a batched
+    /// stream (`batchStreamPrefixes`) go out as runs of consecutive sequences in BATCH envelopes;
+    /// a run ends at a change of topic or payload type, at the size bounds, and (in tests) at a
+    /// dropped message, so every batch stays gap-free.
     public func publishCommitted() {
         let n = committed
-        for env in pending[..<n] where dropForTesting?(env) != true { publisher.publish(topic: env.topic, body: env.encoded()) }
+        var runs: [String: (indices: [Int], bytes: Int)] = [:]
+        var order: [String] = []
+        func flush(_ stream: String) {
+            guard let run = runs.removeValue(forKey: stream), !run.indices.isEmpty else { return }
+            if run.indices.count == 1 {
+                let env = pending[run.indices[0]]
+                publisher.publish(topic: env.topic, body: env.encoded())
+            } else {
+                let env = StreamEnvelope(batch: run.indices.map { pending[$0] })
+                publisher.publish(topic: env.topic, body: env.encoded())
+                publishedBatches += 1
+            }
+        }
+        for i in 0..<n {
+            let env = pending[i]
+            if dropForTesting?(env) == true { flush(env.stream); continue }
+            guard batches(env.stream) else { publisher.publish(topic: env.topic, body: env.encoded()); continue }
+            if let run = runs[env.stream] {
+                let head = pending[run.indices[0]]
+                if head.topic != env.topic || head.payloadType != env.payloadType
+                    || run.indices.count >= options.maxBatchMessages || run.bytes + env.payload.count > options.maxBatchBytes {
+                    flush(env.stream)
+                }
+            }
+            if runs[env.stream] == nil { runs[env.stream] = ([], 0); order.append(env.stream) }
+            runs[env.stream]!.indices.append(i)
+            runs[env.stream]!.bytes += env.payload.count
+        }
+        for stream in order { flush(stream) }
         published += UInt64(n)
         pending.removeFirst(n)
         written -= n
@@ -241,6 +283,14 @@ public final class StreamProducer {
     }
 
     public static func headTopic(_ stream: String) -> String { "stream.head.\(stream)" }
+
+    private var batchedStreams: [String: Bool] = [:]
+    private func batches(_ stream: String) -> Bool {
+        if let b = batchedStreams[stream] { return b }
+        let b = options.batchStreamPrefixes.contains { stream.hasPrefix($0) }
+        batchedStreams[stream] = b
+        return b
+    }
 
     /// Announces the latest sequence of every stream, so a consumer that missed the tail of
     /// a stream (nothing newer arrives to reveal the gap) still notices and replays.

@@ -31,8 +31,11 @@ public struct RuleHit: Sendable, Equatable {
 public struct EngineOptions: Sendable {
     /// Correlation groups kept per rule; beyond it the least recently touched are evicted (counted).
     public var maxGroupsPerRule = 10_000
-    /// How far behind the newest event time an event may arrive and still count in windows.
+    /// How far behind the event clock an event may arrive and still count in windows.
     public var latenessMs: Int64 = 60_000
+    /// An input (partition) that delivered nothing for this long (wall clock) stops holding the
+    /// event clock back.
+    public var idleSourceMs: Int64 = 60_000
     /// Matched event ids kept on a signal.
     public var maxEventIdsPerSignal = 100
     /// Events kept per threshold group (a guard; a window normally holds fewer than `count`).
@@ -79,8 +82,14 @@ public final class DetectionEngine {
     private var touch: Int64 = 0
     private var dirty: [Int: Set<String>] = [:]
     private var cleared: Set<String> = []
-    /// Newest event time seen; the watermark trails it by the lateness.
+    /// The event clock: the newest event time of the input that is furthest behind (among those
+    /// that delivered an event within `idleSourceMs`); the watermark trails it by the lateness.
+    /// Per input, because partitions arrive interleaved by commit, not by time: an import's
+    /// partition 3 may deliver its whole day before partition 5 delivers its first minute, and
+    /// one clock over both would have judged partition 5 late.
     public private(set) var maxEventMs: Int64 = .min
+    /// Per input (`process`'s `source`): its newest event time and the wall time of its last event.
+    private var sources: [String: (maxMs: Int64, wallMs: Int64)] = [:]
     private var lastExpiryWatermark: Int64 = .min
     private var hasAbsence = false
     /// Wall-clock time (ms) of the last processed event: a quiet stream's event clock is taken to
@@ -140,14 +149,16 @@ public final class DetectionEngine {
 
     // MARK: events
 
-    /// Evaluates one event against the rules that could match it; returns what fired.
-    public func process(_ e: Event, nowMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) -> [RuleHit] {
+    /// Evaluates one event against the rules that could match it; returns what fired. `source`
+    /// names the input it came from (a partition stream): each input keeps its own event time,
+    /// and the clock follows the one furthest behind.
+    public func process(_ e: Event, source: String = "", nowMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) -> [RuleHit] {
         if indexStale { reindex() }
         events &+= 1
         let t = e.eventTimeMs != 0 ? e.eventTimeMs : e.receivedTimeMs
         lastEventWallMs = nowMs
+        advanceClock(source: source, t, nowMs: nowMs)
         let late = t < watermark
-        if t > maxEventMs { maxEventMs = t }
         let record = EventRecord(e)
         let context = QueryContext(nowMillis: nowMs, specialObjects: specialObjects)
         stamp &+= 1
@@ -181,11 +192,37 @@ public final class DetectionEngine {
         return out
     }
 
+    /// Moves `source`'s event time to `t`, then the clock to the slowest input that is not idle.
+    /// The minimum is recomputed only when the slowest input moved or inputs went idle (checked
+    /// once a second), not for every event.
+    private func advanceClock(source: String, _ t: Int64, nowMs: Int64) {
+        let old = sources[source]
+        var s = old ?? (maxMs: t, wallMs: nowMs)
+        s.maxMs = Swift.max(s.maxMs, t)
+        s.wallMs = nowMs
+        sources[source] = s
+        if sources.count == 1 { maxEventMs = s.maxMs; return }
+        var recompute = false
+        if let old { recompute = old.maxMs == maxEventMs && s.maxMs != old.maxMs }
+        else if s.maxMs < maxEventMs { maxEventMs = s.maxMs }
+        if nowMs >= nextIdleCheckMs || nowMs < nextIdleCheckMs &- 1000 {
+            nextIdleCheckMs = nowMs + 1000
+            let idle = sources.filter { $0.value.wallMs < nowMs &- options.idleSourceMs }.keys
+            for k in idle { sources[k] = nil }
+            recompute = recompute || !idle.isEmpty
+        }
+        if recompute { maxEventMs = sources.values.lazy.map(\.maxMs).min() ?? s.maxMs }
+    }
+    private var nextIdleCheckMs: Int64 = .min
+
     /// Treats time as having moved to `eventTimeMs` (end of a test, or a quiet stream): absence
     /// rules whose window has closed fire.
     public func advance(to eventTimeMs: Int64) -> [RuleHit] {
         if indexStale { reindex() }
-        if eventTimeMs > maxEventMs { maxEventMs = eventTimeMs }
+        if eventTimeMs > maxEventMs {
+            maxEventMs = eventTimeMs
+            for k in sources.keys { sources[k]!.maxMs = Swift.max(sources[k]!.maxMs, eventTimeMs) }
+        }
         return expireAbsences(upTo: watermark)
     }
 
@@ -398,9 +435,23 @@ public final class DetectionEngine {
         touch = Swift.max(touch, g.touched)
     }
 
-    public func restoreClock(maxEventMs: Int64, lastEventWallMs: Int64? = nil) {
+    /// Each input's newest event time (checkpointed with the clock, so a restart judges late
+    /// events as before).
+    public var sourceClocks: [String: Int64] {
+        sources.filter { lastEventWallMs == .min || $0.value.wallMs >= lastEventWallMs - options.idleSourceMs }.mapValues(\.maxMs)
+    }
+
+    /// Restores the clock and, when checkpointed, each input's time (their idle timers restart
+    /// from `lastEventWallMs`). Without them, the clock stands for the default input `""`.
+    public func restoreClock(maxEventMs: Int64, lastEventWallMs: Int64? = nil, sources restored: [String: Int64] = [:]) {
         self.maxEventMs = maxEventMs
         self.lastEventWallMs = lastEventWallMs ?? .min
+        let wall = lastEventWallMs ?? Int64(Date().timeIntervalSince1970 * 1000)
+        sources = [:]
+        for (k, t) in restored { sources[k] = (t, wall) }
+        if let slowest = restored.values.min() { self.maxEventMs = slowest }
+        if sources.isEmpty && maxEventMs != .min { sources[""] = (maxEventMs, wall) }
+        nextIdleCheckMs = .min
         lastExpiryWatermark = watermark
     }
 
@@ -410,6 +461,8 @@ public final class DetectionEngine {
         dirty = [:]
         cleared = []
         maxEventMs = .min
+        sources = [:]
+        nextIdleCheckMs = .min
         lastEventWallMs = .min
         lastExpiryWatermark = .min
     }

@@ -103,6 +103,15 @@ public struct RuntimeConfig: Sendable {
         return i
     }
 
+    public func bool(_ key: String, default d: Bool) throws -> Bool {
+        guard let v = settings[key] else { return d }
+        switch v.lowercased() {
+        case "true", "yes", "on", "1": return true
+        case "false", "no", "off", "0": return false
+        default: throw ConfigError(code: .badValue, key: key, message: "expected true or false, got '\(v)'")
+        }
+    }
+
     public static let commonKeys: [(String, String)] = [
         ("config", "JSON file with any of these keys"),
         ("data", "data directory (default ./vigil-data)"),
@@ -119,6 +128,7 @@ public struct RuntimeConfig: Sendable {
         ("curve.secret", "this process's CURVE secret key (Z85, or @FILE); enables CURVE on every bus socket"),
         ("curve.server-public", "the broker's CURVE public key (Z85, or @FILE); services only"),
         ("curve.allow", "broker only: file of client public keys allowed to connect, one per line: KEY [ROLE [NAME]]"),
+        ("stream.batch-publish", "true (default): event streams go out as BATCH envelopes, one bus message per commit and partition; false: one DATA envelope per event"),
         ("store.checkpoint", "background (default: WAL checkpoints on a thread of their own, off the service loop) or inline (SQLite's automatic checkpoint inside the commit)"),
         ("print-config", "print the effective configuration as JSON and exit"),
     ]

@@ -83,9 +83,10 @@ public final class ServiceRuntime {
 
     /// Enables the producer side of reliable streams: answers `stream.replay` and `stream.ack`.
     @discardableResult
-    public func enableProducer(maxOutboxRows: Int? = nil) throws -> StreamProducer {
+    public func enableProducer(maxOutboxRows: Int? = nil, batchStreamPrefixes: [String] = []) throws -> StreamProducer {
         var opts = StreamProducer.Options(producerId: config.instance)
         if let m = maxOutboxRows { opts.maxOutboxRows = m }
+        if try config.bool("stream.batch-publish", default: true) { opts.batchStreamPrefixes = batchStreamPrefixes }
         let p = try StreamProducer(db: db, publisher: publisher, options: opts, logger: logger)
         producer = p
         worker.handle("stream.replay") { req in
@@ -223,6 +224,7 @@ public final class ServiceRuntime {
         for p in metricsProviders { p(&m.counters) }
         if let p = producer {
             m.counters["out.published"] = p.published
+            m.counters["out.batches"] = p.publishedBatches
             m.counters["out.replayed"] = p.replayed
             m.counters["out.outbox_rows"] = UInt64(max(0, p.outboxRows))
             m.counters["out.truncated"] = p.truncated
@@ -232,6 +234,7 @@ public final class ServiceRuntime {
         if let c = consumer {
             let k = c.counters
             m.counters["in.received"] = k.received
+            m.counters["in.batches"] = k.batches
             m.counters["in.duplicates"] = k.duplicates
             m.counters["in.gaps"] = k.gaps
             m.counters["in.replay_requests"] = k.replayRequests

@@ -110,6 +110,8 @@ public struct Signal: Sendable, Equatable {
 
 public enum EnvelopeKind: Int32, Sendable, Equatable {
     case unspecified = 0, data = 1, head = 2
+    /// Consecutive messages of one stream in one bus message (`payloads`, first `sequence`).
+    case batch = 3
 }
 
 public struct StreamEnvelope: Sendable, Equatable {
@@ -121,7 +123,47 @@ public struct StreamEnvelope: Sendable, Equatable {
     public var payloadType = ""
     public var payload: [UInt8] = []
     public var producedTimeMs: Int64 = 0
+    /// BATCH only: message `i` has sequence `sequence + i` and was produced at `producedTimesMs[i]`.
+    public var payloads: [[UInt8]] = []
+    public var producedTimesMs: [Int64] = []
     public init() {}
+
+    /// One BATCH envelope holding `messages` (DATA envelopes of one stream, topic and payload
+    /// type, with consecutive sequences: the caller's to ensure).
+    public init<C: BidirectionalCollection>(batch messages: C) where C.Element == StreamEnvelope {
+        self.init()
+        guard let first = messages.first, let last = messages.last else { return }
+        producerId = first.producerId
+        stream = first.stream
+        sequence = first.sequence
+        kind = .batch
+        topic = first.topic
+        payloadType = first.payloadType
+        producedTimeMs = last.producedTimeMs
+        payloads = messages.map(\.payload)
+        producedTimesMs = messages.map(\.producedTimeMs)
+    }
+
+    /// The DATA messages this envelope carries: itself for DATA and HEAD, the expanded payloads
+    /// for BATCH; nil for a BATCH that is empty or whose times do not match its payloads.
+    public func messages() -> [StreamEnvelope]? {
+        guard kind == .batch else { return [self] }
+        guard !payloads.isEmpty, payloads.count == producedTimesMs.count,
+              sequence > 0, sequence <= UInt64.max - UInt64(payloads.count) else { return nil }
+        var one = self
+        one.kind = .data
+        one.payloads = []
+        one.producedTimesMs = []
+        var out: [StreamEnvelope] = []
+        out.reserveCapacity(payloads.count)
+        for i in payloads.indices {
+            one.sequence = sequence + UInt64(i)
+            one.payload = payloads[i]
+            one.producedTimeMs = producedTimesMs[i]
+            out.append(one)
+        }
+        return out
+    }
 }
 
 public struct ReplayRequest: Sendable, Equatable {

@@ -44,6 +44,53 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(engine.counters["late_ignored"], 1)
     }
 
+    func testEachInputKeepsItsOwnEventTimeSoAPartitionDeliveredLaterIsNotLate() throws {
+        // An import: partition A delivers its whole day before partition B delivers its first
+        // minute (batches go out per partition). B's failures must still count.
+        let rule = T.rule(threshold)
+        var options = EngineOptions()
+        options.latenessMs = 30_000
+        let engine = DetectionEngine(options: options)
+        try engine.upsert(rule)
+        let wall: Int64 = 1_000_000
+        var hits: [RuleHit] = []
+        for k in 0..<3 { hits += engine.process(T.failed("a\(k)", at: 80_000 + Int64(k), user: "alice"), source: "p.A", nowMs: wall) }
+        for k in 0..<3 { hits += engine.process(T.failed("b\(k)", at: 10 + Int64(k), user: "bob"), source: "p.B", nowMs: wall) }
+        XCTAssertEqual(hits.map(\.eventIds), [["a0", "a1", "a2"], ["b0", "b1", "b2"]])
+        XCTAssertNil(engine.counters["late_ignored"])
+        XCTAssertEqual(engine.maxEventMs, T.t0 + 12_000, "the clock follows the input furthest behind")
+        XCTAssertEqual(engine.sourceClocks, ["p.A": T.t0 + 80_002_000, "p.B": T.t0 + 12_000])
+
+        // Within one input, an event older than its own clock minus the lateness is still late
+        // (in the window of carol's two others, it would have made three).
+        hits = engine.process(T.failed("b3", at: 200, user: "carol"), source: "p.B", nowMs: wall)
+        hits += engine.process(T.failed("b4", at: 201, user: "carol"), source: "p.B", nowMs: wall)
+        hits += engine.process(T.failed("b-old", at: 165, user: "carol"), source: "p.B", nowMs: wall)
+        XCTAssertEqual(hits, [], "b-old did not count")
+        XCTAssertEqual(engine.counters["late_ignored"], 1)
+
+        // An input silent for longer than idleSourceMs (wall) stops holding the clock back.
+        _ = engine.process(T.failed("a9", at: 80_010, user: "dave"), source: "p.A", nowMs: wall + 61_000)
+        XCTAssertEqual(engine.maxEventMs, T.t0 + 80_010_000)
+        XCTAssertEqual(Array(engine.sourceClocks.keys), ["p.A"])
+    }
+
+    func testInputClocksSurviveARestart() throws {
+        let rule = T.rule(threshold)
+        let first = DetectionEngine()
+        try first.upsert(rule)
+        _ = first.process(T.failed("a", at: 5_000, user: "alice"), source: "p.A", nowMs: 1_000)
+        _ = first.process(T.failed("b", at: 100, user: "bob"), source: "p.B", nowMs: 1_000)
+        let second = DetectionEngine()
+        try second.upsert(rule)
+        second.restoreClock(maxEventMs: first.maxEventMs, lastEventWallMs: first.lastEventWallMs, sources: first.sourceClocks)
+        XCTAssertEqual(second.sourceClocks, first.sourceClocks)
+        // p.A's old event is late against p.A's own restored time, as it was before the restart.
+        _ = second.process(T.failed("a-old", at: 10, user: "alice"), source: "p.A", nowMs: 2_000)
+        XCTAssertEqual(second.counters["late_ignored"], 1)
+        XCTAssertEqual(second.maxEventMs, T.t0 + 100_000)
+    }
+
     func testDistinctPortsPerSource() throws {
         let rule = T.rule("""
         {"type": "distinct", "condition": "event.category: network and event.outcome: failure", "field": "destination.port",

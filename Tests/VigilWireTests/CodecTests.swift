@@ -82,6 +82,35 @@ final class CodecTests: XCTestCase {
         XCTAssertEqual(try Event(decoding: back.messages[1].payload), sampleEvent())
     }
 
+    func testABatchEnvelopeRoundTripsAndExpandsToConsecutiveMessages() throws {
+        var data = StreamEnvelope()
+        data.producerId = "ingest-0"; data.stream = "events.parsed.3"; data.kind = .data
+        data.topic = "events.parsed.3"; data.payloadType = Event.typeName
+        let messages: [StreamEnvelope] = (0..<3).map { i in
+            var m = data
+            m.sequence = 7 + UInt64(i); m.payload = Array("p\(i)".utf8); m.producedTimeMs = 100 + Int64(i)
+            return m
+        }
+        let batch = StreamEnvelope(batch: messages)
+        XCTAssertEqual(batch.kind, .batch)
+        XCTAssertEqual(batch.sequence, 7)
+        XCTAssertEqual(batch.producedTimeMs, 102, "a batch's own time is its last message's")
+        let back = try StreamEnvelope(decoding: batch.encoded())
+        XCTAssertEqual(back, batch)
+        XCTAssertEqual(back.messages(), messages, "expands to the DATA envelopes it was built from")
+        XCTAssertEqual(data.messages(), [data], "DATA and HEAD are themselves")
+
+        var unmatched = batch
+        unmatched.producedTimesMs.removeLast()
+        XCTAssertNil(try StreamEnvelope(decoding: unmatched.encoded()).messages(), "one time per payload, or malformed")
+        var empty = batch
+        empty.payloads = []; empty.producedTimesMs = []
+        XCTAssertNil(empty.messages(), "an empty batch is malformed")
+        var overflow = batch
+        overflow.sequence = UInt64.max - 1
+        XCTAssertNil(overflow.messages(), "sequences past the end of the range are malformed")
+    }
+
     func testRpcAndMetrics() throws {
         let req = RpcRequest(method: "sys.health", requestId: "x1", caller: Identity(name: "cli", role: "admin"), payload: [1, 2, 3])
         XCTAssertEqual(try RpcRequest(decoding: req.encoded()), req)

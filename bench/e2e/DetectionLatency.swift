@@ -20,9 +20,10 @@ func detectionOnlyLatency(rules n: Int, rate: Int, seconds: Int) throws {
     _ = try stack.client.call(service: "detection", method: "rules.import", RuleRequest(ruleJson: rs.bundle), as: RuleBundleMessage.self, timeoutMs: 60_000)
     print("\n== detection only: \(rs.count) active rules, \(rate) events/s for \(seconds) s, data in \(dir)")
 
-    let cfg = try RuntimeConfig.load(service: "bench-feed", arguments: ["--data", dir, "--instance", "bench-feed-0", "--log-level", "warning"], environment: [:])
+    let cfg = try RuntimeConfig.load(service: "bench-feed", arguments: ["--data", dir, "--instance", "bench-feed-0", "--log-level", "warning"],
+                                     environment: ProcessInfo.processInfo.environment.filter { $0.key == "VIGIL_STREAM_BATCH_PUBLISH" })
     let feed = try ServiceRuntime(config: cfg)
-    let producer = try feed.enableProducer(maxOutboxRows: 50_000_000)
+    let producer = try feed.enableProducer(maxOutboxRows: 50_000_000, batchStreamPrefixes: ["events.enriched."])
 
     // Pre-parsed and pre-encoded, so the feeder's pace is not limited by parsing.
     let perTick = max(1, rate / 100)

@@ -100,7 +100,9 @@ public final class DetectionService {
             engine.restore(ruleId: row.string(0), groupKey: row.string(1), json: row.string(2))
         }
         if let clock = try store.meta("engine.max_event_ms").flatMap({ Int64($0) }) {
-            engine.restoreClock(maxEventMs: clock, lastEventWallMs: try store.meta("engine.last_event_wall_ms").flatMap { Int64($0) })
+            let sources = try store.meta("engine.source_clocks").flatMap { try? JSONDecoder().decode([String: Int64].self, from: Data($0.utf8)) } ?? [:]
+            engine.restoreClock(maxEventMs: clock, lastEventWallMs: try store.meta("engine.last_event_wall_ms").flatMap { Int64($0) },
+                                sources: sources)
         }
         batches = try store.meta("engine.batches").flatMap { Int64($0) } ?? 0
     }
@@ -122,7 +124,7 @@ public final class DetectionService {
                 continue
             }
             runtime.count("evaluated")
-            for hit in engine.process(e, nowMs: now) { try raise(SignalBuilder.signal(hit, nowMs: now)) }
+            for hit in engine.process(e, source: env.stream, nowMs: now) { try raise(SignalBuilder.signal(hit, nowMs: now)) }
         }
         try checkpoint()
     }
@@ -176,6 +178,9 @@ public final class DetectionService {
         }
         if engine.maxEventMs != .min { try store.setMeta("engine.max_event_ms", String(engine.maxEventMs)) }
         if engine.lastEventWallMs != .min { try store.setMeta("engine.last_event_wall_ms", String(engine.lastEventWallMs)) }
+        if let json = try? JSONEncoder().encode(engine.sourceClocks) {
+            try store.setMeta("engine.source_clocks", String(decoding: json, as: UTF8.self))
+        }
         try store.setMeta("engine.batches", String(batches))
         for (k, v) in engine.counters { runtime.counters["rules." + k] = v }
         runtime.counters["rules.groups"] = UInt64(engine.groupCount)

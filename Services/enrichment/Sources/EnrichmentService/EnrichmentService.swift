@@ -95,7 +95,8 @@ public final class EnrichmentService {
         let cfg = runtime.config
         try Self.setPageSize(runtime.db, bytes: try cfg.int("store.page-size", default: 16384))
         try runtime.db.migrate(component: "enrichment", Self.migrations)
-        producer = try runtime.enableProducer(maxOutboxRows: try cfg.int("outbox.max-rows", default: 2_000_000))
+        producer = try runtime.enableProducer(maxOutboxRows: try cfg.int("outbox.max-rows", default: 2_000_000),
+                                                  batchStreamPrefixes: ["events.enriched."])
         let assetsFile = cfg.string("assets", default: "")
         if !assetsFile.isEmpty { try importAssetsAtStart(path: assetsFile) }
         try reloadAssets()

@@ -77,7 +77,8 @@ public final class IngestService {
         self.runtime = runtime
         let cfg = runtime.config
         try runtime.db.migrate(component: "ingest", Self.migrations)
-        producer = try runtime.enableProducer(maxOutboxRows: try cfg.int("outbox.max-rows", default: 2_000_000))
+        producer = try runtime.enableProducer(maxOutboxRows: try cfg.int("outbox.max-rows", default: 2_000_000),
+                                                  batchStreamPrefixes: ["events.parsed."])
         batchSize = try cfg.int("batch-size", default: 5000)
         submitBuilders = [EventBuilder(partitions: cfg.partitions)]
         preparedSignal = try ZSocket(runtime.context, .pull)

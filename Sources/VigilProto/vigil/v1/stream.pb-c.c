@@ -187,7 +187,7 @@ void   vigil__v1__ack_request__free_unpacked
   assert(message->base.descriptor == &vigil__v1__ack_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor vigil__v1__stream_envelope__field_descriptors[8] =
+static const ProtobufCFieldDescriptor vigil__v1__stream_envelope__field_descriptors[10] =
 {
   {
     "producer_id",
@@ -285,12 +285,38 @@ static const ProtobufCFieldDescriptor vigil__v1__stream_envelope__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "payloads",
+    9,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_BYTES,
+    offsetof(Vigil__V1__StreamEnvelope, n_payloads),
+    offsetof(Vigil__V1__StreamEnvelope, payloads),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "produced_times_ms",
+    10,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Vigil__V1__StreamEnvelope, n_produced_times_ms),
+    offsetof(Vigil__V1__StreamEnvelope, produced_times_ms),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned vigil__v1__stream_envelope__field_indices_by_name[] = {
   3,   /* field[3] = kind */
   6,   /* field[6] = payload */
   5,   /* field[5] = payload_type */
+  8,   /* field[8] = payloads */
   7,   /* field[7] = produced_time_ms */
+  9,   /* field[9] = produced_times_ms */
   0,   /* field[0] = producer_id */
   2,   /* field[2] = sequence */
   1,   /* field[1] = stream */
@@ -299,7 +325,7 @@ static const unsigned vigil__v1__stream_envelope__field_indices_by_name[] = {
 static const ProtobufCIntRange vigil__v1__stream_envelope__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor vigil__v1__stream_envelope__descriptor =
 {
@@ -309,7 +335,7 @@ const ProtobufCMessageDescriptor vigil__v1__stream_envelope__descriptor =
   "Vigil__V1__StreamEnvelope",
   "vigil.v1",
   sizeof(Vigil__V1__StreamEnvelope),
-  8,
+  10,
   vigil__v1__stream_envelope__field_descriptors,
   vigil__v1__stream_envelope__field_indices_by_name,
   1,  vigil__v1__stream_envelope__number_ranges,
@@ -508,17 +534,19 @@ const ProtobufCMessageDescriptor vigil__v1__ack_request__descriptor =
   (ProtobufCMessageInit) vigil__v1__ack_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue vigil__v1__envelope_kind__enum_values_by_number[3] =
+static const ProtobufCEnumValue vigil__v1__envelope_kind__enum_values_by_number[4] =
 {
   { "ENVELOPE_KIND_UNSPECIFIED", "VIGIL__V1__ENVELOPE_KIND__ENVELOPE_KIND_UNSPECIFIED", 0 },
   { "ENVELOPE_KIND_DATA", "VIGIL__V1__ENVELOPE_KIND__ENVELOPE_KIND_DATA", 1 },
   { "ENVELOPE_KIND_HEAD", "VIGIL__V1__ENVELOPE_KIND__ENVELOPE_KIND_HEAD", 2 },
+  { "ENVELOPE_KIND_BATCH", "VIGIL__V1__ENVELOPE_KIND__ENVELOPE_KIND_BATCH", 3 },
 };
 static const ProtobufCIntRange vigil__v1__envelope_kind__value_ranges[] = {
-{0, 0},{0, 3}
+{0, 0},{0, 4}
 };
-static const ProtobufCEnumValueIndex vigil__v1__envelope_kind__enum_values_by_name[3] =
+static const ProtobufCEnumValueIndex vigil__v1__envelope_kind__enum_values_by_name[4] =
 {
+  { "ENVELOPE_KIND_BATCH", 3 },
   { "ENVELOPE_KIND_DATA", 1 },
   { "ENVELOPE_KIND_HEAD", 2 },
   { "ENVELOPE_KIND_UNSPECIFIED", 0 },
@@ -530,9 +558,9 @@ const ProtobufCEnumDescriptor vigil__v1__envelope_kind__descriptor =
   "EnvelopeKind",
   "Vigil__V1__EnvelopeKind",
   "vigil.v1",
-  3,
+  4,
   vigil__v1__envelope_kind__enum_values_by_number,
-  3,
+  4,
   vigil__v1__envelope_kind__enum_values_by_name,
   1,
   vigil__v1__envelope_kind__value_ranges,

@@ -32,7 +32,11 @@ typedef enum _Vigil__V1__EnvelopeKind {
   /*
    * heartbeat: `sequence` is the producer's latest sequence on `stream`; no payload
    */
-  VIGIL__V1__ENVELOPE_KIND__ENVELOPE_KIND_HEAD = 2
+  VIGIL__V1__ENVELOPE_KIND__ENVELOPE_KIND_HEAD = 2,
+  /*
+   * consecutive messages of payload_type: payloads[i] has sequence `sequence + i`,
+   */
+  VIGIL__V1__ENVELOPE_KIND__ENVELOPE_KIND_BATCH = 3
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(VIGIL__V1__ENVELOPE_KIND)
 } Vigil__V1__EnvelopeKind;
 
@@ -63,11 +67,24 @@ struct  Vigil__V1__StreamEnvelope
    */
   char *payload_type;
   ProtobufCBinaryData payload;
+  /*
+   * DATA: the message's; BATCH: the last message's
+   */
   int64_t produced_time_ms;
+  /*
+   * BATCH only
+   */
+  size_t n_payloads;
+  ProtobufCBinaryData *payloads;
+  /*
+   * BATCH only: one per payload
+   */
+  size_t n_produced_times_ms;
+  int64_t *produced_times_ms;
 };
 #define VIGIL__V1__STREAM_ENVELOPE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&vigil__v1__stream_envelope__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, VIGIL__V1__ENVELOPE_KIND__ENVELOPE_KIND_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, {0,NULL}, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, VIGIL__V1__ENVELOPE_KIND__ENVELOPE_KIND_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, {0,NULL}, 0, 0,NULL, 0,NULL }
 
 
 /*
