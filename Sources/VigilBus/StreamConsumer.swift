@@ -95,17 +95,22 @@ public final class StreamConsumer {
     /// When the last `receiveAvailable` began (wall µs; only with `Trace.on`).
     public private(set) var lastReceiveUs: Int64 = 0
 
-    /// Reads what the subscription has queued (bounded), updating gap/replay state.
-    public func receiveAvailable(limit: Int = 10_000) {
+    /// Reads what the subscription has queued, up to about `limit` messages (a BATCH envelope
+    /// counts as the messages it holds, so memory stays bounded by events, not bus messages),
+    /// updating gap/replay state.
+    public func receiveAvailable(limit: Int = 20_000) {
         if Trace.on { lastReceiveUs = Trace.nowUs() }
-        for _ in 0..<limit {
+        var read = 0
+        while read < limit {
             guard let frames = (try? subscriber.socket.receive(dontWait: true)) ?? nil else { return }
+            read += 1
             guard frames.count == 2, let env = try? StreamEnvelope(decoding: frames[1]), let messages = env.messages() else {
                 counters.malformed += 1
                 logger.warning("malformed stream message", ["topic": frames.first.map { Array($0.prefix(64)).utf8String } ?? "", "frames": String(frames.count)])
                 continue
             }
             if env.kind == .batch { counters.batches += 1 }
+            read += messages.count - 1
             for m in messages { accept(m, fromReplay: false) }
         }
     }
@@ -202,6 +207,8 @@ public final class StreamConsumer {
     }
 
     public var hasReady: Bool { !ready.isEmpty }
+    /// In-order messages waiting to be taken.
+    public var readyCount: Int { ready.count }
 
     /// Records positions for `batch` inside the caller's transaction.
     public func commitPositions(_ batch: [StreamEnvelope]) throws {

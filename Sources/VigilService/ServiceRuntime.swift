@@ -153,9 +153,22 @@ public final class ServiceRuntime {
         return c
     }
 
+    /// The fewest messages a consumer transaction takes when more are waiting (see `drain`).
+    static let stepBatch = 250
+
+    /// How many of `waiting` messages the next consumer transaction takes (see `drain`).
+    public static func transactionSize(waiting: Int, batchSize: Int) -> Int {
+        min(batchSize, max(stepBatch, waiting / 4))
+    }
+
+    /// Processes what is ready in transactions of a quarter of the waiting messages, at least
+    /// `stepBatch` and at most `batchSize`: a short backlog (after a stall of a few hundred ms)
+    /// goes out in steps the next service works on meanwhile, instead of one transaction that
+    /// publishes nothing until it is all done; a long one (catching up) still starts with large
+    /// transactions, which cost less per event, and its freshest end goes in steps too.
     private func drain(_ c: StreamConsumer, batchSize: Int, process: ([StreamEnvelope]) throws -> Void) {
         while c.hasReady {
-            let batch = c.takeReady(max: batchSize)
+            let batch = c.takeReady(max: Self.transactionSize(waiting: c.readyCount, batchSize: batchSize))
             let tr0 = Trace.on ? Trace.nowUs() : 0
             var tr1: Int64 = 0
             do {

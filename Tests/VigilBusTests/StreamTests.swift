@@ -171,6 +171,21 @@ final class StreamTests: XCTestCase {
         XCTAssertEqual(bodies, ["m1", "m3"], "each message keeps its own payload")
     }
 
+    func testOneReceiveIsBoundedByMessagesNotByBusMessages() throws {
+        let p = try makeProducer(batched: ["test."], maxBatchMessages: 64)
+        let c = try ConsumerSide(self)
+        defer { c.close(); p.close() }
+        try pump(p, c, until: { true })
+        usleep(300_000)
+        try append(p, streams: ["test.a"], count: 640)
+        XCTAssertEqual(p.producer.publishedBatches, 10)
+        usleep(300_000)
+        c.consumer.receiveAvailable(limit: 100)
+        XCTAssertEqual(c.consumer.readyCount, 128, "stops after the batch that reaches the limit, not after 100 batches")
+        c.consumer.receiveAvailable(limit: 1000)
+        XCTAssertEqual(c.consumer.readyCount, 640)
+    }
+
     func testAMalformedBatchIsCountedAndItsStreamRecoversByReplay() throws {
         let p = try makeProducer(batched: ["test."])
         let c = try ConsumerSide(self)

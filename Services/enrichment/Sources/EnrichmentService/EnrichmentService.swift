@@ -15,7 +15,7 @@ public final class EnrichmentService {
     public static let keys: [(String, String)] = [
         ("assets", "CSV or JSON file of assets imported at start: id,name,hostname,ip,criticality[,mac,agent_id,tags,os,owner] (optional)"),
         ("feeds", "threat-intel feeds file (JSON, docs/enrichment.md); default <data>/config/feeds.json when it exists"),
-        ("batch-size", "events per SQLite transaction (default 5000)"),
+        ("batch-size", "most events per SQLite transaction (default 5000; each takes a quarter of what waits, at least 250)"),
         ("outbox.max-rows", "unacknowledged events kept before refusing input (default 2000000)"),
         ("store.page-size", "SQLite page size of a new store in bytes (power of two, 4096–65536; default 16384); an existing store keeps its own"),
         ("fts.batch", "stored events indexed for full-text search together, in the transaction that reaches this many (default 2000; 1 indexes every consumer batch in its own transaction); searches index what waits first"),
