@@ -27,7 +27,7 @@ final class StreamTests: XCTestCase {
     }
 
     func makeProducer(id: String = "prod-1", maxRows: Int = 1_000_000, batched: [String] = [],
-                      maxBatchMessages: Int = 512) throws -> ProducerSide {
+                      maxBatchMessages: Int = 64) throws -> ProducerSide {
         let db = try Database(path: "\(dir!)/\(id).db")
         let pub = try Publisher(context: broker.context, endpoint: broker.endpoints.publish)
         var opts = StreamProducer.Options(producerId: id)
@@ -80,6 +80,16 @@ final class StreamTests: XCTestCase {
         func close() { consumer.close(); client.close(); db.close() }
     }
 
+    /// A producer and a consumer whose subscription has reached the broker (pub/sub drops what
+    /// is published before that).
+    func connectedPair(batched: [String] = [], maxBatchMessages: Int = 64) throws -> (ProducerSide, ConsumerSide) {
+        let p = try makeProducer(batched: batched, maxBatchMessages: maxBatchMessages)
+        let c = try ConsumerSide(self)
+        try pump(p, c, until: { true })
+        usleep(300_000)
+        return (p, c)
+    }
+
     func pump(_ p: ProducerSide, _ c: ConsumerSide, until done: () throws -> Bool, timeoutMs: Int64 = 20_000) throws {
         let deadline = Clock.monotonicMs() + timeoutMs
         while try !done() {
@@ -115,12 +125,9 @@ final class StreamTests: XCTestCase {
 
     @discardableResult
     func gapsAreReplayedExactlyOnceInOrder(batched: [String]) throws -> ConsumerSide {
-        let p = try makeProducer(batched: batched)
-        let c = try ConsumerSide(self)
+        let (p, c) = try connectedPair(batched: batched)
         defer { c.close(); p.close() }
-        // Let the subscription reach the broker, then lose every third message and the tail.
-        try pump(p, c, until: { true })
-        usleep(300_000)
+        // Lose every third message and the tail.
         var n = 0
         p.producer.dropForTesting = { _ in n += 1; return n % 3 == 0 || n > 2900 }
         let streams = ["test.a", "test.b"]
@@ -139,11 +146,8 @@ final class StreamTests: XCTestCase {
     // MARK: batched publishing
 
     func testABatchedStreamPublishesEachCommitsRunAsOneBusMessage() throws {
-        let p = try makeProducer(batched: ["test.batched."], maxBatchMessages: 100)
-        let c = try ConsumerSide(self)
+        let (p, c) = try connectedPair(batched: ["test.batched."], maxBatchMessages: 100)
         defer { c.close(); p.close() }
-        try pump(p, c, until: { true })
-        usleep(300_000)
         // One transaction: 250 messages on each of two batched streams, 10 on a plain one.
         try p.db.transaction {
             for i in 0..<500 {
@@ -172,11 +176,8 @@ final class StreamTests: XCTestCase {
     }
 
     func testOneReceiveIsBoundedByMessagesNotByBusMessages() throws {
-        let p = try makeProducer(batched: ["test."], maxBatchMessages: 64)
-        let c = try ConsumerSide(self)
+        let (p, c) = try connectedPair(batched: ["test."], maxBatchMessages: 64)
         defer { c.close(); p.close() }
-        try pump(p, c, until: { true })
-        usleep(300_000)
         try append(p, streams: ["test.a"], count: 640)
         XCTAssertEqual(p.producer.publishedBatches, 10)
         usleep(300_000)
@@ -187,11 +188,8 @@ final class StreamTests: XCTestCase {
     }
 
     func testAMalformedBatchIsCountedAndItsStreamRecoversByReplay() throws {
-        let p = try makeProducer(batched: ["test."])
-        let c = try ConsumerSide(self)
+        let (p, c) = try connectedPair(batched: ["test."])
         defer { c.close(); p.close() }
-        try pump(p, c, until: { true })
-        usleep(300_000)
         // The real messages are lost on the way; a batch with a time missing arrives instead.
         p.producer.dropForTesting = { _ in true }
         try append(p, streams: ["test.a"], count: 3)
