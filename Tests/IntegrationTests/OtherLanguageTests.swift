@@ -27,29 +27,48 @@ final class OtherLanguageTests: XCTestCase {
         return gen
     }
 
+    /// A script from python/ running with its output collected.
+    final class PythonScript {
+        let process = Process()
+        private let handle: FileHandle
+        private(set) var text = ""
+
+        init(_ script: String, _ arguments: [String]) throws {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            process.arguments = [URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/python/" + script] + arguments
+            let out = Pipe()
+            process.standardOutput = out
+            handle = out.fileHandleForReading
+            try process.run()
+        }
+        deinit { if process.isRunning { process.terminate() } }
+
+        /// Appends what the script printed since (waits for some output, or its end).
+        func read() { text += String(decoding: handle.availableData, as: UTF8.self) }
+
+        /// Waits for the script to exit; returns its status with all its output read.
+        func finish() -> Int32 {
+            process.waitUntilExit()
+            text += String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+            return process.terminationStatus
+        }
+    }
+
     func testPythonSubscriberReadsBatchedEventsInSequence() throws {
         let stack = try TestStack()
         defer { stack.cleanup() }
         try stack.startCore()
         let gen = try generatePython(stack)
 
-        let py = Process()
-        py.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        py.arguments = [repoRoot() + "/Tests/IntegrationTests/python/subscribe_events.py", gen, stack.endpoints.subscribe, "5", "25"]
-        let out = Pipe()
-        py.standardOutput = out
-        try py.run()
-        defer { if py.isRunning { py.terminate() } }
-        let handle = out.fileHandleForReading
-        var text = ""
+        let py = try PythonScript("subscribe_events.py", [gen, stack.endpoints.subscribe, "5", "25"])
         let deadline = Date().addingTimeInterval(10)
-        while !text.contains("ready") && Date() < deadline { text += String(decoding: handle.availableData, as: UTF8.self) }
+        while !py.text.contains("ready") && py.process.isRunning && Date() < deadline { py.read() }
         usleep(500_000)  // the subscription reaches the broker
         // Five lines of one host in one connection: one commit, one partition, one BATCH envelope.
         try stack.sendSyslog((1...5).map { "<38>Dec  4 09:15:1\($0) web07 sshd[9]: Failed password for user\($0) from 198.51.100.7 port 22 ssh2" }, tcp: true)
-        py.waitUntilExit()
-        text += String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
-        XCTAssertEqual(py.terminationStatus, 0, "python output: \(text)")
+        let status = py.finish()
+        let text = py.text
+        XCTAssertEqual(status, 0, "python output: \(text)")
         let rows = try text.split(separator: "\n").filter { $0.hasPrefix("{") }.map {
             try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
         }
@@ -67,30 +86,22 @@ final class OtherLanguageTests: XCTestCase {
         try stack.startCore()
         let gen = try generatePython(stack)
 
-        let py = Process()
-        py.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        py.arguments = [repoRoot() + "/Tests/IntegrationTests/python/subscribe_signal.py", gen, stack.endpoints.subscribe, "25"]
-        let out = Pipe()
-        py.standardOutput = out
-        try py.run()
-        defer { if py.isRunning { py.terminate() } }
+        let py = try PythonScript("subscribe_signal.py", [gen, stack.endpoints.subscribe, "25"])
         // Wait for "ready", then keep sending a failed login until the subscriber has one.
-        let handle = out.fileHandleForReading
-        var text = ""
         let deadline = Date().addingTimeInterval(30)
         var n = 0
-        while py.isRunning && Date() < deadline {
-            if text.contains("ready") {
+        while py.process.isRunning && Date() < deadline {
+            if py.text.contains("ready") {
                 n += 1
                 try stack.sendSyslog(["<38>Dec  4 09:15:11 web01 sshd[9]: Failed password for mallory from 198.51.100.\(n) port 22 ssh2"], tcp: false)
             } else {
-                text += String(decoding: handle.availableData, as: UTF8.self)
+                py.read()
             }
             usleep(300_000)
         }
-        py.waitUntilExit()
-        text += String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
-        XCTAssertEqual(py.terminationStatus, 0, "python output: \(text)")
+        let status = py.finish()
+        let text = py.text
+        XCTAssertEqual(status, 0, "python output: \(text)")
         let jsonLine = try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix("{") })
         let obj = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(jsonLine.utf8)) as? [String: Any])
         XCTAssertEqual(obj["topic"] as? String, "signals.medium.credential-access")

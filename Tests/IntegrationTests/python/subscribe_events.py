@@ -10,17 +10,12 @@ import json
 import sys
 import time
 
-sys.path.insert(0, sys.argv[1])
-import zmq  # noqa: E402
+import busreader
 from vigil.v1 import event_pb2, stream_pb2  # noqa: E402
 
-endpoint, count = sys.argv[2], int(sys.argv[3])
+count = int(sys.argv[3])
 timeout = float(sys.argv[4]) if len(sys.argv) > 4 else 20.0
-ctx = zmq.Context()
-sub = ctx.socket(zmq.SUB)
-sub.setsockopt(zmq.SUBSCRIBE, b"events.enriched.")
-sub.connect(endpoint)
-print("ready", flush=True)
+ctx, sub = busreader.subscribe(b"events.enriched.")
 
 
 def messages(env):

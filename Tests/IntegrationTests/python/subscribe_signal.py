@@ -8,17 +8,11 @@ import json
 import sys
 import time
 
-sys.path.insert(0, sys.argv[1])
-import zmq  # noqa: E402
+import busreader
 from vigil.v1 import signal_pb2, stream_pb2  # noqa: E402
 
-endpoint = sys.argv[2]
 timeout = float(sys.argv[3]) if len(sys.argv) > 3 else 20.0
-ctx = zmq.Context()
-sub = ctx.socket(zmq.SUB)
-sub.setsockopt(zmq.SUBSCRIBE, b"signals.")
-sub.connect(endpoint)
-print("ready", flush=True)
+ctx, sub = busreader.subscribe(b"signals.")
 deadline = time.time() + timeout
 while time.time() < deadline:
     if not sub.poll(200):
