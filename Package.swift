@@ -135,7 +135,7 @@ let package = Package(
 
         .testTarget(name: "VigilWireTests", dependencies: ["VigilWire"]),
         .testTarget(name: "VigilEventsTests", dependencies: ["VigilEvents"]),
-        .testTarget(name: "VigilParsersTests", dependencies: ["VigilParsers"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "VigilParsersTests", dependencies: ["VigilParsers", "VigilImport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VigilQueryTests", dependencies: ["VigilQuery", "VigilStore", "VigilService"]),
         .testTarget(name: "VigilRulesTests", dependencies: ["VigilRules", "VigilEvents", "VigilWire", "VigilParsers"]),
         .testTarget(name: "VigilSigmaTests", dependencies: ["VigilSigma", "VigilYAML", "VigilRules", "VigilWire"]),

@@ -1,5 +1,6 @@
 import XCTest
 @testable import VigilParsers
+import VigilImport
 
 final class WindowsTests: XCTestCase {
     func testEvtxDump4625() throws {
@@ -121,8 +122,8 @@ final class WindowsTests: XCTestCase {
         var parsed = 0
         for case let url as URL in files where url.pathExtension == "json" {
             guard let text = try? String(contentsOf: url, encoding: .utf8) else { continue }
-            // Some files hold several pretty-printed events back to back.
-            for chunk in splitConcatenatedJSON(text) {
+            // Some files hold several pretty-printed events back to back: split as `vigil import` does.
+            for chunk in RecordSplitter.records(in: Array(text.utf8)).map({ String(decoding: $0.bytes, as: UTF8.self) }) {
                 let r = parseOK(chunk, hint: "windows")
                 XCTAssertEqual(r.format, "windows", url.path)
                 XCTAssertNotNil(r.vendor["EventID"], url.path)
@@ -133,27 +134,5 @@ final class WindowsTests: XCTestCase {
         }
         if parsed == 0 { throw XCTSkip("no regression corpus") }
         XCTAssertGreaterThan(parsed, 150)
-    }
-
-    /// Splits "{…}\n{…}" into objects by tracking brace depth outside strings.
-    func splitConcatenatedJSON(_ text: String) -> [String] {
-        var out: [String] = [], cur: [UInt8] = []
-        var depth = 0, inString = false, escaped = false
-        for c in text.utf8 {
-            if depth > 0 || c == UInt8(ascii: "{") { cur.append(c) }
-            if inString {
-                if escaped { escaped = false } else if c == UInt8(ascii: "\\") { escaped = true } else if c == UInt8(ascii: "\"") { inString = false }
-                continue
-            }
-            switch c {
-            case UInt8(ascii: "\""): inString = true
-            case UInt8(ascii: "{"): depth += 1
-            case UInt8(ascii: "}"):
-                depth -= 1
-                if depth == 0 { out.append(String(decoding: cur, as: UTF8.self)); cur = [] }
-            default: break
-            }
-        }
-        return out
     }
 }
