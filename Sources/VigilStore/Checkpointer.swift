@@ -34,6 +34,9 @@ public final class Checkpointer: @unchecked Sendable {
     /// Starts the thread; it opens `path` itself (a connection belongs to one thread).
     public init(path: String, intervalMs: Int = 200, restartBytes: Int = 32 << 20) {
         let t = Thread { [self] in
+            // Named from inside: Foundation names the OS thread only for the current thread, and
+            // Linux keeps 15 bytes of a name (`top -H`, `perf`, /proc/<pid>/task/*/comm show it).
+            Thread.current.name = "checkpointer"
             var options = StoreOptions()
             options.cacheSizeKiB = 2048
             options.mmapSizeBytes = 0
@@ -52,7 +55,6 @@ public final class Checkpointer: @unchecked Sendable {
             db?.close()
             cond.lock(); finished = true; cond.broadcast(); cond.unlock()
         }
-        t.name = "store-checkpoint"
         t.start()
     }
 

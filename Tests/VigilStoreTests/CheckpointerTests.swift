@@ -69,6 +69,18 @@ final class CheckpointerTests: XCTestCase {
         XCTAssertEqual(checkpointer.current.failures, 0, checkpointer.current.lastError)
     }
 
+    func testItsThreadIsNamedForTopAndPerf() throws {
+        let (path, db) = try openStore("c.db")
+        defer { db.close() }
+        let names = { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task"))?.compactMap {
+            try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        } ?? [] }
+        let before = names().filter { $0 == "checkpointer" }.count
+        let checkpointer = Checkpointer(path: path, intervalMs: 10_000)
+        eventually("a thread named checkpointer") { names().filter { $0 == "checkpointer" }.count == before + 1 }
+        checkpointer.stop()
+    }
+
     func testStopReturnsPromptlyAndWritesGoOnAfterIt() throws {
         let (path, db) = try openStore("b.db")
         let checkpointer = Checkpointer(path: path, intervalMs: 10_000)

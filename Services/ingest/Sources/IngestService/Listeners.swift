@@ -124,6 +124,7 @@ final class Listeners: @unchecked Sendable {
         if fstat(fd, &st) == 0 { udpInode = UInt64(st.st_ino) }
         let ctx = context, stop = stopFlag, log = logger, stats = stats, endpoint = nextEndpoint()
         Thread.detachNewThread {
+            Thread.current.name = "udp-listener"
             guard let push = try? ZSocket(ctx, .push) else { return }
             try? push.setHighWaterMarks(send: 1_000_000, receive: 1_000_000)
             try? push.connect(endpoint)
@@ -161,6 +162,7 @@ final class Listeners: @unchecked Sendable {
         Sockets.setReceiveTimeout(fd, ms: 200)
         let stop = stopFlag
         Thread.detachNewThread { [self] in
+            Thread.current.name = "tcp-listener"
             while !stop.isSet {
                 var sa = sockaddr_in()
                 var len = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -169,7 +171,10 @@ final class Listeners: @unchecked Sendable {
                 }
                 if conn < 0 { continue }
                 let peer = Sockets.peer(sa)
-                Thread.detachNewThread { [self] in self.serveTCP(conn, peer: peer, source: source, octetCounting: octetCounting) }
+                Thread.detachNewThread { [self] in
+                    Thread.current.name = "tcp-connection"
+                    self.serveTCP(conn, peer: peer, source: source, octetCounting: octetCounting)
+                }
             }
             close(fd)
         }

@@ -170,6 +170,7 @@ final class ParseWorkers: @unchecked Sendable {
         for k in 0..<self.count {
             stopLock.lock(); running += 1; stopLock.unlock()
             Thread.detachNewThread { [self] in
+                Thread.current.name = "parse-\(k)"
                 defer { stopLock.lock(); running -= 1; stopLock.unlock() }
                 let pull: ZSocket, push: ZSocket
                 do {

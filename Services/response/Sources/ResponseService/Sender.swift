@@ -124,6 +124,8 @@ final class DeliveryWorkers: @unchecked Sendable {
         self.send = send
         for i in 0..<max(1, count) {
             let t = Thread { [unowned self] in
+                // Named from inside: on Linux, Foundation names only the current thread's OS thread.
+                Thread.current.name = "delivery-\(i)"
                 // One socket and one connection per thread (neither may be shared), closed before the thread ends.
                 let wake = try? ZSocket(context, .push)
                 try? wake?.connect(wakeEndpoint)
@@ -138,7 +140,6 @@ final class DeliveryWorkers: @unchecked Sendable {
                 db?.close()
                 wake?.close()
             }
-            t.name = "delivery-\(i)"
             threads.append(t)
             t.start()
         }

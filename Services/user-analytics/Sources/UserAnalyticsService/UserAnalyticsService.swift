@@ -195,9 +195,10 @@ public final class UserAnalyticsService {
         r.running = true
         let config = directory, slot = syncSlot, last = lastSuccessfulSync()
         let thread = Thread {
+            // Named from inside: on Linux, Foundation names only the current thread's OS thread.
+            Thread.current.name = "directory-sync"
             slot.finish(DirectorySync(config: config).fetch(mode, nowMs: started, lastSuccessMs: last))
         }
-        thread.name = "directory-sync"
         thread.start()
         return r
     }
