@@ -391,6 +391,14 @@ public final class StreamProducer {
     @discardableResult
     public func truncateAcknowledged(now: Int64 = Clock.nowMs(), budgetMs: Int64? = nil) throws -> Bool {
         let start = Clock.monotonicMs()
+        // Debian's SQLite is built with secure_delete on: every deleted row's pages are zeroed and
+        // written again, so truncating the outbox wrote each payload a second time (about as many
+        // WAL pages as storing it). FAST zeroes only what the delete writes anyway. The messages
+        // are copies: the events stay in the event store, so the freed pages (reused by the next
+        // appends) hold nothing the store does not. Other deletes keep the connection's setting.
+        let secureDelete = try db.scalar("PRAGMA secure_delete")?.int64 ?? 0
+        try db.execute("PRAGMA secure_delete=FAST")
+        defer { try? db.execute("PRAGMA secure_delete=\(secureDelete)") }
         let rows = try db.query("SELECT stream, min(seq) FROM stream_acks GROUP BY stream")
         let acked = Set(rows.map { $0.string(0) })
         var more = false
