@@ -196,6 +196,13 @@ public final class DetectionEngine {
     /// The minimum is recomputed only when the slowest input moved or inputs went idle (checked
     /// once a second), not for every event.
     private func advanceClock(source: String, _ t: Int64, nowMs: Int64) {
+        if restoredIdleTimersPending {
+            // The restored inputs' idle timers start when events flow again, not at the last
+            // event before the stop: else a stop longer than `idleSourceMs` would drop them all at
+            // the first event, and the clock would jump to the first input that comes back.
+            restoredIdleTimersPending = false
+            for k in sources.keys { sources[k]!.wallMs = Swift.max(sources[k]!.wallMs, nowMs) }
+        }
         let old = sources[source]
         var s = old ?? (maxMs: t, wallMs: nowMs)
         s.maxMs = Swift.max(s.maxMs, t)
@@ -214,6 +221,7 @@ public final class DetectionEngine {
         if recompute { maxEventMs = sources.values.lazy.map(\.maxMs).min() ?? s.maxMs }
     }
     private var nextIdleCheckMs: Int64 = .min
+    private var restoredIdleTimersPending = false
 
     /// Treats time as having moved to `eventTimeMs` (end of a test, or a quiet stream): absence
     /// rules whose window has closed fire.
@@ -442,7 +450,8 @@ public final class DetectionEngine {
     }
 
     /// Restores the clock and, when checkpointed, each input's time (their idle timers restart
-    /// from `lastEventWallMs`). Without them, the clock stands for the default input `""`.
+    /// with the first event processed after this). Without them, the clock stands for the
+    /// default input `""`.
     public func restoreClock(maxEventMs: Int64, lastEventWallMs: Int64? = nil, sources restored: [String: Int64] = [:]) {
         self.maxEventMs = maxEventMs
         self.lastEventWallMs = lastEventWallMs ?? .min
@@ -452,6 +461,7 @@ public final class DetectionEngine {
         if let slowest = restored.values.min() { self.maxEventMs = slowest }
         if sources.isEmpty && maxEventMs != .min { sources[""] = (maxEventMs, wall) }
         nextIdleCheckMs = .min
+        restoredIdleTimersPending = !sources.isEmpty
         lastExpiryWatermark = watermark
     }
 
@@ -463,6 +473,7 @@ public final class DetectionEngine {
         maxEventMs = .min
         sources = [:]
         nextIdleCheckMs = .min
+        restoredIdleTimersPending = false
         lastEventWallMs = .min
         lastExpiryWatermark = .min
     }

@@ -87,6 +87,8 @@ public final class ServiceRuntime {
         var opts = StreamProducer.Options(producerId: config.instance)
         if let m = maxOutboxRows { opts.maxOutboxRows = m }
         if try config.bool("stream.batch-publish", default: true) { opts.batchStreamPrefixes = batchStreamPrefixes }
+        // A batch over the bus's message limit would get the publisher disconnected.
+        opts.maxBatchBytes = Int(max(1024, min(Int64(opts.maxBatchBytes), config.limits.maxMessageBytes / 2)))
         let p = try StreamProducer(db: db, publisher: publisher, options: opts, logger: logger)
         producer = p
         worker.handle("stream.replay") { req in

@@ -61,8 +61,8 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(engine.maxEventMs, T.t0 + 12_000, "the clock follows the input furthest behind")
         XCTAssertEqual(engine.sourceClocks, ["p.A": T.t0 + 80_002_000, "p.B": T.t0 + 12_000])
 
-        // Within one input, an event older than its own clock minus the lateness is still late
-        // (in the window of carol's two others, it would have made three).
+        // An event older than the clock (here p.B's, the slowest input) minus the lateness is
+        // still late (in the window of carol's two others, it would have made three).
         hits = engine.process(T.failed("b3", at: 200, user: "carol"), source: "p.B", nowMs: wall)
         hits += engine.process(T.failed("b4", at: 201, user: "carol"), source: "p.B", nowMs: wall)
         hits += engine.process(T.failed("b-old", at: 165, user: "carol"), source: "p.B", nowMs: wall)
@@ -89,6 +89,16 @@ final class EngineTests: XCTestCase {
         _ = second.process(T.failed("a-old", at: 10, user: "alice"), source: "p.A", nowMs: 2_000)
         XCTAssertEqual(second.counters["late_ignored"], 1)
         XCTAssertEqual(second.maxEventMs, T.t0 + 100_000)
+
+        // A stop longer than the idle time: p.B's restored time still holds the clock until p.B
+        // has been silent that long after the restart, so p.A's first event does not move it.
+        let third = DetectionEngine()
+        try third.upsert(rule)
+        third.restoreClock(maxEventMs: first.maxEventMs, lastEventWallMs: first.lastEventWallMs, sources: first.sourceClocks)
+        _ = third.process(T.failed("a2", at: 5_001, user: "alice"), source: "p.A", nowMs: 1_000 + 600_000)
+        XCTAssertEqual(third.maxEventMs, T.t0 + 100_000, "the clock stays with the slowest restored input")
+        _ = third.process(T.failed("a3", at: 5_002, user: "alice"), source: "p.A", nowMs: 1_000 + 600_000 + 61_000)
+        XCTAssertEqual(third.maxEventMs, T.t0 + 5_002_000, "once p.B is silent for the idle time after the restart, it stops holding it")
     }
 
     func testDistinctPortsPerSource() throws {
