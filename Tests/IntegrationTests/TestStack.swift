@@ -178,8 +178,10 @@ final class TestStack {
     func cleanup() {
         stopAll()
         context.terminate()
-        // VIGIL_KEEP_TEST_DIRS=1 keeps data dirs and service logs for a failing test.
-        if ProcessInfo.processInfo.environment["VIGIL_KEEP_TEST_DIRS"] == nil { try? FileManager.default.removeItem(atPath: dir) }
+        // The dir goes when the test has finished and passed. A failed test (an assertion, or an
+        // error thrown after this ran) keeps it and prints the end of every service log, so a
+        // failure seen once in CI can be read afterwards. VIGIL_KEEP_TEST_DIRS=1 keeps every dir.
+        if ProcessInfo.processInfo.environment["VIGIL_KEEP_TEST_DIRS"] == nil { FailureWatch.shared.removeIfPassed(dir) }
     }
 
     func sendSyslog(_ lines: [String], tcp: Bool) throws {
@@ -267,4 +269,35 @@ struct TimedOut: Error, CustomStringConvertible {
 struct TestSetupError: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
+}
+
+/// Removes finished tests' stack dirs when the test passed; prints the service logs of a failed one.
+final class FailureWatch: NSObject, XCTestObservation, @unchecked Sendable {
+    static let shared: FailureWatch = {
+        let w = FailureWatch()
+        XCTestObservationCenter.shared.addTestObserver(w)
+        return w
+    }()
+    private let lock = NSLock()
+    private var pending: [String] = []
+
+    func removeIfPassed(_ dir: String) { lock.lock(); pending.append(dir); lock.unlock() }
+
+    func testCaseDidFinish(_ testCase: XCTestCase) {
+        lock.lock(); let dirs = pending; pending = []; lock.unlock()
+        let failed = (testCase.testRun?.totalFailureCount ?? 0) > 0
+        for dir in dirs {
+            if failed { Self.printLogTails(dir) } else { try? FileManager.default.removeItem(atPath: dir) }
+        }
+    }
+
+    static func printLogTails(_ dir: String, lines: Int = 40) {
+        let logs = (try? FileManager.default.contentsOfDirectory(atPath: dir + "/logs"))?.sorted() ?? []
+        print("test failed: data and service logs kept in \(dir)")
+        for name in logs {
+            guard let text = try? String(contentsOfFile: dir + "/logs/" + name, encoding: .utf8) else { continue }
+            print("--- \(name), last \(lines) lines")
+            print(text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n"))
+        }
+    }
 }
