@@ -103,14 +103,14 @@ public final class StreamConsumer {
         var read = 0
         while read < limit {
             guard let frames = (try? subscriber.socket.receive(dontWait: true)) ?? nil else { return }
-            read += 1
             guard frames.count == 2, let env = try? StreamEnvelope(decoding: frames[1]), let messages = env.messages() else {
+                read += 1
                 counters.malformed += 1
                 logger.warning("malformed stream message", ["topic": frames.first.map { Array($0.prefix(64)).utf8String } ?? "", "frames": String(frames.count)])
                 continue
             }
             if env.kind == .batch { counters.batches += 1 }
-            read += messages.count - 1
+            read += messages.count
             for m in messages { accept(m, fromReplay: false) }
         }
     }

@@ -201,7 +201,7 @@ public final class DetectionEngine {
             // event before the stop: else a stop longer than `idleSourceMs` would drop them all at
             // the first event, and the clock would jump to the first input that comes back.
             restoredIdleTimersPending = false
-            for k in sources.keys { sources[k]!.wallMs = Swift.max(sources[k]!.wallMs, nowMs) }
+            for i in sources.values.indices { sources.values[i].wallMs = Swift.max(sources.values[i].wallMs, nowMs) }
         }
         let old = sources[source]
         var s = old ?? (maxMs: t, wallMs: nowMs)
@@ -229,7 +229,7 @@ public final class DetectionEngine {
         if indexStale { reindex() }
         if eventTimeMs > maxEventMs {
             maxEventMs = eventTimeMs
-            for k in sources.keys { sources[k]!.maxMs = Swift.max(sources[k]!.maxMs, eventTimeMs) }
+            for i in sources.values.indices { sources.values[i].maxMs = Swift.max(sources.values[i].maxMs, eventTimeMs) }
         }
         return expireAbsences(upTo: watermark)
     }

@@ -168,6 +168,18 @@ public final class Database {
         beforeCommit.append(hook)
     }
 
+    /// Runs `body` with SQLite's `secure_delete` at FAST, then restores the connection's setting.
+    /// Debian's SQLite is built with it on: every page a DELETE frees is zeroed and written again
+    /// (to the WAL, then at the checkpoint), as many pages as storing the rows took. FAST zeroes
+    /// only what the delete writes anyway. For deletes of data kept elsewhere (a stream outbox's
+    /// delivered copies); deletes that must not leave data in free pages (retention) keep it on.
+    public func withoutZeroingDeletes<T>(_ body: () throws -> T) throws -> T {
+        let setting = try scalar("PRAGMA secure_delete")?.int64 ?? 0
+        try execute("PRAGMA secure_delete=FAST")
+        defer { try? execute("PRAGMA secure_delete=\(setting)") }
+        return try body()
+    }
+
     /// Runs `hook` after every outermost `transaction` has committed, so state kept beside the
     /// store (a stream producer's outbox index) follows what is durable, not what a caller says.
     public func addAfterCommit(_ hook: @escaping () -> Void) {

@@ -108,6 +108,32 @@ func swiftStrings(_ p: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ n:
     return (0..<n).map { swiftString(p[$0]) }
 }
 
+/// A `repeated bytes` field: count and an arena array of binary values.
+func cBinaries(_ a: Arena, _ values: [[UInt8]]) -> (Int, UnsafeMutablePointer<ProtobufCBinaryData>?) {
+    if values.isEmpty { return (0, nil) }
+    let arr = a.allocate(ProtobufCBinaryData.self, count: values.count)
+    for (i, b) in values.enumerated() { arr[i] = a.binary(b) }
+    return (values.count, arr)
+}
+
+func swiftBinaries(_ p: UnsafeMutablePointer<ProtobufCBinaryData>?, _ n: Int) -> [[UInt8]] {
+    guard let p else { return [] }
+    return (0..<n).map { swiftBytes(p[$0]) }
+}
+
+/// A `repeated` scalar field (int64, uint32, …): count and an arena copy of the values.
+func cScalars<T>(_ a: Arena, _ values: [T]) -> (Int, UnsafeMutablePointer<T>?) {
+    if values.isEmpty { return (0, nil) }
+    let arr = a.allocate(T.self, count: values.count)
+    for (i, v) in values.enumerated() { arr[i] = v }
+    return (values.count, arr)
+}
+
+func swiftScalars<T>(_ p: UnsafeMutablePointer<T>?, _ n: Int) -> [T] {
+    guard let p else { return [] }
+    return Array(UnsafeBufferPointer(start: p, count: n))
+}
+
 /// A `repeated Message` field: count and an arena array of boxed C structs.
 func cArray<T>(_ a: Arena, _ items: [T]) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<T>?>?) {
     if items.isEmpty { return (0, nil) }

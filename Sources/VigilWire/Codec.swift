@@ -393,18 +393,8 @@ extension StreamEnvelope: WireMessage {
         c.payload_type = arena.string(payloadType)
         c.payload = arena.binary(payload)
         c.produced_time_ms = producedTimeMs
-        if !payloads.isEmpty {
-            let arr = arena.allocate(ProtobufCBinaryData.self, count: payloads.count)
-            for (i, p) in payloads.enumerated() { arr[i] = arena.binary(p) }
-            c.n_payloads = payloads.count
-            c.payloads = arr
-        }
-        if !producedTimesMs.isEmpty {
-            let arr = arena.allocate(Int64.self, count: producedTimesMs.count)
-            for (i, t) in producedTimesMs.enumerated() { arr[i] = t }
-            c.n_produced_times_ms = producedTimesMs.count
-            c.produced_times_ms = arr
-        }
+        (c.n_payloads, c.payloads) = cBinaries(arena, payloads)
+        (c.n_produced_times_ms, c.produced_times_ms) = cScalars(arena, producedTimesMs)
         return c
     }
 
@@ -419,12 +409,8 @@ extension StreamEnvelope: WireMessage {
         payloadType = swiftString(m.payload_type)
         payload = swiftBytes(m.payload)
         producedTimeMs = m.produced_time_ms
-        if m.n_payloads > 0, let ps = m.payloads {
-            payloads = (0..<m.n_payloads).map { swiftBytes(ps[$0]) }
-        }
-        if m.n_produced_times_ms > 0, let ts = m.produced_times_ms {
-            producedTimesMs = Array(UnsafeBufferPointer(start: ts, count: m.n_produced_times_ms))
-        }
+        payloads = swiftBinaries(m.payloads, m.n_payloads)
+        producedTimesMs = swiftScalars(m.produced_times_ms, m.n_produced_times_ms)
     }
 
     public func encoded() -> [UInt8] {

@@ -111,4 +111,15 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual([commits, rollbacks], [1, 2], "a before-commit hook's error rolls back")
         XCTAssertEqual(try db.scalar("SELECT group_concat(x) FROM t")?.string, "1")
     }
+
+    func testDeletesWithoutZeroingRestoreTheSettingEvenOnError() throws {
+        let db = try Database(path: dir + "/zero.db")
+        try db.execute("PRAGMA secure_delete=1")
+        let inside = try db.withoutZeroingDeletes { try db.scalar("PRAGMA secure_delete")?.int64 }
+        XCTAssertEqual(inside, 2, "FAST inside")
+        XCTAssertEqual(try db.scalar("PRAGMA secure_delete")?.int64, 1, "restored after")
+        struct Boom: Error {}
+        XCTAssertThrowsError(try db.withoutZeroingDeletes { throw Boom() })
+        XCTAssertEqual(try db.scalar("PRAGMA secure_delete")?.int64, 1, "restored after an error")
+    }
 }

@@ -181,8 +181,6 @@ func procStat(_ pid: Int32) -> ProcStat {
     return s
 }
 
-/// Sum over a process's threads of /proc/<pid>/task/<tid>/schedstat: nanoseconds on a CPU and
-/// nanoseconds runnable but waiting for one (what other processes on the machine cost it).
 /// Bytes a process has handed to write()/pwrite() so far (`wchar` in /proc/<pid>/io): for a
 /// service, its WAL appends and checkpoint copies.
 func writtenBytes(_ pid: Int32) -> UInt64 {
@@ -193,6 +191,8 @@ func writtenBytes(_ pid: Int32) -> UInt64 {
     return 0
 }
 
+/// Sum over a process's threads of /proc/<pid>/task/<tid>/schedstat: nanoseconds on a CPU and
+/// nanoseconds runnable but waiting for one (what other processes on the machine cost it).
 func schedStat(_ pid: Int32) -> (cpuNs: UInt64, waitNs: UInt64) {
     var cpu: UInt64 = 0, wait: UInt64 = 0
     let dir = "/proc/\(pid)/task"
