@@ -5,7 +5,10 @@ import VigilWire
 /// `events` table would return it, so a rule condition and a search agree on every event.
 public struct EventRecord: QueryRecord {
     public let event: Event
-    public init(_ event: Event) { self.event = event }
+    /// Shared by the conditions evaluated on this event (`QueryRecord.memo`); the caller calls
+    /// `next()` on it before building the record of each event.
+    public let memo: RecordMemo?
+    public init(_ event: Event, memo: RecordMemo? = nil) { self.event = event; self.memo = memo }
 
     public func value(for token: TokenDefinition) -> SQLValue? {
         switch token.storage {

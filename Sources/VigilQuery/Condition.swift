@@ -76,9 +76,17 @@ enum Test: Sendable {
 struct Members: Sendable {
     let list: [String]
     let set: Set<String>
+    /// The member when there is exactly one (most rule literals): compared without hashing.
+    let single: String?
 
     init(_ list: [String]) {
         self.list = list
         set = Set(list)
+        single = set.count == 1 ? set.first : nil
+    }
+
+    func contains(_ s: String) -> Bool {
+        if let single { return s == single }
+        return set.contains(s)
     }
 }

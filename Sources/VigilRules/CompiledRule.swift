@@ -10,10 +10,25 @@ final class CompiledRule {
     let active: Bool
     let conditions: [Condition]
     let requirements: [Requirement?]
+    /// `requirements` in the form checked per event.
+    let requiredLiterals: [RequiredLiteral?]
     let groupBy: [FieldAccess]
     let distinctField: FieldAccess?
     /// A plain match rule (read per candidate: cheaper than matching on `rule.detection`, which copies it).
     let isMatch: Bool
+    /// `rule.detection`'s kind and numbers, read per candidate instead of the detection (whose
+    /// conditions and group-by lists a switch on it copies and retains).
+    let shape: Shape
+    let suppressionMs: Int64
+    enum Shape {
+        case match
+        case threshold(count: Int, windowMs: Int64)
+        case distinct(count: Int, windowMs: Int64)
+        /// `counts`: each step's count.
+        case sequence(counts: [Int], windowMs: Int64)
+        case temporal(steps: Int, windowMs: Int64)
+        case absence(windowMs: Int64)
+    }
     /// Condition 0 when it is a predicate (read per candidate: switching on `conditions[0]` copies the enum).
     let firstPredicate: PredicateEvaluator?
 
@@ -27,9 +42,19 @@ final class CompiledRule {
             case .predicate(let p): return Requirement.of(p.predicate)
             }
         }
+        requiredLiterals = requirements.map { $0.map(RequiredLiteral.init) }
         if case .predicate(let p)? = conditions.first { firstPredicate = p } else { firstPredicate = nil }
         groupBy = rule.detection.groupBy.map(FieldAccess.init)
         if case .match = rule.detection { isMatch = true } else { isMatch = false }
+        switch rule.detection {
+        case .match: shape = .match
+        case .threshold(_, let n, _, let w): shape = .threshold(count: n, windowMs: w)
+        case .distinct(_, _, let n, _, let w): shape = .distinct(count: n, windowMs: w)
+        case .sequence(let steps, _, let w): shape = .sequence(counts: steps.map(\.count), windowMs: w)
+        case .temporal(let steps, _, let w): shape = .temporal(steps: steps.count, windowMs: w)
+        case .absence(_, _, _, let w): shape = .absence(windowMs: w)
+        }
+        suppressionMs = rule.suppressionMs
         if case .distinct(_, let f, _, _, _) = rule.detection { distinctField = FieldAccess(f) } else { distinctField = nil }
     }
 
@@ -38,7 +63,7 @@ final class CompiledRule {
     /// `indexed`: the engine's index already selected this rule by condition `i`'s requirement
     /// (a one-condition rule), so it holds and is not checked again.
     func matches(_ i: Int, _ record: EventRecord, _ context: QueryContext, indexed: Bool = false) -> Bool {
-        if !(indexed && conditions.count == 1), let r = requirements[i], !r.holds(record) { return false }
+        if !(indexed && conditions.count == 1), let r = requiredLiterals[i], !r.holds(record) { return false }
         if i == 0, let p = firstPredicate { return p.bound?.matches(record.event) ?? p.matches(record.event) }
         switch conditions[i] {
         case .qql(let q): return (try? q.matches(record, context: context)) == true

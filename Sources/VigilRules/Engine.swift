@@ -78,6 +78,8 @@ public final class DetectionEngine {
     private var seen: [Int] = []
     /// Per-event scratch, kept to avoid an allocation per event.
     private var candidates: [Int] = []
+    /// The current event's field values as its conditions worked them out (VigilQuery.RecordMemo).
+    private let memo = RecordMemo()
     private var stamp = 0
     private var touch: Int64 = 0
     private var dirty: [Int: Set<String>] = [:]
@@ -159,7 +161,8 @@ public final class DetectionEngine {
         lastEventWallMs = nowMs
         advanceClock(source: source, t, nowMs: nowMs)
         let late = t < watermark
-        let record = EventRecord(e)
+        memo.next()
+        let record = EventRecord(e, memo: memo)
         let context = QueryContext(nowMillis: nowMs, specialObjects: specialObjects)
         stamp &+= 1
         candidates.removeAll(keepingCapacity: true)
@@ -296,10 +299,9 @@ public final class DetectionEngine {
     }
 
     private func correlate(_ slot: Int, _ r: CompiledRule, _ e: Event, _ t: Int64, _ record: EventRecord, _ context: QueryContext, _ out: inout [RuleHit]) {
-        let rule = r.rule
-        switch rule.detection {
+        switch r.shape {
         case .match: return
-        case .threshold(_, let n, _, let w):
+        case .threshold(let n, let w):
             guard r.matches(0, record, context), let key = groupKey(r, e, record, allowMissing: false) else { return }
             var g = states[slot][key.0] ?? GroupState()
             if t < g.quietUntil { count("suppressed"); return }
@@ -316,12 +318,12 @@ public final class DetectionEngine {
                     let window = Array(g.hits[lo...hi])
                     out.append(hit(r, key: key, ids: window.map(\.id), count: window.count, first: window.first!.t, last: window.last!.t, e))
                     g.hits.removeFirst(hi + 1)
-                    if rule.suppressionMs > 0 { g.quietUntil = window.last!.t + rule.suppressionMs }
+                    if r.suppressionMs > 0 { g.quietUntil = window.last!.t + r.suppressionMs }
                     break
                 }
             }
             store(slot, key.0, g.hits.isEmpty && g.quietUntil <= t ? nil : g)
-        case .distinct(_, _, let n, _, let w):
+        case .distinct(let n, let w):
             guard r.matches(0, record, context), let key = groupKey(r, e, record, allowMissing: false),
                   let v = r.distinctField?.value(e, record) else { return }
             var g = states[slot][key.0] ?? GroupState()
@@ -334,10 +336,10 @@ public final class DetectionEngine {
                 let hits = g.values.values.sorted { ($0.t, $0.id) < ($1.t, $1.id) }
                 out.append(hit(r, key: key, ids: hits.map(\.id), count: hits.count, first: hits.first!.t, last: hits.last!.t, e))
                 g.values = [:]
-                if rule.suppressionMs > 0 { g.quietUntil = hits.last!.t + rule.suppressionMs }
+                if r.suppressionMs > 0 { g.quietUntil = hits.last!.t + r.suppressionMs }
             }
             store(slot, key.0, g.values.isEmpty && g.quietUntil <= t ? nil : g)
-        case .sequence(let steps, _, let w):
+        case .sequence(let counts, let w):
             guard let key = groupKey(r, e, record, allowMissing: false) else { return }
             let original = states[slot][key.0]
             var s = original ?? GroupState()
@@ -348,24 +350,24 @@ public final class DetectionEngine {
                 if t >= s.hits.last!.t, r.matches(s.step, record, context) {
                     s.hits.append(.init(t: t, id: e.id))
                     s.stepHits += 1
-                    if s.stepHits == steps[s.step].count { s.step += 1; s.stepHits = 0 }
+                    if s.stepHits == counts[s.step] { s.step += 1; s.stepHits = 0 }
                 }
             } else if r.matches(0, record, context) {
                 s.hits = [.init(t: t, id: e.id)]
                 s.stepHits = 1
                 s.step = 0
-                if steps[0].count == 1 { s.step = 1; s.stepHits = 0 }
+                if counts[0] == 1 { s.step = 1; s.stepHits = 0 }
             }
-            if s.step == steps.count {
+            if s.step == counts.count {
                 out.append(hit(r, key: key, ids: s.hits.map(\.id), count: s.hits.count, first: s.hits.first!.t, last: t, e))
                 s.hits = []; s.step = 0; s.stepHits = 0
-                if rule.suppressionMs > 0 { s.quietUntil = t + rule.suppressionMs }
+                if r.suppressionMs > 0 { s.quietUntil = t + r.suppressionMs }
             }
             if s != (original ?? GroupState()) { store(slot, key.0, s.isEmpty && s.quietUntil <= t ? nil : s) }
-        case .temporal(let steps, _, let w):
+        case .temporal(let stepCount, let w):
             // The latest event of each step (keyed by step index); fires once every step has one
             // within the window, whatever the order.
-            let matched = steps.indices.filter { r.matches($0, record, context) }
+            let matched = (0..<stepCount).filter { r.matches($0, record, context) }
             guard !matched.isEmpty, let key = groupKey(r, e, record, allowMissing: false) else { return }
             var g = states[slot][key.0] ?? GroupState()
             if t < g.quietUntil { count("suppressed"); return }
@@ -373,16 +375,16 @@ public final class DetectionEngine {
             let newest = g.values.values.map(\.t).max() ?? t
             let horizon = Swift.max(newest - w, watermark == .min ? Int64.min : watermark - w)
             g.values = g.values.filter { $0.value.t >= horizon }
-            if g.values.count == steps.count {
+            if g.values.count == stepCount {
                 let hits = g.values.values.sorted { ($0.t, $0.id) < ($1.t, $1.id) }
                 var ids: [String] = []
                 for h in hits where !ids.contains(h.id) { ids.append(h.id) }
                 out.append(hit(r, key: key, ids: ids, count: ids.count, first: hits.first!.t, last: hits.last!.t, e))
                 g.values = [:]
-                if rule.suppressionMs > 0 { g.quietUntil = hits.last!.t + rule.suppressionMs }
+                if r.suppressionMs > 0 { g.quietUntil = hits.last!.t + r.suppressionMs }
             }
             store(slot, key.0, g.values.isEmpty && g.quietUntil <= t ? nil : g)
-        case .absence(_, _, _, let w):
+        case .absence(let w):
             let isA = r.matches(0, record, context), isB = r.matches(1, record, context)
             guard isA || isB, let key = groupKey(r, e, record, allowMissing: false) else { return }
             var g = states[slot][key.0] ?? GroupState()

@@ -51,12 +51,46 @@ public struct Requirement: Sendable, Equatable {
     }
 
     static func key(_ record: EventRecord, _ token: TokenDefinition) -> String? {
-        switch record.value(for: token) {
-        case .text(let s)?: return asciiLower(s)
-        case .integer(let i)?: return String(i)
-        case .real(let d)?: return String(d)
-        case nil: return nil
+        record.value(for: token).map(key)
+    }
+
+    static func key(_ value: SQLValue) -> String {
+        switch value {
+        case .text(let s): return asciiLower(s)
+        case .integer(let i): return String(i)
+        case .real(let d): return String(d)
         }
+    }
+}
+
+/// A condition's `Requirement` as `CompiledRule.matches` checks it per candidate event. A class,
+/// so reading it copies no token definition or set; it reads the field through the event's
+/// memo, so the hundreds of rules that require `event.category` look it up and lower it once.
+final class RequiredLiteral {
+    let token: TokenDefinition
+    let slot: Int
+    let values: Set<String>
+    /// The value when there is one: compared without hashing.
+    let single: String?
+
+    init(_ r: Requirement) {
+        token = r.token
+        slot = Int(FieldSlots.slot(list: EventCatalog.catalog.list, token: r.token.name))
+        values = r.values
+        single = r.values.count == 1 ? r.values.first : nil
+    }
+
+    func holds(_ record: EventRecord) -> Bool {
+        let key: String
+        if let memo = record.memo {
+            guard let v = memo.value(slot, { record.value(for: token) }) else { return false }
+            if case .text = v { key = memo.lowered(slot, v) } else { key = Requirement.key(v) }
+        } else {
+            guard let k = Requirement.key(record, token) else { return false }
+            key = k
+        }
+        if let single { return key == single }
+        return values.contains(key)
     }
 }
 

@@ -55,4 +55,65 @@ final class DifferentialTests: XCTestCase {
         XCTAssertLessThan(errors, 150, "generator produced too many invalid queries")
         XCTAssertGreaterThan(compared, 150_000)
     }
+
+    /// A rule engine evaluates many conditions on one record, sharing a `RecordMemo` (each field
+    /// fetched, lowered, parsed once per record). Every condition must answer with the memo as
+    /// without it, record after record: a value must never outlive its record or cross slots.
+    func testConditionsSharingARecordMemoAnswerAsWithout() throws {
+        var rng = SeededRandom(seed: 0x5EED_0003)
+        let records = (0..<120).map { randomEvent(&rng, index: $0).record }
+        let catalog = StandardCatalogs.events
+        let context = QueryContext(nowMillis: testNow, specialObjects: testSpecialObjects)
+        var generator = QueryGenerator(rng: SeededRandom(seed: 0x5EED_0004))
+        var evaluators: [QueryEvaluator] = []
+        while evaluators.count < 400 {
+            if let e = try? QueryEvaluator(generator.query(), catalog: catalog) { evaluators.append(e) }
+        }
+        let memo = RecordMemo()
+        var matched = 0, compared = 0
+        for record in records {
+            memo.next()
+            let shared = MemoRecord(base: record, memo: memo)
+            for e in evaluators {
+                let without = try e.matches(record, context: context)
+                let with = try e.matches(shared, context: context)
+                if with != without { return XCTFail("memo changed the answer of `\(e.query.text)`: \(with) with, \(without) without") }
+                if with { matched += 1 }
+                compared += 1
+            }
+        }
+        XCTAssertEqual(compared, 48_000)
+        XCTAssertGreaterThan(matched, 2_000, "too few matches to compare")
+    }
+
+    /// The memo is per record: a record evaluated without `next()` after another sees the
+    /// first one's values (which is why the engine calls it per event).
+    func testARecordMemoRemembersUntilNext() throws {
+        let catalog = StandardCatalogs.events
+        let context = QueryContext(nowMillis: testNow, specialObjects: testSpecialObjects)
+        let evaluator = try QueryEvaluator("user.name: alice", catalog: catalog)
+        let token = try XCTUnwrap(catalog.token(named: "user.name"))
+        let alice = RowRecord(json: [jsonColumn(token): [jsonKey(token): .text("Alice")]])
+        let bob = RowRecord(json: [jsonColumn(token): [jsonKey(token): .text("bob")]])
+        let memo = RecordMemo()
+        memo.next()
+        XCTAssertTrue(try evaluator.matches(MemoRecord(base: alice, memo: memo), context: context))
+        XCTAssertTrue(try evaluator.matches(MemoRecord(base: bob, memo: memo), context: context), "without next() the memo still holds alice")
+        memo.next()
+        XCTAssertFalse(try evaluator.matches(MemoRecord(base: bob, memo: memo), context: context))
+        XCTAssertFalse(try evaluator.matches(bob, context: context))
+    }
+
+    private func jsonColumn(_ t: TokenDefinition) -> String {
+        if case .json(let column, _) = t.storage { return column }
+        return ""
+    }
+    private func jsonKey(_ t: TokenDefinition) -> String { t.jsonKey ?? "" }
+}
+
+/// A record evaluated with a shared memo, as the detection engine's EventRecord is.
+struct MemoRecord<Base: QueryRecord>: QueryRecord {
+    let base: Base
+    let memo: RecordMemo?
+    func value(for token: TokenDefinition) -> SQLValue? { base.value(for: token) }
 }

@@ -104,6 +104,7 @@ struct RuleSet {
     var bundle: String
     var ids: [String: String]   // rule file name (or "probe") → id
     var count: Int
+    var rules: [Rule] = []
 }
 
 let libraryRules: [(file: String, rule: Rule)] = {
@@ -158,7 +159,7 @@ func ruleSet(_ n: Int) -> RuleSet {
                                                      detection: #"{"type": "match", "condition": "user.name: e2e_probe"}"#)))
         for i in 0..<max(0, n - 1 - libActive) { rules.append(try RuleDecoder.decode(syntheticRule(i))) }
     } catch { fail("synthetic rule: \(error)") }
-    return RuleSet(bundle: RuleBundle.text(rules), ids: ids, count: rules.filter { $0.status == .active }.count)
+    return RuleSet(bundle: RuleBundle.text(rules), ids: ids, count: rules.filter { $0.status == .active }.count, rules: rules)
 }
 
 // MARK: - Processes
@@ -648,6 +649,14 @@ func sigmaComparisons(vigil: RunResult?) -> [(String, String)] {
 if args.contains("--detection-only") {
     for n in ruleCounts { try detectionOnlyLatency(rules: n, rate: explicitRate ?? 10_000, seconds: fixedSeconds) }
     if !keep { try? FileManager.default.removeItem(atPath: root) } else { print("kept \(root)") }
+    exit(0)
+}
+
+// Detection's engine alone, in this process, with each rule count's bundle over the dataset.
+if args.contains("--detection-cpu") {
+    let kv = ruleCounts.flatMap { detectionCPU(rules: $0) }
+    if !keep { try? FileManager.default.removeItem(atPath: root) } else { print("kept \(root)") }
+    print("RESULT " + kv.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
     exit(0)
 }
 

@@ -1,0 +1,256 @@
+import Foundation
+
+/// A bound `Condition` laid out for evaluation per record: nodes, children and tests in arrays
+/// of plain values that the loop reads in place. Walking the `indirect enum` copied each node's
+/// payload — token definitions (five strings each), member sets, child arrays — and a rule engine
+/// spent about a third of its time retaining and releasing them (docs/performance.md).
+struct FlatCondition: Sendable {
+    enum Kind: UInt8, Sendable { case constant, and, or, not, test, special }
+    struct Node: Sendable {
+        var kind: Kind
+        /// constant: 0/1; and/or: first child in `kids`; not: the child node; test/special: its index.
+        var a: Int32
+        /// and/or: the number of children.
+        var b: Int32
+    }
+    struct Special: Sendable {
+        let token: TokenDefinition
+        let name: String
+        let position: Int
+    }
+
+    private(set) var nodes: [Node] = []
+    private(set) var kids: [Int32] = []
+    /// Per test, in parallel arrays so the loop touches only what it needs: the token (read only
+    /// when the record has no memo or the memo misses), its memo slot, whether it is stored in a
+    /// JSON column (numeric tests parse text there), and the test.
+    private(set) var tokens: [TokenDefinition] = []
+    private(set) var slots: [Int32] = []
+    private(set) var jsonStored: [Bool] = []
+    /// Boxed, and read through unretained references: a test read from an array or a buffer
+    /// is copied (its strings and sets retained) to be switched on; a class's `let` is not.
+    private(set) var tests: [TestBox] = []
+    private(set) var specials: [Special] = []
+    private(set) var root: Int32 = 0
+
+    init(_ condition: Condition, list: String) {
+        root = add(condition, list: list)
+    }
+
+    private mutating func add(_ c: Condition, list: String) -> Int32 {
+        switch c {
+        case .constant(let v):
+            return node(.constant, v ? 1 : 0, 0)
+        case .and(let parts), .or(let parts):
+            let children = parts.map { add($0, list: list) }
+            let start = Int32(kids.count)
+            kids.append(contentsOf: children)
+            if case .and = c { return node(.and, start, Int32(children.count)) }
+            return node(.or, start, Int32(children.count))
+        case .not(let inner):
+            return node(.not, add(inner, list: list), 0)
+        case .test(let token, let test):
+            tokens.append(token)
+            slots.append(FieldSlots.slot(list: list, token: token.name))
+            if case .json = token.storage { jsonStored.append(true) } else { jsonStored.append(false) }
+            tests.append(TestBox(test))
+            return node(.test, Int32(tests.count - 1), 0)
+        case .special(let token, let name, let position):
+            specials.append(Special(token: token, name: name, position: position))
+            return node(.special, Int32(specials.count - 1), 0)
+        case .fullText(_, let fallback):
+            // In memory a free-text term is its substring fallback (docs/qql.md, "Free text").
+            return add(fallback, list: list)
+        }
+    }
+
+    private mutating func node(_ kind: Kind, _ a: Int32, _ b: Int32) -> Int32 {
+        nodes.append(Node(kind: kind, a: a, b: b))
+        return Int32(nodes.count - 1)
+    }
+
+    /// `special`: evaluates a resolved special object (`@name`), the one case still walked as a tree.
+    func evaluate<R: QueryRecord>(_ record: R, nowMillis: Int64, special: (Special) throws -> Bool) rethrows -> Bool {
+        try nodes.withUnsafeBufferPointer { nodes in
+            try kids.withUnsafeBufferPointer { kids in
+                try tests.withUnsafeBufferPointer { tests in
+                    try slots.withUnsafeBufferPointer { slots in
+                        try jsonStored.withUnsafeBufferPointer { jsonStored in
+                            let v = View(nodes: nodes, kids: kids, tests: tests, slots: slots, jsonStored: jsonStored)
+                            // Tokens are read only when a value is fetched (once per field and record with a memo).
+                            return try v.eval(root, record, record.memo, nowMillis) { record.value(for: tokens[$0]) }
+                                special: { try special(specials[$0]) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The arrays as buffers for one evaluation: read in place, without retains or
+    /// exclusivity checks per node.
+    private struct View {
+        let nodes: UnsafeBufferPointer<Node>
+        let kids: UnsafeBufferPointer<Int32>
+        let tests: UnsafeBufferPointer<TestBox>
+        let slots: UnsafeBufferPointer<Int32>
+        let jsonStored: UnsafeBufferPointer<Bool>
+
+        func eval<R: QueryRecord>(_ i: Int32, _ record: R, _ memo: RecordMemo?, _ now: Int64,
+                                  _ fetch: (Int) -> SQLValue?, special: (Int) throws -> Bool) rethrows -> Bool {
+            let n = nodes[Int(i)]
+            switch n.kind {
+            case .constant: return n.a != 0
+            case .and:
+                var k = Int(n.a)
+                let end = k + Int(n.b)
+                while k < end { if try !eval(kids[k], record, memo, now, fetch, special: special) { return false }; k += 1 }
+                return true
+            case .or:
+                var k = Int(n.a)
+                let end = k + Int(n.b)
+                while k < end { if try eval(kids[k], record, memo, now, fetch, special: special) { return true }; k += 1 }
+                return false
+            case .not:
+                return try !eval(n.a, record, memo, now, fetch, special: special)
+            case .test:
+                let t = Int(n.a)
+                // A missing field never satisfies a test (so `not` matches it).
+                guard let memo else {
+                    guard let value = fetch(t) else { return false }
+                    return Unmanaged.passUnretained(tests[t])._withUnsafeGuaranteedRef {
+                        QueryEvaluator.check($0.test, jsonStored: jsonStored[t], value, nil, nowMillis: now)
+                    }
+                }
+                let slot = Int(slots[t])
+                guard let value = memo.value(slot, { fetch(t) }) else { return false }
+                return Unmanaged.passUnretained(tests[t])._withUnsafeGuaranteedRef {
+                    QueryEvaluator.check($0.test, jsonStored: jsonStored[t], value, (memo, slot), nowMillis: now)
+                }
+            case .special:
+                return try special(Int(n.a))
+            }
+        }
+    }
+}
+
+final class TestBox: Sendable {
+    let test: Test
+    init(_ test: Test) { self.test = test }
+}
+
+/// Dense numbers for (list, token) pairs, process-wide, so a `RecordMemo` is an array and not a
+/// dictionary. Assigned when conditions are compiled, never per record.
+public enum FieldSlots {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var slots: [String: Int32] = [:]
+
+    /// The slot of `token` in records of `list` (the catalog's list name: a token name means
+    /// the same storage within one list).
+    public static func slot(list: String, token: String) -> Int32 {
+        let key = list + "\u{0}" + token
+        lock.lock()
+        defer { lock.unlock() }
+        if let s = slots[key] { return s }
+        let s = Int32(slots.count)
+        slots[key] = s
+        return s
+    }
+}
+
+/// What the conditions evaluated on one record have already worked out about it: a rule engine
+/// evaluates hundreds of conditions per event, mostly on the same few fields, and each looked
+/// the field up (hashing its name), lowered it for case-insensitive tests or parsed it as a
+/// number or an address again. One memo per evaluating thread; `next()` before each record.
+public final class RecordMemo {
+    private var stamp: UInt32 = 1
+    /// Per slot; pointers rather than arrays: this is read for every test of every condition,
+    /// and arrays in a class pay an exclusivity check and a uniqueness check per write.
+    private var capacity = 0
+    private var valueStamp: UnsafeMutablePointer<UInt32>
+    private var values: UnsafeMutablePointer<SQLValue?>
+    private var loweredStamp: UnsafeMutablePointer<UInt32>
+    private var lowered: UnsafeMutablePointer<String>
+    private var numberStamp: UnsafeMutablePointer<UInt32>
+    private var numbers: UnsafeMutablePointer<QNumber?>
+    private var ipStamp: UnsafeMutablePointer<UInt32>
+    private var ips: UnsafeMutablePointer<String?>
+
+    public init() {
+        valueStamp = .allocate(capacity: 0); values = .allocate(capacity: 0)
+        loweredStamp = .allocate(capacity: 0); lowered = .allocate(capacity: 0)
+        numberStamp = .allocate(capacity: 0); numbers = .allocate(capacity: 0)
+        ipStamp = .allocate(capacity: 0); ips = .allocate(capacity: 0)
+    }
+
+    deinit { release() }
+
+    private func release() {
+        values.deinitialize(count: capacity); lowered.deinitialize(count: capacity)
+        numbers.deinitialize(count: capacity); ips.deinitialize(count: capacity)
+        for p in [valueStamp, loweredStamp, numberStamp, ipStamp] { p.deallocate() }
+        values.deallocate(); lowered.deallocate(); numbers.deallocate(); ips.deallocate()
+    }
+
+    /// Forgets the previous record.
+    public func next() {
+        stamp &+= 1
+        if stamp == 0 {
+            // Wrapped after 4 billion records: clear, so no entry of 2³² records ago looks current.
+            for p in [valueStamp, loweredStamp, numberStamp, ipStamp] { p.update(repeating: 0, count: capacity) }
+            stamp = 1
+        }
+    }
+
+    private func grow(to slot: Int) {
+        let n = Swift.max(slot + 1, capacity * 2, 64)
+        func moved<T>(_ old: UnsafeMutablePointer<T>, fill: T) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: n)
+            p.moveInitialize(from: old, count: capacity)
+            (p + capacity).initialize(repeating: fill, count: n - capacity)
+            old.deallocate()
+            return p
+        }
+        valueStamp = moved(valueStamp, fill: 0); values = moved(values, fill: nil)
+        loweredStamp = moved(loweredStamp, fill: 0); lowered = moved(lowered, fill: "")
+        numberStamp = moved(numberStamp, fill: 0); numbers = moved(numbers, fill: nil)
+        ipStamp = moved(ipStamp, fill: 0); ips = moved(ips, fill: nil)
+        capacity = n
+    }
+
+    /// The record's value in `slot`, fetched once per record.
+    public func value(_ slot: Int, _ fetch: () -> SQLValue?) -> SQLValue? {
+        if slot >= capacity { grow(to: slot) }
+        if valueStamp[slot] == stamp { return values[slot] }
+        let v = fetch()
+        values[slot] = v
+        valueStamp[slot] = stamp
+        return v
+    }
+
+    /// `value`'s text ASCII-lowered (what `lower(CAST(x AS TEXT))` gives), once per record;
+    /// `value` must be what `value(slot, …)` returned for this record.
+    public func lowered(_ slot: Int, _ value: SQLValue) -> String {
+        if loweredStamp[slot] == stamp { return lowered[slot] }
+        let s = TextMatch.asciiLowercased(value.sqliteText)
+        lowered[slot] = s
+        loweredStamp[slot] = stamp
+        return s
+    }
+
+    func number(_ slot: Int, _ value: SQLValue, jsonStored: Bool) -> QNumber? {
+        if numberStamp[slot] == stamp { return numbers[slot] }
+        let n = QueryEvaluator.numericValue(jsonStored: jsonStored, value)
+        numbers[slot] = n
+        numberStamp[slot] = stamp
+        return n
+    }
+
+    func ipKey(_ slot: Int, _ value: SQLValue) -> String? {
+        if ipStamp[slot] == stamp { return ips[slot] }
+        let k = QQLFunctions.ipKey(value)
+        ips[slot] = k
+        ipStamp[slot] = stamp
+        return k
+    }
+}
