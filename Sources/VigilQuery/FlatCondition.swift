@@ -1,10 +1,11 @@
 import Foundation
 
-/// A bound `Condition` laid out for evaluation per record: nodes, children and tests in arrays
-/// of plain values that the loop reads in place. Walking the `indirect enum` copied each node's
-/// payload — token definitions (five strings each), member sets, child arrays — and a rule engine
-/// spent about a third of its time retaining and releasing them (docs/performance.md).
-struct FlatCondition: Sendable {
+/// A bound `Condition` laid out for evaluation per record: nodes, children and tests in memory
+/// the loop reads in place, without reference counting. Walking the `indirect enum` copied each
+/// node's payload — token definitions (five strings each), member sets, child arrays — and a rule
+/// engine spent about a third of its time retaining and releasing them (docs/performance.md).
+/// Immutable after `init`; the pointers are freed with it.
+final class FlatCondition: @unchecked Sendable {
     enum Kind: UInt8, Sendable { case constant, and, or, not, test, special }
     struct Node: Sendable {
         var kind: Kind
@@ -19,117 +20,123 @@ struct FlatCondition: Sendable {
         let position: Int
     }
 
-    private(set) var nodes: [Node] = []
-    private(set) var kids: [Int32] = []
-    /// Per test, in parallel arrays so the loop touches only what it needs: the token (read only
-    /// when the record has no memo or the memo misses), its memo slot, whether it is stored in a
-    /// JSON column (numeric tests parse text there), and the test.
-    private(set) var tokens: [TokenDefinition] = []
-    private(set) var slots: [Int32] = []
-    private(set) var jsonStored: [Bool] = []
-    /// Boxed, and read through unretained references: a test read from an array or a buffer
-    /// is copied (its strings and sets retained) to be switched on; a class's `let` is not.
-    private(set) var tests: [TestBox] = []
-    private(set) var specials: [Special] = []
-    private(set) var root: Int32 = 0
+    private let nodes: UnsafeMutablePointer<Node>
+    private let kids: UnsafeMutablePointer<Int32>
+    /// Per test: its memo slot, whether its token is stored in a JSON column (numeric tests parse
+    /// text there), and the test, boxed (a test read from memory to be switched on is copied, its
+    /// strings and sets retained; a class's `let` read through an unretained reference is not).
+    private let slots: UnsafeMutablePointer<Int32>
+    private let jsonStored: UnsafeMutablePointer<Bool>
+    private let tests: UnsafeMutablePointer<Unmanaged<TestBox>>
+    /// Owns the boxes `tests` points to.
+    private let testBoxes: [TestBox]
+    /// Per test, read only when the record has no memo or the memo misses.
+    private let tokens: [TokenDefinition]
+    private let specials: [Special]
+    private let root: Int32
 
-    init(_ condition: Condition, list: String) {
-        root = add(condition, list: list)
-    }
+    private struct Builder {
+        var nodes: [Node] = []
+        var kids: [Int32] = []
+        var tokens: [TokenDefinition] = []
+        var slots: [Int32] = []
+        var jsonStored: [Bool] = []
+        var tests: [TestBox] = []
+        var specials: [Special] = []
 
-    private mutating func add(_ c: Condition, list: String) -> Int32 {
-        switch c {
-        case .constant(let v):
-            return node(.constant, v ? 1 : 0, 0)
-        case .and(let parts), .or(let parts):
-            let children = parts.map { add($0, list: list) }
-            let start = Int32(kids.count)
-            kids.append(contentsOf: children)
-            if case .and = c { return node(.and, start, Int32(children.count)) }
-            return node(.or, start, Int32(children.count))
-        case .not(let inner):
-            return node(.not, add(inner, list: list), 0)
-        case .test(let token, let test):
-            tokens.append(token)
-            slots.append(FieldSlots.slot(list: list, token: token.name))
-            if case .json = token.storage { jsonStored.append(true) } else { jsonStored.append(false) }
-            tests.append(TestBox(test))
-            return node(.test, Int32(tests.count - 1), 0)
-        case .special(let token, let name, let position):
-            specials.append(Special(token: token, name: name, position: position))
-            return node(.special, Int32(specials.count - 1), 0)
-        case .fullText(_, let fallback):
-            // In memory a free-text term is its substring fallback (docs/qql.md, "Free text").
-            return add(fallback, list: list)
+        mutating func add(_ c: Condition, list: String) -> Int32 {
+            switch c {
+            case .constant(let v):
+                return node(.constant, v ? 1 : 0, 0)
+            case .and(let parts), .or(let parts):
+                let children = parts.map { add($0, list: list) }
+                let start = Int32(kids.count)
+                kids.append(contentsOf: children)
+                if case .and = c { return node(.and, start, Int32(children.count)) }
+                return node(.or, start, Int32(children.count))
+            case .not(let inner):
+                return node(.not, add(inner, list: list), 0)
+            case .test(let token, let test):
+                tokens.append(token)
+                slots.append(FieldSlots.slot(list: list, token: token.name))
+                if case .json = token.storage { jsonStored.append(true) } else { jsonStored.append(false) }
+                tests.append(TestBox(test))
+                return node(.test, Int32(tests.count - 1), 0)
+            case .special(let token, let name, let position):
+                specials.append(Special(token: token, name: name, position: position))
+                return node(.special, Int32(specials.count - 1), 0)
+            case .fullText(_, let fallback):
+                // In memory a free-text term is its substring fallback (docs/qql.md, "Free text").
+                return add(fallback, list: list)
+            }
+        }
+
+        private mutating func node(_ kind: Kind, _ a: Int32, _ b: Int32) -> Int32 {
+            nodes.append(Node(kind: kind, a: a, b: b))
+            return Int32(nodes.count - 1)
         }
     }
 
-    private mutating func node(_ kind: Kind, _ a: Int32, _ b: Int32) -> Int32 {
-        nodes.append(Node(kind: kind, a: a, b: b))
-        return Int32(nodes.count - 1)
+    init(_ condition: Condition, list: String) {
+        var b = Builder()
+        root = b.add(condition, list: list)
+        func copy<T>(_ a: [T]) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(a.count, 1))
+            p.initialize(from: a, count: a.count)
+            return p
+        }
+        nodes = copy(b.nodes)
+        kids = copy(b.kids)
+        slots = copy(b.slots)
+        jsonStored = copy(b.jsonStored)
+        tests = copy(b.tests.map { Unmanaged.passUnretained($0) })
+        testBoxes = b.tests
+        tokens = b.tokens
+        specials = b.specials
+    }
+
+    deinit {
+        nodes.deallocate(); kids.deallocate(); slots.deallocate(); jsonStored.deallocate(); tests.deallocate()
     }
 
     /// `special`: evaluates a resolved special object (`@name`), the one case still walked as a tree.
     func evaluate<R: QueryRecord>(_ record: R, nowMillis: Int64, special: (Special) throws -> Bool) rethrows -> Bool {
-        try nodes.withUnsafeBufferPointer { nodes in
-            try kids.withUnsafeBufferPointer { kids in
-                try tests.withUnsafeBufferPointer { tests in
-                    try slots.withUnsafeBufferPointer { slots in
-                        try jsonStored.withUnsafeBufferPointer { jsonStored in
-                            let v = View(nodes: nodes, kids: kids, tests: tests, slots: slots, jsonStored: jsonStored)
-                            // Tokens are read only when a value is fetched (once per field and record with a memo).
-                            return try v.eval(root, record, record.memo, nowMillis) { record.value(for: tokens[$0]) }
-                                special: { try special(specials[$0]) }
-                        }
-                    }
-                }
-            }
-        }
+        try eval(root, record, record.memo, nowMillis, special)
     }
 
-    /// The arrays as buffers for one evaluation: read in place, without retains or
-    /// exclusivity checks per node.
-    private struct View {
-        let nodes: UnsafeBufferPointer<Node>
-        let kids: UnsafeBufferPointer<Int32>
-        let tests: UnsafeBufferPointer<TestBox>
-        let slots: UnsafeBufferPointer<Int32>
-        let jsonStored: UnsafeBufferPointer<Bool>
-
-        func eval<R: QueryRecord>(_ i: Int32, _ record: R, _ memo: RecordMemo?, _ now: Int64,
-                                  _ fetch: (Int) -> SQLValue?, special: (Int) throws -> Bool) rethrows -> Bool {
-            let n = nodes[Int(i)]
-            switch n.kind {
-            case .constant: return n.a != 0
-            case .and:
-                var k = Int(n.a)
-                let end = k + Int(n.b)
-                while k < end { if try !eval(kids[k], record, memo, now, fetch, special: special) { return false }; k += 1 }
-                return true
-            case .or:
-                var k = Int(n.a)
-                let end = k + Int(n.b)
-                while k < end { if try eval(kids[k], record, memo, now, fetch, special: special) { return true }; k += 1 }
-                return false
-            case .not:
-                return try !eval(n.a, record, memo, now, fetch, special: special)
-            case .test:
-                let t = Int(n.a)
-                // A missing field never satisfies a test (so `not` matches it).
-                guard let memo else {
-                    guard let value = fetch(t) else { return false }
-                    return Unmanaged.passUnretained(tests[t])._withUnsafeGuaranteedRef {
-                        QueryEvaluator.check($0.test, jsonStored: jsonStored[t], value, nil, nowMillis: now)
-                    }
+    private func eval<R: QueryRecord>(_ i: Int32, _ record: R, _ memo: RecordMemo?, _ now: Int64,
+                                      _ special: (Special) throws -> Bool) rethrows -> Bool {
+        let n = nodes[Int(i)]
+        switch n.kind {
+        case .constant: return n.a != 0
+        case .and:
+            var k = Int(n.a)
+            let end = k + Int(n.b)
+            while k < end { if try !eval(kids[k], record, memo, now, special) { return false }; k += 1 }
+            return true
+        case .or:
+            var k = Int(n.a)
+            let end = k + Int(n.b)
+            while k < end { if try eval(kids[k], record, memo, now, special) { return true }; k += 1 }
+            return false
+        case .not:
+            return try !eval(n.a, record, memo, now, special)
+        case .test:
+            let t = Int(n.a)
+            // A missing field never satisfies a test (so `not` matches it).
+            guard let memo else {
+                guard let value = record.value(for: tokens[t]) else { return false }
+                return tests[t]._withUnsafeGuaranteedRef {
+                    QueryEvaluator.check($0.test, jsonStored: jsonStored[t], value, nil, nowMillis: now)
                 }
-                let slot = Int(slots[t])
-                guard let value = memo.value(slot, { fetch(t) }) else { return false }
-                return Unmanaged.passUnretained(tests[t])._withUnsafeGuaranteedRef {
-                    QueryEvaluator.check($0.test, jsonStored: jsonStored[t], value, (memo, slot), nowMillis: now)
-                }
-            case .special:
-                return try special(Int(n.a))
             }
+            let slot = Int(slots[t])
+            guard let value = memo.value(slot, { record.value(for: tokens[t]) }) else { return false }
+            return tests[t]._withUnsafeGuaranteedRef {
+                QueryEvaluator.check($0.test, jsonStored: jsonStored[t], value, (memo, slot), nowMillis: now)
+            }
+        case .special:
+            return try special(specials[Int(n.a)])
         }
     }
 }

@@ -12,6 +12,10 @@ final class CompiledRule {
     let requirements: [Requirement?]
     /// `requirements` in the form checked per event.
     let requiredLiterals: [RequiredLiteral?]
+    /// Per condition, unretained references for the per-candidate path (`conditions` and
+    /// `requiredLiterals` own them): reading a class reference out of an array retains it.
+    private let literalRefs: UnsafeMutablePointer<Unmanaged<RequiredLiteral>?>
+    private let queryRefs: UnsafeMutablePointer<Unmanaged<QueryEvaluator>?>
     let groupBy: [FieldAccess]
     let distinctField: FieldAccess?
     /// A plain match rule (read per candidate: cheaper than matching on `rule.detection`, which copies it).
@@ -43,6 +47,10 @@ final class CompiledRule {
             }
         }
         requiredLiterals = requirements.map { $0.map(RequiredLiteral.init) }
+        literalRefs = .allocate(capacity: max(1, conditions.count))
+        literalRefs.initialize(from: requiredLiterals.map { $0.map(Unmanaged.passUnretained) }, count: conditions.count)
+        queryRefs = .allocate(capacity: max(1, conditions.count))
+        queryRefs.initialize(from: conditions.map { if case .qql(let q) = $0 { return Unmanaged.passUnretained(q) }; return nil }, count: conditions.count)
         if case .predicate(let p)? = conditions.first { firstPredicate = p } else { firstPredicate = nil }
         groupBy = rule.detection.groupBy.map(FieldAccess.init)
         if case .match = rule.detection { isMatch = true } else { isMatch = false }
@@ -58,12 +66,15 @@ final class CompiledRule {
         if case .distinct(_, let f, _, _, _) = rule.detection { distinctField = FieldAccess(f) } else { distinctField = nil }
     }
 
+    deinit { literalRefs.deallocate(); queryRefs.deallocate() }
+
     /// Condition `i` on one event; the cheap literal check first. An evaluation error (an
     /// unknown special object, say) counts as no match.
     /// `indexed`: the engine's index already selected this rule by condition `i`'s requirement
     /// (a one-condition rule), so it holds and is not checked again.
     func matches(_ i: Int, _ record: EventRecord, _ context: QueryContext, indexed: Bool = false) -> Bool {
-        if !(indexed && conditions.count == 1), let r = requiredLiterals[i], !r.holds(record) { return false }
+        if !(indexed && conditions.count == 1), let r = literalRefs[i], !r._withUnsafeGuaranteedRef({ $0.holds(record) }) { return false }
+        if let q = queryRefs[i] { return q._withUnsafeGuaranteedRef { (try? $0.matches(record, context: context)) == true } }
         if i == 0, let p = firstPredicate { return p.bound?.matches(record.event) ?? p.matches(record.event) }
         switch conditions[i] {
         case .qql(let q): return (try? q.matches(record, context: context)) == true
