@@ -5,10 +5,15 @@ import VigilWire
 /// `events` table would return it, so a rule condition and a search agree on every event.
 public struct EventRecord: QueryRecord {
     public let event: Event
-    /// Shared by the conditions evaluated on this event (`QueryRecord.memo`); the caller calls
-    /// `next()` on it before building the record of each event.
+    /// Shared by the conditions evaluated on this event (`QueryRecord.memo`). Building a record
+    /// with a memo starts it afresh (`next()`), so a memo serves one record at a time: the
+    /// newest one built with it.
     public let memo: RecordMemo?
-    public init(_ event: Event, memo: RecordMemo? = nil) { self.event = event; self.memo = memo }
+    public init(_ event: Event, memo: RecordMemo? = nil) {
+        self.event = event
+        self.memo = memo
+        memo?.next()
+    }
 
     public func value(for token: TokenDefinition) -> SQLValue? {
         switch token.storage {

@@ -56,7 +56,7 @@ public final class QueryEvaluator: Sendable {
         self.query = query
         self.catalog = catalog
         condition = try Binder(catalog: catalog).bind(query)
-        flat = FlatCondition(condition, list: catalog.list)
+        flat = FlatCondition(condition)
     }
 
     /// Special objects and `now` are taken from `context` on every call.

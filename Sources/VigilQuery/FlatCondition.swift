@@ -44,21 +44,21 @@ final class FlatCondition: @unchecked Sendable {
         var tests: [TestBox] = []
         var specials: [Special] = []
 
-        mutating func add(_ c: Condition, list: String) -> Int32 {
+        mutating func add(_ c: Condition) -> Int32 {
             switch c {
             case .constant(let v):
                 return node(.constant, v ? 1 : 0, 0)
             case .and(let parts), .or(let parts):
-                let children = parts.map { add($0, list: list) }
+                let children = parts.map { add($0) }
                 let start = Int32(kids.count)
                 kids.append(contentsOf: children)
                 if case .and = c { return node(.and, start, Int32(children.count)) }
                 return node(.or, start, Int32(children.count))
             case .not(let inner):
-                return node(.not, add(inner, list: list), 0)
+                return node(.not, add(inner), 0)
             case .test(let token, let test):
                 tokens.append(token)
-                slots.append(FieldSlots.slot(list: list, token: token.name))
+                slots.append(FieldSlots.slot(token.storage))
                 if case .json = token.storage { jsonStored.append(true) } else { jsonStored.append(false) }
                 tests.append(TestBox(test))
                 return node(.test, Int32(tests.count - 1), 0)
@@ -67,7 +67,7 @@ final class FlatCondition: @unchecked Sendable {
                 return node(.special, Int32(specials.count - 1), 0)
             case .fullText(_, let fallback):
                 // In memory a free-text term is its substring fallback (docs/qql.md, "Free text").
-                return add(fallback, list: list)
+                return add(fallback)
             }
         }
 
@@ -77,9 +77,9 @@ final class FlatCondition: @unchecked Sendable {
         }
     }
 
-    init(_ condition: Condition, list: String) {
+    init(_ condition: Condition) {
         var b = Builder()
-        root = b.add(condition, list: list)
+        root = b.add(condition)
         func copy<T>(_ a: [T]) -> UnsafeMutablePointer<T> {
             let p = UnsafeMutablePointer<T>.allocate(capacity: max(a.count, 1))
             p.initialize(from: a, count: a.count)
@@ -146,21 +146,20 @@ final class TestBox: Sendable {
     init(_ test: Test) { self.test = test }
 }
 
-/// Dense numbers for (list, token) pairs, process-wide, so a `RecordMemo` is an array and not a
-/// dictionary. Assigned when conditions are compiled, never per record.
+/// Dense numbers for token storages, process-wide, so a `RecordMemo` is an array and not a
+/// dictionary. Keyed by storage, not by name: what a record returns for a token, and how a test
+/// reads it, depend only on where the token is stored, and several catalogs share token names.
+/// Assigned when conditions are compiled, never per record.
 public enum FieldSlots {
     private static let lock = NSLock()
-    nonisolated(unsafe) private static var slots: [String: Int32] = [:]
+    nonisolated(unsafe) private static var slots: [TokenStorage: Int32] = [:]
 
-    /// The slot of `token` in records of `list` (the catalog's list name: a token name means
-    /// the same storage within one list).
-    public static func slot(list: String, token: String) -> Int32 {
-        let key = list + "\u{0}" + token
+    public static func slot(_ storage: TokenStorage) -> Int32 {
         lock.lock()
         defer { lock.unlock() }
-        if let s = slots[key] { return s }
+        if let s = slots[storage] { return s }
         let s = Int32(slots.count)
-        slots[key] = s
+        slots[storage] = s
         return s
     }
 }
@@ -168,7 +167,8 @@ public enum FieldSlots {
 /// What the conditions evaluated on one record have already worked out about it: a rule engine
 /// evaluates hundreds of conditions per event, mostly on the same few fields, and each looked
 /// the field up (hashing its name), lowered it for case-insensitive tests or parsed it as a
-/// number or an address again. One memo per evaluating thread; `next()` before each record.
+/// number or an address again. One memo per evaluating thread; `next()` starts each record
+/// (`EventRecord` calls it when it is built with a memo).
 public final class RecordMemo {
     private var stamp: UInt32 = 1
     /// Per slot; pointers rather than arrays: this is read for every test of every condition,
@@ -238,6 +238,7 @@ public final class RecordMemo {
     /// `value`'s text ASCII-lowered (what `lower(CAST(x AS TEXT))` gives), once per record;
     /// `value` must be what `value(slot, …)` returned for this record.
     public func lowered(_ slot: Int, _ value: SQLValue) -> String {
+        if slot >= capacity { grow(to: slot) }
         if loweredStamp[slot] == stamp { return lowered[slot] }
         let s = TextMatch.asciiLowercased(value.sqliteText)
         lowered[slot] = s
@@ -246,6 +247,7 @@ public final class RecordMemo {
     }
 
     func number(_ slot: Int, _ value: SQLValue, jsonStored: Bool) -> QNumber? {
+        if slot >= capacity { grow(to: slot) }
         if numberStamp[slot] == stamp { return numbers[slot] }
         let n = QueryEvaluator.numericValue(jsonStored: jsonStored, value)
         numbers[slot] = n
@@ -254,6 +256,7 @@ public final class RecordMemo {
     }
 
     func ipKey(_ slot: Int, _ value: SQLValue) -> String? {
+        if slot >= capacity { grow(to: slot) }
         if ipStamp[slot] == stamp { return ips[slot] }
         let k = QQLFunctions.ipKey(value)
         ips[slot] = k

@@ -161,7 +161,6 @@ public final class DetectionEngine {
         lastEventWallMs = nowMs
         advanceClock(source: source, t, nowMs: nowMs)
         let late = t < watermark
-        memo.next()
         let record = EventRecord(e, memo: memo)
         let context = QueryContext(nowMillis: nowMs, specialObjects: specialObjects)
         stamp &+= 1

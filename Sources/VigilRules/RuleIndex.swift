@@ -75,7 +75,7 @@ final class RequiredLiteral {
 
     init(_ r: Requirement) {
         token = r.token
-        slot = Int(FieldSlots.slot(list: EventCatalog.catalog.list, token: r.token.name))
+        slot = Int(FieldSlots.slot(r.token.storage))
         values = r.values
         single = r.values.count == 1 ? r.values.first : nil
     }

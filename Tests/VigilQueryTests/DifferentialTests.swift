@@ -86,8 +86,9 @@ final class DifferentialTests: XCTestCase {
         XCTAssertGreaterThan(matched, 2_000, "too few matches to compare")
     }
 
-    /// The memo is per record: a record evaluated without `next()` after another sees the
-    /// first one's values (which is why the engine calls it per event).
+    /// The memo's contract: it serves one record until `next()`; a record type that shares one
+    /// without starting it sees the previous record's values (which is why `EventRecord` starts
+    /// it when built: VigilRulesTests.RecordMemoTests).
     func testARecordMemoRemembersUntilNext() throws {
         let catalog = StandardCatalogs.events
         let context = QueryContext(nowMillis: testNow, specialObjects: testSpecialObjects)
