@@ -31,7 +31,7 @@ public struct Requirement: Sendable, Equatable {
         var best: Requirement?
         for node in conjuncts {
             guard case .clause(let c) = node, c.op == .colon || c.op == .equal,
-                  let token = catalog.token(named: c.token), token.type == .keyword else { continue }
+                  let token = catalog.token(named: c.token), token.type == .keyword || isNumeric(token) else { continue }
             let literals: [ValueLiteral]
             switch c.value {
             case .single(let v): literals = [v]
@@ -39,10 +39,36 @@ public struct Requirement: Sendable, Equatable {
             default: continue
             }
             guard !literals.isEmpty, !literals.contains(where: { $0.kind == .bare && $0.text.contains(where: { $0 == "*" || $0 == "?" }) }) else { continue }
-            let r = Requirement(token: token, values: Set(literals.map { asciiLower($0.text) }))
+            let values: [String]
+            if isNumeric(token) {
+                // `port: 443` is numeric equality (443.0 and 4.43e2 too): keyed by the number.
+                let numbers = literals.compactMap { QNumber.parse($0.text) }
+                guard numbers.count == literals.count else { continue }
+                values = numbers.map(numberKey)
+            } else {
+                values = literals.map { asciiLower($0.text) }
+            }
+            let r = Requirement(token: token, values: Set(values))
             if best == nil || rank(token.name) < rank(best!.token.name) { best = r }
         }
         return best
+    }
+
+    /// A number token stored in a JSON column: its values are text that QQL compares as numbers
+    /// (`qql_num`), so the index keys both the rule's literal and the event's value by the number.
+    static func isNumeric(_ token: TokenDefinition) -> Bool {
+        guard token.type == .number, case .json = token.storage else { return false }
+        return true
+    }
+
+    /// One key per number, equal keys ⇔ `QNumber.compare` equal: integral reals as their integer.
+    static func numberKey(_ n: QNumber) -> String {
+        switch n {
+        case .integer(let i): return String(i)
+        case .real(let d):
+            if d == d.rounded(.down), d >= -9223372036854775808.0, d < 9223372036854775808.0 { return String(Int64(d)) }
+            return "r" + String(d)
+        }
     }
 
     func holds(_ record: EventRecord) -> Bool {
@@ -51,10 +77,12 @@ public struct Requirement: Sendable, Equatable {
     }
 
     static func key(_ record: EventRecord, _ token: TokenDefinition) -> String? {
-        record.value(for: token).map(key)
+        record.value(for: token).flatMap { key($0, token) }
     }
 
-    static func key(_ value: SQLValue) -> String {
+    /// The index key of an event's value of `token`; nil when a number token's value is not a number.
+    static func key(_ value: SQLValue, _ token: TokenDefinition) -> String? {
+        if isNumeric(token) { return QQLFunctions.number(value).map(numberKey) }
         switch value {
         case .text(let s): return asciiLower(s)
         case .integer(let i): return String(i)
@@ -78,13 +106,18 @@ final class RequiredLiteral {
         slot = Int(FieldSlots.slot(r.token.storage))
         values = r.values
         single = r.values.count == 1 ? r.values.first : nil
+        numeric = Requirement.isNumeric(r.token)
     }
+    let numeric: Bool
 
     func holds(_ record: EventRecord) -> Bool {
         let key: String
         if let memo = record.memo {
             guard let v = memo.value(slot, { record.value(for: token) }) else { return false }
-            if case .text = v { key = memo.lowered(slot, v) } else { key = Requirement.key(v) }
+            if !numeric, case .text = v { key = memo.lowered(slot, v) } else {
+                guard let k = Requirement.key(v, token) else { return false }
+                key = k
+            }
         } else {
             guard let k = Requirement.key(record, token) else { return false }
             key = k
@@ -122,7 +155,11 @@ final class RuleIndex {
         /// channel names and event ids, so most events skip lowering and the hashed lookup.
         var lastRaw: String?
         var lastList: Int32?
-        init(_ token: TokenDefinition, _ lists: [String: Int32]) { self.token = token; self.lists = lists }
+        /// `Requirement.isNumeric(token)`: values are keyed by number.
+        let numeric: Bool
+        init(_ token: TokenDefinition, _ lists: [String: Int32]) {
+            self.token = token; self.lists = lists; numeric = Requirement.isNumeric(token)
+        }
     }
     private var buckets: [String: Bucket] = [:]
     static let anyFormat = "\u{0}any"
@@ -244,7 +281,7 @@ final class RuleIndex {
             let l: Int32?
             if case .text(let raw)? = record.value(for: t.token) {
                 if let last = t.lastRaw, last == raw { l = t.lastList } else {
-                    l = t.lists[asciiLower(raw)]
+                    l = (t.numeric ? Requirement.key(.text(raw), t.token) : asciiLower(raw)).flatMap { t.lists[$0] }
                     t.lastRaw = raw; t.lastList = l
                 }
             } else {

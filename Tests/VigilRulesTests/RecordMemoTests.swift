@@ -63,3 +63,46 @@ final class RecordMemoTests: XCTestCase {
         XCTAssertFalse(rule.matches(0, aliceSucceeded, context))
     }
 }
+
+/// Rules are indexed on a number literal too (`destination.port: 443`), keyed by the number: the
+/// engine, index and all, must fire exactly the rules whose condition holds on the event, for
+/// every spelling of the number on either side.
+final class NumericIndexTests: XCTestCase {
+    func testRulesIndexedOnANumberFireExactlyWhenTheirConditionHolds() throws {
+        let literals = ["443", "443.0", "4.43e2", "+443", "0443", "443.5", "-0", "0", "9223372036854775807", "1e3"]
+        let conditions = literals.flatMap { n in
+            ["event.category: network and destination.port: \(n)", "destination.port = \(n)",
+             "destination.port: [\(n), 8080] and event.outcome: failure"]
+        }
+        var rules: [Rule] = []
+        for (i, c) in conditions.enumerated() {
+            rules.append(T.rule(#"{"type": "match", "condition": "\#(c)"}"#, id: String(format: "11111111-1111-4111-8111-%012d", i)))
+        }
+        let values = ["443", "443.0", "0443", " 443", "443 ", "4.43e2", "443.5", "abc", "", "-0", "0", "0.0", "1000",
+                      "1e400", "9223372036854775807", "9.223372036854775807e18", "8080", "8080.00"]
+        let engine = DetectionEngine()
+        for r in rules { try engine.upsert(r) }
+        let evaluators = try conditions.map { try QueryEvaluator($0, catalog: EventCatalog.catalog) }
+        let context = QueryContext(nowMillis: T.t0)
+        var fired = 0
+        for (k, v) in values.enumerated() {
+            for outcome in ["failure", "success"] {
+                let e = T.event("e\(k)\(outcome)", at: Int64(k), ["event.category": "network", "event.outcome": outcome, "destination.port": v])
+                let got = Set(engine.process(e, nowMs: T.t0).map(\.rule.id))
+                var want = Set<String>()
+                for (i, ev) in evaluators.enumerated() where try ev.matches(EventRecord(e), context: context) { want.insert(rules[i].id) }
+                XCTAssertEqual(got, want, "destination.port '\(v)', outcome \(outcome)")
+                fired += got.count
+            }
+        }
+        XCTAssertGreaterThan(fired, 50, "too few rules fired to compare")
+    }
+
+    func testANumberLiteralIsTheIndexLiteralOverACategory() throws {
+        let q = try QueryParser().parse("event.category: network and destination.port: 4.43e2")
+        let r = try XCTUnwrap(Requirement.of(q))
+        XCTAssertEqual(r.token.name, "destination.port")
+        XCTAssertEqual(r.values, ["443"])
+        XCTAssertNil(Requirement.of(try QueryParser().parse("destination.port > 443")), "only equality is an index literal")
+    }
+}
