@@ -331,6 +331,7 @@ public enum ServiceMain {
             exit(0)
         }
         do {
+            try ProcessMemory.apply(config, logger: Logger(label: service))
             let runtime = try ServiceRuntime(config: config)
             let onStop = try start(runtime)
             runtime.run(onStop: onStop)

@@ -192,15 +192,31 @@ func writtenBytes(_ pid: Int32) -> UInt64 {
     return 0
 }
 
-/// Sum over a process's threads of /proc/<pid>/task/<tid>/schedstat: nanoseconds on a CPU and
+/// Per thread of a process, /proc/<pid>/task/<tid>/schedstat: nanoseconds on a CPU and
 /// nanoseconds runnable but waiting for one (what other processes on the machine cost it).
-func schedStat(_ pid: Int32) -> (cpuNs: UInt64, waitNs: UInt64) {
-    var cpu: UInt64 = 0, wait: UInt64 = 0
+typealias SchedSnapshot = [String: (cpuNs: UInt64, waitNs: UInt64)]
+
+func schedStat(_ pid: Int32) -> SchedSnapshot {
+    var out: SchedSnapshot = [:]
     let dir = "/proc/\(pid)/task"
     for t in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
         guard let s = try? String(contentsOfFile: "\(dir)/\(t)/schedstat", encoding: .utf8) else { continue }
         let f = s.split(separator: " ")
-        if f.count >= 2 { cpu += UInt64(f[0]) ?? 0; wait += UInt64(f[1].trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 }
+        if f.count >= 2 { out[t] = (UInt64(f[0]) ?? 0, UInt64(f[1].trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) }
+    }
+    return out
+}
+
+/// CPU and wait time between two snapshots, summed over the threads alive at the second (a
+/// thread started in between counts from zero). Per thread, not the two sums: a thread that
+/// exits in between (a dispatch worker) takes its time with it, and the second sum could be
+/// the smaller one.
+func schedDelta(_ a: SchedSnapshot, _ b: SchedSnapshot) -> (cpuNs: UInt64, waitNs: UInt64) {
+    var cpu: UInt64 = 0, wait: UInt64 = 0
+    for (tid, end) in b {
+        let start = a[tid] ?? (0, 0)
+        if end.cpuNs >= start.cpuNs { cpu += end.cpuNs - start.cpuNs }
+        if end.waitNs >= start.waitNs { wait += end.waitNs - start.waitNs }
     }
     return (cpu, wait)
 }
@@ -483,12 +499,12 @@ func fixedRatePhase(_ stack: Stack, rate fixedRate: Int, base: (UInt64, UInt64))
     let sendSecs = Double(Clock.monotonicMs() - t0) / 1000
     // CPU used and time spent waiting for a CPU, per service, as a share of one core over the phase.
     let sched = services.map { s -> String in
-        let a = sched0[s]!, b = schedStat(stack.pid(s))
-        return String(format: "%@ %.0f%% / %.0f%%", s, Double(b.cpuNs - a.cpuNs) / 1e7 / sendSecs, Double(b.waitNs - a.waitNs) / 1e7 / sendSecs)
+        let d = schedDelta(sched0[s] ?? [:], schedStat(stack.pid(s)))
+        return String(format: "%@ %.0f%% / %.0f%%", s, Double(d.cpuNs) / 1e7 / sendSecs, Double(d.waitNs) / 1e7 / sendSecs)
     }
     // The sender shares the two cores with the stack, so its own share is printed too.
-    let self1 = schedStat(getpid())
-    let senderShare = String(format: "the bench's sender %.0f%% / %.0f%%", Double(self1.cpuNs - self0.cpuNs) / 1e7 / sendSecs, Double(self1.waitNs - self0.waitNs) / 1e7 / sendSecs)
+    let selfDelta = schedDelta(self0, schedStat(getpid()))
+    let senderShare = String(format: "the bench's sender %.0f%% / %.0f%%", Double(selfDelta.cpuNs) / 1e7 / sendSecs, Double(selfDelta.waitNs) / 1e7 / sendSecs)
     print("  at the fixed rate, CPU / waiting for a CPU (% of a core): " + sched.joined(separator: ", ") + "; " + senderShare)
     // What each store writes per event sent (WAL frames are whole pages; checkpoints copy them again).
     let written = services.map { s -> String in

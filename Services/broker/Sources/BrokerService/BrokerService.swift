@@ -26,6 +26,7 @@ public enum BrokerService {
         if config.settings["print-config"] != nil { print(config.json(broker: true)); exit(0) }
         let logger = Logger(label: "broker", level: config.logLevel)
         do {
+            try ProcessMemory.apply(config, logger: logger)
             try FileManager.default.createDirectory(atPath: config.dataDirectory + "/run", withIntermediateDirectories: true)
             // Only the account running Vigil may connect to the ipc:// sockets (roles stated on ipc are trusted).
             try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: config.dataDirectory + "/run")
