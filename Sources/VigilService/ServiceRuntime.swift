@@ -337,6 +337,10 @@ public enum ServiceMain {
             runtime.run(onStop: onStop)
             runtime.close()
             exit(0)
+        } catch let error as ConfigError {
+            // A bad setting found while starting exits like one found while loading (status 2).
+            FileHandle.standardError.write(Data("vigil-\(service): \(error)\n".utf8))
+            exit(2)
         } catch {
             Logger(label: service).error("fatal startup error", ["error": "\(error)"])
             exit(1)

@@ -86,5 +86,20 @@ final class EndToEndTests: XCTestCase {
         let msg = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertTrue(msg.contains("unknown flag --partitons"), msg)
         XCTAssertTrue(msg.contains("--partitions"), "suggests the near key: \(msg)")
+        // A bad value found while starting exits the same way, naming the key.
+        for (binary, key, value, expected) in [("vigil-ingest", "memory.keep-freed-mb", "99999", "expected 0 to 2047"),
+                                               ("vigil-enrichment", "store.checkpoint", "sometimes", "expected background or inline"),
+                                               ("vigil-broker", "memory.keep-freed-mb", "-1", "expected 0 to 2047")] {
+            let q = Process()
+            q.executableURL = URL(fileURLWithPath: stack.binDir + "/" + binary)
+            q.arguments = ["--data", stack.dir + "/bad-\(binary)", "--" + key, value]
+            let err = Pipe()
+            q.standardError = err
+            try q.run()
+            q.waitUntilExit()
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            XCTAssertEqual(q.terminationStatus, 2, "\(binary) --\(key) \(value): \(text)")
+            XCTAssertTrue(text.contains(key) && text.contains(expected), "\(binary): \(text)")
+        }
     }
 }

@@ -77,6 +77,9 @@ public enum BrokerService {
             broker.close()
             context.terminate()
             exit(0)
+        } catch let error as ConfigError {
+            FileHandle.standardError.write(Data("vigil-broker: \(error)\n".utf8))
+            exit(2)
         } catch {
             logger.error("fatal startup error", ["error": "\(error)"])
             exit(1)
