@@ -246,7 +246,9 @@ public final class RecordMemo {
         return s
     }
 
-    func number(_ slot: Int, _ value: SQLValue, jsonStored: Bool) -> QNumber? {
+    /// `value` as QQL's numeric tests read it (`jsonStored`: text is parsed, as `qql_num` does),
+    /// once per record; `value` must be what `value(slot, …)` returned for this record.
+    public func number(_ slot: Int, _ value: SQLValue, jsonStored: Bool) -> QNumber? {
         if slot >= capacity { grow(to: slot) }
         if numberStamp[slot] == stamp { return numbers[slot] }
         let n = QueryEvaluator.numericValue(jsonStored: jsonStored, value)

@@ -3,11 +3,13 @@ import VigilQuery
 import VigilWire
 
 /// A literal a condition cannot match without: `token: value` (or a list of values) on a
-/// keyword token, required by the condition's top-level AND. Checked before evaluating,
-/// and used to index rules so an event only meets rules that could match it.
+/// keyword token or a JSON-stored number token, required by the condition's top-level AND.
+/// Checked before evaluating, and used to index rules so an event only meets rules that could
+/// match it.
 public struct Requirement: Sendable, Equatable {
     public let token: TokenDefinition
-    /// ASCII-lowercased: keyword `:` ignores ASCII case, so equal keys ⇔ QQL equality.
+    /// Keys, equal ⇔ QQL equality: a keyword's value ASCII-lowercased (keyword `:` ignores ASCII
+    /// case), a number's `numberKey`.
     public let values: Set<String>
 
     /// Which required literal to index on when a condition has several: the most selective kinds first.
@@ -23,7 +25,8 @@ public struct Requirement: Sendable, Equatable {
     }
 
     /// The best requirement of a parsed condition, or nil when its top level does not force one
-    /// (an OR, a NOT, wildcards, special objects, non-keyword tokens…): such rules are always evaluated.
+    /// (an OR, a NOT, wildcards, ranges, special objects, text or address tokens…): such rules are
+    /// always evaluated.
     public static func of(_ query: Query, catalog: TokenCatalog = EventCatalog.catalog) -> Requirement? {
         guard let root = query.root else { return nil }
         let conjuncts: [QueryNode]
@@ -114,7 +117,11 @@ final class RequiredLiteral {
         let key: String
         if let memo = record.memo {
             guard let v = memo.value(slot, { record.value(for: token) }) else { return false }
-            if !numeric, case .text = v { key = memo.lowered(slot, v) } else {
+            if numeric {
+                // Parsed once per event however many rules require this number token.
+                guard let n = memo.number(slot, v, jsonStored: true) else { return false }
+                key = Requirement.numberKey(n)
+            } else if case .text = v { key = memo.lowered(slot, v) } else {
                 guard let k = Requirement.key(v, token) else { return false }
                 key = k
             }

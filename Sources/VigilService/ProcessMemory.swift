@@ -3,12 +3,15 @@ import VigilLog
 
 /// How a service's malloc gives memory back to the system (`memory.keep-freed-mb`).
 ///
-/// By default glibc returns a freed block of 128 KB or more to the kernel at once (an mmap of
-/// its own), and trims a heap whose free top exceeds 128 KB. A service receives and frees
-/// batches of that size thousands of times a second, so each one came back as fresh pages the
-/// kernel had to fault in and zero: enrichment's ZeroMQ I/O thread spent most of its time in
-/// `clear_page_erms` (docs/performance.md). Keeping up to `mb` of freed memory, and serving blocks
-/// up to 16 MB from the heap, reuses those pages instead.
+/// glibc gives a block of 128 KB or more a mapping of its own and unmaps it when freed; its
+/// dynamic threshold then raises that size to the largest such block freed so far (up to 32 MB),
+/// and trims a heap whose free top exceeds twice that. A service receives and frees bus batches
+/// of that size thousands of times a second, and enrichment's ZeroMQ I/O thread spent most of its
+/// time in the kernel zeroing the fresh pages they came in (`clear_page_erms`,
+/// docs/performance.md). This sets both limits instead: blocks up to 16 MB (or `mb`, when smaller)
+/// come from the heap, and each heap (one per malloc arena) keeps up to `mb` of free top. Setting
+/// them turns glibc's dynamic threshold off and overrides `GLIBC_TUNABLES`' malloc settings;
+/// `0` leaves glibc alone.
 public enum ProcessMemory {
     /// Largest block served from the heap instead of its own mapping.
     static let heapBlockLimit = 16 << 20
@@ -27,12 +30,9 @@ public enum ProcessMemory {
     @discardableResult
     public static func keepFreed(mb: Int) -> Bool {
         guard mb > 0 else { return true }
-        let keep = Int32(clamping: (mb << 20) - (mb == 2047 ? 1 : 0))
+        let keep = Int32(mb << 20)
         let mmapOK = mallopt(M_MMAP_THRESHOLD, Int32(min(heapBlockLimit, mb << 20))) == 1
         let trimOK = mallopt(M_TRIM_THRESHOLD, keep) == 1
         return mmapOK && trimOK
     }
-
-    /// Blocks malloc currently holds as mappings of their own (`mallinfo2().hblks`).
-    public static var mappedBlocks: Int { Int(mallinfo2().hblks) }
 }

@@ -89,14 +89,18 @@ final class EndToEndTests: XCTestCase {
         // A bad value found while starting exits the same way, naming the key.
         for (binary, key, value, expected) in [("vigil-ingest", "memory.keep-freed-mb", "99999", "expected 0 to 2047"),
                                                ("vigil-enrichment", "store.checkpoint", "sometimes", "expected background or inline"),
-                                               ("vigil-broker", "memory.keep-freed-mb", "-1", "expected 0 to 2047")] {
+                                               ("vigil-broker", "memory.keep-freed-mb", "-1", "expected 0 to 2047"),
+                                               ("vigil-detection", "rules.lateness", "soon", "is not a duration")] {
             let q = Process()
             q.executableURL = URL(fileURLWithPath: stack.binDir + "/" + binary)
             q.arguments = ["--data", stack.dir + "/bad-\(binary)", "--" + key, value]
             let err = Pipe()
             q.standardError = err
             try q.run()
-            q.waitUntilExit()
+            // A check that regressed would leave the service running: stop it and fail instead of hanging.
+            let deadline = Date().addingTimeInterval(10)
+            while q.isRunning && Date() < deadline { usleep(20_000) }
+            if q.isRunning { q.terminate(); q.waitUntilExit(); XCTFail("\(binary) --\(key) \(value) did not exit"); continue }
             let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             XCTAssertEqual(q.terminationStatus, 2, "\(binary) --\(key) \(value): \(text)")
             XCTAssertTrue(text.contains(key) && text.contains(expected), "\(binary): \(text)")

@@ -513,6 +513,9 @@ public final class Agent {
             let agent = try Agent(config: config, settings: settings)
             agent.run()
             exit(0)
+        } catch let error as ConfigError {
+            FileHandle.standardError.write(Data("vigil-agent: \(error)\n".utf8))
+            exit(2)
         } catch {
             Logger(label: "agent").error("fatal startup error", ["error": "\(error)"])
             exit(1)

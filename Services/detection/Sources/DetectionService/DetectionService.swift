@@ -43,7 +43,7 @@ public final class DetectionService {
         var options = EngineOptions()
         let lateness = cfg.settings["rules.lateness"] ?? "60s"
         guard let l = Durations.parse(lateness) ?? Int64(lateness) else {
-            throw ConfigError(message: "rules.lateness: '\(lateness)' is not a duration (e.g. 30s, 2m)")
+            throw ConfigError(code: .badValue, key: "rules.lateness", message: "'\(lateness)' is not a duration (e.g. 30s, 2m)")
         }
         options.latenessMs = l
         options.maxGroupsPerRule = max(10, try cfg.int("rules.max-groups", default: 10_000))
@@ -195,7 +195,3 @@ public final class DetectionService {
     }
 }
 
-struct ConfigError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
-}
