@@ -16,10 +16,10 @@ public enum ProcessMemory {
     /// Largest block served from the heap instead of its own mapping.
     static let heapBlockLimit = 16 << 20
 
-    /// Applies `memory.keep-freed-mb` (default 64) from `config`; every service and the broker
-    /// call it before they start.
-    public static func apply(_ config: RuntimeConfig, logger: Logger) throws {
-        let mb = try config.int("memory.keep-freed-mb", default: 64)
+    /// Applies `memory.keep-freed-mb` from `config`; every service and the broker call it before
+    /// they start (default 64), the endpoint agent too (default 0: it stays small on the host).
+    public static func apply(_ config: RuntimeConfig, logger: Logger, defaultMB: Int = 64) throws {
+        let mb = try config.int("memory.keep-freed-mb", default: defaultMB)
         guard (0...2047).contains(mb) else {
             throw ConfigError(code: .badValue, key: "memory.keep-freed-mb", message: "expected 0 to 2047 (MB), got \(mb)")
         }

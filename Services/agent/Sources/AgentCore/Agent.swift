@@ -510,6 +510,7 @@ public final class Agent {
             exit(0)
         }
         do {
+            try ProcessMemory.apply(config, logger: Logger(label: "agent"), defaultMB: 0)
             let agent = try Agent(config: config, settings: settings)
             agent.run()
             exit(0)
