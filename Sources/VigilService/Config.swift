@@ -130,7 +130,7 @@ public struct RuntimeConfig: Sendable {
         ("curve.allow", "broker only: file of client public keys allowed to connect, one per line: KEY [ROLE [NAME]]"),
         ("stream.batch-publish", "true (default): event streams go out as BATCH envelopes, one bus message per commit and partition; false: one DATA envelope per event"),
         ("store.checkpoint", "background (default: WAL checkpoints on a thread of their own, off the service loop) or inline (SQLite's automatic checkpoint inside the commit)"),
-        ("memory.keep-freed-mb", "MB of freed memory malloc keeps for reuse instead of returning it to the system page by page (default 64; 0: glibc's defaults)"),
+        ("memory.keep-freed-mb", "MB of freed memory malloc keeps for reuse instead of returning it to the system page by page (default 64; vigil-agent 0; 0: glibc's defaults)"),
         ("print-config", "print the effective configuration as JSON and exit"),
     ]
 
