@@ -172,7 +172,9 @@ public enum FieldSlots {
 public final class RecordMemo {
     private var stamp: UInt32 = 1
     /// Per slot; pointers rather than arrays: this is read for every test of every condition,
-    /// and arrays in a class pay an exclusivity check and a uniqueness check per write.
+    /// and arrays in a class pay an exclusivity check and a uniqueness check per write. The four
+    /// caches are spelled out: a generic column struct for them brought the exclusivity checks
+    /// back (1,000 rules: 24.5 → 28.6–30.4 CPU µs per event, `e2e-bench --detection-cpu`).
     private var capacity = 0
     private var valueStamp: UnsafeMutablePointer<UInt32>
     private var values: UnsafeMutablePointer<SQLValue?>

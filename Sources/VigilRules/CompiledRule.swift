@@ -18,8 +18,6 @@ final class CompiledRule {
     private let queryRefs: UnsafeMutablePointer<Unmanaged<QueryEvaluator>?>
     let groupBy: [FieldAccess]
     let distinctField: FieldAccess?
-    /// A plain match rule (read per candidate: cheaper than matching on `rule.detection`, which copies it).
-    let isMatch: Bool
     /// `rule.detection`'s kind and numbers, read per candidate instead of the detection (whose
     /// conditions and group-by lists a switch on it copies and retains).
     let shape: Shape
@@ -53,7 +51,6 @@ final class CompiledRule {
         queryRefs.initialize(from: conditions.map { if case .qql(let q) = $0 { return Unmanaged.passUnretained(q) }; return nil }, count: conditions.count)
         if case .predicate(let p)? = conditions.first { firstPredicate = p } else { firstPredicate = nil }
         groupBy = rule.detection.groupBy.map(FieldAccess.init)
-        if case .match = rule.detection { isMatch = true } else { isMatch = false }
         switch rule.detection {
         case .match: shape = .match
         case .threshold(_, let n, _, let w): shape = .threshold(count: n, windowMs: w)
@@ -75,18 +72,16 @@ final class CompiledRule {
     func matches(_ i: Int, _ record: EventRecord, _ context: QueryContext, indexed: Bool = false) -> Bool {
         if !(indexed && conditions.count == 1), let r = literalRefs[i], !r._withUnsafeGuaranteedRef({ $0.holds(record) }) { return false }
         if let q = queryRefs[i] { return q._withUnsafeGuaranteedRef { (try? $0.matches(record, context: context)) == true } }
+        // Not QQL, so a predicate.
         if i == 0, let p = firstPredicate { return p.bound?.matches(record.event) ?? p.matches(record.event) }
-        switch conditions[i] {
-        case .qql(let q): return (try? q.matches(record, context: context)) == true
-        case .predicate(let p): return p.bound?.matches(record.event) ?? p.matches(record.event)
-        }
+        guard case .predicate(let p) = conditions[i] else { return false }
+        return p.bound?.matches(record.event) ?? p.matches(record.event)
     }
 
-    var windowMs: Int64 {
-        switch rule.detection {
-        case .match: return 0
-        case .threshold(_, _, _, let w), .distinct(_, _, _, _, let w), .sequence(_, _, let w), .absence(_, _, _, let w), .temporal(_, _, let w): return w
-        }
+    /// A plain match rule (read per candidate: cheaper than matching on `rule.detection`, which copies it).
+    var isMatch: Bool {
+        if case .match = shape { return true }
+        return false
     }
 }
 

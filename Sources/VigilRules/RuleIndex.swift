@@ -74,11 +74,6 @@ public struct Requirement: Sendable, Equatable {
         }
     }
 
-    func holds(_ record: EventRecord) -> Bool {
-        guard let v = Self.key(record, token) else { return false }
-        return values.contains(v)
-    }
-
     static func key(_ record: EventRecord, _ token: TokenDefinition) -> String? {
         record.value(for: token).flatMap { key($0, token) }
     }
