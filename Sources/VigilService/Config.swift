@@ -12,6 +12,13 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
     public var description: String { "configuration error (\(code.rawValue)) for '\(key)': \(message)" }
 }
 
+/// A bad configuration stops a process the same way wherever it is found (loading, or a value
+/// checked while starting): `vigil-<program>: <error>` on stderr, exit status 2 (docs/operations.md).
+public func exitForBadConfiguration(program: String, _ error: any Error) -> Never {
+    FileHandle.standardError.write(Data("vigil-\(program): \(error)\n".utf8))
+    exit(2)
+}
+
 /// A service's effective configuration: documented defaults, overridden by a JSON file
 /// (`--config FILE` or VIGIL_CONFIG), then environment variables (VIGIL_<KEY>, dots and dashes
 /// as underscores), then command-line flags (`--key value` or `--key=value`).

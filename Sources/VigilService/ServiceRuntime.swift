@@ -317,8 +317,7 @@ public enum ServiceMain {
         do {
             config = try RuntimeConfig.load(service: service, serviceKeys: keys)
         } catch {
-            FileHandle.standardError.write(Data("vigil-\(service): \(error)\n".utf8))
-            exit(2)
+            exitForBadConfiguration(program: service, error)
         }
         if config.settings["help"] != nil || CommandLine.arguments.contains("--help") {
             var s = "usage: vigil-\(service) [--key value]…\n\n"
@@ -339,8 +338,7 @@ public enum ServiceMain {
             exit(0)
         } catch let error as ConfigError {
             // A bad setting found while starting exits like one found while loading (status 2).
-            FileHandle.standardError.write(Data("vigil-\(service): \(error)\n".utf8))
-            exit(2)
+            exitForBadConfiguration(program: service, error)
         } catch {
             Logger(label: service).error("fatal startup error", ["error": "\(error)"])
             exit(1)

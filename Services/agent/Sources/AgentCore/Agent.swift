@@ -500,8 +500,7 @@ public final class Agent {
             config = try RuntimeConfig.load(service: "agent", serviceKeys: AgentSettings.keys)
             settings = try AgentSettings(config)
         } catch {
-            FileHandle.standardError.write(Data("vigil-agent: \(error)\n".utf8))
-            exit(2)
+            exitForBadConfiguration(program: "agent", error)
         }
         if config.settings["help"] != nil || CommandLine.arguments.contains("--help") {
             var s = "usage: vigil-agent --data DIR --endpoint.rpc ENDPOINT [--enroll-token T] [--key value]…\n\n"
@@ -515,8 +514,7 @@ public final class Agent {
             agent.run()
             exit(0)
         } catch let error as ConfigError {
-            FileHandle.standardError.write(Data("vigil-agent: \(error)\n".utf8))
-            exit(2)
+            exitForBadConfiguration(program: "agent", error)
         } catch {
             Logger(label: "agent").error("fatal startup error", ["error": "\(error)"])
             exit(1)

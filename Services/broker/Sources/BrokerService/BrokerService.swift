@@ -12,8 +12,7 @@ public enum BrokerService {
         do {
             config = try RuntimeConfig.load(service: "broker")
         } catch {
-            FileHandle.standardError.write(Data("vigil-broker: \(error)\n".utf8))
-            exit(2)
+            exitForBadConfiguration(program: "broker", error)
         }
         if config.settings["help"] != nil {
             var s = "usage: vigil-broker [--key value]…\n\nThe broker binds the three endpoints every other service connects to.\n\n"
@@ -78,8 +77,7 @@ public enum BrokerService {
             context.terminate()
             exit(0)
         } catch let error as ConfigError {
-            FileHandle.standardError.write(Data("vigil-broker: \(error)\n".utf8))
-            exit(2)
+            exitForBadConfiguration(program: "broker", error)
         } catch {
             logger.error("fatal startup error", ["error": "\(error)"])
             exit(1)
