@@ -264,7 +264,7 @@ public final class ServiceRuntime {
     /// Runs the loop until SIGTERM/SIGINT (or `stop()`), then lets the service finish.
     public func run(onStop: () -> Void = {}) {
         status = "ok"
-        if backgroundCheckpoint && checkpointer == nil { checkpointer = Checkpointer(path: config.storePath) }
+        startBackgroundCheckpoints()
         logger.info("started", ["pid": String(ProcessInfo.processInfo.processIdentifier), "store": config.storePath, "rpc": config.endpoints.rpc])
         while !stopping && !ShutdownSignal.requested {
             runOnce(timeoutMs: 50)
@@ -272,6 +272,13 @@ public final class ServiceRuntime {
         status = "stopping"
         logger.info("stopping: finishing the current batch")
         onStop()
+    }
+
+    /// Starts the store's checkpointer thread (when the store uses one) if it is not running:
+    /// `run()` does it; code that drives the service by hand (benches) calls it to store as the
+    /// service does — without it the WAL grows until the writer's backstop checkpoint.
+    public func startBackgroundCheckpoints() {
+        if backgroundCheckpoint && checkpointer == nil { checkpointer = Checkpointer(path: config.storePath) }
     }
 
     public func runOnce(timeoutMs: Int) {

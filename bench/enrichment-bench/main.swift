@@ -16,7 +16,8 @@ func arg(_ name: String, _ d: Int) -> Int {
 }
 if CommandLine.arguments.contains("--store") {
     // The stage's store path (StoreBench.swift); the default measures the Enricher alone.
-    do { try storeBench(events: arg("events", 100_000), batch: arg("batch", 5000), pageSize: arg("page-size", 16384)) } catch {
+    do { try storeBench(events: arg("events", 100_000), batch: arg("batch", 5000), pageSize: arg("page-size", 16384),
+                       keep: CommandLine.arguments.contains("--keep")) } catch {
         FileHandle.standardError.write(Data("enrichment-bench --store: \(error)\n".utf8))
         exit(1)
     }
