@@ -63,6 +63,7 @@ public final class EnrichmentService {
         EventFullText.migration,
         AssetStore.historyMigration,
         EventFullText.deferredMigration,
+        EventFullText.incrementalMergeMigration,
     ]
 
     let runtime: ServiceRuntime
