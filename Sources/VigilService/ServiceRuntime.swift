@@ -155,6 +155,10 @@ public final class ServiceRuntime {
         return c
     }
 
+    /// Runs on the loop after each consumer batch is committed and published, outside its
+    /// transaction: for work the batch's messages need not wait for (enrichment's full-text step).
+    public var afterConsumerBatch: (() -> Void)?
+
     /// The fewest messages a consumer transaction takes when more are waiting (see `drain`).
     static let stepBatch = 250
 
@@ -182,6 +186,7 @@ public final class ServiceRuntime {
                 let tr2 = Trace.on ? Trace.nowUs() : 0
                 c.didCommit()
                 producer?.publishCommitted()
+                afterConsumerBatch?()
                 if Trace.on {
                     // Received, taken, processed, committed, published; pmin/pmax: the producers' times (ms).
                     let tr3 = Trace.nowUs()

@@ -57,7 +57,8 @@ final class DeferredFullTextTests: XCTestCase {
         XCTAssertEqual(try matches(db, "message:alarm"), 1, "a message the raw line lacks is indexed from memory")
         XCTAssertEqual(try matches(db, "message:alpha"), 0, "a message the raw line contains is not indexed twice")
 
-        // The third waiting event completes a batch: indexed in the transaction that stored it.
+        // The third waiting event completes a batch: indexed right after the consumer batch that
+        // stored it is committed and published, in its own transaction.
         try svc.processCommitted([envelope("e3", raw: "a", message: nil), envelope("e4", raw: "b", message: nil)])
         XCTAssertEqual(try matches(db, "alpha OR disk"), 2)
         try svc.processCommitted([envelope("e5", raw: "c", message: nil), envelope("e6", raw: "d", message: nil),
