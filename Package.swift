@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "VigilProto", dependencies: ["CProtobufC"], path: "Sources/VigilProto"),
 
         .target(name: "VigilWire", dependencies: ["VigilProto", "CProtobufC"], swiftSettings: strict),
-        .target(name: "VigilStore", dependencies: ["CSQLite"], swiftSettings: strict),
+        .target(name: "VigilStore", dependencies: ["CSQLite", "VigilLog"], swiftSettings: strict),
         .target(name: "VigilLog", swiftSettings: strict),
         // HTTP(S) GET over libcurl (the only module touching CCurl).
         .target(name: "VigilHTTP", dependencies: ["CCurl"], swiftSettings: strict),

@@ -186,7 +186,6 @@ public final class ServiceRuntime {
                 let tr2 = Trace.on ? Trace.nowUs() : 0
                 c.didCommit()
                 producer?.publishCommitted()
-                afterConsumerBatch?()
                 if Trace.on {
                     // Received, taken, processed, committed, published; pmin/pmax: the producers' times (ms).
                     let tr3 = Trace.nowUs()
@@ -194,6 +193,7 @@ public final class ServiceRuntime {
                     Trace.emit("batch svc=\(config.service) n=\(batch.count) pmin=\(pmin) pmax=\(pmax) recv=\(c.lastReceiveUs) take=\(tr0) proc=\(tr1) commit=\(tr2) pub=\(tr3)")
                 }
                 count("processed", UInt64(batch.count))
+                afterConsumerBatch?()
             } catch {
                 c.didRollback()
                 producer?.discardUncommitted()

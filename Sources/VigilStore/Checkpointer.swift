@@ -1,4 +1,5 @@
 import Foundation
+import VigilLog
 
 /// Moves WAL checkpoints off the thread that writes. SQLite's automatic checkpoint runs inside
 /// the COMMIT that crosses `wal_autocheckpoint`: copying 8,192 pages back into the database file
@@ -90,6 +91,7 @@ public final class Checkpointer: @unchecked Sendable {
 
     private func checkpoint(_ db: Database, wal: String, restartPages: Int) {
         let start = DispatchTime.now().uptimeNanoseconds
+        let t0 = Trace.on ? Trace.nowUs() : 0
         let salt = walSalt(wal)
         do {
             // (busy, frames in the WAL, frames copied into the database file)
@@ -97,10 +99,17 @@ public final class Checkpointer: @unchecked Sendable {
             var copied = r.int(2)
             let frames = r.int(1)
             var restarted = false
+            let t1 = Trace.on ? Trace.nowUs() : 0
             if frames >= Int64(restartPages) && copied == frames {
                 if let r2 = try db.query("PRAGMA wal_checkpoint(RESTART)").first {
                     if r2.int(0) == 0 { copied = max(copied, r2.int(2)); restarted = true } else { record { $0.restartsBusy += 1 } }
                 }
+            }
+            if Trace.on {
+                // A RESTART holds off the store's writer once it has the write lock (its time
+                // here includes waiting for that lock): a loop's wait.
+                let t2 = Trace.nowUs()
+                Trace.emit("ckpt db=\((wal as NSString).lastPathComponent) frames=\(frames) copied=\(copied) passive=\(t1 - t0) restart=\(restarted ? t2 - t1 : 0) at=\(t0)")
             }
             // A new WAL generation since the last pass: all it copied is new.
             let fresh = salt != lastSalt || copied < lastCopied ? copied : copied - lastCopied

@@ -9,7 +9,9 @@ Run the bench with the services' trace on and keep its directory:
 The services write `TRACE …` lines (Sources/VigilLog/Trace.swift) to their logs: ingest one per
 submitted batch (arrival, prepared, committed, published), enrichment and detection one per
 consumer batch (received, taken, processed, committed, published, and the producers' times of
-its messages), and any loop handler or timer that held a loop over 3 ms. The fixed-rate phase is
+its messages), enrichment one per full-text step, every store's checkpointer one per
+checkpoint, and any loop handler or timer that held a
+loop over 3 ms. The fixed-rate phase is
 found as the run of 100-event submits (the bench sends one per 10 ms, its first event a probe).
 Each probe is then followed through the stages: ingest's batch, the enrichment batch holding an
 event of its arrival millisecond published after it, the detection batch holding enrichment's
@@ -77,6 +79,20 @@ def main(d):
             us = [x["us"] for x in slow if key(x) == k]
             what = f"source {k[0]}" if k[0] != "" else f"timer {k[1]} (every {k[2]} ms)"
             print(f"   {name} loop held > 3 ms by {what}: {n}x, max {max(us) / 1000:.1f} ms, sum {sum(us) / 1000:.0f} ms")
+    for name, recs in (("ingest", ing), ("enrichment", enr), ("detection", det)):
+        ck = [x for x in recs if x["kind"] == "ckpt" and t0 <= x["at"] <= t1]
+        rs = [x["restart"] for x in ck if x["restart"] > 0]
+        if ck:
+            print(f"{name} checkpoints: {len(ck)}, {len(rs)} RESTART (the store's writer waits meanwhile)")
+            show("passive pass", [x["passive"] for x in ck])
+            if rs:
+                show("RESTART", rs)
+    steps = [x for x in enr if x["kind"] == "fts" and t0 <= x["at"] <= t1]
+    if steps:
+        print(f"enrichment full-text steps: {len(steps)}, events p50 {pct([x['n'] for x in steps], .5)}")
+        show("statement", [x["index"] for x in steps])
+        show("step (with its commit)", [x["step"] for x in steps])
+        show("CPU of the step", [x["cpu"] for x in steps])
     eb = [x for x in enr if x["kind"] == "batch"]
     db = [x for x in det if x["kind"] == "batch"]
     rows = []

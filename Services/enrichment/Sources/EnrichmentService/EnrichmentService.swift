@@ -245,12 +245,30 @@ public final class EnrichmentService {
     /// open transaction or in its own.
     func indexWaitingEvents() throws {
         let db = runtime.db
+        // With the trace on: events, wall µs of the statement and of the whole step (commit
+        // included when the step has its own transaction), and the thread's CPU µs meanwhile —
+        // wall well above CPU means the loop waited for a core.
+        let t0 = Trace.on ? Trace.nowUs() : 0, cpu0 = Trace.on ? Self.threadCPUUs() : 0
+        var t1: Int64 = 0, events: Int64 = 0
         try db.transaction {
             let from = try EventFullText.indexedBelow(db)
+            events = nextSeq - from
             try EventFullText.index(db, seqs: from..<nextSeq, messagesFromMemory: true)
+            if Trace.on { t1 = Trace.nowUs() }
+        }
+        if Trace.on && events > 0 {
+            let t2 = Trace.nowUs()
+            Trace.emit("fts svc=enrichment n=\(events) index=\(t1 - t0) step=\(t2 - t0) cpu=\(Self.threadCPUUs() - cpu0) at=\(t0)")
         }
         ftsIndexedBelow = nextSeq
         ftsLastIndexMs = Clock.nowMs()
+    }
+
+    /// CPU µs the calling thread has used (CLOCK_THREAD_CPUTIME_ID), for the trace.
+    static func threadCPUUs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
     }
 
     /// `--assets FILE` (CSV, or JSON by extension): unreadable is a configuration error; rows
