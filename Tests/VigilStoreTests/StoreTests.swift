@@ -122,4 +122,53 @@ final class StoreTests: XCTestCase {
         XCTAssertThrowsError(try db.withoutZeroingDeletes { throw Boom() })
         XCTAssertEqual(try db.scalar("PRAGMA secure_delete")?.int64, 1, "restored after an error")
     }
+
+    /// Another connection holds the write lock for `holdMs` on its own thread; returns how long
+    /// after it released the lock this connection's write went through (ms), or the error.
+    private func writeBehindHolder(_ db: Database, holdMs: Int) throws -> Result<Double, Error> {
+        let holder = try Database(path: db.path)
+        let locked = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        final class Stamp: @unchecked Sendable { var ns: UInt64 = 0 }  // written before `done` is signalled
+        let releasedAt = Stamp()
+        let t = Thread {
+            try? holder.execute("BEGIN IMMEDIATE")
+            locked.signal()
+            usleep(UInt32(holdMs * 1000))
+            try? holder.execute("COMMIT")
+            releasedAt.ns = DispatchTime.now().uptimeNanoseconds
+            done.signal()
+        }
+        t.start()
+        locked.wait()
+        let result = Result { try db.run("INSERT INTO t(name) VALUES('waited')") }
+        let wroteAt = DispatchTime.now().uptimeNanoseconds
+        done.wait()
+        holder.close()
+        return result.map { _ in Double(Int64(wroteAt) - Int64(releasedAt.ns)) / 1e6 }
+    }
+
+    /// A writer held off by another connection gets the lock soon after it is released (the
+    /// polling busy handler), not at SQLite's next 5/10/15 ms sleep step; and it still gives up
+    /// with `busy` after `busyTimeoutMs`.
+    func testAWaitingWriterGetsTheLockSoonAfterItsReleaseAndTimesOut() throws {
+        let db = try Database(path: dir + "/busy.db")
+        try db.migrate(component: "svc", [v1])
+        // Held 20 ms: SQLite's own handler would try at 1, 3, 8, 18 and 33 ms, 13 ms late.
+        var late: [Double] = []
+        for _ in 0..<9 { late.append(try writeBehindHolder(db, holdMs: 20).get()) }
+        late.sort()
+        XCTAssertLessThan(late[4], 6, "median ms between the lock's release and the waiting write: \(late)")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM t")?.int64, 9)
+
+        var options = StoreOptions()
+        options.busyTimeoutMs = 50
+        let impatient = try Database(path: dir + "/busy.db", options: options)
+        let start = DispatchTime.now().uptimeNanoseconds
+        let r = try writeBehindHolder(impatient, holdMs: 400)
+        let waitedMs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+        guard case .failure(let e) = r else { return XCTFail("a write behind a 400 ms hold with a 50 ms timeout went through") }
+        XCTAssertTrue("\(e)".lowercased().contains("locked") || "\(e)".lowercased().contains("busy"), "\(e)")
+        XCTAssertGreaterThanOrEqual(waitedMs, 50)
+        impatient.close()
+    }
 }
