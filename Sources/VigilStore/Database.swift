@@ -3,26 +3,46 @@ import CSQLite
 import Glibc
 #endif
 
-/// The busy handler of every connection: waits for a lock another connection holds, trying again
-/// every 0.1 ms for the first 50 ms, then every 1 ms, until `busyTimeoutMs` (the context pointer's
-/// bits; 0 fails at once). SQLite's own `sqlite3_busy_timeout` sleeps 1, 2, 5, 10, 15, 20, 25 ms…
-/// between tries, so a writer held off 10–12 ms by a checkpointer's RESTART got the lock only
-/// after 18 ms, one held 20–30 ms after 33 ms (traced at 10k events/s: every slow enrichment batch
-/// was one of those waits). A lock here is held for milliseconds, so polling finely costs little.
-private let busyWaitPolling: @convention(c) (UnsafeMutableRawPointer?, Int32) -> Int32 = { context, tries in
-    let timeoutUs = Int(bitPattern: context) * 1000
-    let fineTries = 500, fineUs = 100, coarseUs = 1000
-    let t = Int(tries)
-    let waitedUs = t < fineTries ? t * fineUs : fineTries * fineUs + (t - fineTries) * coarseUs
-    if waitedUs >= timeoutUs { return 0 }
-    usleep(UInt32(t < fineTries ? fineUs : coarseUs))
-    return 1
+/// How one connection waits for a lock another connection holds (its busy handler's state).
+/// SQLite's own `sqlite3_busy_timeout` sleeps 1, 2, 5, 10, 15, 20, 25 ms… between tries, so a
+/// writer held off 10–12 ms by a checkpointer's RESTART got the lock only after 18 ms, one held
+/// 20–30 ms after 33 ms (traced at 10k events/s: every slow enrichment batch was one of those
+/// waits). This handler tries again every 0.1 ms for the first 50 ms of a wait, then every 1 ms,
+/// until `timeoutMs` of real time has passed (the clock, not the tries: a 0.1 ms sleep takes
+/// nearer 0.2 ms on a loaded machine). A lock here is held for milliseconds, so polling finely
+/// costs little.
+final class BusyWait {
+    var timeoutMs: Int32
+    private var startNs: UInt64 = 0
+
+    init(timeoutMs: Int32) { self.timeoutMs = max(0, timeoutMs) }
+
+    private static func nowNs() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    /// SQLite's callback: `tries` is 0 at the first call of each wait. Nonzero: try again.
+    func retry(tries: Int32) -> Int32 {
+        let now = Self.nowNs()
+        if tries == 0 { startNs = now }
+        let waitedNs = now &- startNs
+        if waitedNs >= UInt64(timeoutMs) * 1_000_000 { return 0 }
+        usleep(waitedNs < 50_000_000 ? 100 : 1000)
+        return 1
+    }
+}
+
+private let busyWaitCallback: @convention(c) (UnsafeMutableRawPointer?, Int32) -> Int32 = { context, tries in
+    guard let context else { return 0 }
+    return Unmanaged<BusyWait>.fromOpaque(context).takeUnretainedValue().retry(tries: tries)
 }
 
 /// Options for opening a service's store. Defaults suit one service process owning its file.
 public struct StoreOptions: Sendable {
     /// Wait this long for a lock held by another connection before failing with `busy`
-    /// (`busyWaitPolling`: tries again every 0.1 ms at first, so a short hold costs only itself).
+    /// (`BusyWait`: tries again every 0.1 ms at first, so a short hold costs only itself).
     public var busyTimeoutMs: Int32 = 5_000
     /// WAL + NORMAL survives process kills (SIGKILL) without losing committed transactions;
     /// `full` also survives power loss at the cost of an fsync per commit.
@@ -47,6 +67,14 @@ public struct StoreOptions: Sendable {
 public final class Database {
     let handle: OpaquePointer
     public let path: String
+    private let busyWait: BusyWait
+
+    /// How long this connection waits for a lock another connection holds before failing with
+    /// `busy` (`StoreOptions.busyTimeoutMs` at open; `BusyWait`: polled finely, real time).
+    public var busyTimeoutMs: Int32 {
+        get { busyWait.timeoutMs }
+        set { busyWait.timeoutMs = max(0, newValue) }
+    }
     private var cache: [String: Statement] = [:]
     private var transactionDepth = 0
     private var beforeCommit: [() throws -> Void] = []
@@ -73,7 +101,9 @@ public final class Database {
         }
         self.handle = db
         self.path = path
-        sqlite3_busy_handler(db, busyWaitPolling, UnsafeMutableRawPointer(bitPattern: Int(max(0, options.busyTimeoutMs))))
+        self.busyWait = BusyWait(timeoutMs: options.busyTimeoutMs)
+        // The connection keeps `busyWait` for as long as SQLite may call the handler (until close).
+        sqlite3_busy_handler(db, busyWaitCallback, Unmanaged.passUnretained(busyWait).toOpaque())
         if !options.readOnly {
             try execute("PRAGMA journal_mode=WAL")
             try execute(options.synchronousFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
