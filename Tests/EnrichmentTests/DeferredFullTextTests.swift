@@ -92,4 +92,35 @@ final class DeferredFullTextTests: XCTestCase {
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM events")?.int64, 10)
         runtime.close()
     }
+
+    /// A full-text step that fails after its batch (here: an injected error in the step's own
+    /// transaction) leaves the batch stored and published, counts `fts.index_errors`, does not try
+    /// again after every following batch, and what waits is indexed exactly once it works again.
+    func testAFailedStepLeavesTheBatchStoredAndIsTriedAgainLater() throws {
+        let (runtime, svc) = try service(batch: 2)
+        let db = runtime.db
+        try db.execute("""
+            CREATE TEMP TRIGGER fail_fts_step BEFORE UPDATE ON main.events_fts_state
+            BEGIN SELECT RAISE(ABORT, 'injected full-text failure'); END
+            """)
+        try svc.processCommitted([envelope("f1", raw: "sshd: Failed password for alpha", message: nil),
+                                  envelope("f2", raw: "kernel: disk full", message: "storage alarm")])
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM events")?.int64, 2, "the batch is stored whatever its step does")
+        XCTAssertEqual(runtime.counters["fts.index_errors"], 1)
+        XCTAssertEqual(try matches(db, "alpha OR disk OR alarm"), 0, "the failed step left nothing half-indexed")
+        XCTAssertEqual(try EventFullText.indexedBelow(db), 1)
+        // The next batch makes four waiting events; the loop does not try again before fts.interval.
+        try svc.processCommitted([envelope("f3", raw: "cron: job started", message: nil),
+                                  envelope("f4", raw: "cron: job ended", message: nil)])
+        XCTAssertEqual(runtime.counters["fts.index_errors"], 1)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM events")?.int64, 4)
+        // Working again: a query indexes what waits first, exactly.
+        try db.execute("DROP TRIGGER temp.fail_fts_step")
+        try XCTUnwrap(svc.queries?.beforeQuery)()
+        XCTAssertEqual(try matches(db, "alpha OR disk OR cron"), 4)
+        XCTAssertEqual(try matches(db, "message:alarm"), 1)
+        XCTAssertEqual(try EventFullText.indexedBelow(db), svc.nextSeq)
+        _ = try db.run("INSERT INTO events_fts(events_fts) VALUES('integrity-check')")
+        runtime.close()
+    }
 }

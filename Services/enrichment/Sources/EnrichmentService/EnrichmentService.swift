@@ -88,6 +88,8 @@ public final class EnrichmentService {
     var ftsBatch: Int64 = 2000
     var ftsIntervalMs: Int64 = 1000
     var ftsLastIndexMs: Int64 = 0
+    /// After a failed step, the loop's next try (not before `fts.interval` has passed).
+    var ftsRetryAtMs: Int64 = 0
     /// Events indexed per backfill transaction.
     static let backfillBatch = 5000
 
@@ -202,18 +204,13 @@ public final class EnrichmentService {
         ftsLastIndexMs = Clock.nowMs()
         queries?.beforeQuery = { [unowned self] in try self.indexWaitingEvents() }
         runtime.afterConsumerBatch = { [unowned self] in
-            do { try self.indexIfBatchFull() } catch {
-                // The events are stored; they wait for the next step (this hook, the timer, a query).
-                self.runtime.count("fts.index_errors")
-                self.runtime.logger.error("full-text indexing failed; retried next round", ["error": "\(error)"])
-            }
+            guard self.nextSeq - self.ftsIndexedBelow >= self.ftsBatch, Clock.nowMs() >= self.ftsRetryAtMs else { return }
+            self.indexOnTheLoop()
         }
         runtime.every(ms: 100) { [unowned self] in
-            guard self.nextSeq > self.ftsIndexedBelow, Clock.nowMs() - self.ftsLastIndexMs >= self.ftsIntervalMs else { return }
-            do { try self.indexWaitingEvents() } catch {
-                self.runtime.count("fts.index_errors")
-                self.runtime.logger.error("full-text indexing failed; retried next round", ["error": "\(error)"])
-            }
+            let now = Clock.nowMs()
+            guard self.nextSeq > self.ftsIndexedBelow, now - self.ftsLastIndexMs >= self.ftsIntervalMs, now >= self.ftsRetryAtMs else { return }
+            self.indexOnTheLoop()
         }
         guard try EventFullText.pending(runtime.db) else { return }
         fullTextBackfilling = true
@@ -404,16 +401,24 @@ public final class EnrichmentService {
             throw error
         }
         producer.publishCommitted()
-        try indexIfBatchFull()
+        // What the loop runs after each consumer batch (ServiceRuntime.drain): stored events enter
+        // the full-text index together, every `fts.batch` of them — FTS5 writes a segment per
+        // statement, and fewer, larger ones cost less per event (EventFullText) — after the batch
+        // that completes them is committed and published, in a transaction of their own: a step
+        // takes ≈ 10–20 ms on the loop, and the batch's events (a latency probe among them, at
+        // 10k events/s) no longer wait for it to be published.
+        runtime.afterConsumerBatch?()
     }
 
-    /// Stored events enter the full-text index together, every `fts.batch` of them: FTS5 writes a
-    /// segment per statement, and fewer, larger ones cost less per event (EventFullText). Run
-    /// after the consumer batch that completes them is committed and published, in a transaction
-    /// of its own: a step takes ≈ 10–20 ms on the loop, and the batch's events (a latency probe
-    /// among them, at 10k events/s) no longer wait for it to be published.
-    func indexIfBatchFull() throws {
-        if nextSeq - ftsIndexedBelow >= ftsBatch { try indexWaitingEvents() }
+    /// A full-text step from the loop (after a consumer batch, or the timer). The events are
+    /// stored either way: after a failure they wait, and the loop tries again after `fts.interval`
+    /// (a query still indexes first, and reports its own error) rather than after every batch.
+    func indexOnTheLoop() {
+        do { try indexWaitingEvents() } catch {
+            ftsRetryAtMs = Clock.nowMs() + ftsIntervalMs
+            runtime.count("fts.index_errors")
+            runtime.logger.error("full-text indexing failed; tried again later", ["error": "\(error)", "retry_ms": String(ftsIntervalMs)])
+        }
     }
 
     public static func main() -> Never {
