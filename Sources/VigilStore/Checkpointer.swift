@@ -98,18 +98,20 @@ public final class Checkpointer: @unchecked Sendable {
             guard let r = try db.query("PRAGMA wal_checkpoint(PASSIVE)").first else { return }
             var copied = r.int(2)
             let frames = r.int(1)
-            var restarted = false
+            var restarted = false, attempted = false, busy = false
             let t1 = Trace.on ? Trace.nowUs() : 0
             if frames >= Int64(restartPages) && copied == frames {
+                attempted = true
                 if let r2 = try db.query("PRAGMA wal_checkpoint(RESTART)").first {
-                    if r2.int(0) == 0 { copied = max(copied, r2.int(2)); restarted = true } else { record { $0.restartsBusy += 1 } }
+                    if r2.int(0) == 0 { copied = max(copied, r2.int(2)); restarted = true } else { busy = true; record { $0.restartsBusy += 1 } }
                 }
             }
             if Trace.on {
                 // A RESTART holds off the store's writer once it has the write lock (its time
-                // here includes waiting for that lock): a loop's wait.
+                // here includes waiting for that lock): a loop's wait. One that gave up (busy=1)
+                // held the writer off while it waited for readers.
                 let t2 = Trace.nowUs()
-                Trace.emit("ckpt db=\((wal as NSString).lastPathComponent) frames=\(frames) copied=\(copied) passive=\(t1 - t0) restart=\(restarted ? t2 - t1 : 0) at=\(t0)")
+                Trace.emit("ckpt db=\((wal as NSString).lastPathComponent) frames=\(frames) copied=\(copied) passive=\(t1 - t0) restart=\(attempted ? t2 - t1 : 0) busy=\(busy ? 1 : 0) at=\(t0)")
             }
             // A new WAL generation since the last pass: all it copied is new.
             let fresh = salt != lastSalt || copied < lastCopied ? copied : copied - lastCopied

@@ -83,7 +83,8 @@ def main(d):
         ck = [x for x in recs if x["kind"] == "ckpt" and t0 <= x["at"] <= t1]
         rs = [x["restart"] for x in ck if x["restart"] > 0]
         if ck:
-            print(f"{name} checkpoints: {len(ck)}, {len(rs)} RESTART (the store's writer waits meanwhile)")
+            busy = sum(1 for x in ck if x.get("busy", 0))
+            print(f"{name} checkpoint passes: {len(ck)}, {len(rs)} RESTART attempted, {busy} of them gave up (the store's writer waits meanwhile)")
             show("passive pass", [x["passive"] for x in ck])
             if rs:
                 show("RESTART", rs)
