@@ -11,9 +11,15 @@ import Glibc
 /// until `timeoutMs` of real time has passed (the clock, not the tries: a 0.1 ms sleep takes
 /// nearer 0.2 ms on a loaded machine). A lock here is held for milliseconds, so polling finely
 /// costs little.
+///
+/// SQLite counts `tries` from 0 at the first busy call of a statement step, so the waits of one
+/// step (a RESTART checkpoint waits for the write lock, then for readers) share one deadline, as
+/// with SQLite's own handler. A call long after the previous one (a prepare that reloads the
+/// schema, which does not reset the count) — over 100 ms after the previous one — starts a new wait.
 final class BusyWait {
     var timeoutMs: Int32
     private var startNs: UInt64 = 0
+    private var lastNs: UInt64 = 0
 
     init(timeoutMs: Int32) { self.timeoutMs = max(0, timeoutMs) }
 
@@ -26,7 +32,9 @@ final class BusyWait {
     /// SQLite's callback: `tries` is 0 at the first call of each wait. Nonzero: try again.
     func retry(tries: Int32) -> Int32 {
         let now = Self.nowNs()
-        if tries == 0 { startNs = now }
+        // Within one wait the calls come at most ~1 ms apart (the sleeps below).
+        if tries == 0 || now &- lastNs > 100_000_000 { startNs = now }
+        lastNs = now
         let waitedNs = now &- startNs
         if waitedNs >= UInt64(timeoutMs) * 1_000_000 { return 0 }
         usleep(waitedNs < 50_000_000 ? 100 : 1000)
@@ -125,6 +133,9 @@ public final class Database {
         guard !closed else { return }
         closed = true
         cache.removeAll()
+        // A statement someone still holds keeps a closed connection alive (a zombie) that could
+        // still wait for a lock: it must not call back into `busyWait`, which goes with `self`.
+        sqlite3_busy_handler(handle, nil, nil)
         sqlite3_close_v2(handle)
     }
 

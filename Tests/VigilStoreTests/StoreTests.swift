@@ -172,4 +172,20 @@ final class StoreTests: XCTestCase {
         XCTAssertLessThan(attemptMs, 1000, "waited well past its 50 ms timeout")
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM t")?.int64, 9)
     }
+
+    /// The busy handler's deadline is real time from the first try of a wait, and a call long
+    /// after the previous one starts a new wait (a prepare does not reset SQLite's count).
+    func testBusyWaitGivesUpByTheClock() {
+        let w = BusyWait(timeoutMs: 50)
+        XCTAssertEqual(w.retry(tries: 0), 1)
+        usleep(60_000)
+        XCTAssertEqual(w.retry(tries: 1), 0, "60 ms after the first try of a 50 ms wait")
+        XCTAssertEqual(w.retry(tries: 0), 1, "a new wait")
+        usleep(20_000)
+        XCTAssertEqual(w.retry(tries: 7), 1, "20 ms into it")
+        usleep(120_000)
+        XCTAssertEqual(w.retry(tries: 8), 1, "a call 120 ms after the last one starts afresh")
+        let never = BusyWait(timeoutMs: 0)
+        XCTAssertEqual(never.retry(tries: 0), 0)
+    }
 }
