@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import VigilLog
 import VigilService
 import VigilStore
 import VigilWire
@@ -97,7 +98,9 @@ final class DeferredFullTextTests: XCTestCase {
     /// transaction) leaves the batch stored and published, counts `fts.index_errors`, does not try
     /// again after every following batch, and what waits is indexed exactly once it works again.
     func testAFailedStepLeavesTheBatchStoredAndIsTriedAgainLater() throws {
-        let (runtime, svc) = try service(batch: 2)
+        // A long fts.interval: the loop's own retry is driven below by moving its time.
+        let runtime = try harness.runtime(["--fts.batch", "2", "--fts.interval", "600000"])
+        let svc = try EnrichmentService(runtime: runtime)
         let db = runtime.db
         try db.execute("""
             CREATE TEMP TRIGGER fail_fts_step BEFORE UPDATE ON main.events_fts_state
@@ -114,12 +117,33 @@ final class DeferredFullTextTests: XCTestCase {
                                   envelope("f4", raw: "cron: job ended", message: nil)])
         XCTAssertEqual(runtime.counters["fts.index_errors"], 1)
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM events")?.int64, 4)
-        // Working again: a query indexes what waits first, exactly.
+        XCTAssertEqual(svc.ftsRetryDelayMs, 600_000, "the first wait is fts.interval")
+        // The loop's retry time comes (here with fts.interval 1 s): it fails again, and each next
+        // wait doubles, up to a minute.
+        svc.ftsIntervalMs = 1000
+        svc.ftsRetryDelayMs = 1000
+        svc.ftsRetryAtMs = 0
+        runtime.afterConsumerBatch?()
+        XCTAssertEqual(runtime.counters["fts.index_errors"], 2)
+        XCTAssertEqual(svc.ftsRetryDelayMs, 2000)
+        XCTAssertGreaterThan(svc.ftsRetryAtMs, Clock.monotonicMs() + 1000)
+        svc.ftsRetryDelayMs = 40_000
+        svc.ftsRetryAtMs = 0
+        runtime.afterConsumerBatch?()
+        XCTAssertEqual(runtime.counters["fts.index_errors"], 3)
+        XCTAssertEqual(svc.ftsRetryDelayMs, 60_000)
+        // Working again: the loop's next try indexes what waits, exactly, and the back-off resets.
         try db.execute("DROP TRIGGER temp.fail_fts_step")
-        try XCTUnwrap(svc.queries?.beforeQuery)()
+        svc.ftsRetryAtMs = 0
+        runtime.afterConsumerBatch?()
+        XCTAssertEqual(runtime.counters["fts.index_errors"], 3)
+        XCTAssertEqual(svc.ftsRetryDelayMs, 0)
         XCTAssertEqual(try matches(db, "alpha OR disk OR cron"), 4)
         XCTAssertEqual(try matches(db, "message:alarm"), 1)
         XCTAssertEqual(try EventFullText.indexedBelow(db), svc.nextSeq)
+        // And a query finds nothing left to index.
+        try XCTUnwrap(svc.queries?.beforeQuery)()
+        XCTAssertEqual(try matches(db, "alpha OR disk OR cron"), 4)
         _ = try db.run("INSERT INTO events_fts(events_fts) VALUES('integrity-check')")
         runtime.close()
     }

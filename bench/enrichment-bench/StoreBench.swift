@@ -135,6 +135,11 @@ func storeBench(events n: Int, batch: Int, pageSize: Int, keep: Bool) throws {
         }
     }
     let secs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    // processCommitted runs the loop's full-text step, which counts its failures instead of
+    // throwing: figures with failed steps would not be the store path's.
+    if let failed = runtime.counters["fts.index_errors"], failed > 0 {
+        throw NSError(domain: "enrichment-bench", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(failed) full-text step(s) failed; see the log"])
+    }
     let cpu = cpuSeconds() - cpu0
     let written = Double(bytesWritten() - written0)
     let timed = n - warm

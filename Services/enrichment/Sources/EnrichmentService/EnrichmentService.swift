@@ -88,8 +88,12 @@ public final class EnrichmentService {
     var ftsBatch: Int64 = 2000
     var ftsIntervalMs: Int64 = 1000
     var ftsLastIndexMs: Int64 = 0
-    /// After a failed step, the loop's next try (not before `fts.interval` has passed).
+    /// After a failed step, the loop's next try (monotonic ms): `fts.interval` after the first
+    /// failure, doubling with each further one up to a minute (or `fts.interval` if longer) — a
+    /// step indexes all that waits,
+    /// so a lasting failure would otherwise spend ever more of the loop on steps that roll back.
     var ftsRetryAtMs: Int64 = 0
+    var ftsRetryDelayMs: Int64 = 0
     /// Events indexed per backfill transaction.
     static let backfillBatch = 5000
 
@@ -204,12 +208,12 @@ public final class EnrichmentService {
         ftsLastIndexMs = Clock.nowMs()
         queries?.beforeQuery = { [unowned self] in try self.indexWaitingEvents() }
         runtime.afterConsumerBatch = { [unowned self] in
-            guard self.nextSeq - self.ftsIndexedBelow >= self.ftsBatch, Clock.nowMs() >= self.ftsRetryAtMs else { return }
+            guard self.nextSeq - self.ftsIndexedBelow >= self.ftsBatch, Clock.monotonicMs() >= self.ftsRetryAtMs else { return }
             self.indexOnTheLoop()
         }
         runtime.every(ms: 100) { [unowned self] in
-            let now = Clock.nowMs()
-            guard self.nextSeq > self.ftsIndexedBelow, now - self.ftsLastIndexMs >= self.ftsIntervalMs, now >= self.ftsRetryAtMs else { return }
+            guard self.nextSeq > self.ftsIndexedBelow, Clock.nowMs() - self.ftsLastIndexMs >= self.ftsIntervalMs,
+                  Clock.monotonicMs() >= self.ftsRetryAtMs else { return }
             self.indexOnTheLoop()
         }
         guard try EventFullText.pending(runtime.db) else { return }
@@ -414,10 +418,14 @@ public final class EnrichmentService {
     /// stored either way: after a failure they wait, and the loop tries again after `fts.interval`
     /// (a query still indexes first, and reports its own error) rather than after every batch.
     func indexOnTheLoop() {
-        do { try indexWaitingEvents() } catch {
-            ftsRetryAtMs = Clock.nowMs() + ftsIntervalMs
+        do {
+            try indexWaitingEvents()
+            ftsRetryDelayMs = 0
+        } catch {
+            ftsRetryDelayMs = min(max(60_000, ftsIntervalMs), max(ftsIntervalMs, ftsRetryDelayMs * 2))
+            ftsRetryAtMs = Clock.monotonicMs() + ftsRetryDelayMs
             runtime.count("fts.index_errors")
-            runtime.logger.error("full-text indexing failed; tried again later", ["error": "\(error)", "retry_ms": String(ftsIntervalMs)])
+            runtime.logger.error("full-text indexing failed; tried again later", ["error": "\(error)", "retry_ms": String(ftsRetryDelayMs)])
         }
     }
 
