@@ -108,8 +108,9 @@ public final class Checkpointer: @unchecked Sendable {
             }
             if Trace.on {
                 // A RESTART holds off the store's writer once it has the write lock (its time
-                // here includes waiting for that lock): a loop's wait. One that gave up (busy=1)
-                // held the writer off while it waited for readers.
+                // here includes waiting for that lock): a loop's wait. busy=1: it gave up, either
+                // never getting the write lock (the writer was not held off) or waiting for
+                // readers while holding it (the writer was).
                 let t2 = Trace.nowUs()
                 Trace.emit("ckpt db=\((wal as NSString).lastPathComponent) frames=\(frames) copied=\(copied) passive=\(t1 - t0) restart=\(attempted ? t2 - t1 : 0) busy=\(busy ? 1 : 0) at=\(t0)")
             }

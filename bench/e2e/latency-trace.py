@@ -84,10 +84,14 @@ def main(d):
         rs = [x["restart"] for x in ck if x["restart"] > 0]
         if ck:
             busy = sum(1 for x in ck if x.get("busy", 0))
-            print(f"{name} checkpoint passes: {len(ck)}, {len(rs)} RESTART attempted, {busy} of them gave up (the store's writer waits meanwhile)")
+            print(f"{name} checkpoint passes: {len(ck)}, {len(rs)} RESTART attempted (the store's writer waits while one holds the write lock), {busy} gave up")
             show("passive pass", [x["passive"] for x in ck])
-            if rs:
-                show("RESTART", rs)
+            done = [x["restart"] for x in ck if x["restart"] > 0 and not x.get("busy", 0)]
+            gave_up = [x["restart"] for x in ck if x["restart"] > 0 and x.get("busy", 0)]
+            if done:
+                show("RESTART", done)
+            if gave_up:
+                show("RESTART that gave up", gave_up)
     steps = [x for x in enr if x["kind"] == "fts" and t0 <= x["at"] <= t1]
     if steps:
         print(f"enrichment full-text steps: {len(steps)}, events p50 {pct([x['n'] for x in steps], .5)}")
