@@ -221,7 +221,7 @@ public final class EnrichmentService {
         queries?.fullTextReady = false
         runtime.logger.info("indexing stored events for full-text search", [:])
         runtime.every(ms: 20) { [unowned self] in
-            guard self.fullTextBackfilling else { return }
+            guard self.fullTextBackfilling, Clock.monotonicMs() >= self.ftsRetryAtMs else { return }
             do {
                 // Backfill hands out seqs from nextSeq on: what waits below it goes first.
                 try self.indexWaitingEvents()
@@ -235,9 +235,12 @@ public final class EnrichmentService {
                     self.runtime.logger.info("full-text index complete", [:])
                 }
                 self.runtime.count("fts.backfilled", UInt64(r.indexed))
+                self.ftsRetryDelayMs = 0
             } catch {
+                // Backs off as the loop's other full-text steps do (it shares their retry time).
+                self.backOffFullText()
                 self.runtime.count("fts.backfill_errors")
-                self.runtime.logger.error("full-text backfill failed; retried next round", ["error": "\(error)"])
+                self.runtime.logger.error("full-text backfill failed; tried again later", ["error": "\(error)", "retry_ms": String(self.ftsRetryDelayMs)])
             }
         }
     }
@@ -417,13 +420,19 @@ public final class EnrichmentService {
     /// A full-text step from the loop (after a consumer batch, or the timer). The events are
     /// stored either way: after a failure they wait, and the loop tries again after `fts.interval`
     /// (a query still indexes first, and reports its own error) rather than after every batch.
+    /// The next wait after a failed full-text step: `fts.interval`, doubling, up to a minute (or
+    /// `fts.interval` if longer).
+    func backOffFullText() {
+        ftsRetryDelayMs = min(max(60_000, ftsIntervalMs), max(ftsIntervalMs, ftsRetryDelayMs * 2))
+        ftsRetryAtMs = Clock.monotonicMs() + ftsRetryDelayMs
+    }
+
     func indexOnTheLoop() {
         do {
             try indexWaitingEvents()
             ftsRetryDelayMs = 0
         } catch {
-            ftsRetryDelayMs = min(max(60_000, ftsIntervalMs), max(ftsIntervalMs, ftsRetryDelayMs * 2))
-            ftsRetryAtMs = Clock.monotonicMs() + ftsRetryDelayMs
+            backOffFullText()
             runtime.count("fts.index_errors")
             runtime.logger.error("full-text indexing failed; tried again later", ["error": "\(error)", "retry_ms": String(ftsRetryDelayMs)])
         }
