@@ -41,7 +41,19 @@ final class FeedServer {
     }
 
     func url(_ file: String) -> String { "http://127.0.0.1:\(port)/\(file)" }
-    func write(_ file: String, _ text: String) throws { try text.write(toFile: "\(dir)/\(file)", atomically: true, encoding: .utf8) }
+    /// Writes `file`; a rewrite gets a modification time at least a second past the old one.
+    /// http.server answers If-Modified-Since by the file's mtime in whole seconds, so a rewrite
+    /// within the second of the first write would be "304 Not Modified" to the feed's next fetch
+    /// (this test failed that way once its steps ran in under a second).
+    func write(_ file: String, _ text: String) throws {
+        let path = "\(dir)/\(file)"
+        let old = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        if let old {
+            let mtime = max(Date(), old.addingTimeInterval(1)).addingTimeInterval(1)
+            try FileManager.default.setAttributes([.modificationDate: mtime], ofItemAtPath: path)
+        }
+    }
     func stop() { if process.isRunning { kill(process.processIdentifier, SIGTERM); process.waitUntilExit() } }
 }
 
