@@ -70,10 +70,21 @@ public enum Clock {
     }
 
     /// Monotonic milliseconds, for timers and timeouts (immune to wall-clock changes).
-    public static func monotonicMs() -> Int64 {
+    public static func monotonicMs() -> Int64 { Int64(monotonicNs() / 1_000_000) }
+
+    /// Monotonic nanoseconds, for short waits (a store connection's busy wait).
+    public static func monotonicNs() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    /// CPU microseconds the calling thread has used (for traces: wall time well above it means
+    /// the thread waited for a core).
+    public static func threadCPUUs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
     }
 
     public static func iso8601(_ ms: Int64) -> String {

@@ -1,4 +1,5 @@
 import CSQLite
+import VigilLog
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,15 +24,9 @@ final class BusyWait {
 
     init(timeoutMs: Int32) { self.timeoutMs = max(0, timeoutMs) }
 
-    private static func nowNs() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
-
     /// SQLite's callback: `tries` is 0 at the first call of each wait. Nonzero: try again.
     func retry(tries: Int32) -> Int32 {
-        let now = Self.nowNs()
+        let now = Clock.monotonicNs()
         // Within one wait the calls come at most ~1 ms apart (the sleeps below).
         if tries == 0 || now &- lastNs > 100_000_000 { startNs = now }
         lastNs = now

@@ -3,6 +3,7 @@ import VigilBus
 import VigilImport
 import VigilLog
 import VigilRules
+import VigilService
 import VigilWire
 #if canImport(Glibc)
 import Glibc
@@ -182,15 +183,6 @@ func procStat(_ pid: Int32) -> ProcStat {
     return s
 }
 
-/// Bytes a process has handed to write()/pwrite() so far (`wchar` in /proc/<pid>/io): for a
-/// service, its WAL appends and checkpoint copies.
-func writtenBytes(_ pid: Int32) -> UInt64 {
-    guard let s = try? String(contentsOfFile: "/proc/\(pid)/io", encoding: .utf8) else { return 0 }
-    for line in s.split(separator: "\n") where line.hasPrefix("wchar:") {
-        return UInt64(line.dropFirst(6).trimmingCharacters(in: .whitespaces)) ?? 0
-    }
-    return 0
-}
 
 /// Per thread of a process, /proc/<pid>/task/<tid>/schedstat: nanoseconds on a CPU and
 /// nanoseconds runnable but waiting for one (what other processes on the machine cost it).
@@ -464,7 +456,7 @@ func fixedRatePhase(_ stack: Stack, rate fixedRate: Int, base: (UInt64, UInt64))
     let startWall = Clock.nowMs()
     let sched0 = Dictionary(uniqueKeysWithValues: services.map { ($0, schedStat(stack.pid($0))) })
     let self0 = schedStat(getpid())
-    let written0 = Dictionary(uniqueKeysWithValues: services.map { ($0, writtenBytes(stack.pid($0))) })
+    let written0 = Dictionary(uniqueKeysWithValues: services.map { ($0, ProcessIO.bytesWritten(pid: stack.pid($0))) })
     let t0 = Clock.monotonicMs()
     // A batch ingest refuses as busy (`resourceExhausted`: too many batches being stored) is sent
     // again 20 ms later with the same batch id, as an agent does; other failures are counted.
@@ -508,7 +500,7 @@ func fixedRatePhase(_ stack: Stack, rate fixedRate: Int, base: (UInt64, UInt64))
     print("  at the fixed rate, CPU / waiting for a CPU (% of a core): " + sched.joined(separator: ", ") + "; " + senderShare)
     // What each store writes per event sent (WAL frames are whole pages; checkpoints copy them again).
     let written = services.map { s -> String in
-        String(format: "%@ %.1f", s, Double(writtenBytes(stack.pid(s)) &- (written0[s] ?? 0)) / 1024 / Double(max(1, sent)))
+        String(format: "%@ %.1f", s, Double(ProcessIO.bytesWritten(pid: stack.pid(s)) &- (written0[s] ?? 0)) / 1024 / Double(max(1, sent)))
     }
     print("  at the fixed rate, KB written per event (WAL and checkpoints): " + written.joined(separator: ", "))
     while (inFlight > 0 || !resend.isEmpty) && Clock.monotonicMs() - t0 < Int64(fixedSeconds) * 1000 + 30_000 {

@@ -50,16 +50,6 @@ func cpuSeconds() -> Double {
     return Double(ru.ru_utime.tv_sec) + Double(ru.ru_utime.tv_usec) / 1e6 + Double(ru.ru_stime.tv_sec) + Double(ru.ru_stime.tv_usec) / 1e6
 }
 
-/// Bytes this process has handed to write()/pwrite() so far (`wchar` in /proc/self/io): the
-/// WAL frames (whole pages) and the checkpoints' copies into the database file.
-func bytesWritten() -> UInt64 {
-    guard let s = try? String(contentsOfFile: "/proc/self/io", encoding: .utf8) else { return 0 }
-    for line in s.split(separator: "\n") where line.hasPrefix("wchar:") {
-        return UInt64(line.dropFirst(6).trimmingCharacters(in: .whitespaces)) ?? 0
-    }
-    return 0
-}
-
 /// The data dir's files and their sizes in MB ("enrichment.db 812, enrichment.db-wal 33").
 func fileSizes(_ dir: String) -> String {
     let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
@@ -119,7 +109,7 @@ func storeBench(events n: Int, batch: Int, pageSize: Int, keep: Bool) throws {
     let warm = min(batch, n / 10)
     try service.processCommitted(Array(envelopes[0..<warm]))
     let cpu0 = cpuSeconds()
-    let written0 = bytesWritten()
+    let written0 = ProcessIO.bytesWritten()
     let t0 = DispatchTime.now().uptimeNanoseconds
     var i = warm
     // Per 100,000 events: the cost of the last ones, to see whether it grows with the store.
@@ -128,7 +118,7 @@ func storeBench(events n: Int, batch: Int, pageSize: Int, keep: Bool) throws {
         try service.processCommitted(Array(envelopes[i..<min(n, i + batch)]))
         i += batch
         if i / 100_000 != (i - batch) / 100_000 || i >= n {
-            let c = cpuSeconds(), w = bytesWritten(), k = Double(min(i, n) - stepStart)
+            let c = cpuSeconds(), w = ProcessIO.bytesWritten(), k = Double(min(i, n) - stepStart)
             print(String(format: "  %7d events stored: last %.0f at %.1f CPU µs and %.1f KB written per event; files: %@",
                          min(i, n), k, (c - stepCPU) / k * 1e6, Double(w - stepWritten) / k / 1024, fileSizes(dir)))
             stepCPU = c; stepWritten = w; stepStart = min(i, n)
@@ -141,7 +131,7 @@ func storeBench(events n: Int, batch: Int, pageSize: Int, keep: Bool) throws {
         throw NSError(domain: "enrichment-bench", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(failed) full-text step(s) failed; see the log"])
     }
     let cpu = cpuSeconds() - cpu0
-    let written = Double(bytesWritten() - written0)
+    let written = Double(ProcessIO.bytesWritten() - written0)
     let timed = n - warm
     print(String(format: "stored %d events (batches of %d, %d-byte pages) in %.2f s, %.2f CPU s, %.1f KB written per event",
                  timed, batch, pageSize, secs, cpu, written / Double(timed) / 1024))

@@ -88,10 +88,9 @@ public final class EnrichmentService {
     var ftsBatch: Int64 = 2000
     var ftsIntervalMs: Int64 = 1000
     var ftsLastIndexMs: Int64 = 0
-    /// After a failed step, the loop's next try (monotonic ms): `fts.interval` after the first
-    /// failure, doubling with each further one up to a minute (or `fts.interval` if longer) — a
-    /// step indexes all that waits,
-    /// so a lasting failure would otherwise spend ever more of the loop on steps that roll back.
+    /// After a failed step, the loop's next try (monotonic ms; `fullTextStep`): a step indexes
+    /// all that waits, so a lasting failure would otherwise spend ever more of the loop on steps
+    /// that roll back.
     var ftsRetryAtMs: Int64 = 0
     var ftsRetryDelayMs: Int64 = 0
     /// Events indexed per backfill transaction.
@@ -209,12 +208,12 @@ public final class EnrichmentService {
         queries?.beforeQuery = { [unowned self] in try self.indexWaitingEvents() }
         runtime.afterConsumerBatch = { [unowned self] in
             guard self.nextSeq - self.ftsIndexedBelow >= self.ftsBatch, Clock.monotonicMs() >= self.ftsRetryAtMs else { return }
-            self.indexOnTheLoop()
+            self.fullTextStep("indexing", errors: "fts.index_errors") { try self.indexWaitingEvents() }
         }
         runtime.every(ms: 100) { [unowned self] in
             guard self.nextSeq > self.ftsIndexedBelow, Clock.nowMs() - self.ftsLastIndexMs >= self.ftsIntervalMs,
                   Clock.monotonicMs() >= self.ftsRetryAtMs else { return }
-            self.indexOnTheLoop()
+            self.fullTextStep("indexing", errors: "fts.index_errors") { try self.indexWaitingEvents() }
         }
         guard try EventFullText.pending(runtime.db) else { return }
         fullTextBackfilling = true
@@ -222,7 +221,7 @@ public final class EnrichmentService {
         runtime.logger.info("indexing stored events for full-text search", [:])
         runtime.every(ms: 20) { [unowned self] in
             guard self.fullTextBackfilling, Clock.monotonicMs() >= self.ftsRetryAtMs else { return }
-            do {
+            self.fullTextStep("backfill", errors: "fts.backfill_errors") {
                 // Backfill hands out seqs from nextSeq on: what waits below it goes first.
                 try self.indexWaitingEvents()
                 let r = try EventFullText.backfill(self.runtime.db, from: self.nextSeq, limit: Self.backfillBatch)
@@ -235,12 +234,6 @@ public final class EnrichmentService {
                     self.runtime.logger.info("full-text index complete", [:])
                 }
                 self.runtime.count("fts.backfilled", UInt64(r.indexed))
-                self.ftsRetryDelayMs = 0
-            } catch {
-                // Backs off as the loop's other full-text steps do (it shares their retry time).
-                self.backOffFullText()
-                self.runtime.count("fts.backfill_errors")
-                self.runtime.logger.error("full-text backfill failed; tried again later", ["error": "\(error)", "retry_ms": String(self.ftsRetryDelayMs)])
             }
         }
     }
@@ -252,7 +245,7 @@ public final class EnrichmentService {
         // With the trace on: events, wall µs of the statement and of the whole step (commit
         // included when the step has its own transaction), and the thread's CPU µs meanwhile —
         // wall well above CPU means the loop waited for a core.
-        let t0 = Trace.on ? Trace.nowUs() : 0, cpu0 = Trace.on ? Self.threadCPUUs() : 0
+        let t0 = Trace.on ? Trace.nowUs() : 0, cpu0 = Trace.on ? Clock.threadCPUUs() : 0
         var t1: Int64 = 0, events: Int64 = 0
         try db.transaction {
             let from = try EventFullText.indexedBelow(db)
@@ -262,17 +255,10 @@ public final class EnrichmentService {
         }
         if Trace.on && events > 0 {
             let t2 = Trace.nowUs()
-            Trace.emit("fts svc=enrichment n=\(events) index=\(t1 - t0) step=\(t2 - t0) cpu=\(Self.threadCPUUs() - cpu0) at=\(t0)")
+            Trace.emit("fts svc=enrichment n=\(events) index=\(t1 - t0) step=\(t2 - t0) cpu=\(Clock.threadCPUUs() - cpu0) at=\(t0)")
         }
         ftsIndexedBelow = nextSeq
         ftsLastIndexMs = Clock.nowMs()
-    }
-
-    /// CPU µs the calling thread has used (CLOCK_THREAD_CPUTIME_ID), for the trace.
-    static func threadCPUUs() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
     }
 
     /// `--assets FILE` (CSV, or JSON by extension): unreadable is a configuration error; rows
@@ -417,24 +403,20 @@ public final class EnrichmentService {
         runtime.afterConsumerBatch?()
     }
 
-    /// A full-text step from the loop (after a consumer batch, or the timer). The events are
-    /// stored either way: after a failure they wait, and the loop tries again after `fts.interval`
-    /// (a query still indexes first, and reports its own error) rather than after every batch.
-    /// The next wait after a failed full-text step: `fts.interval`, doubling, up to a minute (or
-    /// `fts.interval` if longer).
-    func backOffFullText() {
-        ftsRetryDelayMs = min(max(60_000, ftsIntervalMs), max(ftsIntervalMs, ftsRetryDelayMs * 2))
-        ftsRetryAtMs = Clock.monotonicMs() + ftsRetryDelayMs
-    }
-
-    func indexOnTheLoop() {
+    /// A full-text step the loop runs on its own (after a consumer batch, on the timer, the
+    /// backfill). The events are stored either way: after a failure they wait, counted in
+    /// `errors`, and the loop's steps pause `fts.interval`, doubling with each further failure up
+    /// to a minute (or `fts.interval` if longer); a query still indexes first and reports its own
+    /// error.
+    func fullTextStep(_ what: String, errors: String, _ body: () throws -> Void) {
         do {
-            try indexWaitingEvents()
+            try body()
             ftsRetryDelayMs = 0
         } catch {
-            backOffFullText()
-            runtime.count("fts.index_errors")
-            runtime.logger.error("full-text indexing failed; tried again later", ["error": "\(error)", "retry_ms": String(ftsRetryDelayMs)])
+            ftsRetryDelayMs = min(max(60_000, ftsIntervalMs), max(ftsIntervalMs, ftsRetryDelayMs * 2))
+            ftsRetryAtMs = Clock.monotonicMs() + ftsRetryDelayMs
+            runtime.count(errors)
+            runtime.logger.error("full-text \(what) failed; tried again later", ["error": "\(error)", "retry_ms": String(ftsRetryDelayMs)])
         }
     }
 
