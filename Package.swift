@@ -143,15 +143,15 @@ let package = Package(
         .testTarget(name: "VigilSigmaTests", dependencies: ["VigilSigma", "VigilYAML", "VigilRules", "VigilWire"]),
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore"]),
         .testTarget(name: "VigilImportTests", dependencies: ["VigilImport"]),
-        .testTarget(name: "VigilIntelTests", dependencies: ["VigilIntel", "VigilHTTP"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "VigilIntelTests", dependencies: ["VigilIntel", "VigilHTTP", "VigilTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EnrichmentTests", dependencies: ["EnrichmentService", "VigilIntel", "VigilStore", "VigilWire", "VigilService", "VigilTestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["ConfigService", "VigilService", "VigilStore", "VigilWire", "VigilRules", "VigilQuery", "VigilLog"]),
         .testTarget(name: "IngestTests", dependencies: ["IngestService", "VigilWire", "VigilService", "VigilStore", "VigilTestSupport"]),
         .testTarget(name: "ResponseTests", dependencies: ["ResponseService", "VigilWire", "VigilHTTP"]),
         .testTarget(name: "VigilBusTests", dependencies: ["VigilBus", "VigilStore", "VigilWire"]),
-        .testTarget(name: "UserAnalyticsTests", dependencies: ["UserAnalyticsService", "VigilLDAP", "VigilStore", "VigilWire", "VigilLog", "VigilBus"]),
+        .testTarget(name: "UserAnalyticsTests", dependencies: ["UserAnalyticsService", "VigilLDAP", "VigilStore", "VigilWire", "VigilLog", "VigilBus", "VigilTestSupport"]),
         .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilService", "VigilEvents", "VigilQuery", "ResponseService", "VigilRules", "VigilSigma"],
+        .testTarget(name: "IntegrationTests", dependencies: ["VigilBus", "VigilWire", "VigilStore", "VigilService", "VigilEvents", "VigilQuery", "ResponseService", "VigilRules", "VigilSigma", "VigilTestSupport"],
                     resources: [.copy("python"), .copy("golden")]),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import VigilTestSupport
 import VigilBus
 import VigilLog
 import VigilWire
@@ -15,7 +16,7 @@ final class CurveTests: XCTestCase {
         let allow = stack.dir + "/allowed_clients"
         try "# ingest\n\(service.publicKey)\n\(admin.publicKey)  # admin shell\n".write(toFile: allow, atomically: true, encoding: .utf8)
         try broker.secretKey.write(toFile: stack.dir + "/broker.key", atomically: true, encoding: .utf8)
-        let ports = (0..<3).map { _ in TestStack.freePort() }
+        let ports = (0..<3).map { _ in FreePort.next() }
         let bind = ports.map { "tcp://127.0.0.1:\($0)" }
         try stack.start("vigil-broker", name: "broker", ["--endpoint.publish", bind[0], "--endpoint.subscribe", bind[1], "--endpoint.rpc", bind[2],
                                                           "--curve.secret", "@" + stack.dir + "/broker.key", "--curve.allow", allow])
@@ -56,7 +57,7 @@ final class CurveTests: XCTestCase {
         let allow = stack.dir + "/allowed_clients"
         try "\(service.publicKey)   # ingest: no role, a service\n\(viewer.publicKey) viewer alice  # read only\n\(analyst.publicKey) analyst bob\n"
             .write(toFile: allow, atomically: true, encoding: .utf8)
-        let bind = (0..<3).map { _ in "tcp://127.0.0.1:\(TestStack.freePort())" }
+        let bind = (0..<3).map { _ in "tcp://127.0.0.1:\(FreePort.next())" }
         try stack.start("vigil-broker", name: "broker", ["--endpoint.publish", bind[0], "--endpoint.subscribe", bind[1], "--endpoint.rpc", bind[2],
                                                           "--curve.secret", broker.secretKey, "--curve.allow", allow])
         try stack.start("vigil-ingest", name: "ingest", ["--endpoint.publish", bind[0], "--endpoint.subscribe", bind[1], "--endpoint.rpc", bind[2],

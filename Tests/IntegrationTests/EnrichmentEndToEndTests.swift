@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import VigilTestSupport
 import VigilBus
 import VigilLog
 import VigilWire
@@ -16,7 +17,7 @@ final class FeedServer {
     init(dir: String) throws {
         self.dir = dir
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        port = TestStack.freePort()
+        port = FreePort.next()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", dir]
         process.standardOutput = FileHandle.nullDevice

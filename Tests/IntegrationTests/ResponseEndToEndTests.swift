@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import VigilTestSupport
 import ResponseService
 import VigilBus
 import VigilStore
@@ -33,9 +34,8 @@ final class ResponseEndToEndTests: XCTestCase {
     /// Core + sinks + response service with `templates` (JSON objects) and a rule naming them.
     func start(templates: [String], responseArgs: [String] = [], delayMs: Int = 0, startResponse: Bool = true) throws {
         try stack.startCore(ingestArgs: ["--syslog.udp", "off", "--syslog.tcp", "off"])
-        httpPort = TestStack.freePort()
-        smtpPort = TestStack.freePort()
-        while smtpPort == httpPort { smtpPort = TestStack.freePort() }
+        httpPort = FreePort.next()
+        smtpPort = FreePort.next()
         try stack.startPython("http_sink.py", name: "http-sink", [String(httpPort), stack.dir + "/http.jsonl"] + (delayMs > 0 ? ["--delay-ms", String(delayMs)] : []))
         try stack.startPython("smtp_sink.py", name: "smtp-sink", [String(smtpPort), stack.dir + "/smtp.jsonl"])
         let list = templates.map { $0.replacingOccurrences(of: "PORT", with: String(httpPort)) }
@@ -215,7 +215,7 @@ final class ResponseEndToEndTests: XCTestCase {
         try openssl.run()
         openssl.waitUntilExit()
         XCTAssertEqual(openssl.terminationStatus, 0, "openssl made the server certificate")
-        smtpPort = TestStack.freePort()
+        smtpPort = FreePort.next()
         try stack.startPython("smtp_tls_sink.py", name: "smtp-tls", [String(smtpPort), dir + "/smtp.jsonl", dir + "/smtp.pem", dir + "/smtp.key", "vigil", "s3cret pass"])
         try "s3cret pass\n".write(toFile: dir + "/smtp.password", atomically: true, encoding: .utf8)
         try Data(#"{"templates": [{"id": "soc-mail", "channel": "email", "destination": "soc@example.com", "subject": "{{rule.name}}", "body": "user {{entity.user}}"}]}"#.utf8)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import VigilTestSupport
 import VigilBus
 import VigilLog
 import VigilWire
@@ -272,7 +273,7 @@ final class ShellTests: XCTestCase {
         try "\(service.publicKey)\n\(admin.publicKey)\n".write(toFile: allow, atomically: true, encoding: .utf8)
         try broker.secretKey.write(toFile: stack.dir + "/broker.key", atomically: true, encoding: .utf8)
         try admin.secretKey.write(toFile: stack.dir + "/admin.key", atomically: true, encoding: .utf8)
-        let bind = (0..<3).map { _ in "tcp://127.0.0.1:\(TestStack.freePort())" }
+        let bind = (0..<3).map { _ in "tcp://127.0.0.1:\(FreePort.next())" }
         let eps = ["--endpoint.publish", bind[0], "--endpoint.subscribe", bind[1], "--endpoint.rpc", bind[2]]
         try stack.start("vigil-broker", name: "broker", eps + ["--curve.secret", "@" + stack.dir + "/broker.key", "--curve.allow", allow])
         try stack.start("vigil-config", name: "config", eps + ["--curve.secret", service.secretKey, "--curve.server-public", broker.publicKey])

@@ -3,6 +3,7 @@ import XCTest
 import VigilBus
 import VigilLog
 import VigilWire
+import VigilTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,10 +24,8 @@ final class TestStack {
         try FileManager.default.createDirectory(atPath: dir + "/logs", withIntermediateDirectories: true)
         endpoints = BusEndpoints.local(runDirectory: dir + "/run")
         binDir = TestStack.buildDirectory()
-        syslogPort = TestStack.freePort()
-        var j = TestStack.freePort()
-        while j == syslogPort { j = TestStack.freePort() }
-        jsonPort = j
+        syslogPort = FreePort.next()
+        jsonPort = FreePort.next()
     }
 
     /// The directory of the running test binary holds the product executables too.
@@ -38,28 +37,6 @@ final class TestStack {
             url = url.deletingLastPathComponent()
         }
         return FileManager.default.currentDirectoryPath + "/.build/debug"
-    }
-
-    /// A port that was free a moment ago on 127.0.0.1 for both TCP and UDP.
-    static func freePort() -> UInt16 {
-        for _ in 0..<50 {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var sa = sockaddr_in()
-            sa.sin_family = sa_family_t(AF_INET)
-            sa.sin_port = 0
-            inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr)
-            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-            _ = withUnsafeMutablePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-            close(fd)
-            let port = UInt16(bigEndian: sa.sin_port)
-            let u = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-            var su = sa
-            let ok = withUnsafePointer(to: &su) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(u, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
-            close(u)
-            if ok && port > 1024 { return port }
-        }
-        return 0
     }
 
     @discardableResult

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import VigilTestSupport
 import VigilLDAP
 #if canImport(Glibc)
 import Glibc
@@ -20,7 +21,7 @@ final class TestSlapd {
     /// `entries`: LDIF of the users (the base and OUs are added here). `tls`: serve StartTLS with a fresh self-signed certificate.
     init(entries: String, tls: Bool = false) throws {
         dir = NSTemporaryDirectory() + "vigil-slapd-\(UUID().uuidString.prefix(8))"
-        port = Self.freePort()
+        port = FreePort.next()
         let fm = FileManager.default
         try fm.createDirectory(atPath: dir + "/db", withIntermediateDirectories: true)
         for tool in ["/usr/sbin/slapd", "/usr/sbin/slapadd", "/usr/bin/ldapmodify"] where !fm.isExecutableFile(atPath: tool) {
@@ -136,18 +137,6 @@ final class TestSlapd {
         }
     }
 
-    static func freePort() -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var sa = sockaddr_in()
-        sa.sin_family = sa_family_t(AF_INET)
-        sa.sin_port = 0
-        inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr)
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return UInt16(bigEndian: sa.sin_port)
-    }
 
     /// A binary objectSid S-1-5-21-a-b-c-rid, base64 for LDIF.
     static func sid(rid: UInt32) -> (text: String, base64: String) {

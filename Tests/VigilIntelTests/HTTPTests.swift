@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import VigilTestSupport
 import VigilHTTP
 @testable import VigilIntel
 #if canImport(Glibc)
@@ -15,7 +16,7 @@ final class PythonHTTPServer {
     init() throws {
         dir = NSTemporaryDirectory() + "vigil-http-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        port = Self.freePort()
+        port = FreePort.next()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", dir]
         process.standardOutput = FileHandle.nullDevice
@@ -48,17 +49,6 @@ final class PythonHTTPServer {
         return withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
     }
 
-    static func freePort() -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var sa = sockaddr_in()
-        sa.sin_family = sa_family_t(AF_INET)
-        inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr)
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return UInt16(bigEndian: sa.sin_port)
-    }
 }
 
 final class HTTPTests: XCTestCase {
@@ -82,7 +72,7 @@ final class HTTPTests: XCTestCase {
         small.maxBytes = 5
         XCTAssertThrowsError(try HTTPClient.get(small)) { XCTAssertEqual(($0 as? HTTPError)?.code, .tooLarge) }
 
-        let closed = PythonHTTPServer.freePort()
+        let closed = FreePort.next()
         XCTAssertThrowsError(try HTTPClient.get(HTTPRequest(url: "http://127.0.0.1:\(closed)/x"))) {
             XCTAssertEqual(($0 as? HTTPError)?.code, .transport)
         }

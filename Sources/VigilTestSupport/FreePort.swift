@@ -1,0 +1,58 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Loopback ports for tests' servers. The kernel may give the same free port to two
+/// `bind(0)` calls once the first socket is closed, so a test that picks its ports one by
+/// one (a syslog listener, then the broker's three endpoints) could get one twice and fail
+/// with "Address already in use". Ports are therefore handed out at most once per process.
+public enum FreePort {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var handedOut: Set<UInt16> = []
+
+    /// A port above 1024 that was free a moment ago on 127.0.0.1 for both TCP and UDP and
+    /// that this process has not been given before. 0 when none could be found.
+    public static func next() -> UInt16 {
+        lock.lock()
+        defer { lock.unlock() }
+        for _ in 0..<200 {
+            let port = kernelChosenTCPPort()
+            guard port > 1024, !handedOut.contains(port), udpBindable(port) else { continue }
+            handedOut.insert(port)
+            return port
+        }
+        return 0
+    }
+
+    /// `count` distinct ports.
+    public static func next(_ count: Int) -> [UInt16] { (0..<count).map { _ in next() } }
+
+    private static func loopback(_ port: UInt16) -> sockaddr_in {
+        var sa = sockaddr_in()
+        sa.sin_family = sa_family_t(AF_INET)
+        sa.sin_port = port.bigEndian
+        inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr)
+        return sa
+    }
+
+    private static func kernelChosenTCPPort() -> UInt16 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        var sa = loopback(0)
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        guard bound == 0 else { return 0 }
+        let named = withUnsafeMutablePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return named == 0 ? UInt16(bigEndian: sa.sin_port) : 0
+    }
+
+    private static func udpBindable(_ port: UInt16) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var sa = loopback(port)
+        return withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+    }
+}
