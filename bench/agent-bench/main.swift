@@ -1,3 +1,4 @@
+import BenchSupport
 import Foundation
 import VigilBus
 import VigilLog
@@ -14,15 +15,14 @@ import Glibc
 //   agent-bench [--events N] [--seconds S]
 //   RESULT agent_events_per_s=… agent_rss_mb_at_1k=… agent_cpu_pct_at_1k=…
 
-var events = 200_000, seconds = 15
-var it = CommandLine.arguments.dropFirst().makeIterator()
-while let a = it.next() {
-    switch a {
-    case "--events": events = Int(it.next() ?? "") ?? events
-    case "--seconds": seconds = Int(it.next() ?? "") ?? seconds
-    default: FileHandle.standardError.write(Data("usage: agent-bench [--events N] [--seconds S]\n".utf8)); exit(2)
-    }
-}
+let options = BenchOptions.parse(tool: "agent-bench", summary: """
+    Starts broker, ingest and vigil-agent; ships N lines already in a file as fast as the agent can,
+    then samples the agent's RSS and CPU while a writer appends 1000 lines/s.
+    """, options: [
+    BenchOption("--events", .count, "lines in the file of phase 1 (default 200,000)"),
+    BenchOption("--seconds", .count, "length of phase 2 (default 15)", placeholder: "S"),
+])
+let events = options.count("--events", default: 200_000), seconds = options.count("--seconds", default: 15)
 
 let binDir = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
     .deletingLastPathComponent().path

@@ -1,4 +1,5 @@
 import Foundation
+import BenchSupport
 import VigilBus
 import VigilImport
 import VigilLog
@@ -17,27 +18,46 @@ import Glibc
 //   swift build -c release -j 1 && .build/release/e2e-bench --quick
 
 setvbuf(stdout, nil, _IOLBF, 0)
-let args = CommandLine.arguments
-func option(_ name: String) -> String? {
-    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
-    return args[i + 1]
-}
-let quick = args.contains("--quick")
-let keep = args.contains("--keep")
-let eventCount = Int(option("--events") ?? "") ?? (quick ? 50_000 : 1_000_000)
-let ruleCounts = (option("--rules") ?? "10,100,1000").split(separator: ",").compactMap { Int($0) }
-let explicitRate = Int(option("--rate") ?? "")
-let fixedSeconds = Int(option("--rate-seconds") ?? "") ?? (quick ? 10 : 30)
-let seed = UInt64(option("--seed") ?? "") ?? 42
-let latencyRules = Int(option("--latency-rules") ?? "") ?? 100
+let options = BenchOptions.parse(tool: "e2e-bench", summary: """
+    Starts broker, config, ingest, enrichment and detection from this build directory, replays a seeded
+    dataset as fast as it is accepted and then at a fixed rate, for each rule count, and compares with
+    the peers (SEC, Sagan, pySigma-SQLite). Full run about 6 minutes here; --quick about 1.
+    See docs/performance.md.
+    """, options: [
+    BenchOption("--quick", .flag, "short run: 50,000 events per rule count, 10 s at the fixed rate"),
+    BenchOption("--events", .count, "background events in the dataset (default 50,000 quick, 1,000,000 full)"),
+    BenchOption("--rules", .counts, "rule counts, one fresh stack each (default 10,100,1000)"),
+    BenchOption("--rate", .count, "events/s of the fixed-rate phase (default 10000)"),
+    BenchOption("--rate-seconds", .count, "length of the fixed-rate phase (default 10 quick, 30 full)", placeholder: "S"),
+    BenchOption("--latency-rules", .count, "the rule count that gets the fixed-rate phase and heads RESULT (default 100)"),
+    BenchOption("--seed", .count, "dataset seed (default 42)"),
+    BenchOption("--no-peers", .flag, "skip SEC, Sagan and pySigma"),
+    BenchOption("--keep", .flag, "keep /tmp/e2e-bench-<pid>: dataset, data dirs, service logs"),
+    BenchOption("--enrichment-page-size", .count, "vigil-enrichment's --store.page-size (A/B runs)", placeholder: "BYTES"),
+    BenchOption("--enrichment-batch-size", .count, "vigil-enrichment's batch-size (A/B runs)"),
+    BenchOption("--service-args", .text, "settings added to every service's command line, e.g. \"--hwm 20000\"", placeholder: "\"--key value …\""),
+    BenchOption("--sigma-only", .flag, "only the pySigma comparisons, without the stack"),
+    BenchOption("--sigma", .text, "SigmaHQ checkout of the full-rule-set run (default ../shared/data/sigma)", placeholder: "DIR"),
+    BenchOption("--sigma-rules", .counts, "rule counts of the full-rule-set table (default 13,100,500)"),
+    BenchOption("--detection-cpu", .flag, "the detection engine alone in this process, per --rules count"),
+    BenchOption("--detection-only", .flag, "broker and vigil-detection only, the bench plays enrichment, at --rate"),
+])
+let quick = options.flag("--quick")
+let keep = options.flag("--keep")
+let eventCount = options.count("--events", default: quick ? 50_000 : 1_000_000)
+let ruleCounts = options.counts("--rules") ?? [10, 100, 1000]
+let explicitRate = options.count("--rate")
+let fixedSeconds = options.count("--rate-seconds", default: quick ? 10 : 30)
+let seed = UInt64(options.count("--seed", default: 42))
+let latencyRules = options.count("--latency-rules", default: 100)
 /// Passed to vigil-enrichment as --store.page-size (A/B of the store's page size).
-let enrichmentPageSize = option("--enrichment-page-size")
+let enrichmentPageSize = options.count("--enrichment-page-size").map(String.init)
 /// `vigil-enrichment`'s `batch-size` (events per transaction, the most a consumer batch holds), for latency A/B runs.
-let enrichmentBatchSize = option("--enrichment-batch-size")
+let enrichmentBatchSize = options.count("--enrichment-batch-size").map(String.init)
 /// Extra `--key value` settings for every service (e.g. `--service-args "--hwm 20000"`), for A/B runs.
-let serviceArgs = (option("--service-args") ?? "").split(separator: " ").map(String.init)
+let serviceArgs = (options.text("--service-args") ?? "").split(separator: " ").map(String.init)
 
-let binDir = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? args[0]).deletingLastPathComponent().path
+let binDir = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]).deletingLastPathComponent().path
 let root = "/tmp/e2e-bench-\(getpid())"
 try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
 
@@ -635,8 +655,8 @@ func installPySigma(_ peers: String) -> Bool {
 
 /// The SigmaHQ checkout of the full-rule-set comparison: --sigma DIR, else ../shared/data/sigma
 /// beside the repository (absent on a clean clone: that comparison is then skipped).
-let sigmaDir = option("--sigma") ?? (URL(fileURLWithPath: repositoryRoot()).deletingLastPathComponent().path + "/shared/data/sigma")
-let sigmaRuleCounts = (option("--sigma-rules") ?? "13,100,500").split(separator: ",").compactMap { Int($0) }
+let sigmaDir = options.text("--sigma") ?? (URL(fileURLWithPath: repositoryRoot()).deletingLastPathComponent().path + "/shared/data/sigma")
+let sigmaRuleCounts = options.counts("--sigma-rules") ?? [13, 100, 500]
 
 /// The three pySigma comparisons: the 13-rule peer, Vigil with those 13 rules, the full SigmaHQ set.
 func sigmaComparisons(vigil: RunResult?) -> [(String, String)] {
@@ -654,14 +674,14 @@ func sigmaComparisons(vigil: RunResult?) -> [(String, String)] {
 
 // MARK: - Main
 
-if args.contains("--detection-only") {
+if options.flag("--detection-only") {
     for n in ruleCounts { try detectionOnlyLatency(rules: n, rate: explicitRate ?? 10_000, seconds: fixedSeconds) }
     if !keep { try? FileManager.default.removeItem(atPath: root) } else { print("kept \(root)") }
     exit(0)
 }
 
 // Detection's engine alone, in this process, with each rule count's bundle over the dataset.
-if args.contains("--detection-cpu") {
+if options.flag("--detection-cpu") {
     let kv = ruleCounts.flatMap { detectionCPU(rules: $0) }
     if !keep { try? FileManager.default.removeItem(atPath: root) } else { print("kept \(root)") }
     print("RESULT " + kv.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
@@ -669,7 +689,7 @@ if args.contains("--detection-cpu") {
 }
 
 // Only the Sigma comparisons (pySigma's 13 rules, the full SigmaHQ set), without the stack.
-if args.contains("--sigma-only") {
+if options.flag("--sigma-only") {
     let kv = sigmaComparisons(vigil: nil)
     if !keep { try? FileManager.default.removeItem(atPath: root) } else { print("kept \(root)") }
     print("RESULT " + kv.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
@@ -708,7 +728,7 @@ for s in ["ingest", "enrichment", "detection", "broker"] { kv.append(("rss_mb_\(
 kv.append(("cpu_s_per_million", String(format: "%.1f", head.cpuPerMillion)))
 kv.append(("rules", String(head.rules)))
 for r in results { kv.append(("e2e_events_per_s_\(r.configured)_rules", String(Int(r.e2eRate)))) }
-if !args.contains("--no-peers") {
+if !options.flag("--no-peers") {
     let k = dataset.expectations.first { $0.ruleFile == "ssh-brute-force" }?.signals ?? 0
     kv += secPeer(vigil: head, expected: k)
     kv += saganPeer(vigil: head, expected: k)

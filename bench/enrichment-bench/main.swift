@@ -1,3 +1,4 @@
+import BenchSupport
 import Foundation
 import EnrichmentService
 import VigilIntel
@@ -9,15 +10,24 @@ import VigilWire
 // hits an indicator. Prints `RESULT enrichment_events_per_s=N`. `--store` measures the stage's
 // whole store path instead (StoreBench.swift).
 
-func arg(_ name: String, _ d: Int) -> Int {
-    let a = CommandLine.arguments
-    if let i = a.firstIndex(of: "--\(name)"), i + 1 < a.count, let v = Int(a[i + 1]) { return v }
-    return d
-}
-if CommandLine.arguments.contains("--store") {
+let options = BenchOptions.parse(tool: "enrichment-bench", summary: """
+    The Enricher alone with 100k assets, 10k users and 1M indicators loaded (default), or with
+    --store the stage's whole store path (decode, enrich, insert, full-text index, commit, checkpoints).
+    """, options: [
+    BenchOption("--events", .count, "events (default 300,000; with --store 100,000)"),
+    BenchOption("--assets", .count, "assets loaded (default 100,000)"),
+    BenchOption("--users", .count, "directory users loaded (default 10,000)"),
+    BenchOption("--indicators", .count, "threat indicators loaded (default 1,000,000)"),
+    BenchOption("--store", .flag, "measure the store path instead of the Enricher"),
+    BenchOption("--batch", .count, "with --store: events per transaction (default 5000)"),
+    BenchOption("--page-size", .count, "with --store: the store's page size (default 16384)", placeholder: "BYTES"),
+    BenchOption("--keep", .flag, "with --store: keep the store directory"),
+])
+func arg(_ name: String, _ d: Int) -> Int { options.count("--" + name, default: d) }
+if options.flag("--store") {
     // The stage's store path (StoreBench.swift); the default measures the Enricher alone.
     do { try storeBench(events: arg("events", 100_000), batch: arg("batch", 5000), pageSize: arg("page-size", 16384),
-                       keep: CommandLine.arguments.contains("--keep")) } catch {
+                       keep: options.flag("--keep")) } catch {
         FileHandle.standardError.write(Data("enrichment-bench --store: \(error)\n".utf8))
         exit(1)
     }

@@ -1,3 +1,4 @@
+import BenchSupport
 import Foundation
 import VigilBus
 import VigilImport
@@ -16,11 +17,24 @@ import Glibc
 // "Committed" is ingest's `accepted` counter, which grows only after the SQLite transaction
 // holding the events has committed.
 
-let quick = CommandLine.arguments.contains("--quick")
+let options = BenchOptions.parse(tool: "ingest-bench", summary: """
+    Events/s committed to ingest's outbox from syslog over TCP and from file import (the engine of
+    `vigil import`), with the real broker and vigil-ingest.
+    """, options: [
+    BenchOption("--quick", .flag, "200,000 events per phase instead of 1,000,000"),
+    BenchOption("--events", .count, "events per phase"),
+    BenchOption("--phase", .text, "run only that phase", placeholder: "tcp|import"),
+    BenchOption("--parse-threads", .count, "vigil-ingest's --parse-threads"),
+])
+let quick = options.flag("--quick")
 /// `--phase tcp` or `--phase import` runs only that half (for profiling one path with perf).
-let phase = CommandLine.arguments.firstIndex(of: "--phase").flatMap { i in i + 1 < CommandLine.arguments.count ? CommandLine.arguments[i + 1] : nil }
+let phase = options.text("--phase")
+if let phase, phase != "tcp", phase != "import" {
+    FileHandle.standardError.write(Data("ingest-bench: --phase: expected tcp or import, got '\(phase)'\n".utf8))
+    exit(2)
+}
 /// `--events N` overrides the events per phase (200k with --quick, else 1M).
-let eventsPerPhase = CommandLine.arguments.firstIndex(of: "--events").flatMap { i in i + 1 < CommandLine.arguments.count ? Int(CommandLine.arguments[i + 1]) : nil }
+let eventsPerPhase = options.count("--events")
     ?? (quick ? 200_000 : 1_000_000)
 let binDir = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]).deletingLastPathComponent().path
 let dir = "/tmp/ingest-bench-\(getpid())"
@@ -57,8 +71,7 @@ func line(_ i: Int) -> String {
 
 let port = freePort()
 let broker = try start("vigil-broker", [])
-let parseThreads = CommandLine.arguments.firstIndex(of: "--parse-threads").flatMap { i in
-    i + 1 < CommandLine.arguments.count ? ["--parse-threads", CommandLine.arguments[i + 1]] : nil } ?? []
+let parseThreads = options.count("--parse-threads").map { ["--parse-threads", String($0)] } ?? []
 let ingest = try start("vigil-ingest", ["--syslog.tcp", "127.0.0.1:\(port)", "--syslog.udp", "off", "--json.tcp", "off",
                                         "--outbox.max-rows", "10000000"] + parseThreads)
 let ctx = ZContext()

@@ -1,3 +1,4 @@
+import BenchSupport
 import Foundation
 import VigilParsers
 
@@ -45,13 +46,24 @@ final class Generator {
 }
 
 // `--lines N` parses N lines instead of 200k (callgrind runs use a smaller N).
-let total = CommandLine.arguments.firstIndex(of: "--lines").flatMap { i in i + 1 < CommandLine.arguments.count ? Int(CommandLine.arguments[i + 1]) : nil } ?? 200_000
+let options = BenchOptions.parse(tool: "parsers-bench", summary: """
+    Lines/s through the standard parser chain over a mix of syslog, CEF, LEEF, Windows and JSON lines.
+    """, options: [
+    BenchOption("--lines", .count, "lines parsed (default 200,000)"),
+    BenchOption("--only", .count, "use only template N of the mix (profiling one format)"),
+    BenchOption("--per-template", .flag, "also time each template alone"),
+])
+let total = options.count("--lines", default: 200_000)
 var lines: [String] = []
 lines.reserveCapacity(total)
 let gen = Generator()
 let templates = gen.templates
 // `--only N` restricts the mix to one template (for profiling a single format).
-let only = CommandLine.arguments.firstIndex(of: "--only").flatMap { i in i + 1 < CommandLine.arguments.count ? Int(CommandLine.arguments[i + 1]) : nil }
+let only = options.count("--only")
+if let only, only >= templates.count {
+    FileHandle.standardError.write(Data("parsers-bench: --only: expected a template number below \(templates.count), got \(only)\n".utf8))
+    exit(2)
+}
 for i in 0..<total { lines.append(templates[only ?? (i % templates.count)]()) }
 
 let chain = ParserChain.standard
@@ -78,7 +90,7 @@ for (f, n) in formats.sorted(by: { $0.key < $1.key }) { print("  \(f): \(n)") }
 print("RESULT parse_lines_per_s=\(Int(Double(total) / seconds))")
 
 // `parsers-bench --per-template` shows where time goes.
-if CommandLine.arguments.contains("--per-template") {
+if options.flag("--per-template") {
     for t in 0..<templates.count {
         let sample = (0..<2000).map { _ in templates[t]() }
         let d = clock.measure { for l in sample { _ = chain.parse(l, receivedAt: receivedAt) } }

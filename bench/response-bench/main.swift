@@ -1,3 +1,4 @@
+import BenchSupport
 import Foundation
 import VigilBus
 import VigilLog
@@ -15,7 +16,11 @@ import Glibc
 // Phase 2: N more signals; vigil-response is killed mid-delivery and restarted; recovery =
 //          restart → first delivery resumed from the outbox. Every notification must arrive.
 
-let quick = CommandLine.arguments.contains("--quick")
+let options = BenchOptions.parse(tool: "response-bench", summary: """
+    Notifications/s delivered to a local webhook sink, and outbox recovery after a SIGKILL of
+    vigil-response, with the real broker, ingest, enrichment, detection and response.
+    """, options: [BenchOption("--quick", .flag, "500 signals per phase instead of 2000")])
+let quick = options.flag("--quick")
 let n = quick ? 500 : 2000
 let binDir = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]).deletingLastPathComponent().path
 let dir = "/tmp/response-bench-\(getpid())"

@@ -1,3 +1,4 @@
+import BenchSupport
 import Foundation
 import VigilImport
 import VigilParsers
@@ -10,23 +11,19 @@ import VigilYAML
 // Converts a SigmaHQ checkout, runs its regression_data events through the converted rules,
 // then measures events/s with every importable Windows rule active. Last line: RESULT …
 
-var args = Array(CommandLine.arguments.dropFirst())
-var sigmaDir = FileManager.default.currentDirectoryPath + "/../shared/data/sigma"
-var verbose = false
-var seconds = 3.0
-var loops = 0
-while let a = args.first {
-    args.removeFirst()
-    switch a {
-    case "--sigma": sigmaDir = args.isEmpty ? sigmaDir : args.removeFirst()
-    case "--verbose": verbose = true
-    case "--loops": loops = args.isEmpty ? 0 : Int(args.removeFirst()) ?? 0
-    case "--seconds": seconds = args.isEmpty ? seconds : Double(args.removeFirst()) ?? seconds
-    default:
-        FileHandle.standardError.write(Data("usage: sigma-conformance [--sigma DIR] [--verbose] [--seconds N | --loops N]\n".utf8))
-        exit(2)
-    }
-}
+let options = BenchOptions.parse(tool: "sigma-conformance", summary: """
+    Converts a SigmaHQ checkout, runs its regression_data events through the converted rules, then
+    measures events/s with every importable Windows rule active.
+    """, options: [
+    BenchOption("--sigma", .text, "the SigmaHQ checkout (default ../shared/data/sigma)", placeholder: "DIR"),
+    BenchOption("--verbose", .flag, "print the rules the converter refused and each regression case that passed"),
+    BenchOption("--seconds", .number, "length of the throughput measurement (default 3)", placeholder: "S"),
+    BenchOption("--loops", .count, "a fixed number of passes instead of --seconds"),
+])
+let sigmaDir = options.text("--sigma") ?? FileManager.default.currentDirectoryPath + "/../shared/data/sigma"
+let verbose = options.flag("--verbose")
+let seconds = options.number("--seconds") ?? 3.0
+let loops = options.count("--loops", default: 0)
 
 func fail(_ m: String) -> Never { FileHandle.standardError.write(Data("sigma-conformance: \(m)\n".utf8)); exit(1) }
 

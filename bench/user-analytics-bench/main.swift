@@ -1,3 +1,4 @@
+import BenchSupport
 import Foundation
 import UserAnalyticsService
 import VigilStore
@@ -9,10 +10,15 @@ import VigilWire
 //   swift build -c release -j 1 --product user-analytics-bench && .build/release/user-analytics-bench
 //   [--users N] [--signals N] [--batch N] [--overviews N]
 
-func arg(_ name: String, _ d: Int) -> Int {
-    if let i = CommandLine.arguments.firstIndex(of: "--" + name), i + 1 < CommandLine.arguments.count, let v = Int(CommandLine.arguments[i + 1]) { return v }
-    return d
-}
+let options = BenchOptions.parse(tool: "user-analytics-bench", summary: """
+    Risk updates per second (signals scored and stored, batched as the service does) and overview latency, in process.
+    """, options: [
+    BenchOption("--users", .count, "users (default 100,000)"),
+    BenchOption("--signals", .count, "signals (default 1,000,000)"),
+    BenchOption("--batch", .count, "signals per transaction (default 1000)"),
+    BenchOption("--overviews", .count, "overview queries timed (default 200)"),
+])
+func arg(_ name: String, _ d: Int) -> Int { options.count("--" + name, default: d) }
 func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 func mono() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 

@@ -1,3 +1,4 @@
+import BenchSupport
 import Foundation
 import VigilBus
 import VigilLog
@@ -12,7 +13,10 @@ import Glibc
 // binary from the same build directory. Build in release mode:
 //   swift build -c release --product vigil-bench --product vigil-broker && .build/release/vigil-bench [--quick]
 
-let quick = CommandLine.arguments.contains("--quick")
+let options = BenchOptions.parse(tool: "vigil-bench", summary: """
+    The bus through the real broker: pub/sub, reliable streams with the SQLite outbox, RPC round trips.
+    """, options: [BenchOption("--quick", .flag, "fewer messages per measurement")])
+let quick = options.flag("--quick")
 let logger = Logger(label: "bench", level: .error)
 let binDir = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]).deletingLastPathComponent().path
 let dir = "/tmp/vigil-bench-\(getpid())"

@@ -1,3 +1,4 @@
+import BenchSupport
 import VigilWire
 #if canImport(Glibc)
 import Glibc
@@ -9,7 +10,13 @@ import Glibc
 //   swift build -c release -j 1 --product wire-bench && .build/release/wire-bench [iterations]
 // Instruction counts: valgrind --tool=callgrind .build/release/wire-bench 20000
 
-let iterations = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 200_000 : 200_000
+// The iteration count may also be given alone (`wire-bench 20000`), as the callgrind runs do.
+let positional = CommandLine.arguments.count == 2 && Int(CommandLine.arguments[1]) != nil
+let options = BenchOptions.parse(tool: "wire-bench", summary: """
+    CPU ns per Event(decoding:) for three typical shapes (sshd syslog, CEF, Windows JSON).
+    """, options: [BenchOption("--iterations", .count, "decodes per shape (default 200,000; also accepted alone: wire-bench N)")],
+    arguments: positional ? ["--iterations", CommandLine.arguments[1]] : Array(CommandLine.arguments.dropFirst()))
+let iterations = options.count("--iterations", default: 200_000)
 
 func cpuNs() -> Int64 {
     var ts = timespec()
