@@ -22,6 +22,7 @@ let options = BenchOptions.parse(tool: "agent-bench", summary: """
     BenchOption("--events", .count, "lines in the file of phase 1 (default 200,000)"),
     BenchOption("--seconds", .count, "length of phase 2 (default 15)", placeholder: "S"),
 ])
+Interruption.install(tool: "agent-bench")
 let events = options.count("--events", default: 200_000), seconds = options.count("--seconds", default: 15)
 
 let binDir = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
@@ -38,6 +39,7 @@ var procs: [Process] = []
     let h = FileHandle(forWritingAtPath: "\(dir)/logs/\(log).log")
     p.standardOutput = h; p.standardError = h
     try p.run()
+    Interruption.track(p.processIdentifier)
     procs.append(p)
     return p
 }

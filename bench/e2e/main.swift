@@ -71,17 +71,9 @@ func fail(_ message: String) -> Never {
 
 // Interrupted (Ctrl-C, kill, or a closed output pipe as in `e2e-bench | head`): stop the stack it
 // started instead of leaving the services running.
-nonisolated(unsafe) var signalSources: [DispatchSourceSignal] = []
-for sig in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] {
-    signal(sig, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-    source.setEventHandler {
-        for pid in startedPids.reversed() where kill(pid, 0) == 0 { kill(pid, SIGTERM) }
-        FileHandle.standardError.write(Data("e2e-bench: stopped by signal \(sig); services stopped, data kept in \(root)\n".utf8))
-        exit(128 + sig)
-    }
-    source.resume()
-    signalSources.append(source)
+Interruption.install { sig in
+    for pid in startedPids.reversed() where kill(pid, 0) == 0 { kill(pid, SIGTERM) }
+    Interruption.report("e2e-bench: stopped by \(sig == SIGPIPE ? "its output closing" : "signal \(sig)"); services stopped, data kept in \(root)\n")
 }
 
 /// The rule library: walk up from the binary to the repository.

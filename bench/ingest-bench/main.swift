@@ -27,6 +27,7 @@ let options = BenchOptions.parse(tool: "ingest-bench", summary: """
     BenchOption("--parse-threads", .count, "vigil-ingest's --parse-threads"),
 ])
 let quick = options.flag("--quick")
+Interruption.install(tool: "ingest-bench")
 /// `--phase tcp` or `--phase import` runs only that half (for profiling one path with perf).
 let phase = options.text("--phase")
 if let phase, phase != "tcp", phase != "import" {
@@ -58,6 +59,7 @@ func start(_ binary: String, _ args: [String]) throws -> Process {
     p.executableURL = URL(fileURLWithPath: binDir + "/" + binary)
     p.arguments = ["--data", dir, "--log-level", "error"] + args
     try p.run()
+    Interruption.track(p.processIdentifier)
     return p
 }
 

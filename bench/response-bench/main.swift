@@ -21,6 +21,7 @@ let options = BenchOptions.parse(tool: "response-bench", summary: """
     vigil-response, with the real broker, ingest, enrichment, detection and response.
     """, options: [BenchOption("--quick", .flag, "500 signals per phase instead of 2000")])
 let quick = options.flag("--quick")
+Interruption.install(tool: "response-bench")
 let n = quick ? 500 : 2000
 let binDir = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]).deletingLastPathComponent().path
 let dir = "/tmp/response-bench-\(getpid())"
@@ -105,6 +106,7 @@ var processes: [String: Process] = [:]
     p.standardOutput = FileHandle(forWritingAtPath: path)
     p.standardError = p.standardOutput
     try p.run()
+    Interruption.track(p.processIdentifier)
     processes[service] = p
 }
 @MainActor func stopAll() {

@@ -17,6 +17,7 @@ let options = BenchOptions.parse(tool: "vigil-bench", summary: """
     The bus through the real broker: pub/sub, reliable streams with the SQLite outbox, RPC round trips.
     """, options: [BenchOption("--quick", .flag, "fewer messages per measurement")])
 let quick = options.flag("--quick")
+Interruption.install(tool: "vigil-bench")
 let logger = Logger(label: "bench", level: .error)
 let binDir = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]).deletingLastPathComponent().path
 let dir = "/tmp/vigil-bench-\(getpid())"
@@ -36,6 +37,7 @@ broker.executableURL = URL(fileURLWithPath: binDir + "/vigil-broker")
 broker.arguments = ["--data", dir, "--endpoint.publish", endpoints.publish, "--endpoint.subscribe", endpoints.subscribe,
                     "--endpoint.rpc", endpoints.rpc, "--log-level", "error", "--hwm", "1000000"]
 try broker.run()
+Interruption.track(broker.processIdentifier)
 usleep(300_000)
 let ctx = ZContext()
 var results: [(String, String)] = []
