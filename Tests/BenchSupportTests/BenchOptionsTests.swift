@@ -1,5 +1,5 @@
 import XCTest
-import BenchSupport
+@testable import BenchSupport
 
 /// A benchmark's command line: declared options only, values checked, errors that name the option.
 final class BenchOptionsTests: XCTestCase {
@@ -8,6 +8,7 @@ final class BenchOptionsTests: XCTestCase {
         BenchOption("--events", .count, "events"),
         BenchOption("--rules", .counts, "rule counts"),
         BenchOption("--seconds", .number, "seconds"),
+        BenchOption("--batch", .positive, "batch size"),
         BenchOption("--service-args", .text, "settings", placeholder: "\"--key value\""),
     ]
 
@@ -48,6 +49,7 @@ final class BenchOptionsTests: XCTestCase {
             (["--rules", "10,,100"], .badValue, "--rules: expected whole numbers separated by commas (e.g. 10,100), got '10,,100'"),
             (["--seconds", "soon"], .badValue, "--seconds: expected a number ≥ 0, got 'soon'"),
             (["--events"], .missingValue, "--events: expected a whole number ≥ 0 after it"),
+            (["--batch", "0"], .badValue, "--batch: expected a whole number ≥ 1, got '0'"),
         ]
         for (args, code, message) in cases {
             XCTAssertThrowsError(try parse(args), "\(args)") { error in
@@ -64,5 +66,18 @@ final class BenchOptionsTests: XCTestCase {
         for line in ["--quick", "--events N", "--rules N,N,…", "--seconds X", "--service-args \"--key value\"", "--help"] {
             XCTAssertTrue(text.contains(line), "usage shows \(line):\n\(text)")
         }
+    }
+
+    func testHelpIsAskedOnlyWhereAnOptionNameGoes() {
+        XCTAssertTrue(BenchOptions.helpRequested(["--help"], declared))
+        XCTAssertTrue(BenchOptions.helpRequested(["--events", "5", "-h"], declared))
+        XCTAssertTrue(BenchOptions.helpRequested(["--bogus", "--help"], declared), "help wins over an unknown option")
+        XCTAssertFalse(BenchOptions.helpRequested(["--service-args", "-h"], declared), "a value, not a request for help")
+        XCTAssertFalse(BenchOptions.helpRequested(["--quick"], declared))
+    }
+
+    func testUsageOfABenchWithoutOptionsStillNamesHelp() {
+        let text = BenchOptions.usage(tool: "t", summary: "s", options: [])
+        XCTAssertTrue(text.contains("  --help  this text"), text)
     }
 }

@@ -22,9 +22,16 @@ final class BenchInterruptionTests: XCTestCase {
     }
 
     /// Starts vigil-bench with its output on a pipe; returns it and the broker it started.
-    func startBench() throws -> (Process, Pipe, Int32) {
+    /// `ignoringHangUp`: started as `nohup` would, with SIGHUP ignored (through sh's `trap`).
+    func startBench(ignoringHangUp: Bool = false) throws -> (Process, Pipe, Int32) {
         let bench = Process()
-        bench.executableURL = URL(fileURLWithPath: TestStack.buildDirectory() + "/vigil-bench")
+        let path = TestStack.buildDirectory() + "/vigil-bench"
+        if ignoringHangUp {
+            bench.executableURL = URL(fileURLWithPath: "/bin/sh")
+            bench.arguments = ["-c", "trap '' HUP; exec '\(path)'"]
+        } else {
+            bench.executableURL = URL(fileURLWithPath: path)
+        }
         let out = Pipe()
         bench.standardOutput = out
         bench.standardError = FileHandle.nullDevice
@@ -64,6 +71,19 @@ final class BenchInterruptionTests: XCTestCase {
         bench.waitUntilExit()
         XCTAssertTrue(stopped, "the bench noticed its output was closed")
         XCTAssertEqual(bench.terminationStatus, 128 + SIGPIPE)
+        XCTAssertTrue(waitGone(broker, seconds: 10), "the broker was stopped")
+        if alive(broker) { kill(broker, SIGKILL) }
+    }
+
+    func testASignalIgnoredAtStartStaysIgnored() throws {
+        let (bench, _, broker) = try startBench(ignoringHangUp: true)
+        defer { try? FileManager.default.removeItem(atPath: "/tmp/vigil-bench-\(bench.processIdentifier)") }
+        kill(bench.processIdentifier, SIGHUP)
+        usleep(500_000)
+        XCTAssertTrue(alive(bench.processIdentifier) && alive(broker), "SIGHUP, ignored as under nohup, did not stop the run")
+        kill(bench.processIdentifier, SIGTERM)
+        bench.waitUntilExit()
+        XCTAssertEqual(bench.terminationStatus, 128 + SIGTERM)
         XCTAssertTrue(waitGone(broker, seconds: 10), "the broker was stopped")
         if alive(broker) { kill(broker, SIGKILL) }
     }

@@ -19,8 +19,8 @@ let options = BenchOptions.parse(tool: "agent-bench", summary: """
     Starts broker, ingest and vigil-agent; ships N lines already in a file as fast as the agent can,
     then samples the agent's RSS and CPU while a writer appends 1000 lines/s.
     """, options: [
-    BenchOption("--events", .count, "lines in the file of phase 1 (default 200,000)"),
-    BenchOption("--seconds", .count, "length of phase 2 (default 15)", placeholder: "S"),
+    BenchOption("--events", .positive, "lines in the file of phase 1 (default 200,000)"),
+    BenchOption("--seconds", .positive, "length of phase 2 (default 15)", placeholder: "S"),
 ])
 Interruption.install(tool: "agent-bench")
 let events = options.count("--events", default: 200_000), seconds = options.count("--seconds", default: 15)
@@ -46,7 +46,7 @@ var procs: [Process] = []
 
 @MainActor func stopAll() {
     for p in procs where p.isRunning { kill(p.processIdentifier, SIGTERM) }
-    for p in procs { p.waitUntilExit() }
+    for p in procs { p.waitUntilExit(); Interruption.untrack(p.processIdentifier) }
     try? FileManager.default.removeItem(atPath: dir)
 }
 

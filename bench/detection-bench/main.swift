@@ -8,9 +8,9 @@ import VigilWire
 // key on a literal event.code/event.action, a few (5) have no literal and run on every
 // event of their log source. Prints `RESULT detection_events_per_s_<n>=…`.
 
-_ = BenchOptions.parse(tool: "detection-bench", summary: """
+let options = BenchOptions.parse(tool: "detection-bench", summary: """
     Detection engine throughput with 10, 100 and 1000 active rules, in process (no bus, no SQLite).
-    """, options: [])
+    """, options: [BenchOption("--events", .positive, "events evaluated per rule count (default 200,000; BENCH_EVENTS also sets it)")])
 
 let formats = ["windows", "linux-auth", "pfsense"]
 
@@ -61,7 +61,7 @@ func makeEvents(_ n: Int) -> [Event] {
     }
 }
 
-let eventCount = Int(ProcessInfo.processInfo.environment["BENCH_EVENTS"] ?? "") ?? 200_000
+let eventCount = options.count("--events") ?? Int(ProcessInfo.processInfo.environment["BENCH_EVENTS"] ?? "") ?? 200_000
 let events = makeEvents(eventCount)
 var results: [String] = []
 for n in [10, 100, 1000] {

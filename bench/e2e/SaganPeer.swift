@@ -1,3 +1,4 @@
+import BenchSupport
 import Foundation
 import VigilLog
 #if canImport(Glibc)
@@ -90,8 +91,8 @@ func saganAttempt(_ lines: [String], rate: Int, dir: String, peers: String) -> S
     p.standardOutput = FileHandle.nullDevice
     p.standardError = FileHandle.nullDevice
     guard (try? p.run()) != nil else { print("  Sagan: cannot start /usr/bin/script"); return nil }
-    startedPids.append(p.processIdentifier)
-    defer { startedPids.removeAll { $0 == p.processIdentifier } }
+    Interruption.track(p.processIdentifier)
+    defer { Interruption.untrack(p.processIdentifier) }
     // Sagan's own pid (its lock file), checked to be a child of our `script`.
     var pid: Int32 = 0
     let startDeadline = Clock.monotonicMs() + 15_000

@@ -27,14 +27,14 @@ let options = BenchOptions.parse(tool: "e2e-bench", summary: """
     BenchOption("--quick", .flag, "short run: 50,000 events per rule count, 10 s at the fixed rate"),
     BenchOption("--events", .count, "background events in the dataset (default 50,000 quick, 1,000,000 full)"),
     BenchOption("--rules", .counts, "rule counts, one fresh stack each (default 10,100,1000)"),
-    BenchOption("--rate", .count, "events/s of the fixed-rate phase (default 10000)"),
-    BenchOption("--rate-seconds", .count, "length of the fixed-rate phase (default 10 quick, 30 full)", placeholder: "S"),
+    BenchOption("--rate", .positive, "events/s of the fixed-rate phase (default 10,000, or half the measured end-to-end rate when lower; --detection-only: 10,000)"),
+    BenchOption("--rate-seconds", .positive, "length of the fixed-rate phase (default 10 quick, 30 full)", placeholder: "S"),
     BenchOption("--latency-rules", .count, "the rule count that gets the fixed-rate phase and heads RESULT (default 100)"),
     BenchOption("--seed", .count, "dataset seed (default 42)"),
     BenchOption("--no-peers", .flag, "skip SEC, Sagan and pySigma"),
     BenchOption("--keep", .flag, "keep /tmp/e2e-bench-<pid>: dataset, data dirs, service logs"),
-    BenchOption("--enrichment-page-size", .count, "vigil-enrichment's --store.page-size (A/B runs)", placeholder: "BYTES"),
-    BenchOption("--enrichment-batch-size", .count, "vigil-enrichment's batch-size (A/B runs)"),
+    BenchOption("--enrichment-page-size", .positive, "vigil-enrichment's --store.page-size (A/B runs)", placeholder: "BYTES"),
+    BenchOption("--enrichment-batch-size", .positive, "vigil-enrichment's batch-size (A/B runs)"),
     BenchOption("--service-args", .text, "settings added to every service's command line, e.g. \"--hwm 20000\"", placeholder: "\"--key value …\""),
     BenchOption("--sigma-only", .flag, "only the pySigma comparisons, without the stack"),
     BenchOption("--sigma", .text, "SigmaHQ checkout of the full-rule-set run (default ../shared/data/sigma)", placeholder: "DIR"),
@@ -61,18 +61,16 @@ let binDir = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymboli
 let root = "/tmp/e2e-bench-\(getpid())"
 try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
 
-nonisolated(unsafe) var startedPids: [Int32] = []
-
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("e2e-bench: \(message)\n".utf8))
-    for pid in startedPids.reversed() where kill(pid, 0) == 0 { kill(pid, SIGTERM) }
+    for pid in Interruption.trackedProcesses() where kill(pid, 0) == 0 { kill(pid, SIGTERM) }
     exit(1)
 }
 
 // Interrupted (Ctrl-C, kill, or a closed output pipe as in `e2e-bench | head`): stop the stack it
 // started instead of leaving the services running.
 Interruption.install { sig in
-    for pid in startedPids.reversed() where kill(pid, 0) == 0 { kill(pid, SIGTERM) }
+    for pid in Interruption.trackedProcesses() where kill(pid, 0) == 0 { kill(pid, SIGTERM) }
     Interruption.report("e2e-bench: stopped by \(sig == SIGPIPE ? "its output closing" : "signal \(sig)"); services stopped, data kept in \(root)\n")
 }
 
@@ -266,7 +264,7 @@ final class Stack {
         p.standardError = fh
         try p.run()
         procs.append((name, p))
-        startedPids.append(p.processIdentifier)
+        Interruption.track(p.processIdentifier)
     }
 
     func pid(_ name: String) -> Int32 { procs.first { $0.name == name }?.process.processIdentifier ?? 0 }
@@ -295,8 +293,7 @@ final class Stack {
             if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
         }
         // Reaped: never signal these pids again (they may belong to someone else by now).
-        let mine = Set(procs.map { $0.process.processIdentifier })
-        startedPids.removeAll { mine.contains($0) }
+        for (_, p) in procs { Interruption.untrack(p.processIdentifier) }
     }
 }
 

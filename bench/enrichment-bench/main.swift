@@ -14,13 +14,13 @@ let options = BenchOptions.parse(tool: "enrichment-bench", summary: """
     The Enricher alone with 100k assets, 10k users and 1M indicators loaded (default), or with
     --store the stage's whole store path (decode, enrich, insert, full-text index, commit, checkpoints).
     """, options: [
-    BenchOption("--events", .count, "events (default 300,000; with --store 100,000)"),
+    BenchOption("--events", .positive, "events (default 300,000; with --store 100,000)"),
     BenchOption("--assets", .count, "assets loaded (default 100,000)"),
     BenchOption("--users", .count, "directory users loaded (default 10,000)"),
     BenchOption("--indicators", .count, "threat indicators loaded (default 1,000,000)"),
     BenchOption("--store", .flag, "measure the store path instead of the Enricher"),
-    BenchOption("--batch", .count, "with --store: events per transaction (default 5000)"),
-    BenchOption("--page-size", .count, "with --store: the store's page size (default 16384)", placeholder: "BYTES"),
+    BenchOption("--batch", .positive, "with --store: events per transaction (default 5000)"),
+    BenchOption("--page-size", .positive, "with --store: the store's page size (default 16384)", placeholder: "BYTES"),
     BenchOption("--keep", .flag, "with --store: keep the store directory"),
 ])
 func arg(_ name: String, _ d: Int) -> Int { options.count("--" + name, default: d) }

@@ -22,9 +22,9 @@ let options = BenchOptions.parse(tool: "ingest-bench", summary: """
     `vigil import`), with the real broker and vigil-ingest.
     """, options: [
     BenchOption("--quick", .flag, "200,000 events per phase instead of 1,000,000"),
-    BenchOption("--events", .count, "events per phase"),
+    BenchOption("--events", .positive, "events per phase"),
     BenchOption("--phase", .text, "run only that phase", placeholder: "tcp|import"),
-    BenchOption("--parse-threads", .count, "vigil-ingest's --parse-threads"),
+    BenchOption("--parse-threads", .positive, "vigil-ingest's --parse-threads"),
 ])
 let quick = options.flag("--quick")
 Interruption.install(tool: "ingest-bench")
@@ -195,7 +195,7 @@ if phase == nil || phase == "import" {
 
 client.close()
 ctx.terminate()
-kill(ingest.processIdentifier, SIGTERM); ingest.waitUntilExit()
-kill(broker.processIdentifier, SIGTERM); broker.waitUntilExit()
+kill(ingest.processIdentifier, SIGTERM); ingest.waitUntilExit(); Interruption.untrack(ingest.processIdentifier)
+kill(broker.processIdentifier, SIGTERM); broker.waitUntilExit(); Interruption.untrack(broker.processIdentifier)
 try? FileManager.default.removeItem(atPath: dir)
 print("RESULT " + results.map { "\($0.0)=\($0.1)" }.joined(separator: " "))

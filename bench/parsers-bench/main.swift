@@ -49,7 +49,7 @@ final class Generator {
 let options = BenchOptions.parse(tool: "parsers-bench", summary: """
     Lines/s through the standard parser chain over a mix of syslog, CEF, LEEF, Windows and JSON lines.
     """, options: [
-    BenchOption("--lines", .count, "lines parsed (default 200,000)"),
+    BenchOption("--lines", .positive, "lines parsed (default 200,000)"),
     BenchOption("--only", .count, "use only template N of the mix (profiling one format)"),
     BenchOption("--per-template", .flag, "also time each template alone"),
 ])

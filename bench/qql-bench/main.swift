@@ -39,7 +39,7 @@ struct Rng {
 let options = BenchOptions.parse(tool: "qql-bench", summary: """
     QQL in-memory evaluation rate, the full-text index's cost on the insert rate, and search, facet,
     histogram and free-text latency over enrichment's own store.
-    """, options: [BenchOption("--events", .count, "events in the store (default 1,000,000; QQL_BENCH_EVENTS also sets it)")])
+    """, options: [BenchOption("--events", .positive, "events in the store (default 1,000,000; QQL_BENCH_EVENTS also sets it)")])
 let eventCount = options.count("--events") ?? Int(ProcessInfo.processInfo.environment["QQL_BENCH_EVENTS"] ?? "") ?? 1_000_000
 let now: Int64 = 1_772_323_200_000 + 10 * 86_400_000
 let span: Int64 = 10 * 86_400_000

@@ -111,7 +111,7 @@ var processes: [String: Process] = [:]
 }
 @MainActor func stopAll() {
     for (_, p) in processes where p.isRunning { kill(p.processIdentifier, SIGTERM) }
-    for (_, p) in processes { p.waitUntilExit() }
+    for (_, p) in processes { p.waitUntilExit(); Interruption.untrack(p.processIdentifier) }
 }
 @MainActor func waitUntil(_ what: String, timeoutS: Double = 120, _ cond: () throws -> Bool) throws {
     let deadline = Date().addingTimeInterval(timeoutS)
@@ -176,6 +176,7 @@ try submit(n, n)
 try waitUntil("deliveries of the second half under way") { sink.snapshot.distinct >= n + n / 4 }
 kill(processes["response"]!.processIdentifier, SIGKILL)
 processes["response"]!.waitUntilExit()
+Interruption.untrack(processes["response"]!.processIdentifier)
 let before = sink.snapshot
 let seenBefore = Set(before.times.keys)
 let restarted = Clock.monotonicMs()

@@ -6,6 +6,8 @@ public enum BenchValue: Sendable, Equatable {
     case flag
     /// A whole number ≥ 0 (`_` allowed as a digit separator: `1_000_000`).
     case count
+    /// A whole number ≥ 1 (sizes, rates, batch sizes: 0 would divide by zero or never end).
+    case positive
     /// A comma-separated list of counts (`10,100,1000`).
     case counts
     /// A decimal number ≥ 0.
@@ -73,7 +75,7 @@ public struct BenchOptions: Sendable {
     /// error is printed with a pointer to `--help` and exits 2.
     public static func parse(tool: String, summary: String, options: [BenchOption],
                              arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> BenchOptions {
-        if arguments.contains("--help") || arguments.contains("-h") {
+        if helpRequested(arguments, options) {
             print(usage(tool: tool, summary: summary, options: options))
             exit(0)
         }
@@ -85,9 +87,21 @@ public struct BenchOptions: Sendable {
         }
     }
 
+    /// `--help` or `-h` where an option name goes (not as another option's value).
+    static func helpRequested(_ arguments: [String], _ options: [BenchOption]) -> Bool {
+        var i = 0
+        while i < arguments.count {
+            let a = arguments[i]
+            if a == "--help" || a == "-h" { return true }
+            let takesValue = options.first { $0.name == a }.map { $0.value != .flag } ?? false
+            i += takesValue ? 2 : 1
+        }
+        return false
+    }
+
     public static func usage(tool: String, summary: String, options: [BenchOption]) -> String {
         let shown = options.map { o in (o.value == .flag ? o.name : "\(o.name) \(o.placeholder ?? placeholder(o.value))", o.help) }
-        let width = min(30, shown.map(\.0.count).max() ?? 0)
+        let width = max("--help".count, min(30, shown.map(\.0.count).max() ?? 0))
         var lines = ["usage: \(tool) [options]", "", summary, "", "options:"]
         for (left, help) in shown {
             lines.append(left.count <= width ? "  " + left.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + help
@@ -99,6 +113,7 @@ public struct BenchOptions: Sendable {
 
     public func flag(_ name: String) -> Bool { declared(name) && values[name] != nil }
     public func text(_ name: String) -> String? { declared(name) ? values[name] : nil }
+    /// A `.count` or `.positive` option's value.
     public func count(_ name: String) -> Int? { text(name).flatMap { Self.countValue($0) } }
     public func count(_ name: String, default d: Int) -> Int { count(name) ?? d }
     public func counts(_ name: String) -> [Int]? { text(name).map { $0.split(separator: ",").compactMap { Self.countValue(String($0)) } } }
@@ -120,6 +135,7 @@ public struct BenchOptions: Sendable {
         switch kind {
         case .flag, .text: return true
         case .count: return countValue(s) != nil
+        case .positive: return (countValue(s) ?? 0) >= 1
         case .counts:
             let parts = s.split(separator: ",", omittingEmptySubsequences: false)
             return !parts.isEmpty && parts.allSatisfy { countValue(String($0)) != nil }
@@ -131,6 +147,7 @@ public struct BenchOptions: Sendable {
         switch kind {
         case .flag: return "nothing"
         case .count: return "a whole number ≥ 0"
+        case .positive: return "a whole number ≥ 1"
         case .counts: return "whole numbers separated by commas (e.g. 10,100)"
         case .number: return "a number ≥ 0"
         case .text: return "a value"
@@ -140,7 +157,7 @@ public struct BenchOptions: Sendable {
     private static func placeholder(_ kind: BenchValue) -> String {
         switch kind {
         case .flag: return ""
-        case .count: return "N"
+        case .count, .positive: return "N"
         case .counts: return "N,N,…"
         case .number: return "X"
         case .text: return "TEXT"

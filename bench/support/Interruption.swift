@@ -10,8 +10,10 @@ import Glibc
 /// sees signals that are blocked; a signal set to SIG_IGN and not blocked in the main thread is
 /// discarded, and one pending on the main thread alone keeps the signalfd readable so the
 /// dispatch manager thread spins (both seen: a killed e2e-bench ran on for 13 minutes at 90 % CPU).
-/// Here a plain handler writes the signal number to a pipe a thread waits on; a handled signal
-/// is reset to the default in the services the bench starts (exec), so they are unaffected.
+/// Here a plain handler writes the signal number to a pipe a thread waits on. Handled signals
+/// are reset to the default in the programs the bench starts (exec); SIGPIPE, ignored here, stays
+/// ignored in them (Vigil's services ignore it anyway). A signal the bench was started with
+/// ignored (`nohup`, `&` in a script) stays ignored.
 public enum Interruption {
     nonisolated(unsafe) private static var pipeWrite: Int32 = -1
 
@@ -20,12 +22,20 @@ public enum Interruption {
     public static func install(_ stop: @escaping @Sendable (Int32) -> Void) {
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { return }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        // The handler must never block: a full pipe only means a stop is already on its way.
+        _ = fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK)
         pipeWrite = fds[1]
         let handler: @convention(c) (Int32) -> Void = { sig in
+            let saved = errno
             var byte = UInt8(truncatingIfNeeded: sig)
             _ = write(Interruption.pipeWrite, &byte, 1)
+            errno = saved
         }
-        for sig in [SIGINT, SIGTERM, SIGHUP] { signal(sig, handler) }
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            let previous = signal(sig, handler)
+            if unsafeBitCast(previous, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) { signal(sig, SIG_IGN) }
+        }
         // A write to a closed pipe fails with EPIPE instead of killing the bench before it has
         // stopped what it started; the watcher below notices the closed reader.
         signal(SIGPIPE, SIG_IGN)
@@ -54,7 +64,10 @@ public enum Interruption {
     private static func finish(_ sig: Int32, _ stop: @Sendable (Int32) -> Void) -> Never {
         finishing.lock() // never unlocked: one stop, then exit
         stop(sig)
-        exit(128 + sig)
+        // _exit, not exit: the main thread is still running (ZeroMQ, SQLite, stdio), and exit's
+        // atexit handlers and destructors must not run under it. Nothing is left to flush: the
+        // report went out with write(2).
+        _exit(128 + sig)
     }
 
     private static func outputIsPipeOrSocket() -> Bool {
@@ -67,20 +80,30 @@ public enum Interruption {
     private static let trackedLock = NSLock()
     nonisolated(unsafe) private static var tracked: [Int32] = []
 
-    /// A process the bench started, to be stopped (SIGTERM) by `install(tool:)`'s stop.
+    /// A process the bench started, to be stopped (SIGTERM) by the stop of `install(tool:)`.
     public static func track(_ pid: Int32) {
         trackedLock.lock(); defer { trackedLock.unlock() }
         tracked.append(pid)
+    }
+
+    /// A tracked process that has exited and been waited for: its pid may be reused by another.
+    public static func untrack(_ pid: Int32) {
+        trackedLock.lock(); defer { trackedLock.unlock() }
+        tracked.removeAll { $0 == pid }
+    }
+
+    /// The tracked processes, last started first.
+    public static func trackedProcesses() -> [Int32] {
+        trackedLock.lock(); defer { trackedLock.unlock() }
+        return tracked.reversed()
     }
 
     /// Installs a stop that sends SIGTERM to every tracked process still running (last started
     /// first) and says so on standard error.
     public static func install(tool: String) {
         install { sig in
-            trackedLock.lock()
-            let pids = tracked
-            trackedLock.unlock()
-            for pid in pids.reversed() where kill(pid, 0) == 0 { kill(pid, SIGTERM) }
+            let pids = trackedProcesses()
+            for pid in pids where kill(pid, 0) == 0 { kill(pid, SIGTERM) }
             report("\(tool): stopped by \(sig == SIGPIPE ? "its output closing" : "signal \(sig)"); \(pids.count) started process(es) sent SIGTERM\n")
         }
     }

@@ -13,10 +13,10 @@ import VigilWire
 let options = BenchOptions.parse(tool: "user-analytics-bench", summary: """
     Risk updates per second (signals scored and stored, batched as the service does) and overview latency, in process.
     """, options: [
-    BenchOption("--users", .count, "users (default 100,000)"),
-    BenchOption("--signals", .count, "signals (default 1,000,000)"),
-    BenchOption("--batch", .count, "signals per transaction (default 1000)"),
-    BenchOption("--overviews", .count, "overview queries timed (default 200)"),
+    BenchOption("--users", .positive, "users (default 100,000)"),
+    BenchOption("--signals", .positive, "signals (default 1,000,000)"),
+    BenchOption("--batch", .positive, "signals per transaction (default 1000)"),
+    BenchOption("--overviews", .positive, "overview queries timed (default 200)"),
 ])
 func arg(_ name: String, _ d: Int) -> Int { options.count("--" + name, default: d) }
 func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

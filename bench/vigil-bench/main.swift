@@ -211,5 +211,6 @@ do {
 ctx.terminate()
 kill(broker.processIdentifier, SIGTERM)
 broker.waitUntilExit()
+Interruption.untrack(broker.processIdentifier)
 try? FileManager.default.removeItem(atPath: dir)
 print("RESULT " + results.map { "\($0.0)=\($0.1)" }.joined(separator: " "))

@@ -14,7 +14,7 @@ import Glibc
 let positional = CommandLine.arguments.count == 2 && Int(CommandLine.arguments[1]) != nil
 let options = BenchOptions.parse(tool: "wire-bench", summary: """
     CPU ns per Event(decoding:) for three typical shapes (sshd syslog, CEF, Windows JSON).
-    """, options: [BenchOption("--iterations", .count, "decodes per shape (default 200,000; also accepted alone: wire-bench N)")],
+    """, options: [BenchOption("--iterations", .positive, "decodes per shape (default 200,000; also accepted alone: wire-bench N)")],
     arguments: positional ? ["--iterations", CommandLine.arguments[1]] : Array(CommandLine.arguments.dropFirst()))
 let iterations = options.count("--iterations", default: 200_000)
 
