@@ -6,10 +6,15 @@ import Glibc
 /// Loopback ports for tests' servers. The kernel may give the same free port to two
 /// `bind(0)` calls once the first socket is closed, so a test that picks its ports one by
 /// one (a syslog listener, then the broker's three endpoints) could get one twice and fail
-/// with "Address already in use". Ports are therefore handed out at most once per process.
+/// with "Address already in use". Ports are therefore handed out at most once per process,
+/// and reserved across processes too (`swift test --parallel` runs each test in a process of
+/// its own): a file per port in `reservationDirectory`, created exclusively, removed when the
+/// process exits, and taken over when older than ten minutes (left by a crashed run).
 public enum FreePort {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var handedOut: Set<UInt16> = []
+    static let reservationDirectory = "/tmp/vigil-test-ports"
+    private static let staleAfterSeconds = 600
 
     /// A port above 1024 that was free a moment ago on 127.0.0.1 for both TCP and UDP and
     /// that this process has not been given before. 0 when none could be found.
@@ -18,7 +23,7 @@ public enum FreePort {
         defer { lock.unlock() }
         for _ in 0..<200 {
             let port = kernelChosenTCPPort()
-            guard port > 1024, !handedOut.contains(port), udpBindable(port) else { continue }
+            guard port > 1024, !handedOut.contains(port), udpBindable(port), reserve(port) else { continue }
             handedOut.insert(port)
             return port
         }
@@ -27,6 +32,33 @@ public enum FreePort {
 
     /// `count` distinct ports.
     public static func next(_ count: Int) -> [UInt16] { (0..<count).map { _ in next() } }
+
+    /// Claims `port` for this process among all processes using `FreePort`.
+    static func reserve(_ port: UInt16) -> Bool {
+        mkdir(reservationDirectory, 0o1777)
+        let path = "\(reservationDirectory)/\(port)"
+        var fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0o644)
+        if fd < 0 {
+            var st = stat()
+            guard errno == EEXIST, stat(path, &st) == 0, time(nil) - st.st_mtim.tv_sec > staleAfterSeconds else { return false }
+            // Left by a process that did not exit normally; claim it afresh.
+            unlink(path)
+            fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0o644)
+            guard fd >= 0 else { return false }
+        }
+        close(fd)
+        if reservedPaths.isEmpty { atexit { FreePort.releaseAll() } }
+        reservedPaths.append(path)
+        return true
+    }
+
+    nonisolated(unsafe) private static var reservedPaths: [String] = []
+
+    /// Removes this process's reservations (at exit).
+    static func releaseAll() {
+        for path in reservedPaths { unlink(path) }
+        reservedPaths.removeAll()
+    }
 
     private static func loopback(_ port: UInt16) -> sockaddr_in {
         var sa = sockaddr_in()

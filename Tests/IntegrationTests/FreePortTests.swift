@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import VigilTestSupport
+@testable import VigilTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,5 +24,23 @@ final class FreePortTests: XCTestCase {
                 XCTAssertEqual(rc, 0, "port \(port) bindable (\(kind == SOCK_STREAM ? "tcp" : "udp"))")
             }
         }
+    }
+
+    /// Another process's reservation keeps a port from being handed out here; a stale one
+    /// (older than ten minutes, its process gone without cleaning up) is taken over.
+    func testAPortReservedElsewhereIsNotHandedOut() throws {
+        try FileManager.default.createDirectory(atPath: FreePort.reservationDirectory, withIntermediateDirectories: true)
+        var port: UInt16 = 0
+        for candidate in UInt16(40_000)..<UInt16(40_500) where !FileManager.default.fileExists(atPath: "\(FreePort.reservationDirectory)/\(candidate)") {
+            port = candidate; break
+        }
+        XCTAssertNotEqual(port, 0)
+        let path = "\(FreePort.reservationDirectory)/\(port)"
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: nil), "reserved as another process would")
+        defer { unlink(path) }
+        XCTAssertFalse(FreePort.reserve(port), "a fresh reservation of another process holds")
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: path)
+        XCTAssertTrue(FreePort.reserve(port), "a stale reservation is taken over")
+        XCTAssertFalse(FreePort.reserve(port), "and is then held by this process")
     }
 }
