@@ -54,10 +54,12 @@ public enum FreePort {
 
     nonisolated(unsafe) private static var reservedPaths: [String] = []
 
-    /// Removes this process's reservations (at exit).
+    /// Removes this process's reservations (at exit), and the directory once it is empty.
     static func releaseAll() {
         for path in reservedPaths { unlink(path) }
         reservedPaths.removeAll()
+        rmdir(reservationDirectory) // only when no other process holds a port
+
     }
 
     private static func loopback(_ port: UInt16) -> sockaddr_in {
