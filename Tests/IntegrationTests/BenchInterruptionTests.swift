@@ -58,7 +58,7 @@ final class BenchInterruptionTests: XCTestCase {
         kill(bench.processIdentifier, SIGTERM)
         bench.waitUntilExit()
         XCTAssertEqual(bench.terminationStatus, 128 + SIGTERM)
-        XCTAssertTrue(waitGone(broker, seconds: 10), "the broker was stopped")
+        XCTAssertFalse(alive(broker), "the broker had stopped when the bench exited")
         if alive(broker) { kill(broker, SIGKILL) }
     }
 

@@ -70,8 +70,9 @@ func fail(_ message: String) -> Never {
 // Interrupted (Ctrl-C, kill, or a closed output pipe as in `e2e-bench | head`): stop the stack it
 // started instead of leaving the services running.
 Interruption.install { sig in
-    for pid in Interruption.trackedProcesses() where kill(pid, 0) == 0 { kill(pid, SIGTERM) }
-    Interruption.report("e2e-bench: stopped by \(sig == SIGPIPE ? "its output closing" : "signal \(sig)"); services stopped, data kept in \(root)\n")
+    let (_, killed) = Interruption.stopTracked()
+    Interruption.report("e2e-bench: stopped by \(sig == SIGPIPE ? "its output closing" : "signal \(sig)"); services stopped"
+                        + (killed > 0 ? " (\(killed) killed after 10 s)" : "") + ", data kept in \(root)\n")
 }
 
 /// The rule library: walk up from the binary to the repository.

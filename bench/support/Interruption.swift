@@ -98,13 +98,34 @@ public enum Interruption {
         return tracked.reversed()
     }
 
-    /// Installs a stop that sends SIGTERM to every tracked process still running (last started
-    /// first) and says so on standard error.
+    /// Sends SIGTERM to every tracked process still running (last started first), waits up to
+    /// `graceSeconds` for them to exit (a service finishes its batch and commits), then SIGKILLs
+    /// the rest. Returns how many were signalled and how many had to be killed.
+    @discardableResult
+    public static func stopTracked(graceSeconds: Double = 10) -> (signalled: Int, killed: Int) {
+        let running = trackedProcesses().filter(isRunning)
+        for pid in running { kill(pid, SIGTERM) }
+        let deadline = Date().addingTimeInterval(graceSeconds)
+        while Date() < deadline && running.contains(where: isRunning) { usleep(20_000) }
+        let stuck = running.filter(isRunning)
+        for pid in stuck { kill(pid, SIGKILL) }
+        return (running.count, stuck.count)
+    }
+
+    /// Running: it exists and is not a zombie (exited, not yet reaped by Foundation).
+    private static func isRunning(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0 else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[close...].hasPrefix(") Z")
+    }
+
+    /// Installs a stop that stops every tracked process (`stopTracked`) and says so on standard error.
     public static func install(tool: String) {
         install { sig in
-            let pids = trackedProcesses()
-            for pid in pids where kill(pid, 0) == 0 { kill(pid, SIGTERM) }
-            report("\(tool): stopped by \(sig == SIGPIPE ? "its output closing" : "signal \(sig)"); \(pids.count) started process(es) sent SIGTERM\n")
+            let (signalled, killed) = stopTracked()
+            report("\(tool): stopped by \(sig == SIGPIPE ? "its output closing" : "signal \(sig)"); \(signalled) started process(es) stopped"
+                   + (killed > 0 ? " (\(killed) killed after 10 s)" : "") + "\n")
         }
     }
 
