@@ -8,13 +8,13 @@ import Glibc
 /// one (a syslog listener, then the broker's three endpoints) could get one twice and fail
 /// with "Address already in use". Ports are therefore handed out at most once per process,
 /// and reserved across processes too (`swift test --parallel` runs each test in a process of
-/// its own): a file per port in `reservationDirectory`, created exclusively, removed when the
-/// process exits, and taken over when older than ten minutes (left by a crashed run).
+/// its own): an exclusive `flock` on a file per port in `reservationDirectory`, held until the
+/// process ends — the kernel releases it however the process ends, so a crashed test leaves
+/// no claim behind. The files are removed at a normal exit.
 public enum FreePort {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var handedOut: Set<UInt16> = []
     static let reservationDirectory = "/tmp/vigil-test-ports"
-    private static let staleAfterSeconds = 600
 
     /// A port above 1024 that was free a moment ago on 127.0.0.1 for both TCP and UDP and
     /// that this process has not been given before. 0 when none could be found.
@@ -33,33 +33,39 @@ public enum FreePort {
     /// `count` distinct ports.
     public static func next(_ count: Int) -> [UInt16] { (0..<count).map { _ in next() } }
 
-    /// Claims `port` for this process among all processes using `FreePort`.
+    /// Claims `port` for this process among all processes using `FreePort`. Where the claim
+    /// cannot be made at all (no such directory can be written), the in-process check stands alone.
     static func reserve(_ port: UInt16) -> Bool {
-        mkdir(reservationDirectory, 0o1777)
         let path = "\(reservationDirectory)/\(port)"
-        var fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0o644)
-        if fd < 0 {
-            var st = stat()
-            guard errno == EEXIST, stat(path, &st) == 0, time(nil) - st.st_mtim.tv_sec > staleAfterSeconds else { return false }
-            // Left by a process that did not exit normally; claim it afresh.
-            unlink(path)
-            fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0o644)
-            guard fd >= 0 else { return false }
+        for _ in 0..<3 {
+            if mkdir(reservationDirectory, 0o777) == 0 { chmod(reservationDirectory, 0o1777) }
+            let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o666)
+            if fd < 0 {
+                if errno == ENOENT { continue } // another process's exit just removed the empty directory
+                return true
+            }
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+                close(fd)
+                return false
+            }
+            if held.isEmpty { atexit { FreePort.releaseAll() } }
+            held.append((fd, path))
+            return true
         }
-        close(fd)
-        if reservedPaths.isEmpty { atexit { FreePort.releaseAll() } }
-        reservedPaths.append(path)
         return true
     }
 
-    nonisolated(unsafe) private static var reservedPaths: [String] = []
+    nonisolated(unsafe) private static var held: [(fd: Int32, path: String)] = []
 
-    /// Removes this process's reservations (at exit), and the directory once it is empty.
+    /// Removes this process's claim files and lets go of them (at exit), and the directory once
+    /// it is empty.
     static func releaseAll() {
-        for path in reservedPaths { unlink(path) }
-        reservedPaths.removeAll()
+        for (fd, path) in held {
+            unlink(path)
+            close(fd)
+        }
+        held.removeAll()
         rmdir(reservationDirectory) // only when no other process holds a port
-
     }
 
     private static func loopback(_ port: UInt16) -> sockaddr_in {

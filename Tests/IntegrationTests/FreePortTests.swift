@@ -26,21 +26,20 @@ final class FreePortTests: XCTestCase {
         }
     }
 
-    /// Another process's reservation keeps a port from being handed out here; a stale one
-    /// (older than ten minutes, its process gone without cleaning up) is taken over.
-    func testAPortReservedElsewhereIsNotHandedOut() throws {
-        try FileManager.default.createDirectory(atPath: FreePort.reservationDirectory, withIntermediateDirectories: true)
-        var port: UInt16 = 0
-        for candidate in UInt16(40_000)..<UInt16(40_500) where !FileManager.default.fileExists(atPath: "\(FreePort.reservationDirectory)/\(candidate)") {
-            port = candidate; break
+    /// Another process's claim (an exclusive flock on the port's file) keeps a port from being
+    /// handed out here, and once it is let go (that process ended) the port can be claimed.
+    func testAPortClaimedElsewhereIsNotHandedOut() throws {
+        var port: UInt16 = 0, fd: Int32 = -1
+        for candidate in UInt16(40_000)..<UInt16(40_500) {
+            mkdir(FreePort.reservationDirectory, 0o777)
+            let f = open("\(FreePort.reservationDirectory)/\(candidate)", O_CREAT | O_RDWR | O_CLOEXEC, 0o666)
+            if f >= 0 && flock(f, LOCK_EX | LOCK_NB) == 0 { port = candidate; fd = f; break }
+            if f >= 0 { close(f) }
         }
-        XCTAssertNotEqual(port, 0)
-        let path = "\(FreePort.reservationDirectory)/\(port)"
-        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: nil), "reserved as another process would")
-        defer { unlink(path) }
-        XCTAssertFalse(FreePort.reserve(port), "a fresh reservation of another process holds")
-        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: path)
-        XCTAssertTrue(FreePort.reserve(port), "a stale reservation is taken over")
+        XCTAssertNotEqual(port, 0, "a port claimed as another process would")
+        XCTAssertFalse(FreePort.reserve(port), "another claim holds")
+        close(fd) // as when that process ends, however it ends
+        XCTAssertTrue(FreePort.reserve(port), "a claim let go can be made")
         XCTAssertFalse(FreePort.reserve(port), "and is then held by this process")
     }
 }

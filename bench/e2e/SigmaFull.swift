@@ -1,3 +1,4 @@
+import BenchSupport
 import Foundation
 import VigilLog
 import VigilImport
@@ -108,8 +109,10 @@ func sigmaFullComparison(sigmaDir: String, quick: Bool, ruleCounts: [Int]) -> [(
     p.standardOutput = out
     let tp = Clock.monotonicMs()
     guard (try? p.run()) != nil else { print("\nFull SigmaHQ rule set: cannot start python3; skipped"); return [] }
+    Interruption.track(p.processIdentifier)
     let data = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
+    Interruption.untrack(p.processIdentifier)
     let pyWall = Double(Clock.monotonicMs() - tp) / 1000
     guard p.terminationStatus == 0, let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
           let events = obj["events"] as? Int, events == lines.count, let perRule = obj["rules"] as? [[Any]] else {

@@ -64,7 +64,7 @@ try FileManager.default.createDirectory(atPath: root, withIntermediateDirectorie
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("e2e-bench: \(message)\n".utf8))
     for pid in Interruption.trackedProcesses() where kill(pid, 0) == 0 { kill(pid, SIGTERM) }
-    exit(1)
+    Interruption.exit(1)
 }
 
 // Interrupted (Ctrl-C, kill, or a closed output pipe as in `e2e-bench | head`): stop the stack it
@@ -573,8 +573,10 @@ func secPeer(vigil: RunResult, expected: Int) -> [(String, String)] {
     p.standardError = FileHandle.nullDevice
     let t0 = Clock.monotonicMs()
     guard (try? p.run()) != nil else { print("\nSEC: cannot start /usr/bin/sec; skipped"); return [] }
+    Interruption.track(p.processIdentifier)
     let data = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
+    Interruption.untrack(p.processIdentifier)
     let secs = max(0.001, Double(Clock.monotonicMs() - t0) / 1000)
     getrusage(RUSAGE_CHILDREN.rawValue, &ru1)
     func tv(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
@@ -604,8 +606,10 @@ func pySigmaPeer(vigil: RunResult?, expected: Int) -> [(String, String)] {
     let out = Pipe()
     p.standardOutput = out
     guard (try? p.run()) != nil else { print("\npySigma: cannot start python3; skipped"); return [] }
+    Interruption.track(p.processIdentifier)
     let data = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
+    Interruption.untrack(p.processIdentifier)
     guard p.terminationStatus == 0, let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
           let events = obj["events"] as? Int, events > 0 else { print("\npySigma: the script failed; skipped"); return [] }
     func d(_ k: String) -> Double { (obj[k] as? Double) ?? Double((obj[k] as? Int) ?? 0) }

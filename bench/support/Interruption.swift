@@ -32,10 +32,7 @@ public enum Interruption {
             _ = write(Interruption.pipeWrite, &byte, 1)
             errno = saved
         }
-        for sig in [SIGINT, SIGTERM, SIGHUP] {
-            let previous = signal(sig, handler)
-            if unsafeBitCast(previous, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) { signal(sig, SIG_IGN) }
-        }
+        for sig in [SIGINT, SIGTERM, SIGHUP] where !ignored(sig) { signal(sig, handler) }
         // A write to a closed pipe fails with EPIPE instead of killing the bench before it has
         // stopped what it started; the watcher below notices the closed reader.
         signal(SIGPIPE, SIG_IGN)
@@ -60,13 +57,23 @@ public enum Interruption {
         }
     }
 
+    /// Set to ignore by whoever started the bench (`nohup`: SIGHUP; `&` in a script: SIGINT).
+    private static func ignored(_ sig: Int32) -> Bool {
+        var current = sigaction()
+        guard sigaction(sig, nil, &current) == 0 else { return false }
+        return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
+    }
+
     private static let finishing = NSLock()
     private static func finish(_ sig: Int32, _ stop: @Sendable (Int32) -> Void) -> Never {
         finishing.lock() // never unlocked: one stop, then exit
+        trackedLock.lock(); stopping = true; trackedLock.unlock()
         stop(sig)
+        // What the bench printed must not be lost: flush every stdio stream (each is locked by
+        // stdio while flushed, so the main thread's own printing is not torn).
+        fflush(nil)
         // _exit, not exit: the main thread is still running (ZeroMQ, SQLite, stdio), and exit's
-        // atexit handlers and destructors must not run under it. Nothing is left to flush: the
-        // report went out with write(2).
+        // atexit handlers and destructors must not run under it.
         _exit(128 + sig)
     }
 
@@ -79,11 +86,21 @@ public enum Interruption {
 
     private static let trackedLock = NSLock()
     nonisolated(unsafe) private static var tracked: [Int32] = []
+    nonisolated(unsafe) private static var stopping = false
 
-    /// A process the bench started, to be stopped (SIGTERM) by the stop of `install(tool:)`.
+    /// A process the bench started, to be stopped (SIGTERM) by `stopTracked`. One started while
+    /// a stop is under way (the main thread runs on meanwhile) is sent SIGTERM at once.
     public static func track(_ pid: Int32) {
         trackedLock.lock(); defer { trackedLock.unlock() }
         tracked.append(pid)
+        if stopping { kill(pid, SIGTERM) }
+    }
+
+    /// Exits with `code` (the bench's own failure), unless an interruption's stop is under way:
+    /// then waits for it to end the process, so its exit status and its stop are the ones seen.
+    public static func exit(_ code: Int32) -> Never {
+        finishing.lock()
+        Glibc.exit(code)
     }
 
     /// A tracked process that has exited and been waited for: its pid may be reused by another.
@@ -103,21 +120,31 @@ public enum Interruption {
     /// the rest. Returns how many were signalled and how many had to be killed.
     @discardableResult
     public static func stopTracked(graceSeconds: Double = 10) -> (signalled: Int, killed: Int) {
-        let running = trackedProcesses().filter(isRunning)
-        for pid in running { kill(pid, SIGTERM) }
+        var signalled = Set<Int32>()
         let deadline = Date().addingTimeInterval(graceSeconds)
-        while Date() < deadline && running.contains(where: isRunning) { usleep(20_000) }
-        let stuck = running.filter(isRunning)
+        // The registry is read again each round: the main thread may start one more meanwhile.
+        while true {
+            let running = trackedProcesses().filter(isOurRunningChild)
+            for pid in running where !signalled.contains(pid) { kill(pid, SIGTERM); signalled.insert(pid) }
+            if running.isEmpty || Date() >= deadline { break }
+            usleep(20_000)
+        }
+        let stuck = trackedProcesses().filter(isOurRunningChild)
         for pid in stuck { kill(pid, SIGKILL) }
-        return (running.count, stuck.count)
+        let killedBy = Date().addingTimeInterval(2)
+        while Date() < killedBy && stuck.contains(where: isOurRunningChild) { usleep(20_000) }
+        return (signalled.count, stuck.count)
     }
 
-    /// Running: it exists and is not a zombie (exited, not yet reaped by Foundation).
-    private static func isRunning(_ pid: Int32) -> Bool {
-        guard kill(pid, 0) == 0 else { return false }
+    /// Still running and still ours: the pid is this process's child (not a stranger that got a
+    /// reaped child's pid) and not a zombie (exited, not yet reaped by Foundation).
+    private static func isOurRunningChild(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return false }
-        return !stat[close...].hasPrefix(") Z")
+        // After the command name: ") <state> <ppid> …"
+        let rest = stat[stat.index(after: close)...].split(separator: " ")
+        guard rest.count > 1, rest[0] != "Z", Int32(rest[1]) == getpid() else { return false }
+        return true
     }
 
     /// Installs a stop that stops every tracked process (`stopTracked`) and says so on standard error.
