@@ -63,17 +63,13 @@ try FileManager.default.createDirectory(atPath: root, withIntermediateDirectorie
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("e2e-bench: \(message)\n".utf8))
-    for pid in Interruption.trackedProcesses() where kill(pid, 0) == 0 { kill(pid, SIGTERM) }
+    Interruption.stopTracked()
     Interruption.exit(1)
 }
 
 // Interrupted (Ctrl-C, kill, or a closed output pipe as in `e2e-bench | head`): stop the stack it
 // started instead of leaving the services running.
-Interruption.install { sig in
-    let (_, killed) = Interruption.stopTracked()
-    Interruption.report("e2e-bench: stopped by \(sig == SIGPIPE ? "its output closing" : "signal \(sig)"); services stopped"
-                        + (killed > 0 ? " (\(killed) killed after 10 s)" : "") + ", data kept in \(root)\n")
-}
+Interruption.install(tool: "e2e-bench", note: "data kept in \(root)")
 
 /// The rule library: walk up from the binary to the repository.
 func libraryDirectory() -> String {

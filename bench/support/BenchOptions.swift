@@ -111,19 +111,18 @@ public struct BenchOptions: Sendable {
         return lines.joined(separator: "\n")
     }
 
-    public func flag(_ name: String) -> Bool { declared(name) && values[name] != nil }
-    public func text(_ name: String) -> String? { declared(name) ? values[name] : nil }
+    public func flag(_ name: String) -> Bool { text(name) != nil }
+    public func text(_ name: String) -> String? {
+        // Asking for an undeclared option is the benchmark's bug, not the user's.
+        precondition(options.contains { $0.name == name }, "\(tool): option \(name) read but not declared")
+        return values[name]
+    }
     /// A `.count` or `.positive` option's value.
     public func count(_ name: String) -> Int? { text(name).flatMap { Self.countValue($0) } }
     public func count(_ name: String, default d: Int) -> Int { count(name) ?? d }
     public func counts(_ name: String) -> [Int]? { text(name).map { $0.split(separator: ",").compactMap { Self.countValue(String($0)) } } }
     public func number(_ name: String) -> Double? { text(name).flatMap(Double.init) }
 
-    /// Asking for an undeclared option is the benchmark's bug, not the user's.
-    private func declared(_ name: String) -> Bool {
-        precondition(options.contains { $0.name == name }, "\(tool): option \(name) read but not declared")
-        return true
-    }
 
     private static func countValue(_ s: String) -> Int? {
         let digits = s.replacingOccurrences(of: "_", with: "")

@@ -110,7 +110,7 @@ public enum Interruption {
     }
 
     /// The tracked processes, last started first.
-    public static func trackedProcesses() -> [Int32] {
+    private static func trackedProcesses() -> [Int32] {
         trackedLock.lock(); defer { trackedLock.unlock() }
         return tracked.reversed()
     }
@@ -147,12 +147,13 @@ public enum Interruption {
         return true
     }
 
-    /// Installs a stop that stops every tracked process (`stopTracked`) and says so on standard error.
-    public static func install(tool: String) {
+    /// Installs a stop that stops every tracked process (`stopTracked`) and says so on standard
+    /// error, with `note` (e.g. where the data was kept) after it.
+    public static func install(tool: String, note: String = "") {
         install { sig in
             let (signalled, killed) = stopTracked()
             report("\(tool): stopped by \(sig == SIGPIPE ? "its output closing" : "signal \(sig)"); \(signalled) started process(es) stopped"
-                   + (killed > 0 ? " (\(killed) killed after 10 s)" : "") + "\n")
+                   + (killed > 0 ? " (\(killed) killed after 10 s)" : "") + (note.isEmpty ? "" : "; " + note) + "\n")
         }
     }
 
